@@ -1,0 +1,122 @@
+# hessian-lab: every target sets up what it needs in .venv (created on first use) and then runs.
+#   make serve     start the app (HESSIAN_LAB_ADDRESS, HESSIAN_LAB_PORT, HESSIAN_LAB_ORIGIN)
+#   make test      run every test: core, app in headless Chromium, notebooks, packaging
+#   make test-gpu  run the core tests on CuPy (needs an NVIDIA GPU)
+#   make bench     run every benchmarks/bench_*.py
+#   make lab       JupyterLab on notebooks/
+#   make lint      ruff
+# Variables can be given on the command line or in the environment: make serve HESSIAN_LAB_PORT=8080
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# pip runs under flock (where present) so that two installs into one venv never interleave.
+PIP_LOCK ?= /tmp/pip.lock
+LOCKED := $(shell command -v flock >/dev/null 2>&1 && echo flock $(PIP_LOCK))
+
+# One stamp per set of extras, in the venv itself; pip runs again only when pyproject.toml
+# (or a package's __init__.py) is newer than the stamp, or the venv is new.
+STAMP := $(VENV)/.hessian-lab-installed
+comma := ,
+SOURCES := pyproject.toml $(wildcard hessian_core/__init__.py app/__init__.py)
+
+# make serve: address and port to listen on, and the browser origins allowed to connect.
+# Serving a class: make serve HESSIAN_LAB_ADDRESS=0.0.0.0 (students open http://HOST:5006/app).
+HESSIAN_LAB_ADDRESS ?= localhost
+HESSIAN_LAB_PORT ?= 5006
+ifneq ($(filter localhost 127.0.0.1,$(HESSIAN_LAB_ADDRESS)),)
+HESSIAN_LAB_ORIGIN ?= localhost:$(HESSIAN_LAB_PORT) 127.0.0.1:$(HESSIAN_LAB_PORT)
+else ifeq ($(HESSIAN_LAB_ADDRESS),0.0.0.0)
+HESSIAN_LAB_ORIGIN ?= *
+else
+HESSIAN_LAB_ORIGIN ?= $(HESSIAN_LAB_ADDRESS):$(HESSIAN_LAB_PORT)
+endif
+SERVE_ARGS ?=
+
+# make test: extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k fnn".
+# BROWSER_TESTS=0 leaves out the tests that need Chromium.
+PYTEST_ARGS ?=
+BROWSER_TESTS ?= 1
+ifeq ($(BROWSER_TESTS),0)
+BROWSER_PYTEST_ARGS := -m "not browser"
+endif
+
+.PHONY: help serve test test-gpu bench lab lint browser gpu-check clean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11) else "hessian-lab needs Python >= 3.11; run e.g. make PYTHON=python3.12 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(LOCKED) $(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP)-%: $(SOURCES) | $(PY)
+	$(LOCKED) $(PY) -m pip install --quiet -e "$(if $(filter base,$*),.,.[$(subst +,$(comma),$*)])"
+	@touch $@
+
+serve: $(STAMP)-base
+	$(VENV)/bin/panel serve app --address $(HESSIAN_LAB_ADDRESS) --port $(HESSIAN_LAB_PORT) \
+		$(foreach origin,$(HESSIAN_LAB_ORIGIN),--allow-websocket-origin='$(origin)') $(SERVE_ARGS)
+
+# Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+browser:
+ifneq ($(BROWSER_TESTS),0)
+	@if [ -n "$${HESSIAN_LAB_CHROMIUM:-}" ]; then \
+		[ -x "$$HESSIAN_LAB_CHROMIUM" ] || { echo "HESSIAN_LAB_CHROMIUM=$$HESSIAN_LAB_CHROMIUM is not an executable" >&2; exit 1; }; \
+	elif command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	else \
+		echo "The app's tests drive a headless Chromium, and none was found. Either" >&2; \
+		echo "  - install it: sudo apt-get install chromium   (Debian/Ubuntu), or" >&2; \
+		echo "  - point HESSIAN_LAB_CHROMIUM at a Chromium or Chrome binary, or" >&2; \
+		echo "  - leave those tests out: make test BROWSER_TESTS=0" >&2; \
+		exit 1; \
+	fi
+endif
+
+test: $(STAMP)-test browser
+	HESSIAN_LAB_CHROMIUM="$${HESSIAN_LAB_CHROMIUM:-$$(command -v chromium || command -v chromium-browser || true)}" \
+		$(PY) -m pytest $(BROWSER_PYTEST_ARGS) $(PYTEST_ARGS)
+
+gpu-check:
+	@if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then \
+		echo "make test-gpu: no NVIDIA GPU is visible here (nvidia-smi is missing or fails)." >&2; \
+		echo "It runs the core tests on CuPy and needs a CUDA GPU; on this machine use make test." >&2; \
+		exit 1; \
+	fi
+
+test-gpu: gpu-check $(STAMP)-gpu+test
+	@$(PY) -c 'import cupy; n = cupy.cuda.runtime.getDeviceCount(); print("CuPy", cupy.__version__, "sees", n, "GPU(s)")' \
+		|| { echo "make test-gpu: CuPy cannot use the GPU (see the error above; cupy-cuda12x needs a CUDA 12 driver)." >&2; exit 1; }
+	HESSIAN_LAB_BACKEND=cupy $(PY) -m pytest tests/core $(PYTEST_ARGS)
+
+# Each benchmark runs as a module (python -m benchmarks.bench_NAME) from the repository root.
+BENCH_ARGS ?=
+bench: $(STAMP)-bench
+	@shopt -s nullglob; files=(benchmarks/bench_*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "No benchmarks/bench_*.py to run."; exit 0; fi; \
+	for file in "$${files[@]}"; do \
+		module=benchmarks.$$(basename "$$file" .py); \
+		echo "== python -m $$module $(BENCH_ARGS)"; \
+		$(PY) -m "$$module" $(BENCH_ARGS) || exit 1; \
+	done
+
+LAB_ARGS ?=
+lab: $(STAMP)-notebook
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+
+lint: $(STAMP)-test
+	$(VENV)/bin/ruff check .
+
+# Caches only; the venv stays (rm -rf .venv to start over).
+clean:
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
