@@ -1,0 +1,101 @@
+"""Activation functions f with their first and second derivatives f' and f''.
+
+The paper applies one scalar function component-wise at every level, eq. (2) and (10):
+``z = f(y)``. The Hessian needs f'' as well as f' (Theorem 1, eq. 34-35 and 38). For ReLU,
+``f'(0)`` is taken as 0 and ``f''`` is 0 everywhere (Corollary 2 assumes no pre-activation is
+exactly 0).
+
+All functions are written against the array API standard and are numerically stable:
+the sigmoid is ``(1 + tanh(y/2)) / 2`` and softplus is ``logaddexp(0, y)``, so no
+intermediate overflows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+
+ArrayFunction = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A component-wise activation: ``f``, ``df`` = f' and ``d2f`` = f'', each ``(xp, y) -> array``."""
+
+    name: str
+    f: ArrayFunction
+    df: ArrayFunction
+    d2f: ArrayFunction
+
+    @property
+    def piecewise_linear(self) -> bool:
+        """True when f'' vanishes (ReLU, identity): the paper's ReLU corollaries apply."""
+        return self.name in ("relu", "identity")
+
+
+def _sigmoid(xp: Any, y: Any) -> Any:
+    return 0.5 * (1.0 + xp.tanh(0.5 * y))
+
+
+def _relu(xp: Any, y: Any) -> Any:
+    return xp.where(y > 0, y, xp.zeros_like(y))
+
+
+def _relu_prime(xp: Any, y: Any) -> Any:
+    return xp.astype(y > 0, y.dtype)
+
+
+def _zeros(xp: Any, y: Any) -> Any:
+    return xp.zeros_like(y)
+
+
+def _ones(xp: Any, y: Any) -> Any:
+    return xp.ones_like(y)
+
+
+def _sigmoid_prime(xp: Any, y: Any) -> Any:
+    s = _sigmoid(xp, y)
+    return s * (1.0 - s)
+
+
+def _sigmoid_second(xp: Any, y: Any) -> Any:
+    s = _sigmoid(xp, y)
+    return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+def _tanh_prime(xp: Any, y: Any) -> Any:
+    t = xp.tanh(y)
+    return 1.0 - t * t
+
+
+def _tanh_second(xp: Any, y: Any) -> Any:
+    t = xp.tanh(y)
+    return -2.0 * t * (1.0 - t * t)
+
+
+def _softplus(xp: Any, y: Any) -> Any:
+    return xp.logaddexp(xp.zeros_like(y), y)
+
+
+_TABLE = {
+    "relu": Activation("relu", _relu, _relu_prime, _zeros),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_prime, _sigmoid_second),
+    "tanh": Activation("tanh", lambda xp, y: xp.tanh(y), _tanh_prime, _tanh_second),
+    "softplus": Activation("softplus", _softplus, _sigmoid, _sigmoid_prime),
+    "identity": Activation("identity", lambda xp, y: y, _ones, _zeros),
+}
+
+#: Names accepted by ``activation=`` and ``output_activation=``.
+ACTIVATIONS: tuple[str, ...] = tuple(_TABLE)
+
+
+def get_activation(name: str, argument: str = "activation") -> Activation:
+    """The :class:`Activation` called ``name``; ``ValueError`` naming ``argument`` otherwise."""
+    if not isinstance(name, str) or name not in _TABLE:
+        raise ValueError(
+            f"{argument} must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r}"
+        )
+    return _TABLE[name]

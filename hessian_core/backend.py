@@ -1,0 +1,123 @@
+"""Array backend: the namespace is inferred from the inputs, never imported at the top.
+
+Every numeric function in :mod:`hessian_core` finds its array module with
+:func:`namespace_of` (``array_api_compat.array_namespace``), creates new arrays with the
+inputs' dtype and device, and uses only the array API standard. NumPy arrays in give NumPy
+arrays out; CuPy arrays in give CuPy arrays out (CuPy is imported by ``array_api_compat``
+only when a CuPy array is actually passed). :func:`to_numpy` is the one place where data
+crosses to the host, for plotting and tests.
+
+The validation helpers raise ``ValueError`` naming the offending argument and what is
+allowed, so that a wrong shape never broadcasts silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+
+__all__ = [
+    "namespace_of",
+    "to_numpy",
+    "as_float_array",
+    "require_finite",
+    "require_shape",
+    "require_choice",
+    "require_int_in_range",
+]
+
+
+def namespace_of(*arrays: Any) -> Any:
+    """The array API namespace shared by ``arrays`` (``None`` entries are ignored)."""
+    present = [a for a in arrays if a is not None]
+    try:
+        return array_api_compat.array_namespace(*present)
+    except TypeError as error:
+        raise ValueError(
+            "all arrays must come from one array library (NumPy, CuPy, array-api-strict, ...): "
+            f"{error}"
+        ) from None
+
+
+def to_numpy(x: Any) -> Any:
+    """Copy an array of any supported namespace to a NumPy array (host memory)."""
+    import numpy as np
+
+    if isinstance(x, np.ndarray):
+        return x
+    module = type(x).__module__
+    if module.startswith("cupy"):
+        return x.get()
+    if module.startswith("torch"):
+        return x.detach().cpu().numpy()
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, AttributeError, RuntimeError, BufferError):
+        return np.asarray(x)
+
+
+def as_float_array(value: Any, name: str, xp: Any, like: Any) -> Any:
+    """``value`` as an array of ``xp`` with the dtype and device of ``like``.
+
+    Arrays of another namespace are refused with a message naming ``name``; Python
+    sequences and scalars are converted.
+    """
+    device = array_api_compat.device(like)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        try:
+            value_xp = array_api_compat.array_namespace(value)
+        except TypeError:
+            value_xp = None
+        if value_xp is not None and value_xp is not xp:
+            if _is_numpy_namespace(xp) and _is_numpy_namespace(value_xp):
+                pass
+            else:
+                raise ValueError(
+                    f"{name} must be an array of the same library as the network's weights "
+                    f"({xp.__name__}), got {type(value).__module__}.{type(value).__name__}"
+                )
+    try:
+        return xp.asarray(value, dtype=like.dtype, device=device)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a numeric array: {error}") from None
+
+
+def _is_numpy_namespace(xp: Any) -> bool:
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def require_finite(x: Any, name: str, xp: Any) -> None:
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} must hold only finite values (found NaN or infinity)")
+
+
+def require_shape(x: Any, name: str, expected: tuple[int | None, ...], meaning: str) -> None:
+    """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` = any size)."""
+    shape = tuple(x.shape)
+    ok = len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected, strict=False))
+    if not ok:
+        wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{name} must have shape {wanted} ({meaning}), got {shape}")
+
+
+def require_choice(value: Any, name: str, allowed: tuple[Any, ...]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def require_int_in_range(value: Any, name: str, low: int, high: int) -> int:
+    """``value`` as an int in ``low..high`` inclusive, or ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            import operator
+
+            value = operator.index(value)
+        except TypeError:
+            raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value}")
+    return int(value)

@@ -1,0 +1,157 @@
+"""The per-layer Hessian as a sum of Kronecker products, kept in factored form.
+
+Every layer Hessian in this package has the shape of eq. (7)-(8) of the paper, summed over
+the mini-batch (samples p = 1..r) and over the time steps s, zeta = 1..T of each sample::
+
+    H = sum_p sum_{s, zeta} M_{p,s,zeta} kron ( z_{p,s} z_{p,zeta}^T )            (K)
+
+with m x m matrices M_{p,s,zeta} (the paper's C, C~ or the exact pre-activation Hessian)
+and input vectors z_{p,s} of length n (z^(k-1,s) for W, z^(k,s-1) for U, the scalar 1 for b).
+For an FNN T = 1 and (K) is eq. (28) per sample; for an RNN it is eq. (74)-(76).
+
+Index conventions: ``blocks[p, s, :, zeta, :]`` is M_{p,s,zeta} (0-based p and s, so
+``s = 0`` is time step 1) and ``inputs[p, s, :]`` is z_{p,s}. The Hessian is taken with
+respect to the row-major vec of the m x n weight matrix (index ``i*n + j`` is w_ij), the
+order in which ``M kron (z z^T)`` is the Hessian exactly as written in the paper.
+
+Writing K = [I kron z_{1,1}, ..., I kron z_{r,T}], (K) reads H = K M K^T with M the
+block-diagonal (over samples) matrix of all blocks. Assembly of (K) and of its Gram
+reduction share one routine, :func:`assemble`: for any factor F_p (q x T) it forms::
+
+    S[(i,c), (j,d)] = sum_p sum_{s,zeta} F_p[c,s] M_{p,s,zeta}[i,j] F_p[d,zeta]
+
+which with F_p = Z_p^T (n x T) is H itself, and with F = G^(1/2) (G the Gram matrix of the
+inputs) is the small matrix whose eigenvalues are the nonzero eigenvalues of H
+(see :mod:`hessian_core.spectra`).
+
+Where the Hessian is not of the form (K) (the exact H_U of an RNN, whose recurrent input
+z^(k,s-1) itself depends on U), the part that (K) misses is kept as a dense ``remainder``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .backend import namespace_of
+
+__all__ = ["LayerHessian", "assemble"]
+
+
+def assemble(blocks: Any, factor: Any) -> Any:
+    """``sum_p (F_p kron I) M_p (F_p kron I)^T`` ordered as ``(i, c), (j, d)``.
+
+    ``blocks`` is ``(r, T, m, T, m)``, ``factor`` is ``(r, q, T)``; the result is
+    ``(m*q, m*q)``. Cost ``O(r q T^2 m^2 + r q^2 T m^2)``: two batched matrix products.
+    """
+    xp = namespace_of(blocks, factor)
+    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
+    q = factor.shape[1]
+    left = factor @ xp.reshape(blocks, (r, T, m * T * m))  # (r, q, m*T*m): [p, c, (i, zeta, j)]
+    left = xp.permute_dims(xp.reshape(left, (r, q, m, T, m)), (0, 2, 1, 4, 3))  # [p, i, c, j, zeta]
+    both = xp.reshape(left, (r, m * q * m, T)) @ xp.permute_dims(factor, (0, 2, 1))
+    return xp.reshape(xp.sum(both, axis=0), (m * q, m * q))
+
+
+@dataclass(frozen=True, eq=False)
+class LayerHessian:
+    """Hessian of the loss with respect to one parameter block of one level.
+
+    Attributes
+    ----------
+    blocks : array (r, T, m, T, m)
+        M_{p,s,zeta}: exact pre-activation Hessian blocks (``formula="exact"``) or the
+        paper's C~ (``formula="paper"``), the 1/r of the batch loss included.
+    inputs : array (r, T, n)
+        The vectors z_{p,s} of the Kronecker factors.
+    layer : int
+        Level k, 1-based.
+    wrt : str
+        ``"W"``, ``"U"`` or ``"b"``.
+    formula : str
+        ``"exact"`` or ``"paper"``.
+    time_step : int or None
+        Output time t of E^(t) for RNNs (``None``: the sum over output times, or an FNN).
+    remainder : array (m*n, m*n) or None
+        The part of the Hessian that is not of Kronecker form (exact H_U only).
+    """
+
+    blocks: Any
+    inputs: Any
+    layer: int
+    wrt: str
+    formula: str
+    time_step: int | None = None
+    remainder: Any = None
+
+    @property
+    def xp(self) -> Any:
+        return namespace_of(self.blocks)
+
+    @property
+    def n_outputs(self) -> int:
+        """m, the number of rows of the parameter matrix."""
+        return int(self.blocks.shape[2])
+
+    @property
+    def n_inputs(self) -> int:
+        """n, the length of each Kronecker input vector z."""
+        return int(self.inputs.shape[2])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        size = self.n_outputs * self.n_inputs
+        return (size, size)
+
+    @property
+    def structured(self) -> bool:
+        """True when the Hessian is exactly the Kronecker sum (K) and ``eigvalsh`` avoids
+        the dense matrix; False for the exact H_U of an RNN (dense route)."""
+        return self.remainder is None
+
+    def kronecker_part(self) -> Any:
+        """The dense Kronecker sum (K), without the remainder."""
+        factor = self.xp.permute_dims(self.inputs, (0, 2, 1))
+        return assemble(self.blocks, factor)
+
+    def dense(self) -> Any:
+        """The (m*n) x (m*n) Hessian with respect to the row-major vec of the parameter."""
+        dense = self.kronecker_part()
+        if self.remainder is not None:
+            dense = dense + self.remainder
+        return dense
+
+    def eigvalsh(self) -> Any:
+        """Ascending eigenvalues of :meth:`dense`, computed without forming it.
+
+        Uses the Gram reduction of :func:`hessian_core.spectra.kronecker_eigvalsh`: one
+        (m*q) x (m*q) eigenproblem with q = min(r*T, n). For the exact H_U of an RNN there
+        is no Kronecker structure (``structured`` is False) and the dense matrix is used.
+        """
+        from .spectra import kronecker_eigvalsh
+
+        if not self.structured:
+            return self.xp.linalg.eigvalsh(_symmetrized(self.xp, self.dense()))
+        return kronecker_eigvalsh(self.blocks, self.inputs)
+
+    def weyl_bounds(self, form: str = "terms") -> tuple[Any, Any]:
+        """Weyl lower and upper bounds on each eigenvalue, shaped like :meth:`eigvalsh`.
+
+        ``form="terms"``: eq. (101)/(103), the anchor term's spectrum plus the extreme
+        eigenvalues of every other Kronecker term (symmetric pairs for s != zeta).
+        ``form="norm"``: eq. (107)-(108), the off-diagonal pairs bounded through singular
+        values and vector norms instead.
+        """
+        from .spectra import weyl_bounds
+
+        return weyl_bounds(self, form=form)
+
+    def top_eigenvalues(self, k: int = 1, **options: Any) -> Any:
+        """The ``k`` largest eigenvalues (ascending), matrix-free through the factors."""
+        from .lanczos import top_eigenvalues
+
+        return top_eigenvalues(self, k, **options)
+
+
+def _symmetrized(xp: Any, matrix: Any) -> Any:
+    return 0.5 * (matrix + xp.matrix_transpose(matrix))

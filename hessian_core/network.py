@@ -1,0 +1,113 @@
+"""What FNNs and RNNs share: parameter validation, activations per level, input checks.
+
+Conventions (``../CONTRACT.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b^(k) is
+``biases[k-1]`` of shape (m,); levels are 1-based; samples are rows. The activation f is
+applied at every level, the output level included, unless ``output_activation`` overrides
+the last one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .backend import (
+    as_float_array,
+    namespace_of,
+    require_choice,
+    require_finite,
+    require_int_in_range,
+)
+
+__all__ = ["Network", "FORMULAS", "glorot_parameters"]
+
+#: Accepted values of ``formula=``.
+FORMULAS: tuple[str, ...] = ("exact", "paper")
+
+
+class Network:
+    """Base of :class:`~hessian_core.FNN` and :class:`~hessian_core.RNN`."""
+
+    def __init__(
+        self,
+        weights: Sequence[Any],
+        biases: Sequence[Any],
+        activation: str = "relu",
+        output_activation: str | None = None,
+    ) -> None:
+        weights, biases = list(weights), list(biases)
+        if len(weights) == 0:
+            raise ValueError("weights must hold at least one matrix W^(1)")
+        if len(biases) != len(weights):
+            raise ValueError(
+                f"biases must hold one vector per level ({len(weights)}), got {len(biases)}"
+            )
+        self.xp = namespace_of(*weights, *biases)
+        for k, W in enumerate(weights, start=1):
+            if W.ndim != 2:
+                raise ValueError(
+                    f"weights[{k - 1}] (W^({k})) must be 2-D (m, n), got shape {tuple(W.shape)}"
+                )
+            if k > 1 and W.shape[1] != weights[k - 2].shape[0]:
+                raise ValueError(
+                    f"weights[{k - 1}] (W^({k})) must have {weights[k - 2].shape[0]} columns to take "
+                    f"the {weights[k - 2].shape[0]} outputs of level {k - 1}, got shape {tuple(W.shape)}"
+                )
+            b = biases[k - 1]
+            if tuple(b.shape) != (W.shape[0],):
+                raise ValueError(
+                    f"biases[{k - 1}] (b^({k})) must have shape ({W.shape[0]},), got {tuple(b.shape)}"
+                )
+            require_finite(W, f"weights[{k - 1}]", self.xp)
+            require_finite(b, f"biases[{k - 1}]", self.xp)
+        self.weights = weights
+        self.biases = biases
+        self.activation = get_activation(activation).name
+        self.output_activation = (
+            self.activation
+            if output_activation is None
+            else get_activation(output_activation, "output_activation").name
+        )
+
+    @property
+    def n_layers(self) -> int:
+        """l, the number of levels."""
+        return len(self.weights)
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """(N, m_1, ..., m_l): input width, then the width of every level."""
+        return (int(self.weights[0].shape[1]),) + tuple(int(W.shape[0]) for W in self.weights)
+
+    def activation_of(self, layer: int) -> Activation:
+        """The activation applied at level ``layer`` (1-based)."""
+        name = self.output_activation if layer == self.n_layers else self.activation
+        return get_activation(name)
+
+    def _check_layer(self, layer: Any) -> int:
+        return require_int_in_range(layer, "layer", 1, self.n_layers)
+
+    @staticmethod
+    def _check_formula(formula: str) -> None:
+        require_choice(formula, "formula", FORMULAS)
+
+    def _as_input(self, value: Any, name: str) -> Any:
+        array = as_float_array(value, name, self.xp, self.weights[0])
+        require_finite(array, name, self.xp)
+        return array
+
+
+def glorot_parameters(
+    shapes: Sequence[tuple[int, int]], seed: int, gain: float = 1.0
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Seeded Glorot-uniform weights (NumPy) for the given (m, n) shapes, small random biases."""
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for m, n in shapes:
+        limit = gain * np.sqrt(6.0 / (m + n))
+        weights.append(rng.uniform(-limit, limit, size=(m, n)))
+        biases.append(rng.uniform(-0.1, 0.1, size=(m,)))
+    return weights, biases

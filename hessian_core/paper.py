@@ -1,0 +1,166 @@
+"""The paper's Hessian formulas evaluated literally (``formula="paper"``).
+
+FNN, Theorem 1 (eq. 28-35), per sample, with the 1/r of the batch loss applied to the seeds:
+
+    C^(l) = I o F^(l)                          (32)
+    A^(k) = C^(k) o F^(k) + D^(k),  D^(k) = diag(v^(k))          (28), (31)
+    C^(k-1) = W^(k)T A^(k) W^(k)               (33)
+    v^(l) = -(z* - z^(l)) o f''(y^(l)),   v^(k-1) = (W^(k)T v^(k)) o f''(y^(k-1))   (34)-(35)
+    H_W^(k) = A^(k) kron z^(k-1) z^(k-1)T.
+
+For ReLU this is Corollary 2 (eq. 43-44) and exact.
+
+RNN, Theorem 2 (eq. 74-84), for the loss E^(t) of one output time t:
+
+    C~^(k,t,s,zeta) = P_s^T A^(k,t) P_zeta,   P_s = prod_{h=s}^{t-1} U^(k) diag(f'(y^(k,h)))
+                      (the factor with h = t-1 on the left; P_t = I)                   (77)
+    A^(k,t) = C^(k,t) o F^(k,t) + D^(k,t),   C^(l,t) = I o F^(l,t)                     (78)-(81)
+    C^(k-1,t) = W^(k)T A^(k,t) W^(k) + U^(k-1)T A^(k-1,t+1) U^(k-1)                    (82)
+    v^(l,t) = -(z*_t - z^(l,t)) o f''(y^(l,t)),
+    v^(k-1,t) = (W^(k)T v^(k,t) + U^(k-1)T v^(k-1,t+1)) o f''(y^(k-1,t))                (83)-(84)
+
+E^(t) does not depend on any state after time t, so for E^(t) the quantities at time t+1
+in (82) and (84) are zero (the paper's "terms for time step t+1 > tau" rule, applied to the
+loss at hand). H_W, H_U and H_b then follow eq. (74)-(76). For ``t=None`` the paper's
+Hessian of E = sum_{t=a..tau} E^(t) is the sum of the per-t Hessians.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .fnn import FNN
+    from .results import Forward
+    from .rnn import RNN
+
+__all__ = ["fnn_paper_matrices", "rnn_paper_blocks", "rnn_paper_time_matrices"]
+
+
+def _diag(xp: Any, values: Any) -> Any:
+    import array_api_compat
+
+    m = values.shape[-1]
+    return values[..., :, None] * xp.eye(
+        m, dtype=values.dtype, device=array_api_compat.device(values)
+    )
+
+
+def _level_matrices(
+    net: Any,
+    pre_activations: list[Any],
+    residual: Any,
+    r: int,
+    layer: int,
+    exact_seed: bool = False,
+    exact_curvature: bool = False,
+    gradient_vector: Any = None,
+) -> Any:
+    """A^(k) of eq. (28)/(78) at one time step, levels l..layer; arrays (r, m_k, m_k).
+
+    ``residual`` is z^(l) - z* at that time (r, M). The two switches replace one printed
+    equation each by its exact form (used by :mod:`hessian_core.errata` to measure each
+    erratum alone): ``exact_seed`` uses C^(l) = I instead of I o F^(l) (eq. 32/81), and
+    ``exact_curvature`` uses D^(k) = diag(dE/dz^(k) o f''(y^(k))) instead of eq. (34)-(35).
+    """
+    xp = net.xp
+    l = net.n_layers
+    act = net.activation_of(l)
+    fp = act.df(xp, pre_activations[l - 1])
+    C = _diag(xp, xp.ones_like(fp) if exact_seed else fp * fp) / r  # (32) / (81)
+    v = residual * act.d2f(xp, pre_activations[l - 1]) / r  # (34) / (83)
+    dE_dz = residual / r
+    for k in range(l, layer - 1, -1):
+        act = net.activation_of(k)
+        Y = pre_activations[k - 1]
+        fp = act.df(xp, Y)
+        curvature = dE_dz * act.d2f(xp, Y) if exact_curvature else v
+        A = C * (fp[:, :, None] * fp[:, None, :]) + _diag(xp, curvature)  # (28) / (78)
+        if k == layer:
+            return A
+        W = net.weights[k - 1]
+        C = xp.matrix_transpose(W) @ A @ W  # (33) / (82) without the t+1 term
+        below = net.activation_of(k - 1).d2f(xp, pre_activations[k - 2])
+        v = (v @ W) * below  # (35) / (84)
+        dE_dz = (dE_dz * fp) @ W
+    raise AssertionError("unreachable: layer was validated")
+
+
+def fnn_paper_matrices(
+    net: FNN, forward: Forward, Z_target: Any, layer: int, **switches: bool
+) -> Any:
+    """Theorem 1: the matrix A^(k) = C^(k) o F^(k) + D^(k) of every sample, (r, m, m)."""
+    r = Z_target.shape[0]
+    return _level_matrices(
+        net, forward.pre_activations, forward.output - Z_target, r, layer, **switches
+    )
+
+
+def rnn_paper_time_matrices(
+    rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int, **switches: bool
+) -> Any:
+    """A^(k,t) of eq. (78) for the loss E^(t): (r, m, m)."""
+    r = Z_target.shape[0]
+    pre_t = [Y[:, t - 1, :] for Y in forward.pre_activations]
+    residual = forward.output[:, t - 1, :] - Z_target[:, t - 1, :]
+    return _level_matrices(rnn, pre_t, residual, r, layer, **switches)
+
+
+def propagators(rnn: RNN, forward: Forward, layer: int, t: int) -> Any:
+    """P_s = U diag(f'(y^(t-1))) ... U diag(f'(y^(s))) for s = 1..t: (r, t, m, m)."""
+    xp = rnn.xp
+    import array_api_compat
+
+    Y = forward.pre_activations[layer - 1]
+    r, m = Y.shape[0], Y.shape[2]
+    fp = rnn.activation_of(layer).df(xp, Y)
+    U = rnn.recurrent[layer - 1]
+    eye = xp.eye(m, dtype=Y.dtype, device=array_api_compat.device(Y))
+    P = xp.broadcast_to(eye, (r, m, m))
+    stack = [P]
+    for h in range(t - 2, -1, -1):  # 0-based h = t-2 .. 0, i.e. time steps t-1 .. 1
+        P = P @ (U * fp[:, None, h, :])  # append U diag(f'(y^(h))) on the right
+        stack.append(P)
+    return xp.stack(stack[::-1], axis=1)
+
+
+def blocks_from_propagators(A: Any, P: Any, T: int) -> Any:
+    """C~_{s,zeta} = P_s^T A P_zeta as blocks (r, T, m, T, m); times after t are zero."""
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(A, P)
+    r, t, m = P.shape[0], P.shape[1], P.shape[2]
+    AP = A[:, None, :, :] @ P  # (r, t, m, m): [p, zeta, g, j]
+    left = xp.reshape(xp.matrix_transpose(P), (r, t * m, m))  # [(s, i), g]
+    right = xp.reshape(xp.permute_dims(AP, (0, 2, 1, 3)), (r, m, t * m))  # [g, (zeta, j)]
+    blocks = xp.reshape(left @ right, (r, t, m, t, m))
+    if t < T:
+        full = xp.zeros((r, T, m, T, m), dtype=blocks.dtype, device=array_api_compat.device(blocks))
+        return _embed(xp, full, blocks, t)
+    return blocks
+
+
+def _embed(xp: Any, full: Any, blocks: Any, t: int) -> Any:
+    import array_api_compat
+
+    r, T, m = full.shape[0], full.shape[1], full.shape[2]
+    pad_time = xp.zeros(
+        (r, T - t, m, t, m), dtype=blocks.dtype, device=array_api_compat.device(blocks)
+    )
+    upper = xp.concat([blocks, pad_time], axis=1)  # (r, T, m, t, m)
+    pad = xp.zeros((r, T, m, T - t, m), dtype=blocks.dtype, device=array_api_compat.device(blocks))
+    return xp.concat([upper, pad], axis=3)
+
+
+def rnn_paper_blocks(
+    rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int | None, a: int, **switches: bool
+) -> Any:
+    """Theorem 2: the blocks C~^(k,t,s,zeta) of eq. (77), summed over output times if t is None."""
+    T = forward.output.shape[1]
+    times = [t] if t is not None else list(range(a, T + 1))
+    total = None
+    for time in times:
+        A = rnn_paper_time_matrices(rnn, forward, Z_target, layer, time, **switches)
+        blocks = blocks_from_propagators(A, propagators(rnn, forward, layer, time), T)
+        total = blocks if total is None else total + blocks
+    return total

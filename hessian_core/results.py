@@ -1,0 +1,61 @@
+"""Plain, frozen result objects: forward states and gradients with their factors.
+
+Gradients are kept with their rank-revealing factors (Lemma 1, Corollary 1; Lemma 2,
+Corollary 3): ``G = V @ Z.T`` where each column pair (v, z) is one sample (FNN, q = r) or
+one (sample, time step) pair (RNN, q = r*t). Columns are ordered sample-major: column
+``p*t + (s-1)`` holds sample p at time step s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Forward", "Gradient"]
+
+
+@dataclass(frozen=True, eq=False)
+class Forward:
+    """Forward propagation, eq. (10)-(11) and (47)-(48).
+
+    ``pre_activations[k-1]`` is y^(k) and ``activations[k]`` is z^(k), with
+    ``activations[0]`` the input x. FNN arrays are (r, m_k); RNN arrays are (r, tau, m_k).
+    """
+
+    pre_activations: list[Any]
+    activations: list[Any]
+
+    @property
+    def output(self) -> Any:
+        return self.activations[-1]
+
+
+@dataclass(frozen=True, eq=False)
+class Gradient:
+    """Gradient of the loss with respect to the parameters of one level k.
+
+    ``W`` (m, n), ``b`` (m,), and for RNNs ``U`` (m, m). The factors satisfy
+    ``W == V @ Z.T`` (see :meth:`factors`).
+    """
+
+    W: Any
+    b: Any
+    layer: int
+    V: Any
+    Z: Any
+    U: Any = None
+    Z_recurrent: Any = None
+
+    def factors(self, wrt: str = "W") -> tuple[Any, Any]:
+        """``(V, Z)`` with ``G == V @ Z.T``: V (m, q), Z (n, q) for W, Z (m, q) for U."""
+        if wrt == "W":
+            return self.V, self.Z
+        if wrt == "U" and self.U is not None:
+            return self.V, self.Z_recurrent
+        allowed = "'W', 'U'" if self.U is not None else "'W'"
+        raise ValueError(f"wrt must be one of {allowed}, got {wrt!r}")
+
+    @property
+    def rank_bound(self) -> int:
+        """The rank the paper proves: the factor width q (r for FNNs, r*t for RNNs)."""
+        return int(self.V.shape[1])

@@ -1,0 +1,295 @@
+"""Recurrent networks: forward, BPTT, and the exact per-layer Hessians.
+
+Forward propagation, eq. (47)-(48), for samples in rows (X is r x tau x N):
+
+    y^(k,s) = W^(k) z^(k-1,s) + U^(k) z^(k,s-1) + b^(k),   z^(k,s) = f(y^(k,s)),
+    z^(k,0) = 0,  z^(0,s) = x^(s),   k = 1..l,  s = 1..tau.
+
+Loss (eq. 49, scaled, averaged over the batch): for one output time t,
+E^(t) = 1/(2r) sum_p ||z*_p,t - z_p^(l,t)||^2; for ``t=None``, E = sum_{t=a..tau} E^(t).
+
+BPTT (Lemma 2, Corollary 3). With the adjoints g_z^(j,s) = dE/dz^(j,s) and
+g_y^(j,s) = dE/dy^(j,s) = g_z^(j,s) o f'(y^(j,s)), accumulated from the level above and
+from the next time step (eq. 67-68),
+
+    G_W^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k-1,s)T,   G_U^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k,s-1)T,
+
+a sum of r*t outer products: the factors V = [g_y^(k,s)], Z = [z^(k-1,s)] of Corollary 3.
+For the top level g_y^(l,s) is the paper's v~^(l,t,s) of eq. (58); below it, g_y also
+collects the paths that climb to the upper level early and travel in time there.
+
+Exact Hessians. Let M_{s,zeta} = d^2E / dy^(k,s) dy^(k,zeta) (the Hessian with respect to
+additive perturbations of the level-k pre-activations). Because y^(k,s) is linear in W^(k)
+and b^(k) with inputs z^(k-1,s) that do not depend on them, for every activation
+
+    H_W^(k) = sum_p sum_{s,zeta} M_{s,zeta} kron z^(k-1,s) z^(k-1,zeta)T,  H_b^(k) = sum_p sum M_{s,zeta},
+
+the Kronecker form of eq. (74) and (76), with M in place of the paper's C~. For U^(k) the
+input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^(k,s-1)
+plus a remainder (docs/errata.md, eq. 75). M and the exact H_U come from
+forward-over-reverse differentiation, :mod:`hessian_core.rnn_hvp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .backend import require_choice, require_finite, require_int_in_range, require_shape
+from .fnn import _check_sizes, _convert, _device
+from .kron import LayerHessian, assemble
+from .network import Network, glorot_parameters
+from .results import Forward, Gradient
+from .rnn_hvp import Adjoints, _shift_back, preactivation_hessian, recurrent_hessian
+
+__all__ = ["RNN"]
+
+
+class RNN(Network):
+    """A recurrent network with W^(k) (m, n), feedback U^(k) (m, m) and b^(k) (m,).
+
+    >>> import numpy as np
+    >>> rnn = RNN.random((2, 3, 1), activation="tanh", seed=0)
+    >>> X, Zt = np.ones((4, 5, 2)), np.zeros((4, 5, 1))
+    >>> g = rnn.gradient(X, Zt, layer=1, t=3)
+    >>> V, Z = g.factors("W")
+    >>> V.shape, Z.shape          # q = r * t = 12 columns
+    ((3, 12), (2, 12))
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[Any],
+        recurrent: Sequence[Any],
+        biases: Sequence[Any],
+        activation: str = "relu",
+        output_activation: str | None = None,
+    ) -> None:
+        super().__init__(weights, biases, activation, output_activation)
+        recurrent = list(recurrent)
+        if len(recurrent) != self.n_layers:
+            raise ValueError(
+                f"recurrent must hold one matrix U^(k) per level ({self.n_layers}), got {len(recurrent)}"
+            )
+        for k, (U, W) in enumerate(zip(recurrent, self.weights, strict=False), start=1):
+            m = W.shape[0]
+            require_shape(U, f"recurrent[{k - 1}]", (m, m), f"U^({k}) is m x m with m = {m}")
+            require_finite(U, f"recurrent[{k - 1}]", self.xp)
+        self.recurrent = recurrent
+
+    @classmethod
+    def random(
+        cls,
+        layer_sizes: Sequence[int],
+        activation: str = "relu",
+        output_activation: str | None = None,
+        seed: int = 0,
+        recurrent_scale: float = 0.5,
+        like: Any = None,
+    ) -> RNN:
+        """Seeded Glorot-uniform W^(k), U^(k) scaled to spectral radius <= ``recurrent_scale``."""
+        import numpy as np
+
+        sizes = _check_sizes(layer_sizes)
+        shapes = [(sizes[k + 1], sizes[k]) for k in range(len(sizes) - 1)]
+        weights, biases = glorot_parameters(shapes, seed)
+        rng = np.random.default_rng(seed + 1)
+        recurrent = []
+        for m, _ in shapes:
+            U = rng.standard_normal((m, m))
+            radius = max(abs(np.linalg.eigvals(U)).max(), 1e-12)
+            recurrent.append(U * (recurrent_scale / radius))
+        return cls(
+            _convert(weights, like),
+            _convert(recurrent, like),
+            _convert(biases, like),
+            activation=activation,
+            output_activation=output_activation,
+        )
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
+        xp = self.xp
+        X = self._as_input(X, "X")
+        N, M = self.layer_sizes[0], self.layer_sizes[-1]
+        single = X.ndim == 2
+        if single:
+            require_shape(X, "X", (None, N), f"one sample: tau time steps of N = {N} inputs")
+            X = xp.reshape(X, (1, X.shape[0], N))
+        else:
+            require_shape(X, "X", (None, None, N), f"(r, tau, N) with N = {N}")
+        if X.shape[1] < 1:
+            raise ValueError("X must hold at least one time step (tau >= 1)")
+        if Z_target is None:
+            return X, None
+        Z_target = self._as_input(Z_target, "Z_target")
+        if single:
+            require_shape(Z_target, "Z_target", (X.shape[1], M), "(tau, M) for one sample")
+            Z_target = xp.reshape(Z_target, (1, X.shape[1], M))
+        else:
+            require_shape(
+                Z_target, "Z_target", (X.shape[0], X.shape[1], M), "(r, tau, M) matching X"
+            )
+        return X, Z_target
+
+    def _output_times(self, tau: int, t: Any, outputs_from: Any) -> tuple[int | None, int, int]:
+        """Validated (t, a, T): T is the last time step the loss reaches."""
+        a = require_int_in_range(outputs_from, "outputs_from", 1, tau)
+        if t is None:
+            return None, a, tau
+        t = require_int_in_range(t, "t", 1, tau)
+        return t, a, t
+
+    def _time_weights(self, T: int, t: int | None, a: int, like: Any) -> Any:
+        xp = self.xp
+        steps = xp.arange(1, T + 1, device=_device(like))
+        mask = (steps == t) if t is not None else (steps >= a)
+        return xp.astype(mask, like.dtype)
+
+    # -- forward and loss -------------------------------------------------------------------
+    def forward(self, X: Any) -> Forward:
+        """Forward propagation, eq. (47)-(48); arrays (r, tau, m_k)."""
+        X, _ = self._batch(X)
+        return self._forward(X)
+
+    def _forward(self, X: Any, steps: int | None = None) -> Forward:
+        xp = self.xp
+        T = X.shape[1] if steps is None else steps
+        pre, post = [], [X[:, :T, :]]
+        for k in range(1, self.n_layers + 1):
+            W, U, b = self.weights[k - 1], self.recurrent[k - 1], self.biases[k - 1]
+            act = self.activation_of(k)
+            driven = post[-1] @ xp.matrix_transpose(W) + b  # (r, T, m)
+            ys, zs, z = [], [], None
+            for s in range(T):
+                y = driven[:, s, :] if z is None else driven[:, s, :] + z @ xp.matrix_transpose(U)
+                z = act.f(xp, y)
+                ys.append(y)
+                zs.append(z)
+            pre.append(xp.stack(ys, axis=1))
+            post.append(xp.stack(zs, axis=1))
+        return Forward(pre, post)
+
+    def loss(self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1) -> float:
+        """E^(t) for one output time ``t``, or E = sum_{t=a..tau} E^(t) for ``t=None``."""
+        X, Z_target = self._batch(X, Z_target)
+        t, a, T = self._output_times(X.shape[1], t, outputs_from)
+        residual = self._forward(X, T).output - Z_target[:, :T, :]
+        weights = self._time_weights(T, t, a, residual)
+        return float(self.xp.sum(residual * residual * weights[:, None])) / (2 * X.shape[0])
+
+    # -- gradients ----------------------------------------------------------------------------
+    def _adjoints(self, forward: Forward, Z_target: Any, t: int | None, a: int) -> Adjoints:
+        """BPTT, eq. (59)-(60) and (67)-(68), for every level and time step."""
+        xp = self.xp
+        r, T = Z_target.shape[0], forward.output.shape[1]
+        weights_t = self._time_weights(T, t, a, forward.output)
+        from_above = (forward.output - Z_target[:, :T, :]) * weights_t[:, None] / r
+        grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
+        for k in range(self.n_layers, 0, -1):
+            fp = self.activation_of(k).df(xp, forward.pre_activations[k - 1])
+            U = self.recurrent[k - 1]
+            gz_steps, gy_steps, carry = [], [], None
+            for s in range(T - 1, -1, -1):
+                gz = from_above[:, s, :] if carry is None else from_above[:, s, :] + carry @ U
+                carry = gz * fp[:, s, :]
+                gz_steps.append(gz)
+                gy_steps.append(carry)
+            grad_z[k - 1] = xp.stack(gz_steps[::-1], axis=1)
+            grad_y[k - 1] = xp.stack(gy_steps[::-1], axis=1)
+            from_above = grad_y[k - 1] @ self.weights[k - 1]
+        return Adjoints(grad_z=grad_z, grad_y=grad_y, time_weights=weights_t)
+
+    def _prepare(self, X: Any, Z_target: Any, t: Any, outputs_from: Any):
+        X, Z_target = self._batch(X, Z_target)
+        t, a, T = self._output_times(X.shape[1], t, outputs_from)
+        forward = self._forward(X, T)
+        return forward, Z_target, t, a, T
+
+    def gradients(
+        self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1
+    ) -> list[Gradient]:
+        """Gradients of E^(t) (or E) for every level from one BPTT pass (index k-1 is level k)."""
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        adjoints = self._adjoints(forward, Z_target, t, a)
+        return [self._gradient_of(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+
+    def gradient(
+        self, X: Any, Z_target: Any, layer: int, t: int | None = None, outputs_from: int = 1
+    ) -> Gradient:
+        """dE^(t)/dW^(k), dE^(t)/dU^(k), dE^(t)/db^(k) with factors of width q = r*t."""
+        layer = self._check_layer(layer)
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        adjoints = self._adjoints(forward, Z_target, t, a)
+        return self._gradient_of(forward, adjoints, layer)
+
+    def _gradient_of(self, forward: Forward, adjoints: Adjoints, k: int) -> Gradient:
+        xp = self.xp
+        g_y = adjoints.grad_y[k - 1]  # (r, T, m)
+        r, T, m = g_y.shape
+        below = forward.activations[k - 1]
+        previous = _shift_back(xp, forward.activations[k])
+        V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
+        Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
+        Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
+        return Gradient(
+            W=V @ xp.matrix_transpose(Z),
+            b=xp.sum(V, axis=1),
+            U=V @ xp.matrix_transpose(Z_rec),
+            layer=k,
+            V=V,
+            Z=Z,
+            Z_recurrent=Z_rec,
+        )
+
+    # -- Hessians -------------------------------------------------------------------------------
+    def hessian(
+        self,
+        X: Any,
+        Z_target: Any,
+        layer: int,
+        t: int | None = None,
+        wrt: str = "W",
+        formula: str = "exact",
+        outputs_from: int = 1,
+    ) -> LayerHessian:
+        """Hessian of E^(t) (or E for ``t=None``) with respect to W^(k), U^(k) or b^(k).
+
+        ``formula="exact"`` is the true Hessian for every activation, depth and time step.
+        ``formula="paper"`` is Theorem 2 (eq. 74-84) as printed (:mod:`hessian_core.paper`).
+        The exact H_U has no Kronecker structure: its ``eigvalsh`` uses the dense matrix.
+        """
+        layer = self._check_layer(layer)
+        self._check_formula(formula)
+        require_choice(wrt, "wrt", ("W", "U", "b"))
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        if formula == "exact":
+            adjoints = self._adjoints(forward, Z_target, t, a)
+            blocks = preactivation_hessian(self, forward, adjoints, layer)
+        else:
+            from .paper import rnn_paper_blocks
+
+            blocks = rnn_paper_blocks(self, forward, Z_target, layer, t, a)
+        inputs = self._kronecker_inputs(forward, layer, wrt, blocks)
+        remainder = None
+        if wrt == "U" and formula == "exact":
+            dense = recurrent_hessian(self, forward, adjoints, layer)
+            remainder = dense - assemble(blocks, self.xp.permute_dims(inputs, (0, 2, 1)))
+        return LayerHessian(
+            blocks=blocks,
+            inputs=inputs,
+            layer=layer,
+            wrt=wrt,
+            formula=formula,
+            time_step=t,
+            remainder=remainder,
+        )
+
+    def _kronecker_inputs(self, forward: Forward, layer: int, wrt: str, like: Any) -> Any:
+        xp = self.xp
+        if wrt == "W":
+            return forward.activations[layer - 1]
+        if wrt == "U":
+            return _shift_back(xp, forward.activations[layer])
+        r, T = like.shape[0], like.shape[1]
+        return xp.ones((r, T, 1), dtype=like.dtype, device=_device(like))

@@ -1,0 +1,205 @@
+"""Exact second derivatives of an RNN loss by forward-over-reverse differentiation.
+
+The exact RNN Hessians are not all Kronecker sums with the paper's C~ (docs/errata.md), so
+they are computed here from first principles, for any activation and depth, as directional
+derivatives of the BPTT gradient (a second-order adjoint, Pearlmutter's R-operator).
+
+Forward tangent along a direction of level k (dW, dU, db, or additive perturbations dY of
+the pre-activations y^(k,s)), with dot meaning the directional derivative:
+
+    ydot^(k,s) = dW z^(k-1,s) + dU z^(k,s-1) + db + dY_s + U^(k) zdot^(k,s-1)
+    ydot^(j,s) = W^(j) zdot^(j-1,s) + U^(j) zdot^(j,s-1)           (j > k)
+    zdot^(j,s) = f'(y^(j,s)) o ydot^(j,s)
+
+Reverse pass of the tangents of the adjoints g_z = dE/dz, g_y = dE/dy (eq. 59-60, 67-68):
+
+    gdot_z^(l,s)  = w_s zdot^(l,s) / r        (w_s = 1 for the output times in the loss)
+    gdot_z^(j,s) += W^(j+1)T gdot_y^(j+1,s) + U^(j)T gdot_y^(j,s+1) [+ dU^T g_y^(k,s+1) if j = k]
+    gdot_y^(j,s)  = gdot_z^(j,s) o f'(y^(j,s)) + g_z^(j,s) o f''(y^(j,s)) o ydot^(j,s)
+
+Hessian-vector products (the tangents of G_W, G_U, G_b and of dE/dy^(k,s)):
+
+    H_W d = sum_{p,s} gdot_y^(k,s) z^(k-1,s)T
+    H_U d = sum_{p,s} gdot_y^(k,s) z^(k,s-1)T + g_y^(k,s) zdot^(k,s-1)T
+    H_b d = sum_{p,s} gdot_y^(k,s),          M d = gdot_y^(k,.)
+
+Many directions are pushed through at once along a leading axis D (chunked to bound memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .rnn import RNN
+
+__all__ = ["Adjoints", "directional_derivatives", "preactivation_hessian", "recurrent_hessian"]
+
+#: Largest number of entries of one tangent array (D * r * T * m) before directions are chunked.
+MAX_TANGENT_ENTRIES = 1 << 22
+
+
+@dataclass(frozen=True, eq=False)
+class Adjoints:
+    """First-order BPTT adjoints of every level: ``grad_z[j-1]``, ``grad_y[j-1]`` are (r, T, m_j)."""
+
+    grad_z: list[Any]
+    grad_y: list[Any]
+    time_weights: Any  # (T,): 1 at the output times in the loss, else 0
+
+
+def directional_derivatives(
+    rnn: RNN,
+    forward: Any,
+    adjoints: Adjoints,
+    layer: int,
+    dW: Any = None,
+    dU: Any = None,
+    db: Any = None,
+    dY: Any = None,
+) -> dict[str, Any]:
+    """Tangents of the level-``layer`` gradients along D directions (see module docstring).
+
+    Direction arrays: dW (D, m, n), dU (D, m, m), db (D, m), dY (D, r, T, m). Returns a dict
+    with "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y" (D, r, T, m).
+    """
+    xp = rnn.xp
+    k, l = layer, rnn.n_layers
+    Zs, Ys = forward.activations, forward.pre_activations
+    r, T = Ys[0].shape[0], Ys[0].shape[1]
+
+    # forward tangents for levels k..l
+    z_below, z_own = Zs[k - 1], Zs[k]
+    source = 0.0
+    if dW is not None:
+        source = source + z_below[None, ...] @ xp.matrix_transpose(dW)[:, None, :, :]
+    if dU is not None:
+        source = source + _shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
+    if db is not None:
+        source = source + db[:, None, None, :]
+    if dY is not None:
+        source = source + dY
+    ydots, zdots = {}, {}
+    ydots[k], zdots[k] = _tangent_in_time(rnn, k, Ys[k - 1], source, T)
+    for j in range(k + 1, l + 1):
+        ydots[j], zdots[j] = _tangent_in_time(
+            rnn, j, Ys[j - 1], zdots[j - 1] @ xp.matrix_transpose(rnn.weights[j - 1]), T
+        )
+
+    # reverse pass of the adjoint tangents, levels l..k, times T..1
+    gdot_y_above = None
+    weights_t = adjoints.time_weights
+    for j in range(l, k - 1, -1):
+        act, Y = rnn.activation_of(j), Ys[j - 1]
+        fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
+        from_above = (
+            zdots[l] * (weights_t[:, None] / r) if j == l else gdot_y_above @ rnn.weights[j]
+        )
+        U = rnn.recurrent[j - 1]
+        curvature = adjoints.grad_z[j - 1] * fpp * ydots[j]
+        extra = None
+        if j == k and dU is not None:
+            extra = _shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
+        steps = []
+        carry = None
+        for s in range(T - 1, -1, -1):
+            gdot_z = from_above[..., s, :]
+            if carry is not None:
+                gdot_z = gdot_z + carry @ U
+            if extra is not None:
+                gdot_z = gdot_z + extra[..., s, :]
+            carry = gdot_z * fp[:, s, :] + curvature[..., s, :]
+            steps.append(carry)
+        gdot_y_above = xp.stack(steps[::-1], axis=-2)  # (D, r, T, m_j)
+
+    gdot_y = gdot_y_above
+    result = {"Y": gdot_y, "b": xp.sum(gdot_y, axis=(1, 2))}
+    result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
+    recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
+    zdot_prev = _shift_back(xp, zdots[k])
+    second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))  # (m, D, m)
+    result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))
+    return result
+
+
+def preactivation_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int) -> Any:
+    """M_p[s, i, zeta, j] = d^2E / dy_i^(k,s) dy_j^(k,zeta) for every sample: (r, T, m, T, m).
+
+    Samples do not interact, so one unit perturbation applied to all samples at once gives
+    each sample's column: T*m directions in all.
+    """
+    xp = rnn.xp
+    Y = forward.pre_activations[layer - 1]
+    r, T, m = Y.shape
+    size = T * m
+    eye = xp.eye(size, dtype=Y.dtype, device=_device(Y))
+    columns = []
+    for chunk in _chunks(size, r * T * m):
+        directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), 1, T, m))
+        directions = xp.broadcast_to(directions, (len(chunk), r, T, m))
+        columns.append(directional_derivatives(rnn, forward, adjoints, layer, dY=directions)["Y"])
+    out = xp.concat(columns, axis=0)  # (T*m, r, T, m): [(zeta, j), p, s, i]
+    out = xp.reshape(out, (T, m, r, T, m))
+    blocks = xp.permute_dims(out, (2, 3, 4, 0, 1))
+    return 0.5 * (blocks + xp.permute_dims(blocks, (0, 3, 4, 1, 2)))
+
+
+def recurrent_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int) -> Any:
+    """The exact dense Hessian with respect to vec(U^(k)) (row-major), (m*m, m*m)."""
+    xp = rnn.xp
+    m = rnn.recurrent[layer - 1].shape[0]
+    r, T = forward.pre_activations[0].shape[:2]
+    size = m * m
+    eye = xp.eye(size, dtype=rnn.recurrent[0].dtype, device=_device(rnn.recurrent[0]))
+    rows = []
+    for chunk in _chunks(size, r * T * m):
+        directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), m, m))
+        rows.append(
+            xp.reshape(
+                directional_derivatives(rnn, forward, adjoints, layer, dU=directions)["U"],
+                (len(chunk), size),
+            )
+        )
+    dense = xp.concat(rows, axis=0)
+    return 0.5 * (dense + xp.matrix_transpose(dense))
+
+
+def _tangent_in_time(rnn: RNN, j: int, Y: Any, source: Any, T: int) -> tuple[Any, Any]:
+    """ydot, zdot of level j given the non-recurrent part ``source`` (D, r, T, m)."""
+    xp = rnn.xp
+    fp = rnn.activation_of(j).df(xp, Y)
+    U_t = xp.matrix_transpose(rnn.recurrent[j - 1])
+    ys, zs = [], []
+    previous = None
+    for s in range(T):
+        ydot = source[..., s, :]
+        if previous is not None:
+            ydot = ydot + previous @ U_t
+        previous = ydot * fp[:, s, :]
+        ys.append(ydot)
+        zs.append(previous)
+    return xp.stack(ys, axis=-2), xp.stack(zs, axis=-2)
+
+
+def _shift_back(xp: Any, z: Any) -> Any:
+    """z^(k,s-1) for s = 1..T from z^(k,s): prepend the initial state z^(k,0) = 0."""
+    zero = xp.zeros_like(z[..., :1, :])
+    return xp.concat([zero, z[..., :-1, :]], axis=-2)
+
+
+def _shift_forward(xp: Any, g: Any) -> Any:
+    """g^(s+1) for s = 1..T, with zero beyond T."""
+    zero = xp.zeros_like(g[..., :1, :])
+    return xp.concat([g[..., 1:, :], zero], axis=-2)
+
+
+def _chunks(count: int, entries_per_direction: int) -> list[range]:
+    step = max(1, MAX_TANGENT_ENTRIES // max(1, entries_per_direction))
+    return [range(start, min(count, start + step)) for start in range(0, count, step)]
+
+
+def _device(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)

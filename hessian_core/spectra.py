@@ -1,0 +1,206 @@
+"""Eigenvalues of the Kronecker-sum Hessian from small matrices, and the Weyl bounds.
+
+One term (eq. 45-46). For one FNN sample H = C kron (z z^T); since z z^T has the single
+nonzero eigenvalue ||z||^2, ``lambda(H) = {0 (multiplicity (n-1) m), ||z||^2 lambda(C)}``.
+
+Sums of terms (Gram reduction). Write H = K M K^T with K = [I kron z_1, ..., I kron z_R]
+(R = r*T terms). The nonzero eigenvalues of K M K^T are those of M K^T K, and
+K^T K = G kron I with G = Z Z^T the R x R Gram matrix of the inputs. Hence, with F = G^(1/2),
+the nonzero spectrum is that of the (m*R) x (m*R) matrix (F kron I) M (F kron I). When
+R > n it is cheaper to keep H in the n-dimensional input basis (F = Z^T). Either way the
+eigenproblem has size m*q with q = min(R, n), and the remaining m*(n-q) eigenvalues are 0.
+For R = 1 this is exactly eq. (46).
+
+Weyl bounds (eq. 101): lambda_q(A) + lambda_1(B) <= lambda_q(A + B) <= lambda_q(A) + lambda_n(B).
+Applied term by term with the anchor A = B^(k,t), the s = zeta = t term of one sample, and
+B running over the remaining diagonal terms and the symmetric pairs
+B^(k,t,s,zeta) = M_{s,zeta} kron z_s z_zeta^T + M_{zeta,s} kron z_zeta z_s^T of eq. (104),
+this is eq. (103). The ``"norm"`` form replaces each pair's extreme eigenvalues by the
+singular-value bound of eq. (107), |lambda(B^(k,t,s,zeta))| <= 2 sigma_max(M_{s,zeta})
+||z_s|| ||z_zeta||, and each diagonal term by the worst mu of its sample, as in eq. (108).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import namespace_of
+from .kron import LayerHessian, assemble
+
+__all__ = ["kronecker_eigvalsh", "psd_sqrt", "term_eigenvalues", "weyl_bounds"]
+
+
+def psd_sqrt(gram: Any) -> Any:
+    """Symmetric square root of a stack of positive semi-definite matrices."""
+    xp = namespace_of(gram)
+    values, vectors = xp.linalg.eigh(gram)
+    roots = xp.sqrt(xp.where(values > 0, values, xp.zeros_like(values)))
+    return (vectors * roots[..., None, :]) @ xp.matrix_transpose(vectors)
+
+
+def reduced_matrix(blocks: Any, inputs: Any) -> Any:
+    """The (m*q) x (m*q) matrix whose eigenvalues are the nonzero eigenvalues of (K)."""
+    xp = namespace_of(blocks, inputs)
+    r, T, n = inputs.shape
+    if r * T <= n:
+        terms = xp.reshape(inputs, (r * T, n))
+        root = psd_sqrt(terms @ xp.matrix_transpose(terms))  # (R, R), columns by term
+        factor = xp.permute_dims(xp.reshape(root, (r * T, r, T)), (1, 0, 2))  # (r, R, T)
+    else:
+        factor = xp.permute_dims(inputs, (0, 2, 1))  # (r, n, T)
+    reduced = assemble(blocks, factor)
+    return 0.5 * (reduced + xp.matrix_transpose(reduced))
+
+
+def kronecker_eigvalsh(blocks: Any, inputs: Any) -> Any:
+    """Ascending eigenvalues of the Kronecker sum (K) through the Gram reduction."""
+    xp = namespace_of(blocks, inputs)
+    m, n = blocks.shape[2], inputs.shape[2]
+    nonzero = xp.linalg.eigvalsh(reduced_matrix(blocks, inputs))
+    zeros = xp.zeros((m * n - nonzero.shape[0],), dtype=nonzero.dtype, device=_device(nonzero))
+    return xp.sort(xp.concat([nonzero, zeros]))
+
+
+def term_eigenvalues(hessian: LayerHessian) -> Any:
+    """Eq. (46)/(105) for every diagonal term: ``||z_{p,s}||^2 lambda(M_{p,s,s})``.
+
+    Returns an array (r, T, m), ascending along the last axis; each term also has
+    m*(n-1) zero eigenvalues.
+    """
+    xp = hessian.xp
+    diagonal = _diagonal_blocks(hessian.blocks)  # (r, T, m, m)
+    norms = xp.sum(hessian.inputs * hessian.inputs, axis=-1)  # (r, T)
+    return norms[..., None] * xp.linalg.eigvalsh(diagonal)
+
+
+def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
+    """Lower and upper Weyl bounds for every eigenvalue of ``hessian`` (ascending order)."""
+    if form not in ("terms", "norm"):
+        raise ValueError(f"form must be one of 'terms', 'norm', got {form!r}")
+    xp = hessian.xp
+    m, n = hessian.n_outputs, hessian.n_inputs
+    r, T = hessian.inputs.shape[0], hessian.inputs.shape[1]
+    has_zeros = n > 1
+
+    diagonal_eigs = term_eigenvalues(hessian)  # (r, T, m)
+    low_diag = diagonal_eigs[..., 0]
+    high_diag = diagonal_eigs[..., -1]
+    if has_zeros:
+        low_diag = xp.where(low_diag < 0, low_diag, xp.zeros_like(low_diag))
+        high_diag = xp.where(high_diag > 0, high_diag, xp.zeros_like(high_diag))
+
+    # The anchor: the last time step's diagonal term of the sample with the widest spectrum.
+    spread = high_diag[:, T - 1] - low_diag[:, T - 1]
+    anchor = int(xp.argmax(spread))
+    anchor_values = diagonal_eigs[anchor, T - 1, :]
+    if has_zeros:
+        zeros = xp.zeros((m * (n - 1),), dtype=anchor_values.dtype, device=_device(anchor_values))
+        anchor_values = xp.concat([anchor_values, zeros])
+    anchor_values = xp.sort(anchor_values)
+
+    is_anchor = _anchor_mask(xp, r, T, anchor, low_diag)
+    others_low = xp.where(is_anchor, xp.zeros_like(low_diag), low_diag)
+    others_high = xp.where(is_anchor, xp.zeros_like(high_diag), high_diag)
+    if form == "terms":
+        lower = xp.sum(others_low)
+        upper = xp.sum(others_high)
+    else:  # eq. (108): per sample, the count of other diagonal terms times the worst mu
+        counts = T - xp.sum(xp.astype(is_anchor, low_diag.dtype), axis=1)
+        big = xp.max(xp.abs(diagonal_eigs)) + 1.0
+        worst_low = xp.min(xp.where(is_anchor, xp.zeros_like(low_diag) + big, low_diag), axis=1)
+        worst_high = xp.max(xp.where(is_anchor, xp.zeros_like(high_diag) - big, high_diag), axis=1)
+        valid = counts > 0
+        lower = xp.sum(xp.where(valid, counts * worst_low, xp.zeros_like(counts)))
+        upper = xp.sum(xp.where(valid, counts * worst_high, xp.zeros_like(counts)))
+
+    if T > 1:
+        pair_low, pair_high = _pair_bounds(hessian, form)
+        lower = lower + pair_low
+        upper = upper + pair_high
+
+    if hessian.remainder is not None:
+        rest = xp.linalg.eigvalsh(
+            0.5 * (hessian.remainder + xp.matrix_transpose(hessian.remainder))
+        )
+        if form == "terms":
+            lower, upper = lower + rest[0], upper + rest[-1]
+        else:
+            radius = xp.max(xp.abs(rest))
+            lower, upper = lower - radius, upper + radius
+    return anchor_values + lower, anchor_values + upper
+
+
+def _anchor_mask(xp: Any, r: int, T: int, anchor: int, like: Any) -> Any:
+    rows = xp.arange(r, device=_device(like))[:, None]
+    cols = xp.arange(T, device=_device(like))[None, :]
+    return (rows == anchor) & (cols == T - 1)
+
+
+def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
+    """Summed lower / upper contributions of the symmetric pairs s < zeta (eq. 104, 107)."""
+    xp = hessian.xp
+    blocks, inputs = hessian.blocks, hessian.inputs
+    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
+    first = [s for s in range(T) for z in range(s + 1, T)]
+    second = [z for s in range(T) for z in range(s + 1, T)]
+    device = _device(blocks)
+    grid = xp.reshape(xp.permute_dims(blocks, (0, 1, 3, 2, 4)), (r, T * T, m, m))
+    forward = xp.take(
+        grid, xp.asarray([s * T + z for s, z in zip(first, second, strict=False)], device=device), axis=1
+    )
+    z_first = xp.take(inputs, xp.asarray(first, device=device), axis=1)  # (r, P, n)
+    z_second = xp.take(inputs, xp.asarray(second, device=device), axis=1)
+
+    if form == "norm":
+        sigma = xp.linalg.matrix_norm(forward, ord=2)  # (r, P)
+        norms = xp.linalg.vector_norm(z_first, axis=-1) * xp.linalg.vector_norm(z_second, axis=-1)
+        if T > 1:
+            # eq. (108): t(t-1) times the largest pair term of each sample
+            worst = xp.max(sigma * norms, axis=1)
+            total = T * (T - 1) * xp.sum(worst)
+        return -total, total
+
+    backward = xp.matrix_transpose(forward)  # M_{zeta,s} = M_{s,zeta}^T
+    gram = xp.stack(
+        [
+            xp.stack(
+                [xp.sum(z_first * z_first, axis=-1), xp.sum(z_first * z_second, axis=-1)], axis=-1
+            ),
+            xp.stack(
+                [xp.sum(z_second * z_first, axis=-1), xp.sum(z_second * z_second, axis=-1)], axis=-1
+            ),
+        ],
+        axis=-2,
+    )  # (r, P, 2, 2)
+    root = psd_sqrt(gram)
+    f0, f1 = root[..., :, 0], root[..., :, 1]  # (r, P, 2): columns of the two terms
+    # reduced[(c,i),(d,j)] = f0[c] f1[d] M_{s,zeta}[i,j] + f1[c] f0[d] M_{zeta,s}[i,j]
+    reduced = (
+        f0[..., :, None, None, None] * f1[..., None, None, :, None] * forward[..., None, :, None, :]
+        + f1[..., :, None, None, None]
+        * f0[..., None, None, :, None]
+        * backward[..., None, :, None, :]
+    )
+    reduced = xp.reshape(reduced, (r, len(first), 2 * m, 2 * m))
+    eigs = xp.linalg.eigvalsh(0.5 * (reduced + xp.matrix_transpose(reduced)))
+    low, high = eigs[..., 0], eigs[..., -1]
+    zero = xp.zeros_like(low)
+    # each pair also has zero eigenvalues when its rank 2m is below mn
+    if 2 * m < m * hessian.n_inputs:
+        low = xp.where(low < 0, low, zero)
+        high = xp.where(high > 0, high, zero)
+    return xp.sum(low), xp.sum(high)
+
+
+def _diagonal_blocks(blocks: Any) -> Any:
+    xp = namespace_of(blocks)
+    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
+    grid = xp.reshape(xp.permute_dims(blocks, (0, 1, 3, 2, 4)), (r, T * T, m, m))
+    index = xp.asarray([s * T + s for s in range(T)], device=_device(blocks))
+    return xp.take(grid, index, axis=1)
+
+
+def _device(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
