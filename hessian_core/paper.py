@@ -164,3 +164,23 @@ def rnn_paper_blocks(
         blocks = blocks_from_propagators(A, propagators(rnn, forward, layer, time), T)
         total = blocks if total is None else total + blocks
     return total
+
+
+def rnn_paper_gradient(rnn: "RNN", forward: "Forward", Z_target: Any, layer: int, t: int) -> Any:
+    """Lemma 2 as printed for E^(t): G_W^(k,t) = sum_s v~^(k,t,s) z^(k-1,s)T, eq. (55)-(60).
+
+    v^(l,t) = (z^(l,t) - z*_t) o f'(y^(l,t)) / r, v^(k-1,t) = (W^(k)T v^(k,t)) o f'(y^(k-1,t))
+    (the t+1 terms vanish for E^(t)), and v~^(k,t,s) = P_s^T v^(k,t) with P_s of eq. (58).
+    """
+    xp = rnn.xp
+    r = Z_target.shape[0]
+    l = rnn.n_layers
+    v = (forward.output[:, t - 1, :] - Z_target[:, t - 1, :]) / r
+    for k in range(l, layer - 1, -1):
+        v = v * rnn.activation_of(k).df(xp, forward.pre_activations[k - 1][:, t - 1, :])
+        if k > layer:
+            v = v @ rnn.weights[k - 1]
+    P = propagators(rnn, forward, layer, t)  # (r, t, m, m)
+    v_tilde = xp.sum(xp.matrix_transpose(P) * v[:, None, None, :], axis=-1)  # (r, t, m)
+    below = forward.activations[layer - 1][:, :t, :]
+    return xp.tensordot(v_tilde, below, axes=([0, 1], [0, 1]))
