@@ -23,7 +23,7 @@ ArrayFunction = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class Activation:
-    """A component-wise activation: ``f``, ``df`` = f' and ``d2f`` = f'', each ``(xp, y) -> array``."""
+    """A component-wise activation: ``f``, ``df`` = f', ``d2f`` = f'', each ``(xp, y) -> array``."""
 
     name: str
     f: ArrayFunction

@@ -96,7 +96,9 @@ def require_finite(x: Any, name: str, xp: Any) -> None:
 def require_shape(x: Any, name: str, expected: tuple[int | None, ...], meaning: str) -> None:
     """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` = any size)."""
     shape = tuple(x.shape)
-    ok = len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected, strict=False))
+    ok = len(shape) == len(expected) and all(
+        e is None or s == e for s, e in zip(shape, expected, strict=True)
+    )
     if not ok:
         wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
         raise ValueError(f"{name} must have shape {wanted} ({meaning}), got {shape}")

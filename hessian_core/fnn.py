@@ -40,6 +40,7 @@ from .backend import require_choice, require_shape
 from .kron import LayerHessian
 from .network import Network, glorot_parameters
 from .results import Forward, Gradient
+from .sparse import keep_top, topk_count
 
 __all__ = ["FNN"]
 
@@ -108,7 +109,7 @@ class FNN(Network):
     def _forward(self, X: Any) -> Forward:
         xp = self.xp
         pre, post = [], [X]
-        for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=False), start=1):
+        for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
             Y = post[-1] @ xp.matrix_transpose(W) + b
             pre.append(Y)
             post.append(self.activation_of(k).f(xp, Y))
@@ -121,24 +122,29 @@ class FNN(Network):
         return float(self.xp.sum(residual * residual)) / (2 * X.shape[0])
 
     # -- gradients ------------------------------------------------------------------------
-    def gradients(self, X: Any, Z_target: Any) -> list[Gradient]:
-        """Gradients of every level from one backward pass (index k-1 is level k)."""
+    def gradients(self, X: Any, Z_target: Any, topk: Any = None) -> list[Gradient]:
+        """Gradients of every level from one backward pass (index k-1 is level k).
+
+        ``topk`` (a count, or a fraction in (0, 1)) keeps only that many largest entries of
+        each back-propagated v^(k) per sample (meProp, :mod:`hessian_core.sparse`).
+        """
         X, Z_target = self._batch(X, Z_target)
         forward = self._forward(X)
-        return self._backward(forward, Z_target)
+        return self._backward(forward, Z_target, topk)
 
-    def gradient(self, X: Any, Z_target: Any, layer: int) -> Gradient:
+    def gradient(self, X: Any, Z_target: Any, layer: int, topk: Any = None) -> Gradient:
         """dE/dW^(k) and dE/db^(k) with the factors V (m, r), Z (n, r) of Corollary 1."""
         layer = self._check_layer(layer)
-        return self.gradients(X, Z_target)[layer - 1]
+        return self.gradients(X, Z_target, topk=topk)[layer - 1]
 
-    def _backward(self, forward: Forward, Z_target: Any) -> list[Gradient]:
+    def _backward(self, forward: Forward, Z_target: Any, topk: Any = None) -> list[Gradient]:
         xp = self.xp
         r = Z_target.shape[0]
         a = (forward.output - Z_target) / r  # a^(l) = dE/dz^(l)
         result: list[Gradient] = []
         for k in range(self.n_layers, 0, -1):
             v = a * self.activation_of(k).df(xp, forward.pre_activations[k - 1])  # (r, m)
+            v = keep_top(v, topk_count(topk, v.shape[1]))
             V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[k - 1])
             result.append(
                 Gradient(W=V @ xp.matrix_transpose(Z), b=xp.sum(v, axis=0), layer=k, V=V, Z=Z)
@@ -211,7 +217,8 @@ def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     sizes = tuple(layer_sizes)
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
         raise ValueError(
-            f"layer_sizes must be at least two positive integers (N, m_1, ..., M), got {layer_sizes!r}"
+            "layer_sizes must be at least two positive integers (N, m_1, ..., M), "
+            f"got {layer_sizes!r}"
         )
     return sizes
 

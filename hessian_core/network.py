@@ -53,13 +53,15 @@ class Network:
                 )
             if k > 1 and W.shape[1] != weights[k - 2].shape[0]:
                 raise ValueError(
-                    f"weights[{k - 1}] (W^({k})) must have {weights[k - 2].shape[0]} columns to take "
-                    f"the {weights[k - 2].shape[0]} outputs of level {k - 1}, got shape {tuple(W.shape)}"
+                    f"weights[{k - 1}] (W^({k})) must have {weights[k - 2].shape[0]} columns "
+                    f"to take the {weights[k - 2].shape[0]} outputs of level {k - 1}, "
+                    f"got shape {tuple(W.shape)}"
                 )
             b = biases[k - 1]
             if tuple(b.shape) != (W.shape[0],):
                 raise ValueError(
-                    f"biases[{k - 1}] (b^({k})) must have shape ({W.shape[0]},), got {tuple(b.shape)}"
+                    f"biases[{k - 1}] (b^({k})) must have shape ({W.shape[0]},), "
+                    f"got {tuple(b.shape)}"
                 )
             require_finite(W, f"weights[{k - 1}]", self.xp)
             require_finite(b, f"biases[{k - 1}]", self.xp)

@@ -12,7 +12,8 @@ BPTT (Lemma 2, Corollary 3). With the adjoints g_z^(j,s) = dE/dz^(j,s) and
 g_y^(j,s) = dE/dy^(j,s) = g_z^(j,s) o f'(y^(j,s)), accumulated from the level above and
 from the next time step (eq. 67-68),
 
-    G_W^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k-1,s)T,   G_U^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k,s-1)T,
+    G_W^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k-1,s)T,
+    G_U^(k) = sum_p sum_{s<=t} g_y^(k,s) z^(k,s-1)T,
 
 a sum of r*t outer products: the factors V = [g_y^(k,s)], Z = [z^(k-1,s)] of Corollary 3.
 For the top level g_y^(l,s) is the paper's v~^(l,t,s) of eq. (58); below it, g_y also
@@ -22,7 +23,8 @@ Exact Hessians. Let M_{s,zeta} = d^2E / dy^(k,s) dy^(k,zeta) (the Hessian with r
 additive perturbations of the level-k pre-activations). Because y^(k,s) is linear in W^(k)
 and b^(k) with inputs z^(k-1,s) that do not depend on them, for every activation
 
-    H_W^(k) = sum_p sum_{s,zeta} M_{s,zeta} kron z^(k-1,s) z^(k-1,zeta)T,  H_b^(k) = sum_p sum M_{s,zeta},
+    H_W^(k) = sum_p sum_{s,zeta} M_{s,zeta} kron z^(k-1,s) z^(k-1,zeta)T,
+    H_b^(k) = sum_p sum_{s,zeta} M_{s,zeta},
 
 the Kronecker form of eq. (74) and (76), with M in place of the paper's C~. For U^(k) the
 input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^(k,s-1)
@@ -41,6 +43,7 @@ from .kron import LayerHessian, assemble
 from .network import Network, glorot_parameters
 from .results import Forward, Gradient
 from .rnn_hvp import Adjoints, _shift_back, preactivation_hessian, recurrent_hessian
+from .sparse import keep_top, parse_backtrack, select_steps, topk_count
 
 __all__ = ["RNN"]
 
@@ -69,9 +72,10 @@ class RNN(Network):
         recurrent = list(recurrent)
         if len(recurrent) != self.n_layers:
             raise ValueError(
-                f"recurrent must hold one matrix U^(k) per level ({self.n_layers}), got {len(recurrent)}"
+                f"recurrent must hold one matrix U^(k) per level ({self.n_layers}), "
+                f"got {len(recurrent)}"
             )
-        for k, (U, W) in enumerate(zip(recurrent, self.weights, strict=False), start=1):
+        for k, (U, W) in enumerate(zip(recurrent, self.weights, strict=True), start=1):
             m = W.shape[0]
             require_shape(U, f"recurrent[{k - 1}]", (m, m), f"U^({k}) is m x m with m = {m}")
             require_finite(U, f"recurrent[{k - 1}]", self.xp)
@@ -179,8 +183,20 @@ class RNN(Network):
         return float(self.xp.sum(residual * residual * weights[:, None])) / (2 * X.shape[0])
 
     # -- gradients ----------------------------------------------------------------------------
-    def _adjoints(self, forward: Forward, Z_target: Any, t: int | None, a: int) -> Adjoints:
-        """BPTT, eq. (59)-(60) and (67)-(68), for every level and time step."""
+    def _adjoints(
+        self,
+        forward: Forward,
+        Z_target: Any,
+        t: int | None,
+        a: int,
+        topk: int | None = None,
+        window_start: int = 0,
+    ) -> Adjoints:
+        """BPTT, eq. (59)-(60) and (67)-(68), for every level and time step.
+
+        ``topk`` sparsifies each g_y^(j,s) (meProp); ``window_start`` (0-based) stops the
+        adjoints before that step (truncated BPTT). See :mod:`hessian_core.sparse`.
+        """
         xp = self.xp
         r, T = Z_target.shape[0], forward.output.shape[1]
         weights_t = self._time_weights(T, t, a, forward.output)
@@ -192,13 +208,36 @@ class RNN(Network):
             gz_steps, gy_steps, carry = [], [], None
             for s in range(T - 1, -1, -1):
                 gz = from_above[:, s, :] if carry is None else from_above[:, s, :] + carry @ U
-                carry = gz * fp[:, s, :]
+                if s < window_start:
+                    gz = xp.zeros_like(gz)
+                carry = keep_top(gz * fp[:, s, :], topk)
                 gz_steps.append(gz)
                 gy_steps.append(carry)
             grad_z[k - 1] = xp.stack(gz_steps[::-1], axis=1)
             grad_y[k - 1] = xp.stack(gy_steps[::-1], axis=1)
             from_above = grad_y[k - 1] @ self.weights[k - 1]
         return Adjoints(grad_z=grad_z, grad_y=grad_y, time_weights=weights_t)
+
+    def _output_windows(self, t: int | None, a: int, T: int, truncate: Any) -> list[tuple]:
+        """(output time, window start) pairs: one pass, or one per output time if truncated."""
+        if truncate is None:
+            return [(t, 0)]
+        K = require_int_in_range(truncate, "truncate", 1, T)
+        times = [t] if t is not None else list(range(a, T + 1))
+        return [(time, max(0, time - K)) for time in times]
+
+    def _sparse_adjoints(self, forward, Z_target, t, a, T, topk, truncate) -> Adjoints:
+        parts = [
+            self._adjoints(forward, Z_target, time, a, topk, start)
+            for time, start in self._output_windows(t, a, T, truncate)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return Adjoints(
+            grad_z=[sum(p.grad_z[j] for p in parts) for j in range(self.n_layers)],
+            grad_y=[sum(p.grad_y[j] for p in parts) for j in range(self.n_layers)],
+            time_weights=sum(p.time_weights for p in parts),
+        )
 
     def _prepare(self, X: Any, Z_target: Any, t: Any, outputs_from: Any):
         X, Z_target = self._batch(X, Z_target)
@@ -207,28 +246,66 @@ class RNN(Network):
         return forward, Z_target, t, a, T
 
     def gradients(
-        self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1
+        self,
+        X: Any,
+        Z_target: Any,
+        t: int | None = None,
+        outputs_from: int = 1,
+        topk: Any = None,
+        truncate: int | None = None,
+        backtrack: Any = None,
     ) -> list[Gradient]:
-        """Gradients of E^(t) (or E) for every level from one BPTT pass (index k-1 is level k)."""
+        """Gradients of E^(t) (or E) for every level from one BPTT pass (index k-1 is level k).
+
+        Options of :mod:`hessian_core.sparse`: ``topk`` (meProp: a count or a fraction in
+        (0, 1) of each v^(k,s) kept), ``truncate=K`` (truncated BPTT: only the last K time
+        steps before each output time), ``backtrack`` (a set of 1-based time steps, or
+        ``"largest:K"``: which terms of eq. (55) are kept).
+        """
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        adjoints = self._adjoints(forward, Z_target, t, a)
-        return [self._gradient_of(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+        counts = [topk_count(topk, m) for m in self.layer_sizes[1:]]
+        if len(set(counts)) > 1:  # per-level counts: one BPTT per distinct width
+            return [
+                self.gradient(X, Z_target, k, t, outputs_from, topk, truncate, backtrack)
+                for k in range(1, self.n_layers + 1)
+            ]
+        rule = None if backtrack is None else parse_backtrack(backtrack, T)
+        adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
+        return [self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)]
 
     def gradient(
-        self, X: Any, Z_target: Any, layer: int, t: int | None = None, outputs_from: int = 1
+        self,
+        X: Any,
+        Z_target: Any,
+        layer: int,
+        t: int | None = None,
+        outputs_from: int = 1,
+        topk: Any = None,
+        truncate: int | None = None,
+        backtrack: Any = None,
     ) -> Gradient:
-        """dE^(t)/dW^(k), dE^(t)/dU^(k), dE^(t)/db^(k) with factors of width q = r*t."""
+        """dE^(t)/dW^(k), dE^(t)/dU^(k), dE^(t)/db^(k) with factors of width q = r*t.
+
+        ``topk``, ``truncate`` and ``backtrack`` as in :meth:`gradients`.
+        """
         layer = self._check_layer(layer)
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        adjoints = self._adjoints(forward, Z_target, t, a)
-        return self._gradient_of(forward, adjoints, layer)
+        count = topk_count(topk, self.layer_sizes[layer])
+        rule = None if backtrack is None else parse_backtrack(backtrack, T)
+        adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, count, truncate)
+        return self._gradient_of(forward, adjoints, layer, rule)
 
-    def _gradient_of(self, forward: Forward, adjoints: Adjoints, k: int) -> Gradient:
+    def _gradient_of(
+        self, forward: Forward, adjoints: Adjoints, k: int, rule: Any = None
+    ) -> Gradient:
         xp = self.xp
         g_y = adjoints.grad_y[k - 1]  # (r, T, m)
-        r, T, m = g_y.shape
         below = forward.activations[k - 1]
         previous = _shift_back(xp, forward.activations[k])
+        if rule is not None:
+            steps = xp.asarray(select_steps(rule, g_y, below), device=_device(g_y))
+            g_y, below, previous = (xp.take(x, steps, axis=1) for x in (g_y, below, previous))
+        r, T, m = g_y.shape
         V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
         Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
         Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
@@ -252,28 +329,39 @@ class RNN(Network):
         wrt: str = "W",
         formula: str = "exact",
         outputs_from: int = 1,
+        truncate: int | None = None,
     ) -> LayerHessian:
         """Hessian of E^(t) (or E for ``t=None``) with respect to W^(k), U^(k) or b^(k).
 
         ``formula="exact"`` is the true Hessian for every activation, depth and time step.
         ``formula="paper"`` is Theorem 2 (eq. 74-84) as printed (:mod:`hessian_core.paper`).
         The exact H_U has no Kronecker structure: its ``eigvalsh`` uses the dense matrix.
+        ``truncate=K`` gives the Hessian of the truncated-BPTT loss: the states K steps
+        before each output time held constant, so only blocks with s, zeta > t-K remain.
         """
         layer = self._check_layer(layer)
         self._check_formula(formula)
         require_choice(wrt, "wrt", ("W", "U", "b"))
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        if formula == "exact":
-            adjoints = self._adjoints(forward, Z_target, t, a)
-            blocks = preactivation_hessian(self, forward, adjoints, layer)
-        else:
-            from .paper import rnn_paper_blocks
+        windows = self._output_windows(t, a, T, truncate)
+        blocks, dense = None, None
+        for time, start in windows:
+            if formula == "exact":
+                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
+                part = preactivation_hessian(self, forward, adjoints, layer, start)
+                if wrt == "U":
+                    rows = recurrent_hessian(self, forward, adjoints, layer, start)
+                    dense = rows if dense is None else dense + rows
+            else:
+                from .paper import rnn_paper_blocks
 
-            blocks = rnn_paper_blocks(self, forward, Z_target, layer, t, a)
+                part = _window_blocks(
+                    rnn_paper_blocks(self, forward, Z_target, layer, time, a), start
+                )
+            blocks = part if blocks is None else blocks + part
         inputs = self._kronecker_inputs(forward, layer, wrt, blocks)
         remainder = None
-        if wrt == "U" and formula == "exact":
-            dense = recurrent_hessian(self, forward, adjoints, layer)
+        if dense is not None:
             remainder = dense - assemble(blocks, self.xp.permute_dims(inputs, (0, 2, 1)))
         return LayerHessian(
             blocks=blocks,
@@ -293,3 +381,15 @@ class RNN(Network):
             return _shift_back(xp, forward.activations[layer])
         r, T = like.shape[0], like.shape[1]
         return xp.ones((r, T, 1), dtype=like.dtype, device=_device(like))
+
+
+def _window_blocks(blocks: Any, start: int) -> Any:
+    """Blocks with s or zeta before the 0-based ``start`` set to zero."""
+    if start == 0:
+        return blocks
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(blocks)
+    T = blocks.shape[1]
+    keep = xp.astype(xp.arange(T, device=_device(blocks)) >= start, blocks.dtype)
+    return blocks * keep[:, None, None, None] * keep[:, None]

@@ -42,7 +42,7 @@ MAX_TANGENT_ENTRIES = 1 << 22
 
 @dataclass(frozen=True, eq=False)
 class Adjoints:
-    """First-order BPTT adjoints of every level: ``grad_z[j-1]``, ``grad_y[j-1]`` are (r, T, m_j)."""
+    """First-order BPTT adjoints: ``grad_z[j-1]``, ``grad_y[j-1]`` of level j are (r, T, m_j)."""
 
     grad_z: list[Any]
     grad_y: list[Any]
@@ -58,11 +58,14 @@ def directional_derivatives(
     dU: Any = None,
     db: Any = None,
     dY: Any = None,
+    window_start: int = 0,
 ) -> dict[str, Any]:
     """Tangents of the level-``layer`` gradients along D directions (see module docstring).
 
     Direction arrays: dW (D, m, n), dU (D, m, m), db (D, m), dY (D, r, T, m). Returns a dict
-    with "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y" (D, r, T, m).
+    with "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y" (D, r, T, m). ``window_start``
+    (0-based) holds every state before that time step constant (truncated BPTT): no
+    perturbation enters before it and no derivative is collected there.
     """
     xp = rnn.xp
     k, l = layer, rnn.n_layers
@@ -80,6 +83,11 @@ def directional_derivatives(
         source = source + db[:, None, None, :]
     if dY is not None:
         source = source + dY
+    window = None
+    if window_start > 0:
+        steps = xp.arange(T, device=_device(Ys[k - 1]))
+        window = xp.astype(steps >= window_start, Ys[k - 1].dtype)[:, None]
+        source = source * window
     ydots, zdots = {}, {}
     ydots[k], zdots[k] = _tangent_in_time(rnn, k, Ys[k - 1], source, T)
     for j in range(k + 1, l + 1):
@@ -113,7 +121,7 @@ def directional_derivatives(
             steps.append(carry)
         gdot_y_above = xp.stack(steps[::-1], axis=-2)  # (D, r, T, m_j)
 
-    gdot_y = gdot_y_above
+    gdot_y = gdot_y_above if window is None else gdot_y_above * window
     result = {"Y": gdot_y, "b": xp.sum(gdot_y, axis=(1, 2))}
     result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
     recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
@@ -123,7 +131,9 @@ def directional_derivatives(
     return result
 
 
-def preactivation_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int) -> Any:
+def preactivation_hessian(
+    rnn: RNN, forward: Any, adjoints: Adjoints, layer: int, window_start: int = 0
+) -> Any:
     """M_p[s, i, zeta, j] = d^2E / dy_i^(k,s) dy_j^(k,zeta) for every sample: (r, T, m, T, m).
 
     Samples do not interact, so one unit perturbation applied to all samples at once gives
@@ -138,14 +148,20 @@ def preactivation_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int
     for chunk in _chunks(size, r * T * m):
         directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), 1, T, m))
         directions = xp.broadcast_to(directions, (len(chunk), r, T, m))
-        columns.append(directional_derivatives(rnn, forward, adjoints, layer, dY=directions)["Y"])
+        columns.append(
+            directional_derivatives(
+                rnn, forward, adjoints, layer, dY=directions, window_start=window_start
+            )["Y"]
+        )
     out = xp.concat(columns, axis=0)  # (T*m, r, T, m): [(zeta, j), p, s, i]
     out = xp.reshape(out, (T, m, r, T, m))
     blocks = xp.permute_dims(out, (2, 3, 4, 0, 1))
     return 0.5 * (blocks + xp.permute_dims(blocks, (0, 3, 4, 1, 2)))
 
 
-def recurrent_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int) -> Any:
+def recurrent_hessian(
+    rnn: RNN, forward: Any, adjoints: Adjoints, layer: int, window_start: int = 0
+) -> Any:
     """The exact dense Hessian with respect to vec(U^(k)) (row-major), (m*m, m*m)."""
     xp = rnn.xp
     m = rnn.recurrent[layer - 1].shape[0]
@@ -157,7 +173,9 @@ def recurrent_hessian(rnn: RNN, forward: Any, adjoints: Adjoints, layer: int) ->
         directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), m, m))
         rows.append(
             xp.reshape(
-                directional_derivatives(rnn, forward, adjoints, layer, dU=directions)["U"],
+                directional_derivatives(
+                    rnn, forward, adjoints, layer, dU=directions, window_start=window_start
+                )["U"],
                 (len(chunk), size),
             )
         )

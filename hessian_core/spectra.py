@@ -146,7 +146,9 @@ def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
     device = _device(blocks)
     grid = xp.reshape(xp.permute_dims(blocks, (0, 1, 3, 2, 4)), (r, T * T, m, m))
     forward = xp.take(
-        grid, xp.asarray([s * T + z for s, z in zip(first, second, strict=False)], device=device), axis=1
+        grid,
+        xp.asarray([s * T + z for s, z in zip(first, second, strict=True)], device=device),
+        axis=1,
     )
     z_first = xp.take(inputs, xp.asarray(first, device=device), axis=1)  # (r, P, n)
     z_second = xp.take(inputs, xp.asarray(second, device=device), axis=1)
