@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import namespace_of
 from .fnn import FNN
 from .kron import LayerHessian
 from .paper import blocks_from_propagators, propagators, rnn_paper_gradient

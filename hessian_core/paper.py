@@ -166,7 +166,7 @@ def rnn_paper_blocks(
     return total
 
 
-def rnn_paper_gradient(rnn: "RNN", forward: "Forward", Z_target: Any, layer: int, t: int) -> Any:
+def rnn_paper_gradient(rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int) -> Any:
     """Lemma 2 as printed for E^(t): G_W^(k,t) = sum_s v~^(k,t,s) z^(k-1,s)T, eq. (55)-(60).
 
     v^(l,t) = (z^(l,t) - z*_t) o f'(y^(l,t)) / r, v^(k-1,t) = (W^(k)T v^(k,t)) o f'(y^(k-1,t))
