@@ -173,3 +173,19 @@ def test_ci_script_is_executable_and_runs_make_test():
     text = script.read_text()
     assert "set -euo pipefail" in text
     assert re.search(r"^\s*make test\b", text, re.MULTILINE)
+
+
+def test_readme_python_example_runs():
+    """The README's example of the core is real code: it runs and its comments hold."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert blocks, "README.md has no python example"
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)
+    if "eigenvalues" in namespace and "lower" in namespace:
+        import numpy as np
+
+        eigenvalues, lower, upper = (namespace[k] for k in ("eigenvalues", "lower", "upper"))
+        assert np.all(lower <= eigenvalues + 1e-10) and np.all(eigenvalues <= upper + 1e-10)
+        g, V, Z = namespace["g"], namespace["V"], namespace["Z"]
+        np.testing.assert_allclose(V @ Z.T, g.W, rtol=1e-12, atol=1e-12)
