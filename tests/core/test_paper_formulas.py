@@ -1,0 +1,150 @@
+"""formula="paper" (the equations as printed) against formula="exact" and the FD reference.
+
+Where the paper's derivation holds, the two agree to round-off (and the paper's formula
+matches the finite-difference Hessian). Where the paper is wrong (docs/errata.md), they
+differ by far more than ERRATUM_MIN_RELATIVE_DIFFERENCE; the measured relative Frobenius
+difference ||paper - exact|| / ||exact|| is printed (run with -s to see it).
+"""
+
+from __future__ import annotations
+
+import pytest
+from core_cases import (
+    FNN_SIZES,
+    RNN_SIZES,
+    RNN_TAU,
+    fnn_case,
+    fnn_fd_hessian,
+    rnn_case,
+    rnn_fd_hessian,
+)
+from core_checks import (
+    ERRATUM_MIN_RELATIVE_DIFFERENCE,
+    HESSIAN_RTOL,
+    ROUNDOFF_RTOL,
+    assert_close,
+    relative_difference,
+    to_numpy,
+)
+
+
+def _both(net, X, Z_target, xp, **kwargs):
+    paper = to_numpy(net.hessian(X, Z_target, formula="paper", **kwargs).dense(), xp, "paper")
+    exact = to_numpy(net.hessian(X, Z_target, formula="exact", **kwargs).dense(), xp, "exact")
+    return paper, exact
+
+
+# ------------------------------------------------------------------- where the paper holds
+
+
+@pytest.mark.parametrize("activation,output_activation", [
+    ("relu", None), ("relu", "identity"), ("identity", None),
+])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.parametrize("wrt", ["W", "b"])
+def test_paper_equals_exact_for_piecewise_linear_fnn(
+    xp, activation, output_activation, depth, batch_size, wrt
+):
+    """Theorem 1 / Corollary 2 hold when f'' = 0 and f'^2 = f' (ReLU, identity)."""
+    case = fnn_case(FNN_SIZES[depth], batch_size, activation, output_activation)
+    net, X, Z_target = case.build(xp)
+    for layer in range(1, depth + 1):
+        paper, exact = _both(net, X, Z_target, xp, layer=layer, wrt=wrt)
+        label = f"{case} layer={layer} wrt={wrt}"
+        assert_close(paper, exact, ROUNDOFF_RTOL, f"{label}: paper == exact")
+        assert_close(paper, fnn_fd_hessian(case, layer, wrt), HESSIAN_RTOL,
+                     f"{label}: paper == finite differences")
+
+
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.parametrize("t", [1, 2, RNN_TAU, None])
+@pytest.mark.parametrize("wrt", ["W", "b"])
+def test_paper_equals_exact_for_one_level_relu_rnn(xp, activation, batch_size, t, wrt):
+    """Corollary 4 holds for one ReLU level with respect to W and b, at every t."""
+    case = rnn_case(RNN_SIZES[1], batch_size, RNN_TAU, activation)
+    net, X, Z_target = case.build(xp)
+    paper, exact = _both(net, X, Z_target, xp, layer=1, t=t, wrt=wrt)
+    label = f"{case} t={t} wrt={wrt}"
+    assert_close(paper, exact, ROUNDOFF_RTOL, f"{label}: paper == exact")
+    assert_close(paper, rnn_fd_hessian(case, 1, wrt, t), HESSIAN_RTOL,
+                 f"{label}: paper == finite differences")
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.parametrize("t", [1, RNN_TAU])
+def test_paper_equals_exact_at_the_top_level_of_a_relu_rnn(xp, batch_size, t):
+    """At level l no recursion (82) is needed, so Corollary 4 holds for W there."""
+    case = rnn_case(RNN_SIZES[2], batch_size, RNN_TAU, "relu")
+    net, X, Z_target = case.build(xp)
+    paper, exact = _both(net, X, Z_target, xp, layer=2, t=t, wrt="W")
+    assert_close(paper, exact, ROUNDOFF_RTOL, f"{case} layer=2 t={t}: paper == exact")
+
+
+@pytest.mark.parametrize("t", [1, 2])
+def test_paper_equals_exact_for_relu_rnn_wrt_U_up_to_t2(xp, t):
+    """Up to t = 2 the recurrent input z^(k,s-1) does not depend on U yet, so (75) holds."""
+    case = rnn_case(RNN_SIZES[1], 3, RNN_TAU, "relu")
+    net, X, Z_target = case.build(xp)
+    paper, exact = _both(net, X, Z_target, xp, layer=1, t=t, wrt="U")
+    assert_close(paper, exact, ROUNDOFF_RTOL, f"{case} t={t} wrt=U: paper == exact")
+
+
+# ------------------------------------------------------------------- the errata
+
+ERRATA = [
+    # (equation, kind, activation, output_activation, depth, batch, layer, t, wrt)
+    pytest.param("(32)", "fnn", "sigmoid", None, 1, 1, 1, None, "W", id="32-sigmoid-output-r1"),
+    pytest.param("(32)", "fnn", "sigmoid", None, 3, 3, 3, None, "W", id="32-sigmoid-output-r3"),
+    pytest.param("(32)", "fnn", "relu", "sigmoid", 2, 3, 2, None, "b", id="32-sigmoid-output-b"),
+    pytest.param("(32)", "fnn", "softplus", None, 1, 3, 1, None, "W", id="32-softplus-output"),
+    # identity output: (32) is right there, so a hidden-level difference is (34)-(35)'s
+    pytest.param("(34)-(35)", "fnn", "sigmoid", "identity", 2, 1, 1, None, "W",
+                 id="34-35-sigmoid-hidden-r1"),
+    pytest.param("(34)-(35)", "fnn", "tanh", "identity", 3, 3, 1, None, "W",
+                 id="34-35-tanh-hidden-level1"),
+    pytest.param("(34)-(35)", "fnn", "tanh", "identity", 3, 3, 2, None, "W",
+                 id="34-35-tanh-hidden-level2"),
+    pytest.param("(34)-(35)", "fnn", "sigmoid", None, 3, 3, 2, None, "b",
+                 id="34-35-sigmoid-hidden-b"),
+    pytest.param("(77)", "rnn", "tanh", None, 1, 1, 1, 2, "W", id="77-tanh-t2-r1"),
+    pytest.param("(77)", "rnn", "tanh", None, 1, 3, 1, RNN_TAU, "W", id="77-tanh-t3-r3"),
+    pytest.param("(77)", "rnn", "tanh", None, 1, 3, 1, None, "W", id="77-tanh-sum"),
+    pytest.param("(82)", "rnn", "relu", None, 2, 1, 1, 2, "W", id="82-relu-level1-t2-r1"),
+    pytest.param("(82)", "rnn", "relu", None, 2, 3, 1, RNN_TAU, "W", id="82-relu-level1-t3-r3"),
+    pytest.param("(82)", "rnn", "relu", None, 2, 3, 1, RNN_TAU, "b", id="82-relu-level1-b"),
+    pytest.param("(82)", "rnn", "identity", None, 2, 3, 1, 2, "W", id="82-identity-level1"),
+    pytest.param("(75)", "rnn", "relu", None, 1, 1, 1, RNN_TAU, "U", id="75-relu-U-r1"),
+    pytest.param("(75)", "rnn", "relu", None, 1, 3, 1, None, "U", id="75-relu-U-sum"),
+    pytest.param("(75)", "rnn", "relu", None, 2, 3, 2, RNN_TAU, "U", id="75-relu-U-top-level"),
+    pytest.param("(75)", "rnn", "identity", None, 1, 3, 1, RNN_TAU, "U", id="75-identity-U"),
+]
+
+
+@pytest.mark.parametrize(
+    "equation,kind,activation,output_activation,depth,batch_size,layer,t,wrt", ERRATA
+)
+def test_paper_differs_from_exact_where_the_paper_is_wrong(
+    xp, equation, kind, activation, output_activation, depth, batch_size, layer, t, wrt
+):
+    if kind == "fnn":
+        case = fnn_case(FNN_SIZES[depth], batch_size, activation, output_activation)
+        net, X, Z_target = case.build(xp)
+        paper, exact = _both(net, X, Z_target, xp, layer=layer, wrt=wrt)
+        reference = fnn_fd_hessian(case, layer, wrt)
+    else:
+        case = rnn_case(RNN_SIZES[depth], batch_size, RNN_TAU, activation, output_activation)
+        net, X, Z_target = case.build(xp)
+        paper, exact = _both(net, X, Z_target, xp, layer=layer, t=t, wrt=wrt)
+        reference = rnn_fd_hessian(case, layer, wrt, t)
+    label = f"eq. {equation}: {case} layer={layer} t={t} wrt={wrt}"
+    # the exact formula is the truth here too, so the difference is the paper's error
+    assert_close(exact, reference, HESSIAN_RTOL, f"{label}: exact == finite differences")
+    difference = relative_difference(paper, exact)
+    print(f"{label}: ||paper - exact||_F / ||exact||_F = {difference:.3e}")
+    assert difference > ERRATUM_MIN_RELATIVE_DIFFERENCE, (
+        f"{label}: the paper's formula should differ from the exact Hessian, but the "
+        f"relative difference is only {difference:.3e} "
+        f"(threshold {ERRATUM_MIN_RELATIVE_DIFFERENCE:.0e})"
+    )
