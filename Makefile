@@ -111,7 +111,7 @@ bench: $(STAMP)-bench
 
 LAB_ARGS ?=
 lab: $(STAMP)-notebook
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lint: $(STAMP)-test
 	$(VENV)/bin/ruff check .
