@@ -189,3 +189,64 @@ def test_readme_python_example_runs():
         assert np.all(lower <= eigenvalues + 1e-10) and np.all(eigenvalues <= upper + 1e-10)
         g, V, Z = namespace["g"], namespace["V"], namespace["Z"]
         np.testing.assert_allclose(V @ Z.T, g.W, rtol=1e-12, atol=1e-12)
+
+
+def _runtime_closure() -> set[str]:
+    """Runtime dependencies of hessian-lab and, from installed metadata, everything they need."""
+    from packaging.markers import default_environment
+
+    environment = {**default_environment(), "extra": ""}
+    pending = [Requirement(s) for s in load_pyproject()["project"]["dependencies"]]
+    closure: set[str] = set()
+    while pending:
+        requirement = pending.pop()
+        name = normalize(requirement.name)
+        if name in closure or (requirement.marker and not requirement.marker.evaluate(environment)):
+            continue
+        closure.add(name)
+        try:
+            pending += [Requirement(r) for r in importlib.metadata.requires(name) or []]
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return closure
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Top-level names imported when the module loads (lazy imports in functions excluded)."""
+    import ast
+
+    names: set[str] = set()
+    statements = list(ast.parse(path.read_text(), str(path)).body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Try):
+            statements += node.body + node.orelse + node.finalbody
+            statements += [s for handler in node.handlers for s in handler.body]
+    return names
+
+
+def test_library_and_app_import_only_runtime_dependencies():
+    """`make serve` installs the runtime dependencies only: hessian_core and app must not need
+    a test, notebook, bench or gpu package at import time (import those lazily, if at all)."""
+    import sys
+
+    closure = _runtime_closure()
+    providers = importlib.metadata.packages_distributions()
+    first_party = {"hessian_core", "app"}
+    offending = {}
+    for package in ("hessian_core", "app"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for name in _module_level_imports(path) - first_party:
+                if name in sys.stdlib_module_names or name == "__future__":
+                    continue
+                distributions = {normalize(d) for d in providers.get(name, [])}
+                if not distributions & closure:
+                    offending.setdefault(str(path.relative_to(ROOT)), []).append(name)
+    assert not offending, (
+        f"module-level imports outside the runtime dependencies: {offending}; add the package "
+        "to [project] dependencies (and environment.yml) or import it inside the function"
+    )
