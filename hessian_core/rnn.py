@@ -42,6 +42,7 @@ from .fnn import _check_sizes, _convert, _device
 from .kron import LayerHessian, assemble
 from .network import Network, glorot_parameters
 from .results import Forward, Gradient
+from .rnn_curvature import top_level_preactivation_hessian, top_level_recurrent_remainder
 from .rnn_hvp import Adjoints, _shift_back, preactivation_hessian, recurrent_hessian
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
 
@@ -344,23 +345,30 @@ class RNN(Network):
         require_choice(wrt, "wrt", ("W", "U", "b"))
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
         windows = self._output_windows(t, a, T, truncate)
-        blocks, dense = None, None
+        blocks, dense, remainder = None, None, None
         for time, start in windows:
-            if formula == "exact":
-                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
-                part = preactivation_hessian(self, forward, adjoints, layer, start)
-                if wrt == "U":
-                    rows = recurrent_hessian(self, forward, adjoints, layer, start)
-                    dense = rows if dense is None else dense + rows
-            else:
+            if formula == "paper":
                 from .paper import rnn_paper_blocks
 
                 part = _window_blocks(
                     rnn_paper_blocks(self, forward, Z_target, layer, time, a), start
                 )
+            elif layer == self.n_layers:  # closed form, hessian_core.rnn_curvature
+                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
+                part = _window_blocks(
+                    top_level_preactivation_hessian(self, forward, adjoints), start
+                )
+                if wrt == "U":
+                    rest = top_level_recurrent_remainder(self, forward, adjoints, start)
+                    remainder = rest if remainder is None else remainder + rest
+            else:  # forward-over-reverse, hessian_core.rnn_hvp
+                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
+                part = preactivation_hessian(self, forward, adjoints, layer, start)
+                if wrt == "U":
+                    rows = recurrent_hessian(self, forward, adjoints, layer, start)
+                    dense = rows if dense is None else dense + rows
             blocks = part if blocks is None else blocks + part
         inputs = self._kronecker_inputs(forward, layer, wrt, blocks)
-        remainder = None
         if dense is not None:
             remainder = dense - assemble(blocks, self.xp.permute_dims(inputs, (0, 2, 1)))
         return LayerHessian(

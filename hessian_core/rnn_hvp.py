@@ -59,11 +59,13 @@ def directional_derivatives(
     db: Any = None,
     dY: Any = None,
     window_start: int = 0,
+    outputs: tuple[str, ...] = ("W", "U", "b"),
 ) -> dict[str, Any]:
     """Tangents of the level-``layer`` gradients along D directions (see module docstring).
 
     Direction arrays: dW (D, m, n), dU (D, m, m), db (D, m), dY (D, r, T, m). Returns a dict
-    with "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y" (D, r, T, m). ``window_start``
+    with "Y" (D, r, T, m) and those of "W" (D, m, n), "U" (D, m, m), "b" (D, m) named in
+    ``outputs``. ``window_start``
     (0-based) holds every state before that time step constant (truncated BPTT): no
     perturbation enters before it and no derivative is collected there.
     """
@@ -122,12 +124,16 @@ def directional_derivatives(
         gdot_y_above = xp.stack(steps[::-1], axis=-2)  # (D, r, T, m_j)
 
     gdot_y = gdot_y_above if window is None else gdot_y_above * window
-    result = {"Y": gdot_y, "b": xp.sum(gdot_y, axis=(1, 2))}
-    result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
-    recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
-    zdot_prev = _shift_back(xp, zdots[k])
-    second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))  # (m, D, m)
-    result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))
+    result = {"Y": gdot_y}
+    if "b" in outputs:
+        result["b"] = xp.sum(gdot_y, axis=(1, 2))
+    if "W" in outputs:
+        result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
+    if "U" in outputs:
+        recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
+        zdot_prev = _shift_back(xp, zdots[k])
+        second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))
+        result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))  # second: (m, D, m)
     return result
 
 
@@ -150,7 +156,7 @@ def preactivation_hessian(
         directions = xp.broadcast_to(directions, (len(chunk), r, T, m))
         columns.append(
             directional_derivatives(
-                rnn, forward, adjoints, layer, dY=directions, window_start=window_start
+                rnn, forward, adjoints, layer, dY=directions, window_start=window_start, outputs=()
             )["Y"]
         )
     out = xp.concat(columns, axis=0)  # (T*m, r, T, m): [(zeta, j), p, s, i]
@@ -174,7 +180,13 @@ def recurrent_hessian(
         rows.append(
             xp.reshape(
                 directional_derivatives(
-                    rnn, forward, adjoints, layer, dU=directions, window_start=window_start
+                    rnn,
+                    forward,
+                    adjoints,
+                    layer,
+                    dU=directions,
+                    window_start=window_start,
+                    outputs=("U",),
                 )["U"],
                 (len(chunk), size),
             )

@@ -1,0 +1,44 @@
+"""The closed-form top-level curvature (hessian_core.rnn_curvature) against the general
+forward-over-reverse engine (hessian_core.rnn_hvp): two derivations, one answer.
+
+Both are also checked against finite differences in test_hessians.py; this test pins the
+fast path to the general one over activations, depths, output times and truncation windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hessian_core import ACTIVATIONS, RNN
+from hessian_core.kron import assemble
+from hessian_core.rnn import _window_blocks
+from hessian_core.rnn_curvature import (
+    top_level_preactivation_hessian,
+    top_level_recurrent_remainder,
+)
+from hessian_core.rnn_hvp import preactivation_hessian, recurrent_hessian
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("sizes", [(2, 4), (2, 3, 4)])
+@pytest.mark.parametrize("t,window_start", [(5, 0), (6, 2), (1, 0), (None, 0)])
+def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t, window_start):
+    rng = np.random.default_rng(7)
+    rnn = RNN.random(sizes, activation=activation, seed=3, recurrent_scale=0.9)
+    X, Z = rng.standard_normal((3, 6, sizes[0])), rng.standard_normal((3, 6, sizes[-1]))
+    forward, Zb, t, a, _ = rnn._prepare(X, Z, t, 1)
+    adjoints = rnn._adjoints(forward, Zb, t, a, window_start=window_start)
+    l = rnn.n_layers
+
+    general = preactivation_hessian(rnn, forward, adjoints, l, window_start)
+    closed = _window_blocks(top_level_preactivation_hessian(rnn, forward, adjoints), window_start)
+    scale = max(float(np.abs(general).max()), 1e-300)
+    assert np.abs(closed - general).max() <= 1e-12 * scale
+
+    dense = recurrent_hessian(rnn, forward, adjoints, l, window_start)
+    inputs = rnn._kronecker_inputs(forward, l, "U", closed)
+    rebuilt = assemble(closed, np.transpose(inputs, (0, 2, 1)))
+    rebuilt = rebuilt + top_level_recurrent_remainder(rnn, forward, adjoints, window_start)
+    scale = max(float(np.abs(dense).max()), 1e-300)
+    assert np.abs(rebuilt - dense).max() <= 1e-12 * scale
