@@ -1,0 +1,27 @@
+"""The six views of the dashboard, one module each."""
+
+from .errata import ErrataView
+from .kronecker import KroneckerView
+from .masks import MasksView
+from .rank import RankView
+from .spectrum import SpectrumView
+from .training import TrainingView
+
+VIEW_CLASSES = {
+    "training": TrainingView,
+    "rank": RankView,
+    "kronecker": KroneckerView,
+    "masks": MasksView,
+    "spectrum": SpectrumView,
+    "errata": ErrataView,
+}
+
+__all__ = [
+    "VIEW_CLASSES",
+    "ErrataView",
+    "KroneckerView",
+    "MasksView",
+    "RankView",
+    "SpectrumView",
+    "TrainingView",
+]

@@ -1,0 +1,204 @@
+"""What every view shares: the base class, downloads, block averaging, symlog.
+
+A view is a :class:`pn.viewable.Viewer` built per session. It holds ``hv.streams.Pipe`` /
+``hv.streams.Buffer`` objects and DynamicMaps drawn from them, so a refresh sends new
+arrays into plots that already exist. ``refresh()`` asks ``hessian_core`` for the numbers
+(views draw; the core computes) and keeps them in ``self.arrays`` for the downloads.
+"""
+
+from __future__ import annotations
+
+import io
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401 - registers the Bokeh backend and its options
+import numpy as np
+import panel as pn
+import param
+from bokeh.palettes import Greys256, RdBu11, interp_palette
+
+#: matrices larger than this (per side) are shown block-averaged
+MAX_IMAGE_SIDE = 192
+
+
+def block_average(matrix: np.ndarray, max_side: int = MAX_IMAGE_SIDE) -> tuple[np.ndarray, int]:
+    """Average over f x f blocks so that no side exceeds ``max_side``; returns (image, f).
+
+    >>> block_average(np.ones((10, 10)), 4)[0].shape, block_average(np.ones((10, 10)), 4)[1]
+    ((4, 4), 3)
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    factor = int(np.ceil(max(matrix.shape) / max_side)) if max(matrix.shape) > max_side else 1
+    if factor == 1:
+        return matrix, 1
+    rows = -(-matrix.shape[0] // factor) * factor
+    cols = -(-matrix.shape[1] // factor) * factor
+    padded = np.full((rows, cols), np.nan)
+    padded[: matrix.shape[0], : matrix.shape[1]] = matrix
+    blocks = padded.reshape(rows // factor, factor, cols // factor, factor)
+    return np.nanmean(blocks, axis=(1, 3)), factor
+
+
+def symlog(values: np.ndarray, linear: float) -> np.ndarray:
+    """sign(x) log10(1 + |x| / linear): a symmetric log scale that keeps 0 and the sign."""
+    values = np.asarray(values, dtype=float)
+    return np.sign(values) * np.log10(1.0 + np.abs(values) / linear)
+
+
+def matrix_image(matrix: np.ndarray, vdim: str = "value") -> hv.Image:
+    """``matrix`` drawn with row 0 at the top, pixel (i, j) centred at (j + 0.5, rows - i - 0.5)."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.size == 0:
+        matrix = np.zeros((1, 1))
+    rows, cols = matrix.shape
+    return hv.Image(matrix, bounds=(0, 0, cols, rows), kdims=["column", "row"], vdims=[vdim])
+
+
+def grid_path(rows: int, cols: int, every_row: int, every_col: int) -> hv.Segments:
+    """Block grid lines as one Segments element (in matrix_image coordinates)."""
+    xs = np.arange(every_col, cols, every_col, dtype=float) if 0 < every_col < cols else np.zeros(0)
+    ys = rows - np.arange(every_row, rows, every_row, dtype=float) if 0 < every_row < rows else np.zeros(0)
+    x0 = np.concatenate([xs, np.zeros_like(ys)])
+    x1 = np.concatenate([xs, np.full_like(ys, cols)])
+    y0 = np.concatenate([np.zeros_like(xs), ys])
+    y1 = np.concatenate([np.full_like(xs, rows), ys])
+    return hv.Segments((x0, y0, x1, y1), kdims=["column", "row", "column_end", "row_end"])
+
+
+def symmetric_limits(matrix: np.ndarray) -> tuple[float, float]:
+    finite = np.asarray(matrix, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
+    top = top or 1.0
+    return (-top, top)
+
+
+#: blue (negative) - white (0) - red (positive), 256 steps; masks: white (0) - black (1)
+DIVERGING = list(interp_palette(RdBu11, 256))
+MASK = list(reversed(Greys256))
+
+IMAGE_OPTIONS = dict(
+    colorbar=True, tools=["hover"], xaxis=None, yaxis=None, responsive=True, min_height=260,
+    framewise=True,
+)
+GRID_OPTIONS = dict(color="black", line_width=0.7, alpha=0.45)
+
+
+def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:
+    """Long-format CSV ``array,row,column,value`` of every array (1-D: column 0)."""
+    lines = ["array,row,column,value"]
+    for name, array in arrays.items():
+        array = np.atleast_1d(np.asarray(array, dtype=float))
+        if array.ndim > 2:
+            array = array.reshape(array.shape[0], -1)
+        if array.ndim == 1:
+            array = array[:, None]
+        for i, row in enumerate(array):
+            lines.extend(f"{name},{i},{j},{value:.17g}" for j, value in enumerate(row))
+    return "\n".join(lines) + "\n"
+
+
+def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: np.asarray(array) for name, array in arrays.items()})
+    buffer.seek(0)
+    return buffer
+
+
+class View(pn.viewable.Viewer):
+    """Base of the six views: a layout, a note line, CSV/NPZ downloads, ``refresh()``."""
+
+    key = "view"
+    title = "View"
+
+    note = param.String(default="", doc="what the view shows right now (sizes, fallbacks)")
+
+    def __init__(self, session, settings, **params):
+        super().__init__(**params)
+        self.session = session
+        self.settings = settings
+        self.arrays: dict[str, np.ndarray] = {}
+        self._version = -1
+        self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._downloads = pn.Row(
+            pn.widgets.FileDownload(
+                callback=self._csv, filename=f"{self.key}.csv", label="Download CSV",
+                color="light", css_classes=["download-csv"], width=150,
+            ),
+            pn.widgets.FileDownload(
+                callback=self._npz, filename=f"{self.key}.npz", label="Download NPZ",
+                color="light", css_classes=["download-npz"], width=150,
+            ),
+        )
+        self._layout = pn.Column(
+            self._note, self._body, self._downloads,
+            sizing_mode="stretch_width", css_classes=["view", f"view-{self.key}"],
+        )
+
+    def __panel__(self):
+        return self._layout
+
+    # --- downloads ---------------------------------------------------------------------
+    def _csv(self):
+        return io.StringIO(arrays_to_csv(self.arrays))
+
+    def _npz(self):
+        return arrays_to_npz(self.arrays)
+
+    # --- life cycle --------------------------------------------------------------------
+    def ensure_built(self) -> None:
+        """(Re)create the plots when the model was rebuilt since the last draw."""
+        if self._version != self.session.version:
+            self._version = self.session.version
+            self.arrays = {}
+            self.build()
+
+    def build(self) -> None:
+        """Create Pipes/Buffers and DynamicMaps for the current model (override)."""
+
+    def update(self) -> None:
+        """Compute with the core and send to the plots (override)."""
+
+    def refresh(self) -> None:
+        self.ensure_built()
+        try:
+            self.update()
+        except Exception as error:  # noqa: BLE001 - a view must never break the session
+            self.set_note(f"**Could not draw this view:** {type(error).__name__}: {error}")
+            raise_in_tests(error)
+
+    def set_note(self, text: str) -> None:
+        if self._note.object != text:
+            self._note.object = text
+        self.note = text
+
+    def release(self) -> None:
+        self.arrays = {}
+        self._body.objects = []
+
+    # --- helpers for subclasses --------------------------------------------------------
+    def batch(self):
+        """(X, Z) of the chosen scope: the whole mini-batch or one sample of it."""
+        X, Z = self.session.X, self.session.Z
+        if self.settings.scope == "sample":
+            p = self.sample_index()
+            return X[p : p + 1], Z[p : p + 1]
+        return X, Z
+
+    def sample_index(self) -> int:
+        return int(min(self.settings.sample, self.session.X.shape[0] - 1))
+
+    def layer(self) -> int:
+        return int(min(max(self.settings.layer, 1), self.session.net.n_layers))
+
+    def time_step(self) -> int:
+        return int(min(self.settings.resolved_time(), self.settings.tau))
+
+
+def raise_in_tests(error: Exception) -> None:
+    """Re-raise view errors when running under pytest, so tests see them."""
+    import os
+
+    if os.environ.get("HESSIAN_LAB_STRICT"):
+        raise error

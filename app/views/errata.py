@@ -1,0 +1,73 @@
+"""Paper vs exact: each erratum's relative error at the current weights, live.
+
+``hessian_core.errata.measure_fnn`` / ``measure_rnn`` evaluate, for the running network and
+the current mini-batch, each equation of the paper that differs from the exact derivative
+(docs/errata.md) and report ||paper - exact||_F / ||exact||_F. A bar at round-off level
+means the paper's statement holds here (for example a ReLU network, where f'' = 0); a large
+bar means it does not. Errata that do not apply to this network are listed as n/a.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+
+from .common import View
+
+FLOOR = 1e-17  # relative errors at exactly 0 are drawn at the floor of the log axis
+
+
+class ErrataView(View):
+    key = "errata"
+    title = "Paper vs exact"
+
+    def build(self) -> None:
+        self._pipe = hv.streams.Pipe(data=None)
+        self._table = pn.pane.Markdown("", css_classes=["errata-table"], sizing_mode="stretch_width")
+        bars = hv.DynamicMap(
+            lambda data: hv.Bars((["—"], [FLOOR]) if data is None else data, "equation",
+                                 "relative error"),
+            streams=[self._pipe],
+        ).opts(
+            logy=True, color="#9467bd", tools=["hover"], ylim=(FLOOR, 10.0), responsive=True,
+            min_height=300, framewise=True,
+            title="‖paper − exact‖ / ‖exact‖ at the current weights (≈1e-16: the equation holds)",
+        )
+        self._body.objects = [
+            pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_height=310),
+            self._table,
+        ]
+
+    def update(self) -> None:
+        from hessian_core import errata
+
+        session = self.session
+        X, Z = self.batch()
+        if session.is_rnn:
+            measurements = errata.measure_rnn(session.net, X, Z, self.time_step())
+        else:
+            measurements = errata.measure_fnn(session.net, X, Z)
+        applicable = [item for item in measurements if item.relative_error is not None]
+        equations = [f"eq. {item.equation}" for item in applicable]
+        errors = np.array([float(item.relative_error) for item in applicable])
+        self._pipe.send((equations, np.maximum(errors, FLOOR)))
+        rows = []
+        for item in measurements:
+            error = "n/a" if item.relative_error is None else f"{item.relative_error:.2e}"
+            rows.append(
+                f"| {item.equation} | {item.statement} | {item.case} | **{error}** | {item.holds_when} |"
+            )
+        self._table.object = (
+            "| equation | what the paper states | measured on | relative error now | holds when |\n"
+            "|---|---|---|---|---|\n" + "\n".join(rows)
+        )
+        self.arrays = {"relative_error": np.array(
+            [np.nan if item.relative_error is None else item.relative_error for item in measurements]
+        )}
+        net = session.net
+        self.set_note(
+            f"Activation {net.activation}, output {net.output_activation}, on the current "
+            "mini-batch. Switch to sigmoid, tanh or softplus to see the printed formulas part "
+            "from the exact Hessian; with ReLU most of them coincide."
+        )

@@ -1,0 +1,269 @@
+"""Parameter-level tests of the dashboard: no browser, no server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import Dashboard
+from app.settings import VIEWS, Settings, parse_architecture, ArchitectureError
+from app.training import TrainingSession
+
+
+def weights_of(dashboard):
+    return [array.copy() for array in dashboard.session.parameters()]
+
+
+def test_step_and_reset_change_state():
+    dashboard = Dashboard()
+    before = weights_of(dashboard)
+    assert dashboard.session.step == 0
+    assert dashboard.step()
+    assert dashboard.session.step == 1
+    assert dashboard.step_counter.object == "step 1"
+    assert any(not np.array_equal(a, b) for a, b in zip(before, weights_of(dashboard)))
+    assert len(dashboard.session.loss_values) == 1
+    dashboard.reset()
+    assert dashboard.session.step == 0
+    assert dashboard.step_counter.object == "step 0"
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights_of(dashboard)))
+
+
+def test_training_lowers_the_loss():
+    dashboard = Dashboard(dataset="blobs", learning_rate=0.05, seed=1)
+    first = dashboard.session.current_loss()
+    dashboard.session.train(150)
+    X, Z = dashboard.session.data.X, dashboard.session.data.Z
+    assert dashboard.session.net.loss(X, Z) < first
+
+
+def test_seed_reproduces_data_and_weights():
+    one, two = Dashboard(seed=7), Dashboard(seed=7)
+    for a, b in zip(weights_of(one), weights_of(two)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one.session.data.X, two.session.data.X)
+    one.session.train(5)
+    two.session.train(5)
+    for a, b in zip(weights_of(one), weights_of(two)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_learning_rate_and_momentum_change_without_reset():
+    dashboard = Dashboard()
+    dashboard.session.train(3)
+    version, net = dashboard.session.version, dashboard.session.net
+    dashboard.settings.learning_rate = 0.2
+    dashboard.settings.momentum = 0.5
+    assert dashboard.session.step == 3
+    assert dashboard.session.version == version
+    assert dashboard.session.net is net
+    assert dashboard.learning_rate_slider.value == 0.2
+    # the next step uses the new values: v = 0.5 v + g, W -= 0.2 v
+    velocity = [v.copy() for v in dashboard.session._velocity]
+    weights = weights_of(dashboard)
+    dashboard.session.train_step()
+    for w_old, w_new, v_old, v_new in zip(weights, weights_of(dashboard), velocity,
+                                          dashboard.session._velocity):
+        np.testing.assert_allclose(w_new, w_old - 0.2 * v_new, rtol=1e-12, atol=1e-14)
+    assert dashboard.session.step == 4
+
+
+def test_structural_change_rebuilds():
+    dashboard = Dashboard()
+    dashboard.session.train(2)
+    version = dashboard.session.version
+    dashboard.settings.architecture = "2-5-3-1"
+    assert dashboard.session.version == version + 1
+    assert dashboard.session.layer_sizes == (2, 5, 3, 1)
+    assert dashboard.session.step == 0
+    assert dashboard.controls["layer"].end == 3
+    dashboard.settings.model = "rnn"
+    assert dashboard.session.is_rnn
+    assert dashboard.session.layer_sizes == (1, 8, 1)
+    assert dashboard.session.X.shape == (16, 8, 1)
+    dashboard.settings.tau = 5
+    assert dashboard.session.X.shape == (16, 5, 1)
+
+
+def test_dataset_change_fits_the_architecture():
+    dashboard = Dashboard(architecture="2-6-1")
+    dashboard.settings.dataset = "regression"
+    assert dashboard.settings.architecture == "1-6-1"
+    assert dashboard.session.layer_sizes == (1, 6, 1)
+    assert not dashboard.messages
+
+
+@pytest.mark.parametrize("text", ["2-x-1", "2", "3-8-1", "2-8-2", "2--1", "2-0-1"])
+def test_invalid_architecture_keeps_the_model_and_says_why(text):
+    dashboard = Dashboard()
+    dashboard.session.train(2)
+    net, step = dashboard.session.net, dashboard.session.step
+    dashboard.settings.architecture = text
+    assert dashboard.session.net is net
+    assert dashboard.session.step == step
+    assert dashboard.messages.get("architecture")
+    assert dashboard.architecture_message.visible
+    assert "2-8-8-1" in dashboard.architecture_message.object
+    dashboard.session.train(1)  # still trains the old model
+    assert dashboard.session.step == step + 1
+    dashboard.settings.architecture = "2-4-1"
+    assert dashboard.session.layer_sizes == (2, 4, 1)
+    assert not dashboard.messages.get("architecture")
+    assert not dashboard.architecture_message.visible
+
+
+def test_parse_architecture():
+    assert parse_architecture("2-16-16-1") == (2, 16, 16, 1)
+    with pytest.raises(ArchitectureError):
+        parse_architecture("2-x-1")
+
+
+def test_non_finite_loss_pauses_and_keeps_finite_weights():
+    dashboard = Dashboard(dataset="regression", architecture="1-8-1", activation="identity")
+    dashboard.session.train(3)
+    dashboard.settings.learning_rate = 10.0
+    dashboard.settings.momentum = 0.99
+    dashboard.session.running = True
+    for _ in range(300):
+        if not dashboard.session.train_step():
+            break
+    assert not dashboard.session.running
+    assert "Paused" in dashboard.session.status
+    assert dashboard.status.visible
+    assert dashboard.play_button.label.endswith("Play")
+    for array in dashboard.session.parameters():
+        assert np.all(np.isfinite(array))
+    assert np.isfinite(dashboard.session.current_loss())
+
+
+def test_nan_in_the_loss_pauses(monkeypatch):
+    dashboard = Dashboard()
+    dashboard.session.train(2)
+    step = dashboard.session.step
+    dashboard.session.running = True
+    monkeypatch.setattr(dashboard.session, "current_loss", lambda: float("nan"))
+    assert not dashboard.session.train_step()
+    assert not dashboard.session.running
+    assert "nan" in dashboard.session.status
+    assert dashboard.session.step == step
+    for array in dashboard.session.parameters():
+        assert np.all(np.isfinite(array))
+
+
+def test_url_values_are_applied_one_by_one():
+    settings = Settings()
+    errors = settings.apply({
+        "model": "rnn", "tau": "12", "learning_rate": "0.01", "activation": "tanh",
+        "batch_size": "abc", "view": "nonsense", "architecture": "2-x-1",
+    })
+    assert settings.model == "rnn" and settings.tau == 12
+    assert settings.learning_rate == 0.01 and settings.activation == "tanh"
+    assert set(errors) == {"batch_size", "view", "architecture"}
+    assert settings.batch_size == 16 and settings.view == "training"
+    assert settings.architecture == "2-8-8-1"
+
+
+def test_url_error_handler_reports_next_to_the_controls():
+    dashboard = Dashboard()
+    dashboard._url_error({"seed": "3", "momentum": "lots", "architecture": "2-8-1"})
+    assert dashboard.settings.seed == 3
+    assert dashboard.session.layer_sizes == (2, 8, 1)
+    assert "momentum" in dashboard.messages
+    assert dashboard.url_message.visible
+    assert "momentum" in dashboard.url_message.object
+
+
+def test_settings_given_as_keywords_reproduce_a_configuration():
+    dashboard = Dashboard(model="rnn", task="echo", tau=6, hidden_width=5, batch_size=4,
+                          view="spectrum", layer=2)
+    assert dashboard.session.layer_sizes == (1, 5, 1)
+    assert dashboard.session.X.shape == (4, 6, 1)
+    assert dashboard.tabs.active == VIEWS.index("spectrum")
+
+
+def test_lesson_sets_controls_and_explains():
+    dashboard = Dashboard()
+    dashboard.lesson_select.value = "rank-r"
+    assert dashboard.settings.view == "rank"
+    assert dashboard.settings.batch_size == 4
+    assert dashboard.session.layer_sizes == (2, 16, 16, 1)
+    assert dashboard.lesson_box.visible
+    assert "$$" in dashboard.lesson_equation.object
+
+
+def test_tick_trains_only_when_running_and_skips_overlap():
+    dashboard = Dashboard()
+    assert dashboard.tick()
+    assert dashboard.session.step == 0
+    dashboard.session.running = True
+    dashboard.settings.steps_per_tick = 3
+    dashboard.tick()
+    assert dashboard.session.step == 3
+    dashboard._busy = True
+    assert dashboard.tick() is False
+    assert dashboard.session.step == 3
+
+
+def test_sessions_are_independent():
+    one, two = Dashboard(), Dashboard()
+    one.session.train(4)
+    assert two.session.step == 0
+    assert one.settings is not two.settings
+    one.settings.architecture = "2-3-1"
+    assert two.session.layer_sizes == (2, 8, 8, 1)
+
+
+def test_close_frees_arrays():
+    dashboard = Dashboard()
+    dashboard.close()
+    assert dashboard.session.net is None and dashboard.session.X is None
+    assert all(not view.arrays for view in dashboard.views.values())
+
+
+@pytest.mark.parametrize("model", ["fnn", "rnn"])
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_draws(rendered, model, view):
+    dashboard = rendered(model=model, view=view)
+    dashboard.session.running = True
+    for _ in range(2):
+        dashboard.tick()
+    assert dashboard.session.step == 2
+    assert dashboard.views[view].arrays, f"{view} produced no data"
+    assert "Could not draw" not in dashboard.views[view].note
+
+
+@pytest.mark.parametrize("options", [
+    dict(scope="sample", formula="paper", layer=2),
+    dict(activation="sigmoid", output_activation="sigmoid", formula="paper"),
+    dict(model="rnn", wrt="U", formula="paper", time_step=3, levels=2),
+    dict(model="rnn", scope="sample", task="adding", activation="tanh"),
+    dict(dataset="regression", architecture="1-8-1"),
+])
+@pytest.mark.parametrize("view", ["rank", "kronecker", "masks", "spectrum", "errata", "training"])
+def test_views_under_other_settings(rendered, options, view):
+    dashboard = rendered(view=view, **options)
+    dashboard.step()
+    assert dashboard.views[view].arrays
+
+
+def test_wide_layers_are_block_averaged(rendered):
+    dashboard = rendered(architecture="2-64-64-1", view="kronecker", layer=2)
+    assert "block" in dashboard.views["kronecker"].note or "means" in dashboard.views["kronecker"].note
+    assert dashboard.views["kronecker"].arrays["H"].shape == (4096, 4096)
+
+
+def test_downloads_give_csv_and_npz(rendered):
+    import io
+
+    dashboard = rendered(view="spectrum")
+    view = dashboard.views["spectrum"]
+    text = view._csv().getvalue()
+    assert text.startswith("array,row,column,value\n") and "eigenvalues" in text
+    archive = np.load(io.BytesIO(view._npz().getvalue()))
+    assert "eigenvalues" in archive.files and "weyl_lower" in archive.files
+
+
+def test_training_session_standalone():
+    session = TrainingSession(Settings(model="rnn", task="adding"))
+    assert session.X.shape[-1] == 2
+    assert session.train(3) == 3
