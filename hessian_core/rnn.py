@@ -28,8 +28,9 @@ and b^(k) with inputs z^(k-1,s) that do not depend on them, for every activation
 
 the Kronecker form of eq. (74) and (76), with M in place of the paper's C~. For U^(k) the
 input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^(k,s-1)
-plus a remainder (docs/errata.md, eq. 75). M and the exact H_U come from
-forward-over-reverse differentiation, :mod:`hessian_core.rnn_hvp`.
+plus a remainder (docs/errata.md, eq. 75). M comes from a recursion over time steps
+(:mod:`hessian_core.rnn_curvature`), as does the remainder of the top level; the remainder
+of lower levels from forward-over-reverse differentiation (:mod:`hessian_core.rnn_hvp`).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from .fnn import _check_sizes, _convert, _device
 from .kron import LayerHessian, assemble
 from .network import Network, glorot_parameters
 from .results import Forward, Gradient
-from .rnn_curvature import top_level_preactivation_hessian, top_level_recurrent_remainder
-from .rnn_hvp import Adjoints, _shift_back, preactivation_hessian, recurrent_hessian
+from .rnn_curvature import preactivation_hessian_by_steps, top_level_recurrent_remainder
+from .rnn_hvp import Adjoints, _shift_back, recurrent_hessian
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
 
 __all__ = ["RNN"]
@@ -353,18 +354,15 @@ class RNN(Network):
                 part = _window_blocks(
                     rnn_paper_blocks(self, forward, Z_target, layer, time, a), start
                 )
-            elif layer == self.n_layers:  # closed form, hessian_core.rnn_curvature
+            else:  # recursions over time steps, hessian_core.rnn_curvature
                 adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
                 part = _window_blocks(
-                    top_level_preactivation_hessian(self, forward, adjoints), start
+                    preactivation_hessian_by_steps(self, forward, adjoints, layer), start
                 )
-                if wrt == "U":
+                if wrt == "U" and layer == self.n_layers:
                     rest = top_level_recurrent_remainder(self, forward, adjoints, start)
                     remainder = rest if remainder is None else remainder + rest
-            else:  # forward-over-reverse, hessian_core.rnn_hvp
-                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
-                part = preactivation_hessian(self, forward, adjoints, layer, start)
-                if wrt == "U":
+                elif wrt == "U":  # forward-over-reverse, hessian_core.rnn_hvp
                     rows = recurrent_hessian(self, forward, adjoints, layer, start)
                     dense = rows if dense is None else dense + rows
             blocks = part if blocks is None else blocks + part

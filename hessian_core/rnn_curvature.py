@@ -1,27 +1,36 @@
-"""Closed-form exact curvature of the top level of an RNN (a fast path of :mod:`hessian_core.rnn`).
+"""Exact RNN curvature by recursions over time steps (the fast path of :mod:`hessian_core.rnn`).
 
-A perturbation of the top level l reaches nothing but level l itself, whose state y^(l,s) is
-Markov in time (for one level, that is the whole network), so the exact pre-activation Hessian
-M_{s,zeta} = d^2E / dy^(s) dy^(zeta) follows from one backward recursion (0-based or 1-based
-alike; g_z = dE/dz from BPTT, w_s = 1 at the output times in the loss):
+Pre-activation Hessian of any level k. The state x_s = (z^(k,s), ..., z^(l,s)) of levels
+k..l is Markov in time: a perturbation delta_s of y^(k,s) reaches the loss only through
+x_s, x_{s+1}, ... One time step is an FNN from (a, delta) = (x_{s-1}, delta_s) to x_s
+through levels k..l with the side inputs U^(j) z^(j,s-1). Because the network is linear maps
+and component-wise f, and the loss is quadratic, the Hessian of the loss from time s on,
+as a function of (a, delta), is (J_j = d y^(j,s) / d(a, delta), J = d x_s / d(a, delta),
+g_z = dE/dz from BPTT, w_s = 1 at the output times in the loss)
 
-    Q_s     = w_s I / r + U^T M_{s+1,s+1} U                     (Hessian w.r.t. z^(s))
-    M_{s,s} = diag(f'(y^(s))) Q_s diag(f'(y^(s))) + diag(g_z^(s) o f''(y^(s)))
-    M_{zeta,s} = M_{zeta,zeta} U~^(zeta-1) ... U~^(s)   (s < zeta),  U~^(h) = U diag(f'(y^(h)))
+    H_s = J^T Omega_s J + sum_j J_j^T diag(g_z^(j,s) o f''(y^(j,s))) J_j,
+    Omega_{s-1} = H_s[a, a] + (w_{s-1} / r) I on the z^(l) block,   Omega_T = (w_T / r) I there,
 
-(the loss depends on a perturbation at time s < zeta only through y^(zeta) when differentiated
-by one at time zeta). Compared with the paper's eq. (77), M_{s,s} carries the f'' terms of
-every step, not only the last.
+and M_{s,s} = H_s[delta, delta], N_s = H_s[delta, a], M_{zeta,s} = N_zeta d x_{zeta-1}/d delta_s
+for s < zeta, a product of the step Jacobians. For the top level (k = l) this is
 
-The exact Hessian with respect to U adds to the Kronecker sum with inputs z^(s-1) the terms
-of the recurrent input's own dependence on U (eq. 75 misses them). With the tangent
-coefficients S_s[j, a, b] = d y_j^(s) / d u_ab along the trajectory,
+    M_{s,s} = diag(f'(y^(s))) (w_s I / r + U^T M_{s+1,s+1} U) diag(f'(y^(s)))
+              + diag(g_z^(s) o f''(y^(s))),
+    M_{zeta,s} = M_{zeta,zeta} U~^(zeta-1) ... U~^(s),   U~^(h) = U diag(f'(y^(h))),
+
+which is eq. (77) with the f'' terms of every step, not only the last.
+
+Recurrent weights of the top level. The exact H_U^(l) adds to the Kronecker sum with inputs
+z^(l,s-1) the terms of the recurrent input's own dependence on U (eq. 75 misses them). With
+the tangent coefficients S_s[j, a, b] = d y_j^(s) / d u_ab along the trajectory,
 
     S_s = U~^(s-1) S_{s-1} + I kron z^(s-1),     K_s[j, a, b] = f'(y_j^(s)) S_s[j, a, b],
     B[(i, j), (a, b)] = sum_p sum_s g_y,i^(s) K_{s-1}[j, a, b],
     H_U = (Kronecker sum) + B + B^T.
 
-Cost O(r T^2 m^3) for M and O(r T m^4) for B, with batched matrix products only.
+Cost O(r T^2 m_k X^2) for M (X = m_k + ... + m_l) and O(r T m^4) for B, in batched matrix
+products. The general forward-over-reverse engine (:mod:`hessian_core.rnn_hvp`) covers the
+H_U of lower levels and serves as the second derivation in the tests.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ if TYPE_CHECKING:
     from .rnn import RNN
     from .rnn_hvp import Adjoints
 
-__all__ = ["top_level_preactivation_hessian", "top_level_recurrent_remainder"]
+__all__ = ["preactivation_hessian_by_steps", "top_level_recurrent_remainder"]
 
 
 def _device(x: Any) -> Any:
@@ -42,39 +51,99 @@ def _device(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
-def top_level_preactivation_hessian(rnn: RNN, forward: Forward, adjoints: Adjoints) -> Any:
-    """M of the top level l for every sample: (r, T, m, T, m)."""
+def preactivation_hessian_by_steps(
+    rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int
+) -> Any:
+    """M of any level k for every sample, (r, T, m_k, T, m_k), by a recursion over time steps.
+
+    The state x_s = (z^(k,s), ..., z^(l,s)) of the levels k..l is Markov in time. One time
+    step maps (a, delta) = (x_{s-1}, delta_s) to x_s through levels k..l (an FNN with the side
+    inputs U^(j) z^(j,s-1)); with J_j = d y^(j,s) / d(a, delta) and J = d x_s / d(a, delta),
+    the Hessian of the loss from time s on, as a function of (a, delta), is
+
+        H_s = J^T Omega_s J + sum_j J_j^T diag(g_z^(j,s) o f''(y^(j,s))) J_j,
+
+    where Omega_s is the Hessian with respect to x_s (Omega_{s-1} = H_s[a, a] plus the output
+    term w_{s-1} I / r on the z^(l) block). Its blocks give M_{s,s} = H_s[delta, delta] and
+    N_s = H_s[delta, a]; for s < zeta, M_{zeta,s} = N_zeta (d x_{zeta-1} / d delta_s), a
+    product of the step Jacobians. For the top level this is the recursion of the module
+    docstring.
+    """
     xp = rnn.xp
-    Y = forward.pre_activations[-1]
-    r, T, m = Y.shape
-    act = rnn.activation_of(rnn.n_layers)
-    fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
-    U = rnn.recurrent[-1]
-    curvature = adjoints.grad_z[-1] * fpp
-    eye = xp.eye(m, dtype=Y.dtype, device=_device(Y))
+    l, k = rnn.n_layers, layer
+    levels = list(range(k, l + 1))
+    widths = [rnn.weights[j - 1].shape[0] for j in levels]
+    X = sum(widths)
+    m = widths[0]
+    Y0 = forward.pre_activations[k - 1]
+    r, T = Y0.shape[0], Y0.shape[1]
+    dtype, device = Y0.dtype, _device(Y0)
+
+    def zeros(*shape):
+        return xp.zeros(shape, dtype=dtype, device=device)
+
+    # U^(j) placed at the columns of level j's previous state in the input (a, delta)
+    offsets = [sum(widths[:i]) for i in range(len(levels))]
+    side = [
+        xp.concat([zeros(w, o), rnn.recurrent[j - 1], zeros(w, X - o - w + m)], axis=1)
+        for j, w, o in zip(levels, widths, offsets, strict=True)
+    ]
+    side[0] = side[0] + xp.concat([zeros(m, X), xp.eye(m, dtype=dtype, device=device)], axis=1)
+    output_block = xp.concat(
+        [zeros(X - widths[-1]), xp.ones(widths[-1], dtype=dtype, device=device)]
+    )
     weights = adjoints.time_weights
+
+    fps = [rnn.activation_of(j).df(xp, forward.pre_activations[j - 1]) for j in levels]
+    curvatures = [
+        adjoints.grad_z[j - 1] * rnn.activation_of(j).d2f(xp, forward.pre_activations[j - 1])
+        for j in levels
+    ]
     diagonal: list[Any] = [None] * T
-    following = None
+    cross: list[Any] = [None] * T  # N_s
+    state_jacobian: list[Any] = [None] * T  # d x_s / d x_{s-1}
+    kick: list[Any] = [None] * T  # d x_s / d delta_s
+    omega = output_block * (weights[T - 1] / r) * xp.eye(X, dtype=dtype, device=device)
     for s in range(T - 1, -1, -1):
-        Q = eye * (weights[s] / r)
-        if following is not None:
-            Q = Q + xp.matrix_transpose(U) @ following @ U
-        diagonal[s] = fp[:, s, :, None] * Q * fp[:, s, None, :] + curvature[:, s, :, None] * eye
-        following = diagonal[s]
+        J_y = side[0]
+        outputs, hessian = [], None
+        for i, j in enumerate(levels):
+            if i > 0:
+                J_y = rnn.weights[j - 1] @ (fps[i - 1][:, s, :, None] * J_y) + side[i]
+            J_y = xp.broadcast_to(J_y, (r,) + tuple(J_y.shape[-2:]))
+            term = xp.matrix_transpose(J_y) @ (curvatures[i][:, s, :, None] * J_y)
+            hessian = term if hessian is None else hessian + term
+            outputs.append(fps[i][:, s, :, None] * J_y)
+        J = xp.concat(outputs, axis=1)  # (r, X, X + m)
+        hessian = hessian + xp.matrix_transpose(J) @ omega @ J
+        diagonal[s] = 0.5 * (hessian[:, X:, X:] + xp.matrix_transpose(hessian[:, X:, X:]))
+        cross[s] = hessian[:, X:, :X]
+        state_jacobian[s], kick[s] = J[:, :, :X], J[:, :, X:]
+        if s > 0:
+            omega = hessian[:, :X, :X] + output_block * (weights[s - 1] / r) * xp.eye(
+                X, dtype=dtype, device=device
+            )
+    return _blocks_from_steps(xp, diagonal, cross, state_jacobian, kick)
+
+
+def _blocks_from_steps(xp: Any, diagonal, cross, state_jacobian, kick) -> Any:
+    """Assemble M (r, T, m, T, m) from M_{s,s}, N_s and the step Jacobians."""
+    T = len(diagonal)
     lower: list[list[Any]] = []  # lower[zeta][s] = M_{zeta,s} for s <= zeta
     for zeta in range(T):
         row = [None] * (zeta + 1)
-        row[zeta] = current = diagonal[zeta]
+        row[zeta] = diagonal[zeta]
+        current = cross[zeta]
         for s in range(zeta - 1, -1, -1):
-            current = current @ (U * fp[:, None, s, :])
-            row[s] = current
+            row[s] = current @ kick[s]
+            current = current @ state_jacobian[s]
         lower.append(row)
     rows = []
     for s in range(T):
         blocks = [
             xp.matrix_transpose(lower[zeta][s]) if zeta > s else lower[s][zeta] for zeta in range(T)
         ]
-        rows.append(xp.stack(blocks, axis=2))  # (r, m, T, m): [p, i, zeta, j]
+        rows.append(xp.stack(blocks, axis=2))
     return xp.stack(rows, axis=1)
 
 

@@ -1,8 +1,8 @@
-"""The closed-form top-level curvature (hessian_core.rnn_curvature) against the general
+"""The time-step recursions (hessian_core.rnn_curvature) against the general
 forward-over-reverse engine (hessian_core.rnn_hvp): two derivations, one answer.
 
 Both are also checked against finite differences in test_hessians.py; this test pins the
-fast path to the general one over activations, depths, output times and truncation windows.
+fast path to the general one over activations, depths, levels, output times and windows.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from hessian_core import ACTIVATIONS, RNN
 from hessian_core.kron import assemble
 from hessian_core.rnn import _window_blocks
 from hessian_core.rnn_curvature import (
-    top_level_preactivation_hessian,
+    preactivation_hessian_by_steps,
     top_level_recurrent_remainder,
 )
 from hessian_core.rnn_hvp import preactivation_hessian, recurrent_hessian
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("sizes", [(2, 4), (2, 3, 4)])
+@pytest.mark.parametrize("sizes", [(2, 4), (2, 3, 4), (2, 3, 2, 3)])
 @pytest.mark.parametrize("t,window_start", [(5, 0), (6, 2), (1, 0), (None, 0)])
 def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t, window_start):
     rng = np.random.default_rng(7)
@@ -31,10 +31,13 @@ def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t,
     adjoints = rnn._adjoints(forward, Zb, t, a, window_start=window_start)
     l = rnn.n_layers
 
-    general = preactivation_hessian(rnn, forward, adjoints, l, window_start)
-    closed = _window_blocks(top_level_preactivation_hessian(rnn, forward, adjoints), window_start)
-    scale = max(float(np.abs(general).max()), 1e-300)
-    assert np.abs(closed - general).max() <= 1e-12 * scale
+    for layer in range(1, l + 1):
+        general = preactivation_hessian(rnn, forward, adjoints, layer, window_start)
+        steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
+        steps = _window_blocks(steps, window_start)
+        scale = max(float(np.abs(general).max()), 1e-300)
+        assert np.abs(steps - general).max() <= 1e-12 * scale, f"level {layer}"
+    closed = _window_blocks(preactivation_hessian_by_steps(rnn, forward, adjoints, l), window_start)
 
     dense = recurrent_hessian(rnn, forward, adjoints, l, window_start)
     inputs = rnn._kronecker_inputs(forward, l, "U", closed)
