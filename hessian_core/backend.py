@@ -19,6 +19,8 @@ import array_api_compat
 
 __all__ = [
     "namespace_of",
+    "device_of",
+    "diagonal_matrices",
     "to_numpy",
     "as_float_array",
     "require_finite",
@@ -38,6 +40,18 @@ def namespace_of(*arrays: Any) -> Any:
             "all arrays must come from one array library (NumPy, CuPy, array-api-strict, ...): "
             f"{error}"
         ) from None
+
+
+def device_of(x: Any) -> Any:
+    """The device of array ``x`` (new arrays are created there)."""
+    return array_api_compat.device(x)
+
+
+def diagonal_matrices(values: Any) -> Any:
+    """Stack of diagonal matrices ``diag(v)`` from the last axis of ``values``."""
+    xp = namespace_of(values)
+    m = values.shape[-1]
+    return values[..., :, None] * xp.eye(m, dtype=values.dtype, device=device_of(values))
 
 
 def to_numpy(x: Any) -> Any:

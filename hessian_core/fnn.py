@@ -36,9 +36,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import require_choice, require_shape
+from .backend import device_of, diagonal_matrices, require_choice, require_shape
 from .kron import LayerHessian
-from .network import Network, glorot_parameters
+from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .results import Forward, Gradient
 from .sparse import keep_top, topk_count
 
@@ -71,10 +71,10 @@ class FNN(Network):
 
         Arrays are NumPy float64 unless ``like`` (an array) gives another namespace/dtype.
         """
-        sizes = _check_sizes(layer_sizes)
+        sizes = check_layer_sizes(layer_sizes)
         shapes = [(sizes[k + 1], sizes[k]) for k in range(len(sizes) - 1)]
         weights, biases = glorot_parameters(shapes, seed)
-        weights, biases = _convert(weights, like), _convert(biases, like)
+        weights, biases = convert_like(weights, like), convert_like(biases, like)
         return cls(weights, biases, activation=activation, output_activation=output_activation)
 
     # -- inputs --------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class FNN(Network):
             inputs = forward.activations[layer - 1]
             inputs = xp.reshape(inputs, (r, 1, inputs.shape[1]))
         else:
-            inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=_device(M))
+            inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=device_of(M))
         return LayerHessian(blocks=blocks, inputs=inputs, layer=layer, wrt=wrt, formula=formula)
 
     def _exact_preactivation_hessians(self, forward: Forward, Z_target: Any, layer: int) -> Any:
@@ -187,48 +187,15 @@ class FNN(Network):
         xp = self.xp
         r, M_out = Z_target.shape
         a = (forward.output - Z_target) / r
-        eye = xp.eye(M_out, dtype=a.dtype, device=_device(a))
+        eye = xp.eye(M_out, dtype=a.dtype, device=device_of(a))
         Q = xp.broadcast_to(eye / r, (r, M_out, M_out))
         for k in range(self.n_layers, layer - 1, -1):
             act, Y = self.activation_of(k), forward.pre_activations[k - 1]
             fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
-            M = fp[:, :, None] * Q * fp[:, None, :] + _diag(xp, a * fpp)
+            M = fp[:, :, None] * Q * fp[:, None, :] + diagonal_matrices(a * fpp)
             if k == layer:
                 return M
             W = self.weights[k - 1]
             a = (a * fp) @ W
             Q = xp.matrix_transpose(W) @ M @ W
         raise AssertionError("unreachable: layer was validated")
-
-
-def _diag(xp: Any, values: Any) -> Any:
-    """Stack of diagonal matrices from the last axis of ``values``."""
-    m = values.shape[-1]
-    return values[..., :, None] * xp.eye(m, dtype=values.dtype, device=_device(values))
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
-
-
-def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    sizes = tuple(layer_sizes)
-    if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-        raise ValueError(
-            "layer_sizes must be at least two positive integers (N, m_1, ..., M), "
-            f"got {layer_sizes!r}"
-        )
-    return sizes
-
-
-def _convert(arrays: list[Any], like: Any) -> list[Any]:
-    if like is None:
-        return arrays
-    from .backend import namespace_of
-
-    xp = namespace_of(like)
-    import array_api_compat
-
-    return [xp.asarray(a, dtype=like.dtype, device=array_api_compat.device(like)) for a in arrays]

@@ -16,13 +16,14 @@ import numpy as np
 from .activations import Activation, get_activation
 from .backend import (
     as_float_array,
+    device_of,
     namespace_of,
     require_choice,
     require_finite,
     require_int_in_range,
 )
 
-__all__ = ["Network", "FORMULAS", "glorot_parameters"]
+__all__ = ["Network", "FORMULAS", "check_layer_sizes", "convert_like", "glorot_parameters"]
 
 #: Accepted values of ``formula=``.
 FORMULAS: tuple[str, ...] = ("exact", "paper")
@@ -113,3 +114,22 @@ def glorot_parameters(
         weights.append(rng.uniform(-limit, limit, size=(m, n)))
         biases.append(rng.uniform(-0.1, 0.1, size=(m,)))
     return weights, biases
+
+
+def check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    """``layer_sizes`` as a tuple of at least two positive ints, or ``ValueError``."""
+    sizes = tuple(layer_sizes)
+    if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+        raise ValueError(
+            "layer_sizes must be at least two positive integers (N, m_1, ..., M), "
+            f"got {layer_sizes!r}"
+        )
+    return sizes
+
+
+def convert_like(arrays: list[Any], like: Any) -> list[Any]:
+    """NumPy ``arrays`` moved to the namespace, dtype and device of ``like`` (if given)."""
+    if like is None:
+        return arrays
+    xp = namespace_of(like)
+    return [xp.asarray(a, dtype=like.dtype, device=device_of(like)) for a in arrays]

@@ -29,21 +29,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .backend import device_of, diagonal_matrices, namespace_of
+
 if TYPE_CHECKING:
     from .fnn import FNN
     from .results import Forward
     from .rnn import RNN
 
 __all__ = ["fnn_paper_matrices", "rnn_paper_blocks", "rnn_paper_time_matrices"]
-
-
-def _diag(xp: Any, values: Any) -> Any:
-    import array_api_compat
-
-    m = values.shape[-1]
-    return values[..., :, None] * xp.eye(
-        m, dtype=values.dtype, device=array_api_compat.device(values)
-    )
 
 
 def _level_matrices(
@@ -67,7 +60,7 @@ def _level_matrices(
     l = net.n_layers
     act = net.activation_of(l)
     fp = act.df(xp, pre_activations[l - 1])
-    C = _diag(xp, xp.ones_like(fp) if exact_seed else fp * fp) / r  # (32) / (81)
+    C = diagonal_matrices(xp.ones_like(fp) if exact_seed else fp * fp) / r  # (32) / (81)
     v = residual * act.d2f(xp, pre_activations[l - 1]) / r  # (34) / (83)
     dE_dz = residual / r
     for k in range(l, layer - 1, -1):
@@ -75,7 +68,7 @@ def _level_matrices(
         Y = pre_activations[k - 1]
         fp = act.df(xp, Y)
         curvature = dE_dz * act.d2f(xp, Y) if exact_curvature else v
-        A = C * (fp[:, :, None] * fp[:, None, :]) + _diag(xp, curvature)  # (28) / (78)
+        A = C * (fp[:, :, None] * fp[:, None, :]) + diagonal_matrices(curvature)  # (28) / (78)
         if k == layer:
             return A
         W = net.weights[k - 1]
@@ -109,13 +102,12 @@ def rnn_paper_time_matrices(
 def propagators(rnn: RNN, forward: Forward, layer: int, t: int) -> Any:
     """P_s = U diag(f'(y^(t-1))) ... U diag(f'(y^(s))) for s = 1..t: (r, t, m, m)."""
     xp = rnn.xp
-    import array_api_compat
 
     Y = forward.pre_activations[layer - 1]
     r, m = Y.shape[0], Y.shape[2]
     fp = rnn.activation_of(layer).df(xp, Y)
     U = rnn.recurrent[layer - 1]
-    eye = xp.eye(m, dtype=Y.dtype, device=array_api_compat.device(Y))
+    eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
     P = xp.broadcast_to(eye, (r, m, m))
     stack = [P]
     for h in range(t - 2, -1, -1):  # 0-based h = t-2 .. 0, i.e. time steps t-1 .. 1
@@ -126,29 +118,25 @@ def propagators(rnn: RNN, forward: Forward, layer: int, t: int) -> Any:
 
 def blocks_from_propagators(A: Any, P: Any, T: int) -> Any:
     """C~_{s,zeta} = P_s^T A P_zeta as blocks (r, T, m, T, m); times after t are zero."""
-    import array_api_compat
 
-    xp = array_api_compat.array_namespace(A, P)
+    xp = namespace_of(A, P)
     r, t, m = P.shape[0], P.shape[1], P.shape[2]
     AP = A[:, None, :, :] @ P  # (r, t, m, m): [p, zeta, g, j]
     left = xp.reshape(xp.matrix_transpose(P), (r, t * m, m))  # [(s, i), g]
     right = xp.reshape(xp.permute_dims(AP, (0, 2, 1, 3)), (r, m, t * m))  # [g, (zeta, j)]
     blocks = xp.reshape(left @ right, (r, t, m, t, m))
     if t < T:
-        full = xp.zeros((r, T, m, T, m), dtype=blocks.dtype, device=array_api_compat.device(blocks))
+        full = xp.zeros((r, T, m, T, m), dtype=blocks.dtype, device=device_of(blocks))
         return _embed(xp, full, blocks, t)
     return blocks
 
 
 def _embed(xp: Any, full: Any, blocks: Any, t: int) -> Any:
-    import array_api_compat
 
     r, T, m = full.shape[0], full.shape[1], full.shape[2]
-    pad_time = xp.zeros(
-        (r, T - t, m, t, m), dtype=blocks.dtype, device=array_api_compat.device(blocks)
-    )
+    pad_time = xp.zeros((r, T - t, m, t, m), dtype=blocks.dtype, device=device_of(blocks))
     upper = xp.concat([blocks, pad_time], axis=1)  # (r, T, m, t, m)
-    pad = xp.zeros((r, T, m, T - t, m), dtype=blocks.dtype, device=array_api_compat.device(blocks))
+    pad = xp.zeros((r, T, m, T - t, m), dtype=blocks.dtype, device=device_of(blocks))
     return xp.concat([upper, pad], axis=3)
 
 

@@ -38,10 +38,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import require_choice, require_finite, require_int_in_range, require_shape
-from .fnn import _check_sizes, _convert, _device
+from .backend import (
+    device_of,
+    namespace_of,
+    require_choice,
+    require_finite,
+    require_int_in_range,
+    require_shape,
+)
 from .kron import LayerHessian, assemble
-from .network import Network, glorot_parameters
+from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .results import Forward, Gradient
 from .rnn_curvature import preactivation_hessian_by_steps, top_level_recurrent_remainder
 from .rnn_hvp import Adjoints, _shift_back, recurrent_hessian
@@ -96,7 +102,7 @@ class RNN(Network):
         """Seeded Glorot-uniform W^(k), U^(k) scaled to spectral radius <= ``recurrent_scale``."""
         import numpy as np
 
-        sizes = _check_sizes(layer_sizes)
+        sizes = check_layer_sizes(layer_sizes)
         shapes = [(sizes[k + 1], sizes[k]) for k in range(len(sizes) - 1)]
         weights, biases = glorot_parameters(shapes, seed)
         rng = np.random.default_rng(seed + 1)
@@ -106,9 +112,9 @@ class RNN(Network):
             radius = max(abs(np.linalg.eigvals(U)).max(), 1e-12)
             recurrent.append(U * (recurrent_scale / radius))
         return cls(
-            _convert(weights, like),
-            _convert(recurrent, like),
-            _convert(biases, like),
+            convert_like(weights, like),
+            convert_like(recurrent, like),
+            convert_like(biases, like),
             activation=activation,
             output_activation=output_activation,
         )
@@ -148,7 +154,7 @@ class RNN(Network):
 
     def _time_weights(self, T: int, t: int | None, a: int, like: Any) -> Any:
         xp = self.xp
-        steps = xp.arange(1, T + 1, device=_device(like))
+        steps = xp.arange(1, T + 1, device=device_of(like))
         mask = (steps == t) if t is not None else (steps >= a)
         return xp.astype(mask, like.dtype)
 
@@ -305,7 +311,7 @@ class RNN(Network):
         below = forward.activations[k - 1]
         previous = _shift_back(xp, forward.activations[k])
         if rule is not None:
-            steps = xp.asarray(select_steps(rule, g_y, below), device=_device(g_y))
+            steps = xp.asarray(select_steps(rule, g_y, below), device=device_of(g_y))
             g_y, below, previous = (xp.take(x, steps, axis=1) for x in (g_y, below, previous))
         r, T, m = g_y.shape
         V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
@@ -386,16 +392,14 @@ class RNN(Network):
         if wrt == "U":
             return _shift_back(xp, forward.activations[layer])
         r, T = like.shape[0], like.shape[1]
-        return xp.ones((r, T, 1), dtype=like.dtype, device=_device(like))
+        return xp.ones((r, T, 1), dtype=like.dtype, device=device_of(like))
 
 
 def _window_blocks(blocks: Any, start: int) -> Any:
     """Blocks with s or zeta before the 0-based ``start`` set to zero."""
     if start == 0:
         return blocks
-    import array_api_compat
-
-    xp = array_api_compat.array_namespace(blocks)
+    xp = namespace_of(blocks)
     T = blocks.shape[1]
-    keep = xp.astype(xp.arange(T, device=_device(blocks)) >= start, blocks.dtype)
+    keep = xp.astype(xp.arange(T, device=device_of(blocks)) >= start, blocks.dtype)
     return blocks * keep[:, None, None, None] * keep[:, None]

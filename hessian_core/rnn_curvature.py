@@ -37,18 +37,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .backend import device_of
+
 if TYPE_CHECKING:
     from .results import Forward
     from .rnn import RNN
     from .rnn_hvp import Adjoints
 
 __all__ = ["preactivation_hessian_by_steps", "top_level_recurrent_remainder"]
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def preactivation_hessian_by_steps(
@@ -77,7 +73,7 @@ def preactivation_hessian_by_steps(
     m = widths[0]
     Y0 = forward.pre_activations[k - 1]
     r, T = Y0.shape[0], Y0.shape[1]
-    dtype, device = Y0.dtype, _device(Y0)
+    dtype, device = Y0.dtype, device_of(Y0)
 
     def zeros(*shape):
         return xp.zeros(shape, dtype=dtype, device=device)
@@ -157,9 +153,9 @@ def top_level_recurrent_remainder(
     r, T, m = Y.shape
     fp = rnn.activation_of(rnn.n_layers).df(xp, Y)
     U = rnn.recurrent[-1]
-    eye = xp.eye(m, dtype=Y.dtype, device=_device(Y))
+    eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
     g_y = adjoints.grad_y[-1]
-    total = xp.zeros((m, m * m * m), dtype=Y.dtype, device=_device(Y))
+    total = xp.zeros((m, m * m * m), dtype=Y.dtype, device=device_of(Y))
     S = None  # S_{s-1}: (r, m, m*m)
     for s in range(max(window_start, 0), T - 1):
         # S_s = U~^(s-1) S_{s-1} + I kron z^(s-1); z^(-1) = 0 and nothing enters before the window

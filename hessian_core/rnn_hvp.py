@@ -31,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .backend import device_of
+
 if TYPE_CHECKING:
     from .rnn import RNN
 
@@ -87,7 +89,7 @@ def directional_derivatives(
         source = source + dY
     window = None
     if window_start > 0:
-        steps = xp.arange(T, device=_device(Ys[k - 1]))
+        steps = xp.arange(T, device=device_of(Ys[k - 1]))
         window = xp.astype(steps >= window_start, Ys[k - 1].dtype)[:, None]
         source = source * window
     ydots, zdots = {}, {}
@@ -149,7 +151,7 @@ def preactivation_hessian(
     Y = forward.pre_activations[layer - 1]
     r, T, m = Y.shape
     size = T * m
-    eye = xp.eye(size, dtype=Y.dtype, device=_device(Y))
+    eye = xp.eye(size, dtype=Y.dtype, device=device_of(Y))
     columns = []
     for chunk in _chunks(size, r * T * m):
         directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), 1, T, m))
@@ -173,7 +175,7 @@ def recurrent_hessian(
     m = rnn.recurrent[layer - 1].shape[0]
     r, T = forward.pre_activations[0].shape[:2]
     size = m * m
-    eye = xp.eye(size, dtype=rnn.recurrent[0].dtype, device=_device(rnn.recurrent[0]))
+    eye = xp.eye(size, dtype=rnn.recurrent[0].dtype, device=device_of(rnn.recurrent[0]))
     rows = []
     for chunk in _chunks(size, r * T * m):
         directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), m, m))
@@ -227,9 +229,3 @@ def _shift_forward(xp: Any, g: Any) -> Any:
 def _chunks(count: int, entries_per_direction: int) -> list[range]:
     step = max(1, MAX_TANGENT_ENTRIES // max(1, entries_per_direction))
     return [range(start, min(count, start + step)) for start in range(0, count, step)]
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)

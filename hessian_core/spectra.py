@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import namespace_of
+from .backend import device_of, namespace_of
 from .kron import LayerHessian, assemble
 
 __all__ = ["kronecker_eigvalsh", "psd_sqrt", "term_eigenvalues", "weyl_bounds"]
@@ -57,7 +57,7 @@ def kronecker_eigvalsh(blocks: Any, inputs: Any) -> Any:
     xp = namespace_of(blocks, inputs)
     m, n = blocks.shape[2], inputs.shape[2]
     nonzero = xp.linalg.eigvalsh(reduced_matrix(blocks, inputs))
-    zeros = xp.zeros((m * n - nonzero.shape[0],), dtype=nonzero.dtype, device=_device(nonzero))
+    zeros = xp.zeros((m * n - nonzero.shape[0],), dtype=nonzero.dtype, device=device_of(nonzero))
     return xp.sort(xp.concat([nonzero, zeros]))
 
 
@@ -94,7 +94,7 @@ def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
     anchor = int(xp.argmax(spread))
     anchor_values = diagonal_eigs[anchor, T - 1, :]
     if has_zeros:
-        zeros = xp.zeros((m * (n - 1),), dtype=anchor_values.dtype, device=_device(anchor_values))
+        zeros = xp.zeros((m * (n - 1),), dtype=anchor_values.dtype, device=device_of(anchor_values))
         anchor_values = xp.concat([anchor_values, zeros])
     anchor_values = xp.sort(anchor_values)
 
@@ -131,8 +131,8 @@ def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
 
 
 def _anchor_mask(xp: Any, r: int, T: int, anchor: int, like: Any) -> Any:
-    rows = xp.arange(r, device=_device(like))[:, None]
-    cols = xp.arange(T, device=_device(like))[None, :]
+    rows = xp.arange(r, device=device_of(like))[:, None]
+    cols = xp.arange(T, device=device_of(like))[None, :]
     return (rows == anchor) & (cols == T - 1)
 
 
@@ -143,7 +143,7 @@ def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     first = [s for s in range(T) for z in range(s + 1, T)]
     second = [z for s in range(T) for z in range(s + 1, T)]
-    device = _device(blocks)
+    device = device_of(blocks)
     grid = xp.reshape(xp.permute_dims(blocks, (0, 1, 3, 2, 4)), (r, T * T, m, m))
     forward = xp.take(
         grid,
@@ -198,11 +198,5 @@ def _diagonal_blocks(blocks: Any) -> Any:
     xp = namespace_of(blocks)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     grid = xp.reshape(xp.permute_dims(blocks, (0, 1, 3, 2, 4)), (r, T * T, m, m))
-    index = xp.asarray([s * T + s for s in range(T)], device=_device(blocks))
+    index = xp.asarray([s * T + s for s in range(T)], device=device_of(blocks))
     return xp.take(grid, index, axis=1)
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
