@@ -19,7 +19,7 @@ GRADIENT_RTOL = 1e-8
 HESSIAN_RTOL = 1e-6
 #: identities that hold to round-off inside the core: V @ Z.T == G, symmetry, Kronecker
 #: reconstruction, paper == exact where the paper's derivation holds.
-ROUNDOFF_RTOL = 1e-10
+ROUNDOFF_RTOL = 1e-12
 #: eigvalsh() vs numpy.linalg.eigvalsh(dense()), relative to the spectral radius.
 EIGENVALUE_RTOL = 1e-9
 #: Weyl containment slack, relative to max(1, spectral radius).

@@ -195,3 +195,24 @@ def test_rnn_gradient_of_sum_is_sum_of_gradients(xp):
                 for t in range(1, RNN_TAU + 1))
     assert_close(total, parts, ROUNDOFF_RTOL, "dE/dW == sum_t dE^(t)/dW")
     assert np.linalg.norm(parts) > 0
+
+
+def test_rnn_single_sequence_without_batch_axis(xp):
+    """One sequence may be given as X (tau, N), Z_target (tau, M)."""
+    case = rnn_case(RNN_SIZES[2], 1, RNN_TAU, "tanh")
+    net, X, Z_target = case.build(xp)
+    x, z = xp.asarray(case.X[0]), xp.asarray(case.Z_target[0])
+    for t in (2, None):
+        assert_close(net.loss(x, z, t=t), net.loss(X, Z_target, t=t), ROUNDOFF_RTOL,
+                     f"loss of one sequence, t={t}")
+        for layer in (1, 2):
+            one = net.gradient(x, z, layer=layer, t=t)
+            batch = net.gradient(X, Z_target, layer=layer, t=t)
+            for name in ("W", "U", "b"):
+                assert_close(to_numpy(getattr(one, name), xp),
+                             to_numpy(getattr(batch, name), xp), ROUNDOFF_RTOL,
+                             f"g.{name} of one sequence, layer {layer}, t={t}")
+            assert_close(to_numpy(net.hessian(x, z, layer=layer, t=t, wrt="U").dense(), xp),
+                         to_numpy(net.hessian(X, Z_target, layer=layer, t=t, wrt="U").dense(),
+                                  xp),
+                         ROUNDOFF_RTOL, f"H_U of one sequence, layer {layer}, t={t}")

@@ -89,3 +89,34 @@ def test_weyl_bounds_reject_an_unknown_form(xp):
     net, X, Z_target = case.build(xp)
     with pytest.raises(ValueError, match=r"form.*terms.*norm"):
         net.hessian(X, Z_target, layer=1).weyl_bounds(form="frobenius")
+
+
+@pytest.mark.parametrize("kind", ["fnn", "rnn"])
+def test_eigvalsh_and_weyl_bounds_never_form_the_dense_matrix(xp, kind, monkeypatch):
+    """CONTRACT: eigvalsh() works from the Kronecker factors wherever they exist."""
+    from hessian_core import LayerHessian
+
+    if kind == "fnn":
+        net, X, Z_target = fnn_case(FNN_SIZES[2], 5, "sigmoid").build(xp)
+        hessians = [net.hessian(X, Z_target, layer=k, formula=f) for k in (1, 2)
+                    for f in ("exact", "paper")]
+    else:
+        net, X, Z_target = rnn_case(RNN_SIZES[2], 3, RNN_TAU, "tanh").build(xp)
+        hessians = [net.hessian(X, Z_target, layer=k, t=t, wrt=w, formula="exact")
+                    for k in (1, 2) for t in (2, None) for w in ("W", "b")]
+        hessians.append(net.hessian(X, Z_target, layer=1, t=RNN_TAU, wrt="U", formula="paper"))
+    expected = [np.linalg.eigvalsh(to_numpy(h.dense(), xp)) for h in hessians]
+
+    def refuse(self):
+        raise AssertionError("the dense Hessian was formed")
+
+    monkeypatch.setattr(LayerHessian, "dense", refuse)
+    monkeypatch.setattr(LayerHessian, "kronecker_part", refuse)
+    for h, values in zip(hessians, expected, strict=True):
+        assert h.structured
+        assert_close(to_numpy(h.eigvalsh(), xp), values, EIGENVALUE_RTOL,
+                     f"{kind} layer={h.layer} wrt={h.wrt}: eigvalsh() from the factors",
+                     scale=spectral_scale(values))
+        for form in ("terms", "norm"):
+            lower, upper = (to_numpy(a, xp) for a in h.weyl_bounds(form=form))
+            assert_inside(lower, values, upper, f"{kind} layer={h.layer} form={form}")
