@@ -35,6 +35,13 @@ from .views import VIEW_CLASSES
 TITLE = "hessian-lab"
 TICK_PERIOD_MS = 50  # 20 ticks per second at most
 TICK_BUDGET_S = 0.035  # SGD time per tick before the view refresh
+# A redraw is skipped until the time since the last one is at least this many times its
+# duration, so that an expensive view (a large RNN Hessian) redraws less often instead of
+# slowing every tick: redraws take at most about 1/(1 + REDRAW_SPACING) of the time.
+REDRAW_SPACING = 2.0
+# One redraw is a sequence of plot updates; a tick performs them until this much time has
+# passed since the tick began (always at least one), the rest in the following ticks.
+REDRAW_BUDGET_S = 0.030
 DISPLAY = ("layer", "time_step", "scope", "sample", "formula", "wrt")
 
 
@@ -58,6 +65,10 @@ class Dashboard(pn.viewable.Viewer):
         self._busy = False
         self._ticks = 0
         self.tick_seconds = 0.0
+        self.redraw_seconds = 0.0
+        self._last_redraw_end = 0.0
+        self._pending = None  # the redraw in progress (a generator of plot updates)
+        self._pending_seconds = 0.0
         self._build_widgets()
         self._layout = self._build_layout()
         self._watch()
@@ -375,7 +386,12 @@ class Dashboard(pn.viewable.Viewer):
         self._after_rebuild()
 
     def tick(self) -> bool:
-        """The periodic callback: bounded training, then the visible view. False if skipped."""
+        """The periodic callback: bounded training, then the visible view. False if skipped.
+
+        The visible view is redrawn every ``refresh_every`` ticks, and no sooner than
+        REDRAW_SPACING times its last redraw time after it; in between, the training view
+        still streams its new loss values.
+        """
         if self._busy:
             return False
         self._busy = True
@@ -384,10 +400,16 @@ class Dashboard(pn.viewable.Viewer):
             if self.session.running:
                 self.session.train(self.settings.steps_per_tick, budget_seconds=TICK_BUDGET_S)
             self._ticks += 1
+            due = self._ticks % max(self.settings.refresh_every, 1) == 0 and (
+                start - self._last_redraw_end >= REDRAW_SPACING * self.redraw_seconds
+            )
             with pn.io.hold():
                 self._update_counters()
-                if self._ticks % max(self.settings.refresh_every, 1) == 0:
-                    self.refresh_view()
+                if self._pending is None and due and self.session.net is not None:
+                    self._pending = self.views[self.settings.view].redraw()
+                    self._pending_seconds = 0.0
+                if self._pending is not None:
+                    self._advance_redraw(start)
                 elif self.settings.view == "training":
                     self.views["training"].ensure_built()
                     self.views["training"].stream_loss()
@@ -396,11 +418,34 @@ class Dashboard(pn.viewable.Viewer):
             self._busy = False
         return True
 
+    def _advance_redraw(self, tick_start: float) -> None:
+        """Perform plot updates of the pending redraw until the tick's budget is used."""
+        while True:
+            step_start = time.perf_counter()
+            try:
+                next(self._pending)
+                finished = False
+            except StopIteration:
+                finished = True
+            now = time.perf_counter()
+            self._pending_seconds += now - step_start
+            if finished:
+                self._pending = None
+                self._last_redraw_end = now
+                self.redraw_seconds = self._pending_seconds
+                return
+            if now - tick_start >= REDRAW_BUDGET_S:
+                return
+
     def refresh_view(self) -> None:
-        """Recompute and redraw the visible view only."""
+        """Recompute and redraw the visible view completely, now."""
+        self._pending = None
         if self.session.net is None:
             return
+        start = time.perf_counter()
         self.views[self.settings.view].refresh()
+        self._last_redraw_end = time.perf_counter()
+        self.redraw_seconds = self._last_redraw_end - start
 
     def _update_counters(self) -> None:
         session = self.session

@@ -78,10 +78,10 @@ DIVERGING = list(interp_palette(RdBu11, 256))
 MASK = list(reversed(Greys256))
 
 IMAGE_OPTIONS = dict(
-    colorbar=True, tools=["hover"], xaxis=None, yaxis=None, responsive=True, min_height=260,
+    colorbar=True, tools=["hover"], xaxis=None, yaxis=None, responsive=True,
     framewise=True,
 )
-GRID_OPTIONS = dict(color="black", line_width=0.7, alpha=0.45)
+GRID_OPTIONS = dict(color="black", line_width=1.2, alpha=0.7)
 
 
 def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:
@@ -157,16 +157,24 @@ class View(pn.viewable.Viewer):
     def build(self) -> None:
         """Create Pipes/Buffers and DynamicMaps for the current model (override)."""
 
-    def update(self) -> None:
-        """Compute with the core and send to the plots (override)."""
+    def update(self):
+        """Compute with the core and send to the plots, yielding after each plot update
+        (a generator, so that the dashboard can spread one redraw over several ticks)."""
+        yield
 
-    def refresh(self) -> None:
+    def redraw(self):
+        """Generator over the steps of one redraw; errors become the view's note."""
         self.ensure_built()
         try:
-            self.update()
+            yield from self.update()
         except Exception as error:  # noqa: BLE001 - a view must never break the session
             self.set_note(f"**Could not draw this view:** {type(error).__name__}: {error}")
             raise_in_tests(error)
+
+    def refresh(self) -> None:
+        """Redraw completely, now."""
+        for _ in self.redraw():
+            pass
 
     def set_note(self, text: str) -> None:
         if self._note.object != text:

@@ -39,7 +39,7 @@ class ErrataView(View):
             self._table,
         ]
 
-    def update(self) -> None:
+    def update(self):
         from hessian_core import errata
 
         session = self.session
@@ -52,6 +52,7 @@ class ErrataView(View):
         equations = [f"eq. {item.equation}" for item in applicable]
         errors = np.array([float(item.relative_error) for item in applicable])
         self._pipe.send((equations, np.maximum(errors, FLOOR)))
+        yield
         rows = []
         for item in measurements:
             error = "n/a" if item.relative_error is None else f"{item.relative_error:.2e}"

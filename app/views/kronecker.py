@@ -41,11 +41,11 @@ class KroneckerView(View):
             if name in ("H", "C"):
                 element = hv.DynamicMap(self._draw_with_grid, streams=[self._pipes[name]]).opts({
                     "Image": image_options, "Segments": GRID_OPTIONS,
-                    "Overlay": dict(title=TITLES[name], min_height=height, responsive=True),
+                    "Overlay": dict(title=TITLES[name], responsive=True, aspect=1),
                 })
             else:
                 element = hv.DynamicMap(lambda data: matrix_image(data), streams=[self._pipes[name]]).opts(
-                    title=TITLES[name], **dict(image_options, min_height=height)
+                    title=TITLES[name], aspect=1, **image_options
                 )
             panes[name] = pn.Column(
                 self._captions[name],
@@ -69,7 +69,7 @@ class KroneckerView(View):
         if self._captions[name].object != text:
             self._captions[name].object = text
 
-    def update(self) -> None:
+    def update(self):
         session, settings = self.session, self.settings
         X, Z = self.batch()
         k = self.layer()
@@ -88,6 +88,7 @@ class KroneckerView(View):
         shown, factor = block_average(dense)
         every = n // factor if (factor == 1 or n % factor == 0) and m > 1 else 0
         self._pipes["H"].send((shown, every))
+        yield
         self._caption("H", f"**{what}^({k})**, {m * n}×{m * n}, formula = {settings.formula}: "
                            f"an {m}×{m} grid of {n}×{n} blocks"
                            + (f" — drawn as means of {factor}×{factor} cells" if factor > 1 else ""))
@@ -98,15 +99,19 @@ class KroneckerView(View):
             grid = blocks[p].reshape(T * m, T * m)
             grid_shown, grid_factor = block_average(grid)
             self._pipes["C"].send((grid_shown, m if grid_factor == 1 else 0))
+            yield
             self._caption("C", f"sample {label}: the {T}×{T} grid of {m}×{m} matrices "
                                "C̃(s, ζ), s, ζ = 1..t")
             self._pipes["z"].send(inputs[p])
+            yield
             self._caption("z", f"sample {label}: the input vectors z_s (row s = 1..{T}, "
                                f"length {n})")
         else:
             self._pipes["C"].send((blocks[p, 0, :, 0, :], 0))
+            yield
             z = inputs[p, 0]
             self._pipes["z"].send(np.outer(z, z))
+            yield
             self._caption("C", f"sample {label}: the {m}×{m} matrix C^({k}) (incl. 1/r)")
             self._caption("z", f"sample {label}: z zᵀ ({n}×{n}, rank 1)")
 
@@ -114,6 +119,7 @@ class KroneckerView(View):
             exact = np.asarray(session.net.hessian(X, Z, **dict(options, formula="exact")).dense())
             difference = exact - dense
             self._pipes["diff"].send(block_average(difference)[0])
+            yield
             scale = float(np.max(np.abs(exact))) or 1.0
             self._caption("diff", "exact − paper: max |difference| / max |H| = "
                                   f"**{float(np.max(np.abs(difference))) / scale:.2e}**")

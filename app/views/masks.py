@@ -24,7 +24,8 @@ class MasksView(View):
     def build(self) -> None:
         self._levels = hv.streams.Pipe(data=None)
         self._mask = hv.streams.Pipe(data=None)
-        options = dict(IMAGE_OPTIONS, cmap=MASK, clim=(0.0, 1.0), clipping_colors={"NaN": "#ffe9a8"})
+        options = dict(IMAGE_OPTIONS, cmap=MASK, clim=(0.0, 1.0), clipping_colors={"NaN": "#ffe9a8"},
+                       min_height=260)
         levels = hv.DynamicMap(
             lambda data: matrix_image(data, "f'(y)"), streams=[self._levels]
         ).opts(**options)
@@ -41,13 +42,13 @@ class MasksView(View):
                 sizing_mode="stretch_width", min_height=310),
             pn.Row(
                 pn.Column(self._mask_caption, pn.pane.HoloViews(
-                    mask.opts(min_height=300, title="F^(k) = f'(y) f'(y)ᵀ"),
+                    mask.opts(title="F^(k) = f'(y) f'(y)ᵀ", aspect=1, min_height=None),
                     sizing_mode="stretch_width", min_height=310), sizing_mode="stretch_width"),
                 self._counts, sizing_mode="stretch_width",
             ),
         ]
 
-    def update(self) -> None:
+    def update(self):
         from hessian_core.backend import namespace_of
 
         session, settings = self.session, self.settings
@@ -80,7 +81,7 @@ class MasksView(View):
                 vector = derivative[index, t - 1] if session.is_rnn else derivative[index]
                 F = np.outer(vector, vector)
                 arrays[f"F_{k}"] = F
-                self._mask.send(block_average(F)[0])
+                mask = block_average(F)[0]
                 when = f", time t = {t}" if session.is_rnn else ""
                 binary = "binary (0/1) " if activation.piecewise_linear else ""
                 self._mask_caption.object = (
@@ -94,6 +95,9 @@ class MasksView(View):
             combined[:, column : column + image.shape[1]] = image
             column += image.shape[1] + 1
         self._levels.send(block_average(combined)[0])
+        yield
+        self._mask.send(mask)
+        yield
         if session.is_rnn:
             rows_are = f"time s = 1..{height} ({'sample ' + str(p) if settings.scope == 'sample' else 'batch mean'})"
         else:

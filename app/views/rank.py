@@ -57,7 +57,7 @@ class RankView(View):
         points = hv.Scatter((index, values, labels), "index i", ["singular value", "gradient"])
         return points * hv.VLines([bound])
 
-    def update(self) -> None:
+    def update(self):
         from hessian_core.rank import numerical_rank, singular_values
 
         session = self.session
@@ -73,6 +73,7 @@ class RankView(View):
             bound, bound_text = r, (f"r = {r}" if r > 1 else "1 (one sample)")
             names = ("W",)
         rows, index, values, labels, arrays = [], [], [], [], {}
+        history = None
         for g in gradients:
             k = g.layer
             for name in names:
@@ -87,11 +88,15 @@ class RankView(View):
                 holds = "yes" if rank <= bound else "**no**"
                 rows.append(f"| {label} | {G.shape[0]}×{G.shape[1]} | {rank} | {holds} |")
                 if k == self.layer() and name == "W":
-                    self._history.send({"step": np.array([float(session.step)]),
-                                        "rank": np.array([float(rank)])})
+                    history = {"step": np.array([float(session.step)]),
+                               "rank": np.array([float(rank)])}
         self._spectra.send(
             (np.concatenate(index), np.concatenate(values), np.concatenate(labels), bound + 0.5)
         )
+        yield
+        if history is not None:
+            self._history.send(history)
+            yield
         when = f", output time t = {self.time_step()}" if session.is_rnn else ""
         self._table.object = (
             f"The paper's bound on the rank: **{bound_text}**"

@@ -42,7 +42,7 @@ class SpectrumView(View):
                 size=hv.dim("kind").categorize(SIZES), tools=["hover"],
             ),
             "Area": dict(color="#ffbb78", alpha=0.55, line_alpha=0),
-            "Overlay": dict(responsive=True, min_height=380, framewise=True,
+            "Overlay": dict(responsive=True, min_height=380, framewise=True, padding=(0.03, 0.05),
                             title="sorted eigenvalues: exact (blue), eq. (46) (green ×), "
                                   "Weyl band (orange)"),
         })
@@ -85,7 +85,7 @@ class SpectrumView(View):
             points, "index q", [label, "λ", "kind"]
         )
 
-    def update(self) -> None:
+    def update(self):
         from hessian_core.spectra import term_eigenvalues
 
         session, settings = self.session, self.settings
@@ -127,11 +127,13 @@ class SpectrumView(View):
             + f"). Green ×: {alone} for sample {sample} alone. Vertical axis: "
             f"sign(λ)·log10(1 + |λ|/ε) with ε = {linear:.1e}."
         )
+        yield
         top = float(eigenvalues[-1]) if eigenvalues.size else 0.0
         self._top.send({
             "step": np.array([float(session.step)]), "top": np.array([max(top, 1e-12)]),
             "threshold": np.array([2.0 / float(settings.learning_rate)]),
         })
+        yield
         inside = bool(np.all(eigenvalues >= lower - tolerance) and np.all(eigenvalues <= upper + tolerance))
         self._counts.object = (
             "| negative | zero | positive |\n|---|---|---|\n"

@@ -131,9 +131,10 @@ class TrainingView(View):
             )
             self._sent = steps[-1]
 
-    def update(self) -> None:
+    def update(self):
         session = self.session
         self.stream_loss()
+        yield
         net, data = session.net, session.data
         arrays = {"loss_step": np.asarray(session.loss_steps, float),
                   "loss": np.asarray(session.loss_values, float)}
@@ -160,6 +161,7 @@ class TrainingView(View):
             self._fit.send(prediction)
             arrays.update(grid_x=self._grid, grid_prediction=prediction)
         self.arrays = arrays
+        yield
         self.set_note(
             f"step {session.step} · loss {session.loss:.4g} · batch r = {session.batch_size} · "
             f"layers {'-'.join(map(str, session.layer_sizes))}"
