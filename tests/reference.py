@@ -37,7 +37,15 @@ Steps are relative: h_i = h * max(1, |theta_i|).
   softplus nets, |x| ~ 1.5): max error 3e-9, median 3e-10, relative to max(1, |H|). Tests
   use 1e-6. (Without Richardson the best step, 2e-4, gives only ~1e-6; h = 2e-3 with
   Richardson ~6e-8.) Only the upper triangle is evaluated; the lower is its mirror image.
-  Cost: about 4 p^2 loss evaluations for p parameters.
+  Cost: about 4 p^2 loss evaluations for p parameters per step size.
+
+Step refinement. Networks with strong feedback (|U| > 1) have large high-order derivatives,
+and a fixed step then leaves truncation errors of 1e-7 or more. So, unless a ``step`` is
+given, both functions halve the step from its default until two successive results agree
+to 1e-10 (gradient) or 1e-8 (Hessian) relative to max(1, max|result|); since both errors
+are O(h^4), the finer result then carries ~1/15 of that change. Halving stops as soon as
+the change grows again (round-off taking over) and the best result is returned. Measured on
+a tanh RNN with feedback 2.4 where h = 1e-3 misses by 5e-7: 2e-9 after refinement.
 
 ReLU kinks
 ----------
@@ -309,11 +317,41 @@ def rnn_block_loss(
 
 DEFAULT_GRADIENT_STEP = 1e-3
 DEFAULT_HESSIAN_STEP = 1e-3
+#: relative change between successive halvings below which the finer result is accepted
+GRADIENT_REFINE_TARGET = 1e-10
+HESSIAN_REFINE_TARGET = 1e-8
+_MAX_REFINEMENTS = 4
 _MAX_HALVINGS = 12
 
 
 def _steps(theta: np.ndarray, h: float) -> np.ndarray:
     return h * np.maximum(1.0, np.abs(theta))
+
+
+def _relative_change(new: np.ndarray, old: np.ndarray) -> float:
+    return float(np.max(np.abs(new - old)) / max(1.0, float(np.max(np.abs(new)))))
+
+
+def _refined(compute, h: float, target: float):
+    """Halve the step until two successive results agree to ``target`` (relative).
+
+    Both stencils have O(h^4) truncation, so the change between h and h/2 is ~15x the
+    truncation error left at h/2. Halving stops early once round-off dominates (the change
+    grows again); the result with the smallest change to its predecessor is returned.
+    """
+    previous = compute(h)
+    best, best_change = previous, float("inf")
+    for _ in range(_MAX_REFINEMENTS):
+        h *= 0.5
+        current = compute(h)
+        change = _relative_change(current, previous)
+        if change >= best_change:
+            break
+        best, best_change = current, change
+        if change < target:
+            break
+        previous = current
+    return best
 
 
 def _with_kink_retry(compute, h: float):
@@ -330,7 +368,11 @@ def _with_kink_retry(compute, h: float):
 
 
 def fd_gradient(loss_fn: LossFunction, theta: np.ndarray, step: float | None = None) -> np.ndarray:
-    """Gradient of ``loss_fn`` at ``theta`` by the five-point central stencil (see module doc)."""
+    """Gradient of ``loss_fn`` at ``theta`` by the five-point central stencil (see module doc).
+
+    With ``step=None`` the step starts at DEFAULT_GRADIENT_STEP and is refined by halving;
+    a given ``step`` is used as it is.
+    """
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
 
     def compute(h: float) -> np.ndarray:
@@ -345,7 +387,11 @@ def fd_gradient(loss_fn: LossFunction, theta: np.ndarray, step: float | None = N
             ) / (12 * hi)
         return grad
 
-    return _with_kink_retry(compute, DEFAULT_GRADIENT_STEP if step is None else step)
+    if step is not None:
+        return _with_kink_retry(compute, step)
+    return _with_kink_retry(
+        lambda h: _refined(compute, h, GRADIENT_REFINE_TARGET), DEFAULT_GRADIENT_STEP
+    )
 
 
 def _second_difference(loss_fn: LossFunction, theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -372,7 +418,8 @@ def fd_hessian(
     """Hessian of ``loss_fn`` at ``theta`` by four-point second differences.
 
     With ``richardson=True`` (default) returns (4 H(h) - H(2h)) / 3, see the module doc for
-    the accuracy. The result is exactly symmetric.
+    the accuracy. With ``step=None`` the step starts at DEFAULT_HESSIAN_STEP and is refined
+    by halving; a given ``step`` is used as it is. The result is exactly symmetric.
     """
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
 
@@ -384,4 +431,8 @@ def fd_hessian(
         coarse = _second_difference(loss_fn, theta, 2 * steps)
         return (4 * fine - coarse) / 3
 
-    return _with_kink_retry(compute, DEFAULT_HESSIAN_STEP if step is None else step)
+    if step is not None:
+        return _with_kink_retry(compute, step)
+    return _with_kink_retry(
+        lambda h: _refined(compute, h, HESSIAN_REFINE_TARGET), DEFAULT_HESSIAN_STEP
+    )

@@ -5,7 +5,9 @@
   {0 (multiplicity (n-1) m), ||z||^2 lambda(C)} (eq. 45-46), read from h.blocks / h.inputs;
 - at least (n-1) m zero eigenvalues for one FNN sample;
 - Weyl containment (eq. 101-108), both forms;
-- numerical rank of the gradient <= r (FNN, Corollary 1) and <= r*t (RNN, Corollary 3).
+- numerical rank of the gradient <= r (FNN, Corollary 1) and <= r*t (RNN, Corollary 3);
+- exact gradients and Hessians == finite differences on random small networks (any
+  depth 1-3, activation pair, batch, tau, t or t=None with outputs_from, wrt).
 
 Networks come from seeded builders, so a failing example is reproduced by its arguments.
 """
@@ -14,9 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 import reference
-from core_cases import fnn_case, rnn_case
+from core_cases import (
+    fnn_case,
+    fnn_fd_gradient,
+    fnn_fd_hessian,
+    rnn_case,
+    rnn_fd_gradient,
+    rnn_fd_hessian,
+)
 from core_checks import (
     EIGENVALUE_RTOL,
+    GRADIENT_RTOL,
+    HESSIAN_RTOL,
     ROUNDOFF_RTOL,
     ZERO_EIGENVALUE_RTOL,
     assert_close,
@@ -171,3 +182,52 @@ def test_rnn_gradient_rank_at_most_batch_times_t(xp, setup):
         assert max(ranks) <= bound, (
             f"{case} layer={layer} t={t}: rank(G_{name}) = {ranks} (numpy, core) > r*t = {bound}"
         )
+
+
+# ---------------------------------------------------------------- exact == FD, anywhere
+
+small_widths = st.integers(min_value=1, max_value=3)
+
+
+@PROPERTY_SETTINGS
+@given(depth=st.integers(min_value=1, max_value=3), data=st.data(),
+       activation=activations, output_activation=st.one_of(st.none(), activations),
+       batch=st.integers(min_value=1, max_value=3), seed=seeds,
+       wrt=st.sampled_from(["W", "b"]))
+def test_fnn_exact_hessian_matches_fd_anywhere(
+    xp, depth, data, activation, output_activation, batch, seed, wrt
+):
+    sizes = tuple(data.draw(small_widths) for _ in range(depth + 1))
+    layer = data.draw(st.integers(min_value=1, max_value=depth))
+    case = fnn_case(sizes, batch, activation, output_activation, seed)
+    net, X, Z_target = case.build(xp)
+    label = f"{case} layer={layer} wrt={wrt}"
+    g = net.gradient(X, Z_target, layer=layer)
+    assert_close(to_numpy(getattr(g, wrt), xp), fnn_fd_gradient(case, layer, wrt),
+                 GRADIENT_RTOL, f"{label}: gradient")
+    H = to_numpy(net.hessian(X, Z_target, layer=layer, wrt=wrt).dense(), xp)
+    assert_close(H, fnn_fd_hessian(case, layer, wrt), HESSIAN_RTOL, f"{label}: Hessian")
+
+
+@PROPERTY_SETTINGS
+@given(depth=st.integers(min_value=1, max_value=3), data=st.data(),
+       activation=activations, output_activation=st.one_of(st.none(), activations),
+       batch=st.integers(min_value=1, max_value=2), tau=st.integers(min_value=1, max_value=3),
+       seed=seeds, wrt=st.sampled_from(["W", "U", "b"]))
+def test_rnn_exact_hessian_matches_fd_anywhere(
+    xp, depth, data, activation, output_activation, batch, tau, seed, wrt
+):
+    sizes = tuple(data.draw(small_widths) for _ in range(depth + 1))
+    layer = data.draw(st.integers(min_value=1, max_value=depth))
+    t = data.draw(st.one_of(st.none(), st.integers(min_value=1, max_value=tau)))
+    outputs_from = data.draw(st.integers(min_value=1, max_value=tau)) if t is None else 1
+    case = rnn_case(sizes, batch, tau, activation, output_activation, seed)
+    net, X, Z_target = case.build(xp)
+    label = f"{case} layer={layer} t={t} a={outputs_from} wrt={wrt}"
+    g = net.gradient(X, Z_target, layer=layer, t=t, outputs_from=outputs_from)
+    assert_close(to_numpy(getattr(g, wrt), xp),
+                 rnn_fd_gradient(case, layer, wrt, t, outputs_from), GRADIENT_RTOL,
+                 f"{label}: gradient")
+    h = net.hessian(X, Z_target, layer=layer, t=t, wrt=wrt, outputs_from=outputs_from)
+    assert_close(to_numpy(h.dense(), xp), rnn_fd_hessian(case, layer, wrt, t, outputs_from),
+                 HESSIAN_RTOL, f"{label}: Hessian")
