@@ -157,6 +157,8 @@ class Dashboard(pn.viewable.Viewer):
             "samples": w.IntInput.from_param(p.samples, label="samples", **stretch),
             "seed": w.IntInput.from_param(p.seed, **stretch),
             "momentum": w.FloatSlider.from_param(p.momentum, step=0.01, **stretch),
+            "clip_norm": w.FloatInput.from_param(p.clip_norm, label="clip gradient norm at (0 = off)",
+                                                 step=0.5, **stretch),
             "batch_size": w.IntInput.from_param(p.batch_size, label="batch size r", **stretch),
             "steps_per_tick": w.IntSlider.from_param(p.steps_per_tick, label="steps per tick",
                                                      end=50, **stretch),
@@ -200,7 +202,7 @@ class Dashboard(pn.viewable.Viewer):
         )
         data = pn.Card(c["dataset"], c["task"], c["delay"], c["noise"], c["samples"], c["seed"],
                        title="Data", sizing_mode="stretch_width", collapsed=False)
-        training = pn.Card(self.learning_rate_slider, c["momentum"], c["batch_size"],
+        training = pn.Card(self.learning_rate_slider, c["momentum"], c["clip_norm"], c["batch_size"],
                            c["steps_per_tick"], c["refresh_every"], title="Training",
                            sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],

@@ -80,7 +80,8 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "rnn-hessian", "Theorem 2: the RNN Hessian, t² Kronecker terms",
-        dict(RNN_BASE, hidden_width=4, tau=6, view="kronecker", scope="sample", time_step=4),
+        dict(RNN_BASE, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
+             time_step=4, layer=2),
         "Through time the Hessian of E^(t) is a sum over all pairs of steps (s, ζ): a t×t "
         "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The middle image shows that "
         "grid, the lower one the t input vectors.",

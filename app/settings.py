@@ -100,6 +100,8 @@ class Settings(param.Parameterized):
     # --- training ----------------------------------------------------------------------
     learning_rate = param.Number(default=0.05, bounds=(1e-6, 10.0))
     momentum = param.Number(default=0.9, bounds=(0.0, 0.999))
+    clip_norm = param.Number(default=1.0, bounds=(0.0, 100.0),
+                             doc="largest gradient norm used in a step (0 = no clipping)")
     batch_size = param.Integer(default=16, bounds=(1, 512), doc="mini-batch size r")
     steps_per_tick = param.Integer(default=1, bounds=(1, 100))
     refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")

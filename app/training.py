@@ -6,6 +6,8 @@ Update rule (the paper's eq. 13-14 and 50-52 with heavy-ball momentum):
 
 for every parameter block (W, U, b) of every level k, with the gradients G^(k) of the loss
 E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 from ``net.gradients(X, Z)`` (one backward pass).
+If ``clip_norm`` > 0 and the norm of all gradients together exceeds it, they are scaled down
+to that norm first (recurrent networks otherwise blow up easily at useful learning rates).
 The learning rate and momentum are read from the settings at every step, so changing them
 never resets training; any structural change goes through :meth:`TrainingSession.rebuild`.
 
@@ -178,6 +180,10 @@ class TrainingSession(param.Parameterized):
                     grads.append(np.asarray(g.U))
             if not all(np.all(np.isfinite(g)) for g in grads):
                 return self._refuse(f"a gradient became non-finite at step {self.step + 1}")
+            clip = float(self.settings.clip_norm)
+            norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+            if clip > 0 and norm > clip:
+                grads = [g * (clip / norm) for g in grads]
             lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
             velocity = [beta * v + g for v, g in zip(self._velocity, grads)]
             updated = [w - lr * v for w, v in zip(self.parameters(), velocity)]

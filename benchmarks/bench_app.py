@@ -36,8 +36,8 @@ CONFIGURATIONS = {
 
 def run_view(model: str, view: str, seconds: float) -> dict:
     """Run the tick loop on one view; timings in milliseconds."""
-    from bokeh.document import Document
     import panel as pn
+    from bokeh.document import Document
 
     from app import Dashboard
     from app.dashboard import TICK_PERIOD_MS

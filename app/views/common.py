@@ -84,6 +84,11 @@ IMAGE_OPTIONS = dict(
 GRID_OPTIONS = dict(color="black", line_width=1.2, alpha=0.7)
 
 
+def plot_pane(plot, **options) -> pn.pane.HoloViews:
+    """A HoloViews pane whose axes are its own (Panel links equal axis names by default)."""
+    return pn.pane.HoloViews(plot, linked_axes=False, **options)
+
+
 def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:
     """Long-format CSV ``array,row,column,value`` of every array (1-D: column 0)."""
     lines = ["array,row,column,value"]

@@ -13,7 +13,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import View
+from .common import View, plot_pane
 
 FLOOR = 1e-17  # relative errors at exactly 0 are drawn at the floor of the log axis
 
@@ -35,7 +35,7 @@ class ErrataView(View):
             title="‖paper − exact‖ / ‖exact‖ at the current weights (≈1e-16: the equation holds)",
         )
         self._body.objects = [
-            pn.pane.HoloViews(bars, sizing_mode="stretch_width", min_height=310),
+            plot_pane(bars, sizing_mode="stretch_width", min_height=310),
             self._table,
         ]
 

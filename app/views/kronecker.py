@@ -15,7 +15,14 @@ import numpy as np
 import panel as pn
 
 from .common import (
-    DIVERGING, GRID_OPTIONS, IMAGE_OPTIONS, View, block_average, grid_path, matrix_image,
+    DIVERGING,
+    GRID_OPTIONS,
+    IMAGE_OPTIONS,
+    View,
+    block_average,
+    grid_path,
+    matrix_image,
+    plot_pane,
 )
 
 NAMES = ("H", "C", "z", "diff")
@@ -34,23 +41,22 @@ class KroneckerView(View):
     def build(self) -> None:
         self._pipes = {name: hv.streams.Pipe(data=None) for name in NAMES}
         self._captions = {name: pn.pane.Markdown("", margin=(0, 10)) for name in NAMES}
-        image_options = dict(cmap=DIVERGING, symmetric=True, **IMAGE_OPTIONS)
+        image_options = dict(IMAGE_OPTIONS, cmap=DIVERGING, symmetric=True, responsive=False)
         panes = {}
         for name in NAMES:
-            height = 520 if name == "H" else 250
+            side = 440 if name in ("H", "diff") else 230
+            size = dict(frame_width=side, frame_height=side)
             if name in ("H", "C"):
                 element = hv.DynamicMap(self._draw_with_grid, streams=[self._pipes[name]]).opts({
-                    "Image": image_options, "Segments": GRID_OPTIONS,
-                    "Overlay": dict(title=TITLES[name], responsive=True, aspect=1),
+                    "Image": dict(image_options, **size), "Segments": GRID_OPTIONS,
+                    "Overlay": dict(title=TITLES[name], **size),
                 })
             else:
-                element = hv.DynamicMap(lambda data: matrix_image(data), streams=[self._pipes[name]]).opts(
-                    title=TITLES[name], aspect=1, **image_options
-                )
+                element = hv.DynamicMap(
+                    lambda data: matrix_image(data), streams=[self._pipes[name]]
+                ).opts(title=TITLES[name], **image_options, **size)
             panes[name] = pn.Column(
-                self._captions[name],
-                pn.pane.HoloViews(element, sizing_mode="stretch_width", min_height=height),
-                sizing_mode="stretch_width",
+                self._captions[name], plot_pane(element), sizing_mode="stretch_width"
             )
         self._diff = panes["diff"]
         self._body.objects = [

@@ -14,7 +14,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import IMAGE_OPTIONS, MASK, View, block_average, matrix_image
+from .common import IMAGE_OPTIONS, MASK, View, block_average, matrix_image, plot_pane
 
 
 class MasksView(View):
@@ -37,13 +37,14 @@ class MasksView(View):
         self._counts = pn.pane.Markdown("", css_classes=["mask-counts"])
         self._body.objects = [
             self._levels_caption,
-            pn.pane.HoloViews(levels.opts(
+            plot_pane(levels.opts(
                 min_height=300, title="f'(y^(k)) for every level k (left to right)"),
                 sizing_mode="stretch_width", min_height=310),
             pn.Row(
-                pn.Column(self._mask_caption, pn.pane.HoloViews(
-                    mask.opts(title="F^(k) = f'(y) f'(y)ᵀ", aspect=1, min_height=None),
-                    sizing_mode="stretch_width", min_height=310), sizing_mode="stretch_width"),
+                pn.Column(self._mask_caption, plot_pane(
+                    mask.opts(title="F^(k) = f'(y) f'(y)ᵀ", responsive=False, min_height=None,
+                              frame_width=300, frame_height=300)),
+                    sizing_mode="stretch_width"),
                 self._counts, sizing_mode="stretch_width",
             ),
         ]

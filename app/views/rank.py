@@ -12,7 +12,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import View
+from .common import View, plot_pane
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 
@@ -41,8 +41,8 @@ class RankView(View):
         self._table = pn.pane.Markdown("", css_classes=["rank-table"])
         self._body.objects = [
             pn.Row(
-                pn.pane.HoloViews(spectra, sizing_mode="stretch_width", min_height=370),
-                pn.Column(self._table, pn.pane.HoloViews(history, sizing_mode="stretch_width",
+                plot_pane(spectra, sizing_mode="stretch_width", min_height=370),
+                pn.Column(self._table, plot_pane(history, sizing_mode="stretch_width",
                                                          min_height=230),
                           sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",

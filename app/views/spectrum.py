@@ -19,7 +19,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import View, symlog
+from .common import View, plot_pane, symlog
 
 COLORS = {"exact": "#1f77b4", "eq. (46)": "#2ca02c"}
 MARKERS = {"exact": "circle", "eq. (46)": "x"}
@@ -57,12 +57,12 @@ class SpectrumView(View):
             pn.Row(
                 pn.Column(
                     self._caption,
-                    pn.pane.HoloViews(points, sizing_mode="stretch_width", min_height=390),
+                    plot_pane(points, sizing_mode="stretch_width", min_height=390),
                     sizing_mode="stretch_width",
                 ),
                 pn.Column(
                     self._counts,
-                    pn.pane.HoloViews(
+                    plot_pane(
                         top.opts(responsive=True, min_height=240, logy=True,
                                  legend_position="bottom_right",
                                  title="top eigenvalue over training vs 2/α"),

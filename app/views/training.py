@@ -13,7 +13,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import DIVERGING, View
+from .common import DIVERGING, View, plot_pane
 
 GRID = 64  # decision-boundary resolution per axis
 
@@ -46,8 +46,8 @@ class TrainingView(View):
             fit = self._regression_plot(data)
         self._body.objects = [
             pn.Row(
-                pn.pane.HoloViews(loss_plot, sizing_mode="stretch_width", min_height=330),
-                pn.Column(self._caption, pn.pane.HoloViews(fit, sizing_mode="stretch_width",
+                plot_pane(loss_plot, sizing_mode="stretch_width", min_height=330),
+                pn.Column(self._caption, plot_pane(fit, sizing_mode="stretch_width",
                                                            min_height=330),
                           sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",

@@ -14,8 +14,8 @@ def strict_views(monkeypatch):
 @pytest.fixture
 def rendered():
     """Build a Dashboard and render it into a Document, so that DynamicMaps really draw."""
-    from bokeh.document import Document
     import panel as pn
+    from bokeh.document import Document
 
     from app import Dashboard
 
