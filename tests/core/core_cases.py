@@ -245,6 +245,6 @@ def rnn_fd_hessian(case: RNNCase, layer: int, wrt: str, t: int | None,
 #: FNN layer sizes (N, m1, ..., M) by depth; small so FD Hessians stay cheap (p <= 16).
 FNN_SIZES = {1: (4, 3), 2: (4, 3, 2), 3: (3, 4, 3, 2)}
 #: RNN layer sizes by depth; every block has at most 9 parameters.
-RNN_SIZES = {1: (3, 3), 2: (2, 3, 2)}
+RNN_SIZES = {1: (3, 3), 2: (2, 3, 2), 3: (2, 2, 3, 2)}
 RNN_TAU = 3
 BATCH_SIZES = (1, 3)

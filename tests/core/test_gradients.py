@@ -216,3 +216,31 @@ def test_rnn_single_sequence_without_batch_axis(xp):
                          to_numpy(net.hessian(X, Z_target, layer=layer, t=t, wrt="U").dense(),
                                   xp),
                          ROUNDOFF_RTOL, f"H_U of one sequence, layer {layer}, t={t}")
+
+
+def test_relu_derivatives_at_exactly_zero_are_zero(xp):
+    """CONTRACT: ReLU derivatives at exactly 0 are taken as 0 (W = 0, b = 0 puts every y at 0)."""
+    from hessian_core import FNN, RNN
+
+    X = xp.asarray(np.ones((2, 3)))
+    Z_target = xp.asarray(np.ones((2, 2)))
+    net = FNN([xp.zeros((2, 3), dtype=X.dtype)], [xp.zeros((2,), dtype=X.dtype)],
+              activation="relu")
+    g = net.gradient(X, Z_target, layer=1)
+    assert_close(to_numpy(g.W, xp), np.zeros((2, 3)), ROUNDOFF_RTOL, "FNN g.W at y = 0")
+    assert_close(to_numpy(g.b, xp), np.zeros(2), ROUNDOFF_RTOL, "FNN g.b at y = 0")
+    for formula in ("exact", "paper"):
+        H = to_numpy(net.hessian(X, Z_target, layer=1, formula=formula).dense(), xp)
+        assert_close(H, np.zeros((6, 6)), ROUNDOFF_RTOL, f"FNN H_W ({formula}) at y = 0")
+
+    rnn = RNN([xp.zeros((2, 3), dtype=X.dtype)], [xp.zeros((2, 2), dtype=X.dtype)],
+              [xp.zeros((2,), dtype=X.dtype)], activation="relu")
+    X3 = xp.asarray(np.ones((2, 3, 3)))
+    Z3 = xp.asarray(np.ones((2, 3, 2)))
+    g = rnn.gradient(X3, Z3, layer=1, t=None)
+    for name in ("W", "U", "b"):
+        value = to_numpy(getattr(g, name), xp)
+        assert_close(value, np.zeros_like(value), ROUNDOFF_RTOL, f"RNN g.{name} at y = 0")
+    for wrt in ("W", "U", "b"):
+        H = to_numpy(rnn.hessian(X3, Z3, layer=1, t=None, wrt=wrt).dense(), xp)
+        assert_close(H, np.zeros_like(H), ROUNDOFF_RTOL, f"RNN H_{wrt} at y = 0")
