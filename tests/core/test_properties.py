@@ -14,6 +14,8 @@ Networks come from seeded builders, so a failing example is reproduced by its ar
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import reference
 from core_cases import (
@@ -41,6 +43,10 @@ from hypothesis import strategies as st
 PROPERTY_SETTINGS = settings(
     max_examples=25,
     deadline=None,
+    # CI runs the same examples every time (a red CI then always means a change in the
+    # code); elsewhere every run explores new ones. Failures print how to reproduce them.
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
     # ``xp`` is a plain module chosen by parametrization: nothing to reset between examples
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

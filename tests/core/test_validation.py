@@ -82,6 +82,16 @@ def test_fnn_rejects_mismatched_weights_and_biases(xp):
     _expect_value_error(lambda: FNN([], []), "weights")
 
 
+def test_fnn_rejects_parameters_from_two_array_libraries():
+    array_api_strict = pytest.importorskip("array_api_strict")
+    from hessian_core import FNN
+
+    weights, biases = _fnn_parts(np)
+    mixed = [biases[0], array_api_strict.asarray(biases[1])]
+    with pytest.raises(ValueError, match="array librar"):
+        FNN(weights, mixed)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_fnn_rejects_non_finite_parameters(xp, bad):
     from hessian_core import FNN
