@@ -129,7 +129,8 @@ class Dashboard(pn.viewable.Viewer):
                                              styles={"font-size": "1.15em"})
         self.lesson_box = pn.Column(self.lesson_text, self.lesson_equation, visible=False,
                                     css_classes=["lesson-box"], sizing_mode="stretch_width",
-                                    styles={"background": "#f4f8fb", "border-left": "4px solid #1f77b4"})
+                                    styles={"background": "#f4f8fb",
+                                            "border-left": "4px solid #1f77b4"})
         self.learning_rate_slider = pn.widgets.DiscreteSlider(
             label="learning rate α (log scale)", options=list(LEARNING_RATES),
             value=nearest_learning_rate(s.learning_rate), css_classes=["learning-rate"],
@@ -147,7 +148,8 @@ class Dashboard(pn.viewable.Viewer):
             "output_activation": w.Select.from_param(p.output_activation, label="output activation",
                                                      **stretch),
             "levels": w.IntSlider.from_param(p.levels, label="hidden levels", **stretch),
-            "hidden_width": w.IntSlider.from_param(p.hidden_width, label="hidden width m", **stretch),
+            "hidden_width": w.IntSlider.from_param(p.hidden_width, label="hidden width m",
+                                                   **stretch),
             "tau": w.IntSlider.from_param(p.tau, label="sequence length τ", **stretch),
             "output_from": w.IntSlider.from_param(p.output_from, label="outputs from a", **stretch),
             "dataset": w.Select.from_param(p.dataset, label="data set", **stretch),
@@ -157,8 +159,9 @@ class Dashboard(pn.viewable.Viewer):
             "samples": w.IntInput.from_param(p.samples, label="samples", **stretch),
             "seed": w.IntInput.from_param(p.seed, **stretch),
             "momentum": w.FloatSlider.from_param(p.momentum, step=0.01, **stretch),
-            "clip_norm": w.FloatInput.from_param(p.clip_norm, label="clip gradient norm at (0 = off)",
-                                                 step=0.5, **stretch),
+            "clip_norm": w.FloatInput.from_param(
+                p.clip_norm, label="clip gradient norm at (0 = off)", step=0.5, **stretch
+            ),
             "batch_size": w.IntInput.from_param(p.batch_size, label="batch size r", **stretch),
             "steps_per_tick": w.IntSlider.from_param(p.steps_per_tick, label="steps per tick",
                                                      end=50, **stretch),
@@ -202,7 +205,8 @@ class Dashboard(pn.viewable.Viewer):
         )
         data = pn.Card(c["dataset"], c["task"], c["delay"], c["noise"], c["samples"], c["seed"],
                        title="Data", sizing_mode="stretch_width", collapsed=False)
-        training = pn.Card(self.learning_rate_slider, c["momentum"], c["clip_norm"], c["batch_size"],
+        training = pn.Card(self.learning_rate_slider, c["momentum"], c["clip_norm"],
+                           c["batch_size"],
                            c["steps_per_tick"], c["refresh_every"], title="Training",
                            sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],

@@ -38,14 +38,16 @@ LESSONS: tuple[Lesson, ...] = (
         dict(FNN_BASE, architecture="2-16-16-1", view="rank", scope="batch", batch_size=4, layer=2),
         "A mini-batch sums one rank-1 term per sample, so the update has rank at most r "
         "(here r = 4) even though G is 16×16. Change the batch size and watch the gap move.",
-        r"\Delta W^{(k)} = V^{(k)} Z^{(k-1)T},\quad V = [\mathbf{v}_1,\dots,\mathbf{v}_r] \qquad (26)",
+        r"\Delta W^{(k)} = V^{(k)} Z^{(k-1)T},\quad "
+        r"V = [\mathbf{v}_1,\dots,\mathbf{v}_r] \qquad (26)",
     ),
     Lesson(
         "rank-t", "Lemma 2: rank t through time",
         dict(RNN_BASE, hidden_width=16, view="rank", scope="sample", time_step=4),
         "In an RNN the loss at time t reaches W through every earlier step s ≤ t, one rank-1 "
         "term per step: the gradient of E^(t) has rank at most t (here t = 4).",
-        r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\,\mathbf{z}^{(k-1,s)T} \qquad (55)",
+        r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\,"
+        r"\mathbf{z}^{(k-1,s)T} \qquad (55)",
     ),
     Lesson(
         "rank-rt", "Corollary 3: rank r·t for a batch through time",
@@ -60,7 +62,8 @@ LESSONS: tuple[Lesson, ...] = (
         "For one sample the Hessian with respect to W^(k) is an m×m grid of n×n blocks, and "
         "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The grid lines in the image "
         "are the block boundaries; the small images are the two factors.",
-        r"H_W^{(k)} = \tilde{C}^{(k)} \otimes \big(\mathbf{z}^{(k-1)}\mathbf{z}^{(k-1)T}\big),\quad "
+        r"H_W^{(k)} = \tilde{C}^{(k)} \otimes "
+        r"\big(\mathbf{z}^{(k-1)}\mathbf{z}^{(k-1)T}\big),\quad "
         r"\tilde{C}^{(k-1)} = W^{(k)T}\tilde{C}^{(k)}W^{(k)} \circ F^{(k-1)} \qquad (43\text{-}44)",
     ),
     Lesson(
@@ -69,14 +72,16 @@ LESSONS: tuple[Lesson, ...] = (
         "For ReLU, f' is 0 or 1 and f'' = 0, so the Hessian recursion only masks: "
         "F = f' f'ᵀ keeps the entries of units that are active for this sample. Dead units "
         "(never active) drop out of the gradient and the Hessian entirely.",
-        r"F^{(k)} = \mathbf{f}'(\mathbf{y}^{(k)})\,\mathbf{f}'(\mathbf{y}^{(k)})^T \in \{0,1\}^{m\times m} \qquad (30)",
+        r"F^{(k)} = \mathbf{f}'(\mathbf{y}^{(k)})\,\mathbf{f}'(\mathbf{y}^{(k)})^T "
+        r"\in \{0,1\}^{m\times m} \qquad (30)",
     ),
     Lesson(
         "eq46", "Eq. (46): eigenvalues from an m×m matrix",
         dict(FNN_BASE, architecture="2-8-8-1", view="spectrum", scope="sample", layer=2),
         "Since z zᵀ has one nonzero eigenvalue ‖z‖², the mn eigenvalues of H are (n−1)m zeros "
         "and ‖z‖² times the m eigenvalues of C. The crosses (prediction) sit on the dots (exact).",
-        r"\lambda_q(H_W^{(k)}) = \big\{0,\ \|\mathbf{z}^{(k-1)}\|_2^2\,\lambda_i(\tilde{C}^{(k)})\big\} \qquad (46)",
+        r"\lambda_q(H_W^{(k)}) = \big\{0,\ "
+        r"\|\mathbf{z}^{(k-1)}\|_2^2\,\lambda_i(\tilde{C}^{(k)})\big\} \qquad (46)",
     ),
     Lesson(
         "rnn-hessian", "Theorem 2: the RNN Hessian, t² Kronecker terms",
@@ -90,11 +95,13 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "weyl", "Weyl's theorem: bounds for sums of terms",
-        dict(FNN_BASE, architecture="2-8-8-1", view="spectrum", scope="batch", batch_size=8, layer=2),
+        dict(FNN_BASE, architecture="2-8-8-1", view="spectrum", scope="batch", batch_size=8,
+             layer=2),
         "A batch (or the terms through time) adds Kronecker products, and eq. (46) no longer "
         "gives the eigenvalues. Weyl's inequality still traps each one between the spectrum "
         "of one term plus the extreme eigenvalues of the rest: the shaded band.",
-        r"\lambda_q(A) + \lambda_1(B) \le \lambda_q(A+B) \le \lambda_q(A) + \lambda_n(B) \qquad (101)",
+        r"\lambda_q(A) + \lambda_1(B) \le \lambda_q(A+B) \le "
+        r"\lambda_q(A) + \lambda_n(B) \qquad (101)",
     ),
     Lesson(
         "errata", "Where the paper slips: paper vs exact",

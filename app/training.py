@@ -185,8 +185,8 @@ class TrainingSession(param.Parameterized):
             if clip > 0 and norm > clip:
                 grads = [g * (clip / norm) for g in grads]
             lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-            velocity = [beta * v + g for v, g in zip(self._velocity, grads)]
-            updated = [w - lr * v for w, v in zip(self.parameters(), velocity)]
+            velocity = [beta * v + g for v, g in zip(self._velocity, grads, strict=True)]
+            updated = [w - lr * v for w, v in zip(self.parameters(), velocity, strict=True)]
             if not all(np.all(np.isfinite(w)) for w in updated):
                 return self._refuse(f"the weights overflowed at step {self.step + 1}")
         self._last_good = self.parameters()

@@ -56,8 +56,12 @@ def matrix_image(matrix: np.ndarray, vdim: str = "value") -> hv.Image:
 
 def grid_path(rows: int, cols: int, every_row: int, every_col: int) -> hv.Segments:
     """Block grid lines as one Segments element (in matrix_image coordinates)."""
-    xs = np.arange(every_col, cols, every_col, dtype=float) if 0 < every_col < cols else np.zeros(0)
-    ys = rows - np.arange(every_row, rows, every_row, dtype=float) if 0 < every_row < rows else np.zeros(0)
+    xs = np.zeros(0)
+    ys = np.zeros(0)
+    if 0 < every_col < cols:
+        xs = np.arange(every_col, cols, every_col, dtype=float)
+    if 0 < every_row < rows:
+        ys = rows - np.arange(every_row, rows, every_row, dtype=float)
     x0 = np.concatenate([xs, np.zeros_like(ys)])
     x1 = np.concatenate([xs, np.full_like(ys, cols)])
     y0 = np.concatenate([np.zeros_like(xs), ys])

@@ -24,7 +24,8 @@ class ErrataView(View):
 
     def build(self) -> None:
         self._pipe = hv.streams.Pipe(data=None)
-        self._table = pn.pane.Markdown("", css_classes=["errata-table"], sizing_mode="stretch_width")
+        self._table = pn.pane.Markdown("", css_classes=["errata-table"],
+                                       sizing_mode="stretch_width")
         bars = hv.DynamicMap(
             lambda data: hv.Bars((["—"], [FLOOR]) if data is None else data, "equation",
                                  "relative error"),
@@ -57,15 +58,17 @@ class ErrataView(View):
         for item in measurements:
             error = "n/a" if item.relative_error is None else f"{item.relative_error:.2e}"
             rows.append(
-                f"| {item.equation} | {item.statement} | {item.case} | **{error}** | {item.holds_when} |"
+                f"| {item.equation} | {item.statement} | {item.case} | **{error}** "
+                f"| {item.holds_when} |"
             )
         self._table.object = (
             "| equation | what the paper states | measured on | relative error now | holds when |\n"
             "|---|---|---|---|---|\n" + "\n".join(rows)
         )
-        self.arrays = {"relative_error": np.array(
-            [np.nan if item.relative_error is None else item.relative_error for item in measurements]
-        )}
+        self.arrays = {"relative_error": np.array([
+            np.nan if item.relative_error is None else item.relative_error
+            for item in measurements
+        ])}
         net = session.net
         self.set_note(
             f"Activation {net.activation}, output {net.output_activation}, on the current "

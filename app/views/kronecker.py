@@ -28,10 +28,11 @@ from .common import (
 NAMES = ("H", "C", "z", "diff")
 TITLES = {
     "H": "Hessian H^(k)",
-    "C": "m×m factor (RNN: grid of C̃(s, ζ))",
-    "z": "input factor z zᵀ (RNN: vectors z_s)",
+    "C": "m×m factor C^(k)",
+    "z": "input factor z zᵀ",
     "diff": "exact − paper",
 }
+RNN_TITLES = dict(TITLES, C="t×t grid of m×m matrices C̃(s, ζ)", z="input vectors z_s (row s)")
 
 
 class KroneckerView(View):
@@ -42,6 +43,7 @@ class KroneckerView(View):
         self._pipes = {name: hv.streams.Pipe(data=None) for name in NAMES}
         self._captions = {name: pn.pane.Markdown("", margin=(0, 10)) for name in NAMES}
         image_options = dict(IMAGE_OPTIONS, cmap=DIVERGING, symmetric=True, responsive=False)
+        titles = RNN_TITLES if self.session.is_rnn else TITLES
         panes = {}
         for name in NAMES:
             side = 440 if name in ("H", "diff") else 230
@@ -49,12 +51,12 @@ class KroneckerView(View):
             if name in ("H", "C"):
                 element = hv.DynamicMap(self._draw_with_grid, streams=[self._pipes[name]]).opts({
                     "Image": dict(image_options, **size), "Segments": GRID_OPTIONS,
-                    "Overlay": dict(title=TITLES[name], **size),
+                    "Overlay": dict(title=titles[name], framewise=True, **size),
                 })
             else:
                 element = hv.DynamicMap(
                     lambda data: matrix_image(data), streams=[self._pipes[name]]
-                ).opts(title=TITLES[name], **image_options, **size)
+                ).opts(title=titles[name], **image_options, **size)
             panes[name] = pn.Column(
                 self._captions[name], plot_pane(element), sizing_mode="stretch_width"
             )
@@ -97,7 +99,8 @@ class KroneckerView(View):
         yield
         self._caption("H", f"**{what}^({k})**, {m * n}×{m * n}, formula = {settings.formula}: "
                            f"an {m}×{m} grid of {n}×{n} blocks"
-                           + (f" — drawn as means of {factor}×{factor} cells" if factor > 1 else ""))
+                           + (f" — drawn as means of {factor}×{factor} cells"
+                              if factor > 1 else ""))
         self.arrays = {"H": dense, "blocks": blocks, "inputs": inputs}
 
         if session.is_rnn:

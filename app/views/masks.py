@@ -24,7 +24,8 @@ class MasksView(View):
     def build(self) -> None:
         self._levels = hv.streams.Pipe(data=None)
         self._mask = hv.streams.Pipe(data=None)
-        options = dict(IMAGE_OPTIONS, cmap=MASK, clim=(0.0, 1.0), clipping_colors={"NaN": "#ffe9a8"},
+        options = dict(IMAGE_OPTIONS, cmap=MASK, clim=(0.0, 1.0),
+                       clipping_colors={"NaN": "#ffe9a8"},
                        min_height=260)
         levels = hv.DynamicMap(
             lambda data: matrix_image(data, "f'(y)"), streams=[self._levels]
@@ -76,7 +77,9 @@ class MasksView(View):
             images.append(image)
             arrays[f"fprime_{k}"] = derivative
             kind = "piecewise linear" if activation.piecewise_linear else "smooth"
-            rows.append(f"| {k} | {activation.name} ({kind}) | {per_unit.shape[1]} | {dead} | {active} |")
+            rows.append(
+                f"| {k} | {activation.name} ({kind}) | {per_unit.shape[1]} | {dead} | {active} |"
+            )
             if k == selected:
                 index = 0 if settings.scope == "sample" else min(p, derivative.shape[0] - 1)
                 vector = derivative[index, t - 1] if session.is_rnn else derivative[index]
@@ -90,7 +93,8 @@ class MasksView(View):
                     "i and j are both active."
                 )
         height = images[0].shape[0]
-        combined = np.full((height, sum(image.shape[1] for image in images) + len(images) - 1), np.nan)
+        width = sum(image.shape[1] for image in images) + len(images) - 1
+        combined = np.full((height, width), np.nan)
         column = 0
         for image in images:
             combined[:, column : column + image.shape[1]] = image
@@ -100,9 +104,11 @@ class MasksView(View):
         self._mask.send(mask)
         yield
         if session.is_rnn:
-            rows_are = f"time s = 1..{height} ({'sample ' + str(p) if settings.scope == 'sample' else 'batch mean'})"
+            which = f"sample {p}" if settings.scope == "sample" else "batch mean"
+            rows_are = f"time s = 1..{height} ({which})"
         else:
-            rows_are = f"{'sample ' + str(p) if settings.scope == 'sample' else f'the {height} samples of the batch'}"
+            rows_are = (f"sample {p}" if settings.scope == "sample"
+                        else f"the {height} samples of the batch")
         self._levels_caption.object = (
             f"Rows: {rows_are}. Columns: the units of levels 1..{net.n_layers}, left to right "
             "(yellow columns separate levels). Black = f' = 1 (unit passes its input), "

@@ -32,7 +32,8 @@ class RankView(View):
             "VLines": dict(color="black", line_dash="dashed", line_width=2),
             "Overlay": dict(logy=True, ylim=(FLOOR, None), legend_position="right",
                             responsive=True, min_height=360, framewise=True,
-                            title="singular values σ_i of each gradient (dashed: the paper's bound)"),
+                            title="singular values σ_i of each gradient "
+                                  "(dashed: the paper's bound)"),
         })
         history = hv.DynamicMap(
             lambda data: hv.Curve(data, "step", "rank"), streams=[self._history]

@@ -1,6 +1,7 @@
 """Spectrum: sorted eigenvalues of H^(k) with eq. (46)'s prediction and the Weyl band.
 
-Eq. (46): one FNN sample has lambda(H_W^(k)) = {0 (multiplicity (n-1) m), ||z^(k-1)||^2 lambda_i(C~^(k))};
+Eq. (46): one FNN sample has
+lambda(H_W^(k)) = {0 (multiplicity (n-1) m), ||z^(k-1)||^2 lambda_i(C~^(k))};
 for RNNs the s = zeta = t term obeys the same (eq. 105). A batch, or the other t^2 - 1
 terms through time, move the eigenvalues within the Weyl bounds of eq. (101)/(103)
 (``LayerHessian.weyl_bounds()``). The eigenvalues come from ``LayerHessian.eigvalsh()``
@@ -134,7 +135,8 @@ class SpectrumView(View):
             "threshold": np.array([2.0 / float(settings.learning_rate)]),
         })
         yield
-        inside = bool(np.all(eigenvalues >= lower - tolerance) and np.all(eigenvalues <= upper + tolerance))
+        inside = bool(np.all(eigenvalues >= lower - tolerance)
+                      and np.all(eigenvalues <= upper + tolerance))
         self._counts.object = (
             "| negative | zero | positive |\n|---|---|---|\n"
             f"| {negative} | {zero} | {positive} |\n\n"
@@ -148,5 +150,6 @@ class SpectrumView(View):
             f"Zero means |λ| ≤ {tolerance:.1e}. "
             + ("One sample: eq. (46) should match the eigenvalues exactly."
                if r == 1 and not session.is_rnn else
-               "Several Kronecker terms: eq. (46) describes one term; the Weyl band bounds the sum.")
+               "Several Kronecker terms: eq. (46) describes one term; "
+               "the Weyl band bounds the sum.")
         )

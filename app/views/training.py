@@ -116,7 +116,8 @@ class TrainingView(View):
         window = hv.VSpan(self.session.output_from - 0.5, tau + 0.5).opts(color="#ffe680",
                                                                             alpha=0.3)
         return (window * static * predicted).opts(
-            responsive=True, min_height=320, legend_position="top_left",
+            responsive=True, min_height=320, legend_position="top_left", xlabel="time step s",
+            ylabel="z",
             title="one sequence: target, input and the network's output",
         )
 
@@ -126,9 +127,10 @@ class TrainingView(View):
         steps, values = self.session.loss_steps, self.session.loss_values
         first = bisect.bisect_right(steps, self._sent)
         if first < len(steps):
-            self._loss.send(
-                {"step": np.asarray(steps[first:], float), "loss": np.asarray(values[first:], float)}
-            )
+            self._loss.send({
+                "step": np.asarray(steps[first:], float),
+                "loss": np.asarray(values[first:], float),
+            })
             self._sent = steps[-1]
 
     def update(self):
