@@ -1,5 +1,8 @@
 """formula="paper" (the equations as printed) against formula="exact" and the FD reference.
 
+First, that it is the paper: it must equal tests/core/paper_reference.py, an independent
+plain NumPy transcription of Theorem 1 (eq. 28-35) and Theorem 2 (eq. 74-84).
+
 Where the paper's derivation holds, the two agree to round-off (and the paper's formula
 matches the finite-difference Hessian). Where the paper is wrong (docs/errata.md), they
 differ by far more than ERRATUM_MIN_RELATIVE_DIFFERENCE; the measured relative Frobenius
@@ -8,8 +11,10 @@ difference ||paper - exact|| / ||exact|| is printed (run with -s to see it).
 
 from __future__ import annotations
 
+import paper_reference
 import pytest
 from core_cases import (
+    ACTIVATION_PAIRS,
     FNN_SIZES,
     RNN_SIZES,
     RNN_TAU,
@@ -29,9 +34,49 @@ from core_checks import (
 
 
 def _both(net, X, Z_target, xp, **kwargs):
+    """(paper, exact) dense Hessians in NumPy."""
     paper = to_numpy(net.hessian(X, Z_target, formula="paper", **kwargs).dense(), xp, "paper")
     exact = to_numpy(net.hessian(X, Z_target, formula="exact", **kwargs).dense(), xp, "exact")
     return paper, exact
+
+
+# ------------------------------------------------------------------- the paper, literally
+
+
+@pytest.mark.parametrize("activation,output_activation", ACTIVATION_PAIRS)
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_fnn_paper_formula_is_theorem_1_as_printed(xp, activation, output_activation,
+                                                   batch_size):
+    case = fnn_case(FNN_SIZES[3], batch_size, activation, output_activation)
+    net, X, Z_target = case.build(xp)
+    for layer in (1, 2, 3):
+        for wrt in ("W", "b"):
+            h = net.hessian(X, Z_target, layer=layer, formula="paper", wrt=wrt)
+            expected = paper_reference.fnn_paper_hessian(
+                case.weights, case.biases, activation, output_activation, case.X,
+                case.Z_target, layer, wrt,
+            )
+            assert_close(to_numpy(h.dense(), xp), expected, ROUNDOFF_RTOL,
+                         f"{case} layer={layer} wrt={wrt}: paper == eq. (28)-(35)")
+
+
+@pytest.mark.parametrize("activation,output_activation", ACTIVATION_PAIRS)
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_rnn_paper_formula_is_theorem_2_as_printed(xp, activation, output_activation, depth):
+    case = rnn_case(RNN_SIZES[depth], 2, RNN_TAU, activation, output_activation)
+    net, X, Z_target = case.build(xp)
+    for layer in range(1, depth + 1):
+        for wrt in ("W", "U", "b"):
+            for t, a in [(1, 1), (2, 1), (RNN_TAU, 1), (None, 1), (None, 2)]:
+                h = net.hessian(X, Z_target, layer=layer, t=t, wrt=wrt, formula="paper",
+                                outputs_from=a)
+                expected = paper_reference.rnn_paper_hessian(
+                    case.weights, case.recurrent, case.biases, activation, output_activation,
+                    case.X, case.Z_target, layer, wrt, t, a,
+                )
+                assert_close(to_numpy(h.dense(), xp), expected, ROUNDOFF_RTOL,
+                             f"{case} layer={layer} wrt={wrt} t={t} a={a}: "
+                             "paper == eq. (74)-(84)")
 
 
 # ------------------------------------------------------------------- where the paper holds
