@@ -19,6 +19,8 @@ from bokeh.palettes import Greys256, RdBu11, interp_palette
 
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
+#: largest eigenproblem (side) solved live; the exact H_U of an RNN is dense, size m^2
+EIGEN_LIMIT = 1536
 
 
 def block_average(matrix: np.ndarray, max_side: int = MAX_IMAGE_SIDE) -> tuple[np.ndarray, int]:
@@ -202,6 +204,18 @@ class View(pn.viewable.Viewer):
             p = self.sample_index()
             return X[p : p + 1], Z[p : p + 1]
         return X, Z
+
+    def eigenproblem_size(self, X) -> int:
+        """Side of the eigenproblem behind the chosen Hessian (before computing it)."""
+        session, settings = self.session, self.settings
+        k = self.layer()
+        m, n = session.layer_sizes[k], session.layer_sizes[k - 1]
+        if session.is_rnn and settings.wrt == "U":
+            if settings.formula == "exact":
+                return m * m
+            n = m
+        terms = X.shape[0] * (self.time_step() if session.is_rnn else 1)
+        return m * min(terms, n)
 
     def sample_index(self) -> int:
         return int(min(self.settings.sample, self.session.X.shape[0] - 1))

@@ -13,7 +13,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import View, plot_pane
+from .common import EIGEN_LIMIT, View, plot_pane
 
 FLOOR = 1e-17  # relative errors at exactly 0 are drawn at the floor of the log axis
 
@@ -45,6 +45,12 @@ class ErrataView(View):
 
         session = self.session
         X, Z = self.batch()
+        widest = max(session.layer_sizes[1:])
+        size = widest * widest if session.is_rnn else widest * min(X.shape[0], widest)
+        if size > EIGEN_LIMIT:
+            self.set_note(f"Measuring the errata here needs {size}×{size} matrices, too large to "
+                          "do live: choose narrower levels or a smaller batch.")
+            return
         if session.is_rnn:
             measurements = errata.measure_rnn(session.net, X, Z, self.time_step())
         else:

@@ -26,6 +26,8 @@ from .common import (
 )
 
 NAMES = ("H", "C", "z", "diff")
+#: largest m*n for which the dense Hessian is formed; above it H is drawn as block means
+DENSE_LIMIT = 2048
 TITLES = {
     "H": "Hessian H^(k)",
     "C": "m×m factor C^(k)",
@@ -33,6 +35,21 @@ TITLES = {
     "diff": "exact − paper",
 }
 RNN_TITLES = dict(TITLES, C="t×t grid of m×m matrices C̃(s, ζ)", z="input vectors z_s (row s)")
+
+
+def block_means(hessian) -> np.ndarray:
+    """The m x m means of H's n x n blocks, from the Kronecker factors alone.
+
+    Block (i, g) of sum_{p,s,zeta} M_{p,s,zeta} kron z_{p,s} z_{p,zeta}^T has the mean
+    sum_{p,s,zeta} M_{p,s,zeta}[i, g] mean(z_{p,s}) mean(z_{p,zeta}) (the dense remainder
+    of an exact H_U is left out).
+    """
+    blocks = np.asarray(hessian.blocks)  # (r, T, m, T, m)
+    means = np.asarray(hessian.inputs).mean(axis=-1)  # (r, T)
+    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
+    weights = (means[:, :, None] * means[:, None, :]).reshape(-1)  # (r*T*T,)
+    terms = blocks.transpose(0, 1, 3, 2, 4).reshape(r * T * T, m * m)
+    return (weights @ terms).reshape(m, m)
 
 
 class KroneckerView(View):
@@ -84,24 +101,35 @@ class KroneckerView(View):
         options = {"layer": k, "formula": settings.formula}
         if session.is_rnn:
             options.update(t=self.time_step(), wrt=settings.wrt)
+        if session.is_rnn and settings.wrt == "U" and settings.formula == "exact":
+            m = session.layer_sizes[k]
+            if m * m > DENSE_LIMIT:
+                self.set_note(f"H_U^({k}) is {m * m}×{m * m}: the exact H_U has no Kronecker "
+                              "form and is too large to form here; choose W or a narrower level.")
+                return
         hessian = session.net.hessian(X, Z, **options)
-        dense = np.asarray(hessian.dense())
         blocks, inputs = np.asarray(hessian.blocks), np.asarray(hessian.inputs)
         m, n = hessian.n_outputs, hessian.n_inputs
         r = X.shape[0]
         p = 0 if settings.scope == "sample" else self.sample_index()
         label = self.sample_index()
         what = "H_U" if (session.is_rnn and settings.wrt == "U") else "H_W"
-
-        shown, factor = block_average(dense)
-        every = n // factor if (factor == 1 or n % factor == 0) and m > 1 else 0
+        large = m * n > DENSE_LIMIT
+        if large:
+            dense = None
+            shown, factor, every = block_means(hessian), n, 0
+            self.arrays = {"H_block_means": shown, "blocks": blocks, "inputs": inputs}
+        else:
+            dense = np.asarray(hessian.dense())
+            shown, factor = block_average(dense)
+            every = n // factor if (factor == 1 or n % factor == 0) and m > 1 else 0
+            self.arrays = {"H": dense, "blocks": blocks, "inputs": inputs}
         self._pipes["H"].send((shown, every))
         yield
         self._caption("H", f"**{what}^({k})**, {m * n}×{m * n}, formula = {settings.formula}: "
                            f"an {m}×{m} grid of {n}×{n} blocks"
                            + (f" — drawn as means of {factor}×{factor} cells"
                               if factor > 1 else ""))
-        self.arrays = {"H": dense, "blocks": blocks, "inputs": inputs}
 
         if session.is_rnn:
             T = blocks.shape[1]
@@ -125,8 +153,13 @@ class KroneckerView(View):
             self._caption("z", f"sample {label}: z zᵀ ({n}×{n}, rank 1)")
 
         if settings.formula == "paper":
-            exact = np.asarray(session.net.hessian(X, Z, **dict(options, formula="exact")).dense())
-            difference = exact - dense
+            exact_hessian = session.net.hessian(X, Z, **dict(options, formula="exact"))
+            if large:
+                exact = block_means(exact_hessian)
+                difference = exact - shown
+            else:
+                exact = np.asarray(exact_hessian.dense())
+                difference = exact - dense
             self._pipes["diff"].send(block_average(difference)[0])
             yield
             scale = float(np.max(np.abs(exact))) or 1.0

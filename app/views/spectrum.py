@@ -20,7 +20,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import View, plot_pane, symlog
+from .common import EIGEN_LIMIT, View, plot_pane, symlog
 
 COLORS = {"exact": "#1f77b4", "eq. (46)": "#2ca02c"}
 MARKERS = {"exact": "circle", "eq. (46)": "x"}
@@ -95,6 +95,12 @@ class SpectrumView(View):
         options = {"layer": k, "formula": settings.formula}
         if session.is_rnn:
             options.update(t=self.time_step(), wrt=settings.wrt)
+        size = self.eigenproblem_size(X)
+        if size > EIGEN_LIMIT:
+            self.set_note(f"The spectrum of this Hessian needs a {size}×{size} eigenproblem, too "
+                          "large to solve live: choose a narrower level, one sample or a smaller "
+                          "batch.")
+            return
         hessian = session.net.hessian(X, Z, **options)
         eigenvalues = np.asarray(hessian.eigvalsh())
         lower, upper = (np.asarray(bound) for bound in hessian.weyl_bounds())

@@ -247,9 +247,9 @@ def test_views_under_other_settings(rendered, options, view):
 
 
 def test_wide_layers_are_block_averaged(rendered):
-    dashboard = rendered(architecture="2-64-64-1", view="kronecker", layer=2)
+    dashboard = rendered(architecture="2-32-32-1", view="kronecker", layer=2)
     assert "means of" in dashboard.views["kronecker"].note
-    assert dashboard.views["kronecker"].arrays["H"].shape == (4096, 4096)
+    assert dashboard.views["kronecker"].arrays["H"].shape == (1024, 1024)
 
 
 def test_downloads_give_csv_and_npz(rendered):
@@ -276,3 +276,33 @@ def test_gradient_clipping_bounds_the_step():
     change = np.sqrt(sum(float(np.sum((a - b) ** 2))
                          for a, b in zip(before, weights_of(dashboard), strict=True)))
     assert change <= 0.5 * 0.01 * (1 + 1e-9)
+
+
+def test_very_wide_layers_fall_back_without_forming_the_hessian(rendered):
+    dashboard = rendered(architecture="2-256-256-1", view="kronecker", layer=2)
+    view = dashboard.views["kronecker"]
+    assert view.arrays["H_block_means"].shape == (256, 256)
+    assert "H" not in view.arrays
+    dashboard.settings.view = "spectrum"
+    assert "too large" in dashboard.views["spectrum"].note
+    dashboard.settings.view = "errata"
+    assert "too large" in dashboard.views["errata"].note
+    dashboard.settings.view = "masks"
+    assert dashboard.views["masks"].arrays
+
+
+def test_block_means_match_the_dense_hessian():
+    from app.views.kronecker import block_means
+    from hessian_core import FNN, RNN
+
+    rng = np.random.default_rng(0)
+    net = FNN.random((3, 4, 5, 2), activation="tanh", seed=1)
+    X, Z = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    h = net.hessian(X, Z, layer=2)
+    dense = np.asarray(h.dense()).reshape(5, 4, 5, 4)
+    np.testing.assert_allclose(block_means(h), dense.mean(axis=(1, 3)), atol=1e-12)
+    rnn = RNN.random((2, 3, 1), activation="tanh", seed=2)
+    X, Z = rng.standard_normal((2, 4, 2)), rng.standard_normal((2, 4, 1))
+    h = rnn.hessian(X, Z, layer=1, t=3)
+    dense = np.asarray(h.dense()).reshape(3, 2, 3, 2)
+    np.testing.assert_allclose(block_means(h), dense.mean(axis=(1, 3)), atol=1e-12)
