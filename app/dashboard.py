@@ -454,11 +454,14 @@ class Dashboard(pn.viewable.Viewer):
         self.redraw_seconds = self._last_redraw_end - start
 
     def _update_counters(self) -> None:
+        """Step counter on every call; the loss text at most every fourth tick while running
+        (each pane update costs a few milliseconds)."""
         session = self.session
         text = f"step {session.step}"
         if self.step_counter.object != text:
             self.step_counter.object = text
-        self.loss_display.object = f"loss {session.loss:.4g}"
+        if not session.running or self._ticks % 4 == 0:
+            self.loss_display.object = f"loss {session.loss:.4g}"
 
     # --- end of session ----------------------------------------------------------------
     def _on_session_destroyed(self, session_context) -> None:
