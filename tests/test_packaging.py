@@ -177,10 +177,13 @@ def test_ci_script_is_executable_and_runs_make_test():
 
 def test_readme_python_example_runs():
     """The README's example of the core is real code: it runs and its comments hold."""
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
-    assert blocks, "README.md has no python example"
+    readme = (ROOT / "README.md").read_text()
+    section = re.search(r"^## Using the core\n(.*?)(?=^## )", readme, re.DOTALL | re.MULTILINE)
+    assert section, "README.md has no '## Using the core' section"
+    blocks = re.findall(r"```python\n(.*?)```", section[1], re.DOTALL)
+    assert blocks, "README.md's '## Using the core' has no python example"
+    namespace: dict = {}
     for block in blocks:
-        namespace: dict = {}
         exec(compile(block, "README.md", "exec"), namespace)
     if "eigenvalues" in namespace and "lower" in namespace:
         import numpy as np
