@@ -87,7 +87,7 @@ IMAGE_OPTIONS = dict(
     colorbar=True, tools=["hover"], xaxis=None, yaxis=None, responsive=True,
     framewise=True,
 )
-GRID_OPTIONS = dict(color="black", line_width=1.2, alpha=0.7)
+GRID_OPTIONS = dict(color="black", line_width=1.2, alpha=0.7, framewise=True)
 
 
 def plot_pane(plot, **options) -> pn.pane.HoloViews:

@@ -28,7 +28,7 @@ class RankView(View):
         )
         spectra = hv.DynamicMap(self._draw_spectra, streams=[self._spectra]).opts({
             "Scatter": dict(color="gradient", cmap="Category10", size=8, tools=["hover"],
-                            show_legend=True),
+                            show_legend=True, framewise=True),
             "VLines": dict(color="black", line_dash="dashed", line_width=2),
             "Overlay": dict(logy=True, ylim=(FLOOR, None), legend_position="right",
                             responsive=True, min_height=360, framewise=True,
@@ -55,7 +55,10 @@ class RankView(View):
         if data is None:
             data = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=str), 0.5)
         index, values, labels, bound = data
-        points = hv.Scatter((index, values, labels), "index i", ["singular value", "gradient"])
+        largest = float(index.max()) if index.size else 1.0
+        right = max(largest, bound) if bound <= 2.0 * largest + 2.0 else largest
+        axis = hv.Dimension("index i", range=(0.5, right + 0.5))
+        points = hv.Scatter((index, values, labels), axis, ["singular value", "gradient"])
         return points * hv.VLines([bound])
 
     def update(self):

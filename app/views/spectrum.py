@@ -40,9 +40,9 @@ class SpectrumView(View):
         points = hv.DynamicMap(self._draw, streams=[self._pipe]).opts({
             "Scatter": dict(
                 color=hv.dim("kind").categorize(COLORS), marker=hv.dim("kind").categorize(MARKERS),
-                size=hv.dim("kind").categorize(SIZES), tools=["hover"],
+                size=hv.dim("kind").categorize(SIZES), tools=["hover"], framewise=True,
             ),
-            "Area": dict(color="#ffbb78", alpha=0.55, line_alpha=0),
+            "Area": dict(color="#ffbb78", alpha=0.55, line_alpha=0, framewise=True),
             "Overlay": dict(responsive=True, min_height=380, framewise=True, padding=(0.03, 0.05),
                             title="sorted eigenvalues: exact (blue), eq. (46) (green ×), "
                                   "Weyl band (orange)"),
@@ -51,7 +51,7 @@ class SpectrumView(View):
             lambda data: hv.Curve(data, "step", "top", label="top eigenvalue of H^(k)")
             * hv.Curve(data, "step", "threshold", label="2 / learning rate"),
             streams=[self._top],
-        )
+        ).opts({"Curve": dict(framewise=True, line_width=2)})
         self._caption = pn.pane.Markdown("", margin=(0, 10))
         self._counts = pn.pane.Markdown("", css_classes=["spectrum-counts"])
         self._body.objects = [
