@@ -10,10 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from core_backends import BACKEND_VARIABLE, active_backends, cupy_or_reason
 from core_cases import FNN_SIZES, RNN_SIZES, fnn_case, rnn_case
-from core_checks import array_type
+from core_checks import array_type, to_numpy
 
 
 def _assert_namespace(value, xp, what, dtype=None):
@@ -134,3 +135,25 @@ def test_import_does_not_import_cupy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, cwd=root)
     assert result.returncode == 0, f"import hessian_core imported cupy:\n{result.stderr}"
+
+
+def test_random_constructors_are_seeded_and_follow_like(xp):
+    from hessian_core import FNN, RNN
+
+    like = xp.asarray(np.zeros(1))
+    for cls in (FNN, RNN):
+        def build(seed, cls=cls):
+            return cls.random((3, 4, 2), activation="tanh", output_activation="identity",
+                              seed=seed, like=like)
+
+        first, again, other = build(7), build(7), build(8)
+        name = f"{cls.__name__}.random"
+        assert first.layer_sizes == (3, 4, 2) and first.n_layers == 2, name
+        assert first.activation == "tanh" and first.output_activation == "identity", name
+        for k, shape in enumerate([(4, 3), (2, 4)]):
+            _assert_namespace(first.weights[k], xp, f"{name} weights[{k}]")
+            assert tuple(first.weights[k].shape) == shape, f"{name} weights[{k}]"
+            assert np.array_equal(to_numpy(first.weights[k], xp), to_numpy(again.weights[k], xp)), (
+                f"{name}: the same seed must give the same weights"
+            )
+        assert not np.array_equal(to_numpy(first.weights[0], xp), to_numpy(other.weights[0], xp))

@@ -193,3 +193,42 @@ def test_paper_differs_from_exact_where_the_paper_is_wrong(
         f"relative difference is only {difference:.3e} "
         f"(threshold {ERRATUM_MIN_RELATIVE_DIFFERENCE:.0e})"
     )
+
+
+# ------------------------------------------------------------------- hessian_core.errata
+
+
+def _by_equation(measurements):
+    return {item.equation: item for item in measurements}
+
+
+def test_errata_measurements_match_the_dense_differences(xp):
+    """hessian_core.errata (what the app shows) reports the same relative differences as the
+    dense paper and exact Hessians where it measures the plain comparison, and ~0 where the
+    paper holds."""
+    from hessian_core.errata import measure_fnn, measure_rnn
+
+    for activation in ("relu", "sigmoid"):
+        case = fnn_case(FNN_SIZES[3], 3, activation)
+        net, X, Z_target = case.build(xp)
+        found = _by_equation(measure_fnn(net, X, Z_target))
+        assert {"(32)", "(34)-(35)"} <= set(found), f"measure_fnn reported {sorted(found)}"
+        paper, exact = _both(net, X, Z_target, xp, layer=3)
+        expected = relative_difference(paper, exact)
+        assert_close(found["(32)"].relative_error, expected, 1e-9,
+                     f"{case}: measure_fnn (32) vs dense", scale=max(expected, 1e-300))
+        if activation == "relu":
+            for item in found.values():
+                assert item.relative_error <= 1e-12, f"{case}: {item}"
+
+    case = rnn_case(RNN_SIZES[2], 3, RNN_TAU, "relu")
+    net, X, Z_target = case.build(xp)
+    found = _by_equation(measure_rnn(net, X, Z_target, t=RNN_TAU))
+    assert {"(77)", "(82)", "(75)"} <= set(found), f"measure_rnn reported {sorted(found)}"
+    assert found["(77)"].relative_error <= 1e-12, f"ReLU: (77) holds, got {found['(77)']}"
+    for equation, layer, wrt in (("(82)", 1, "W"), ("(75)", 2, "U")):
+        paper, exact = _both(net, X, Z_target, xp, layer=layer, t=RNN_TAU, wrt=wrt)
+        expected = relative_difference(paper, exact)
+        assert expected > ERRATUM_MIN_RELATIVE_DIFFERENCE
+        assert_close(found[equation].relative_error, expected, 1e-9,
+                     f"{case}: measure_rnn {equation} vs dense", scale=expected)
