@@ -27,12 +27,12 @@ class ErrataView(View):
         self._table = pn.pane.Markdown("", css_classes=["errata-table"],
                                        sizing_mode="stretch_width")
         bars = hv.DynamicMap(
-            lambda data: hv.Bars((["—"], [FLOOR]) if data is None else data, "equation",
-                                 "relative error"),
+            lambda data: hv.Scatter((["—"], [FLOOR]) if data is None else data, "equation",
+                                    "relative error"),
             streams=[self._pipe],
         ).opts(
-            logy=True, color="#9467bd", tools=["hover"], ylim=(FLOOR, 10.0), responsive=True,
-            min_height=300, framewise=True,
+            logy=True, color="#9467bd", size=16, marker="square", tools=["hover"],
+            ylim=(FLOOR, 10.0), responsive=True, min_height=300, framewise=True, show_grid=True,
             title="‖paper − exact‖ / ‖exact‖ at the current weights (≈1e-16: the equation holds)",
         )
         self._body.objects = [
