@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-# tests/reference.py and the helper modules beside this file, whatever pytest's import mode.
+# tests/reference.py (as ``reference`` or ``tests.reference``) and the helper modules beside
+# this file, whatever pytest's import mode and whether it runs as ``pytest`` or ``python -m``.
 _HERE = Path(__file__).resolve().parent
-for _path in (_HERE, _HERE.parent):
+for _path in (_HERE, _HERE.parent, _HERE.parent.parent):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
