@@ -157,3 +157,54 @@ def test_random_constructors_are_seeded_and_follow_like(xp):
                 f"{name}: the same seed must give the same weights"
             )
         assert not np.array_equal(to_numpy(first.weights[0], xp), to_numpy(other.weights[0], xp))
+
+
+def test_arrays_stay_on_their_device():
+    """array-api-strict's second device stands in for a GPU: every array the core creates
+    must be made on the inputs' device (no host round trips), and the results must equal
+    those on the default device."""
+    xp = pytest.importorskip("array_api_strict")
+    from hessian_core import FNN, RNN
+
+    device = xp.Device("device1")
+    host = xp.asarray(0.0).device
+
+    def on_device(array):
+        return xp.asarray(array, device=device)
+
+    def back(array, what):
+        assert array.device == device, f"{what}: on {array.device}, expected {device}"
+        return to_numpy(array.to_device(host), xp, what)
+
+    fnn = fnn_case(FNN_SIZES[2], 3, "tanh")
+    net = FNN([on_device(W) for W in fnn.weights], [on_device(b) for b in fnn.biases],
+              activation="tanh")
+    reference_net, X_host, Z_host = fnn.build(xp)
+    X, Z_target = on_device(fnn.X), on_device(fnn.Z_target)
+    assert net.loss(X, Z_target) == pytest.approx(reference_net.loss(X_host, Z_host), rel=1e-14)
+    for formula in ("exact", "paper"):
+        h = net.hessian(X, Z_target, layer=1, formula=formula)
+        expected = reference_net.hessian(X_host, Z_host, layer=1, formula=formula)
+        np.testing.assert_allclose(back(h.dense(), "dense()"), to_numpy(expected.dense(), xp),
+                                   rtol=1e-13, atol=1e-15)
+        back(h.eigvalsh(), "eigvalsh()")
+        for form in ("terms", "norm"):
+            for bound in h.weyl_bounds(form=form):
+                back(bound, f"weyl_bounds({form!r})")
+    back(net.gradient(X, Z_target, layer=2).W, "g.W")
+
+    rnn = rnn_case(RNN_SIZES[2], 2, 3, "sigmoid")
+    net = RNN([on_device(W) for W in rnn.weights], [on_device(U) for U in rnn.recurrent],
+              [on_device(b) for b in rnn.biases], activation="sigmoid")
+    X, Z_target = on_device(rnn.X), on_device(rnn.Z_target)
+    g = net.gradient(X, Z_target, layer=1, t=None)
+    for name in ("W", "U", "b"):
+        back(getattr(g, name), f"g.{name}")
+    for wrt in ("W", "U", "b"):
+        for formula in ("exact", "paper"):
+            h = net.hessian(X, Z_target, layer=1, t=3, wrt=wrt, formula=formula)
+            back(h.dense(), f"H_{wrt} {formula} dense()")
+            back(h.eigvalsh(), f"H_{wrt} {formula} eigvalsh()")
+            for form in ("terms", "norm"):
+                for bound in h.weyl_bounds(form=form):
+                    back(bound, f"H_{wrt} {formula} weyl_bounds({form!r})")
