@@ -52,7 +52,7 @@ __all__ = ["top_eigenvalues", "hessian_vector_product", "lanczos"]
 WHICH: tuple[str, ...] = ("LA", "SA", "LM")
 
 #: Below this reduced size the eigenvalues come from one dense eigvalsh of the small matrix.
-DIRECT_SIZE = 256
+DIRECT_SIZE = 128
 
 
 def hessian_vector_product(hessian: Any, vector: Any) -> Any:
@@ -224,9 +224,9 @@ def lanczos(
 
 
 def _check_now(j: int, k: int) -> bool:
-    """Whether to test convergence after step j: every step early on, then every ~5%."""
+    """Whether to test convergence after step j: every step up to 10, then every ~10%."""
     steps = j + 1
-    return steps >= k and (steps <= 40 or steps % max(1, steps // 20) == 0)
+    return steps >= k and (steps <= 10 or steps % max(2, steps // 10) == 0)
 
 
 def _ritz(xp: Any, alphas: list[float], betas: list[float], dtype: Any, device: Any):
@@ -295,4 +295,3 @@ def _reduced_operator(xp: Any, blocks: Any, inputs: Any) -> Callable[[Any], Any]
         return xp.reshape(root @ xp.reshape(W, (r * T, m)), (r * T * m,))
 
     return apply
-
