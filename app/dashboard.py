@@ -68,6 +68,7 @@ class Dashboard(pn.viewable.Viewer):
         self.redraw_seconds = 0.0
         self._last_redraw_end = 0.0
         self._pending = None  # the redraw in progress (a generator of plot updates)
+        self._deferred = None  # inside apply_settings: None, or whether a redraw was asked
         self._pending_seconds = 0.0
         self._build_widgets()
         self._layout = self._build_layout()
@@ -320,9 +321,7 @@ class Dashboard(pn.viewable.Viewer):
         if lesson is None:
             self.settings.lesson = ""
             return
-        with pn.io.hold():
-            self.settings.apply(lesson.settings)
-            self.settings.lesson = lesson.key
+        self.apply_settings(dict(lesson.settings, lesson=lesson.key))
 
     def _lesson_changed(self, event) -> None:
         lesson = BY_KEY.get(event.new)
@@ -337,7 +336,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def _url_error(self, values: dict) -> None:
         """location.sync could not apply the URL as a whole: apply value by value."""
-        errors = self.settings.apply(values)
+        errors = self.apply_settings(values)
         self.messages = {**self.messages, **errors}
 
     def _messages_changed(self, event) -> None:
@@ -443,8 +442,24 @@ class Dashboard(pn.viewable.Viewer):
             if now - tick_start >= REDRAW_BUDGET_S:
                 return
 
+    def apply_settings(self, values: dict) -> dict[str, str]:
+        """Apply several settings at once (lessons, URL values), redrawing once at the end;
+        returns ``{name: reason}`` for the values refused."""
+        self._deferred = False
+        try:
+            with pn.io.hold():
+                errors = self.settings.apply(values)
+        finally:
+            wanted, self._deferred = self._deferred, None
+        if wanted:
+            self.refresh_view()
+        return errors
+
     def refresh_view(self) -> None:
         """Recompute and redraw the visible view completely, now."""
+        if self._deferred is not None:
+            self._deferred = True
+            return
         self._pending = None
         if self.session.net is None:
             return

@@ -77,9 +77,12 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "eq46", "Eq. (46): eigenvalues from an m×m matrix",
-        dict(FNN_BASE, architecture="2-8-8-1", view="spectrum", scope="sample", layer=2),
+        dict(FNN_BASE, activation="tanh", architecture="2-8-8-1", view="spectrum",
+             scope="sample", layer=2),
         "Since z zᵀ has one nonzero eigenvalue ‖z‖², the mn eigenvalues of H are (n−1)m zeros "
-        "and ‖z‖² times the m eigenvalues of C. The crosses (prediction) sit on the dots (exact).",
+        "and ‖z‖² times the m eigenvalues of C. The crosses (prediction) sit on the dots "
+        "(exact). With tanh, C has eigenvalues of both signs: H is indefinite, and the m×m "
+        "matrix alone says so. (With ReLU and one output, C has rank 1.)",
         r"\lambda_q(H_W^{(k)}) = \big\{0,\ "
         r"\|\mathbf{z}^{(k-1)}\|_2^2\,\lambda_i(\tilde{C}^{(k)})\big\} \qquad (46)",
     ),

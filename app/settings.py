@@ -131,6 +131,8 @@ class Settings(param.Parameterized):
         Used for URL values (strings) and lessons; a refused value leaves the old one.
         """
         errors: dict[str, str] = {}
+        valid = {}
+        scratch = Settings()
         for name, value in values.items():
             if name not in self.param or name == "name":
                 errors[name] = "unknown setting"
@@ -139,9 +141,11 @@ class Settings(param.Parameterized):
                 value = coerce(self.param[name], value)
                 if name == "architecture":
                     parse_architecture(value)
-                self.param.update(**{name: value})
+                setattr(scratch, name, value)  # validation only
+                valid[name] = value
             except Exception as error:  # noqa: BLE001 - any bad value becomes a message
                 errors[name] = f"{value!r} refused: {error}".split("\n")[0][:200]
+        self.param.update(**valid)  # one batch: watchers run once
         return errors
 
 

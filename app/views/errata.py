@@ -76,8 +76,10 @@ class ErrataView(View):
             for item in measurements
         ])}
         net = session.net
-        self.set_note(
-            f"Activation {net.activation}, output {net.output_activation}, on the current "
-            "mini-batch. Switch to sigmoid, tanh or softplus to see the printed formulas part "
-            "from the exact Hessian; with ReLU most of them coincide."
-        )
+        smooth = not (net.activation_of(1).piecewise_linear
+                      and net.activation_of(net.n_layers).piecewise_linear)
+        advice = ("Smooth activations: the printed formulas part from the exact Hessian."
+                  if smooth else "Switch to sigmoid, tanh or softplus to see the printed "
+                  "formulas part from the exact Hessian; with ReLU most of them coincide.")
+        self.set_note(f"Activation {net.activation}, output {net.output_activation}, on the "
+                      f"current mini-batch. {advice}")

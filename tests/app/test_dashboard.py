@@ -306,3 +306,17 @@ def test_block_means_match_the_dense_hessian():
     h = rnn.hessian(X, Z, layer=1, t=3)
     dense = np.asarray(h.dense()).reshape(3, 2, 3, 2)
     np.testing.assert_allclose(block_means(h), dense.mean(axis=(1, 3)), atol=1e-12)
+
+
+def test_a_lesson_rebuilds_and_redraws_once(monkeypatch):
+    dashboard = Dashboard()
+    rebuilds, redraws = [], []
+    rebuild = dashboard.session.rebuild
+    monkeypatch.setattr(dashboard.session, "rebuild", lambda: rebuilds.append(1) or rebuild())
+    for view in dashboard.views.values():
+        monkeypatch.setattr(view, "refresh",
+                            lambda original=view.refresh: redraws.append(1) or original())
+    dashboard.lesson_select.value = "rank-t"
+    assert dashboard.settings.model == "rnn" and dashboard.settings.view == "rank"
+    assert len(rebuilds) == 1
+    assert len(redraws) == 1
