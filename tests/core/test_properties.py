@@ -7,7 +7,9 @@
 - Weyl containment (eq. 101-108), both forms;
 - numerical rank of the gradient <= r (FNN, Corollary 1) and <= r*t (RNN, Corollary 3);
 - exact gradients and Hessians == finite differences on random small networks (any
-  depth 1-3, activation pair, batch, tau, t or t=None with outputs_from, wrt).
+  depth 1-3, activation pair, batch, tau, t or t=None with outputs_from, wrt);
+- formula="paper" == exact where the paper's derivation holds: ReLU/identity FNNs at any
+  level, one-level ReLU RNNs for W and b at any t.
 
 Networks come from seeded builders, so a failing example is reproduced by its arguments.
 """
@@ -237,3 +239,38 @@ def test_rnn_exact_hessian_matches_fd_anywhere(
     h = net.hessian(X, Z_target, layer=layer, t=t, wrt=wrt, outputs_from=outputs_from)
     assert_close(to_numpy(h.dense(), xp), rnn_fd_hessian(case, layer, wrt, t, outputs_from),
                  HESSIAN_RTOL, f"{label}: Hessian")
+
+
+# ---------------------------------------------------------------- paper == exact where it holds
+
+
+@PROPERTY_SETTINGS
+@given(depth=st.integers(min_value=1, max_value=3), data=st.data(),
+       activation=st.sampled_from(["relu", "identity"]),
+       output_activation=st.sampled_from([None, "relu", "identity"]),
+       batch=st.integers(min_value=1, max_value=4), seed=seeds, wrt=st.sampled_from(["W", "b"]))
+def test_paper_equals_exact_for_piecewise_linear_fnn(
+    xp, depth, data, activation, output_activation, batch, seed, wrt
+):
+    sizes = tuple(data.draw(st.integers(min_value=1, max_value=5)) for _ in range(depth + 1))
+    layer = data.draw(st.integers(min_value=1, max_value=depth))
+    case = fnn_case(sizes, batch, activation, output_activation, seed)
+    net, X, Z_target = case.build(xp)
+    paper = to_numpy(net.hessian(X, Z_target, layer=layer, wrt=wrt, formula="paper").dense(), xp)
+    exact = to_numpy(net.hessian(X, Z_target, layer=layer, wrt=wrt, formula="exact").dense(), xp)
+    assert_close(paper, exact, ROUNDOFF_RTOL, f"{case} layer={layer} wrt={wrt}: paper == exact")
+
+
+@PROPERTY_SETTINGS
+@given(sizes=st.tuples(st.integers(1, 4), st.integers(1, 4)), data=st.data(),
+       batch=st.integers(min_value=1, max_value=3), tau=st.integers(min_value=1, max_value=4),
+       seed=seeds, wrt=st.sampled_from(["W", "b"]))
+def test_paper_equals_exact_for_one_level_relu_rnn(xp, sizes, data, batch, tau, seed, wrt):
+    t = data.draw(st.one_of(st.none(), st.integers(min_value=1, max_value=tau)))
+    case = rnn_case(sizes, batch, tau, "relu", None, seed)
+    net, X, Z_target = case.build(xp)
+    paper, exact = (
+        to_numpy(net.hessian(X, Z_target, layer=1, t=t, wrt=wrt, formula=f).dense(), xp)
+        for f in ("paper", "exact")
+    )
+    assert_close(paper, exact, ROUNDOFF_RTOL, f"{case} t={t} wrt={wrt}: paper == exact")
