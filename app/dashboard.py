@@ -8,10 +8,21 @@ per view; nothing is shared between sessions. Training runs in a single periodic
 running, and refreshes only the visible view, every ``refresh_every`` ticks, with the
 updates grouped by ``pn.io.hold()``. When the browser session ends the callback is stopped
 and the arrays are dropped.
+
+Stable CSS classes for browser tests (Panel renders each component in a shadow root; the
+text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "step 12"):
+``play-button``, ``step-button``, ``reset-button`` (each wraps a ``button``),
+``step-counter``, ``loss-value``, ``status-message`` (why training paused),
+``settings-message`` (refused URL or lesson values), ``architecture-input`` (wraps an
+``input``), ``architecture-message``, ``model-kind`` (FNN/RNN buttons), ``formula``,
+``layer-slider``, ``lesson-select``, ``lesson-box``, ``view-tabs`` (tabs titled as in
+``settings.VIEW_TITLES``), ``view`` and ``view-<key>`` on each view, ``view-note``,
+``download-csv`` and ``download-npz`` on each view.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import panel as pn
@@ -484,6 +495,8 @@ class Dashboard(pn.viewable.Viewer):
 
     def close(self) -> None:
         """Stop the periodic callback and drop every array (also usable in notebooks)."""
+        logging.getLogger(__name__).debug("hessian-lab session closed at step %d",
+                                          self.session.step)
         if self._callback is not None:
             self._callback.stop()
             self._callback = None

@@ -24,8 +24,10 @@ class TrainingView(View):
 
     def build(self) -> None:
         session = self.session
+        # start from the loss of the initial weights (a log axis needs one positive value)
+        start = session.loss if np.isfinite(session.loss) and session.loss > 0 else 1.0
         self._loss = hv.streams.Buffer(
-            {"step": np.zeros(0), "loss": np.zeros(0)}, length=5000, index=False
+            {"step": np.zeros(1), "loss": np.array([start])}, length=5000, index=False
         )
         self._sent = 0
         loss_plot = hv.DynamicMap(
