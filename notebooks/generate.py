@@ -28,7 +28,7 @@ import holoviews as hv
 import ipywidgets as widgets
 import numpy as np
 
-hv.extension("bokeh")
+hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 """
 
 FINITE_DIFFERENCES = '''\
@@ -75,7 +75,7 @@ def matrix_picture(matrix, title, block=None, width=300, height=280):
     rows, cols = matrix.shape
     picture = hv.Image(matrix, bounds=(0, 0, cols, rows), kdims=["column", "row"], vdims=["value"]).opts(
         cmap="RdBu_r", symmetric=True, colorbar=True, xaxis=None, yaxis=None, tools=["hover"],
-        width=width, height=height,
+        width=width, height=height, axiswise=True,
     )
     if block is not None:
         every_row, every_col = block
@@ -223,11 +223,9 @@ def rank_story(net, X, Z_target, layer):
         tolerances.append((r, max(m, n) * np.finfo(float).eps * sigma[0]))
 
     spectrum = hv.Scatter(points, "batch size r", ["singular value", "index"]).opts(
-        logy=True, color="index", cmap="viridis", size=7, width=380, height=300,
-        title=f"singular values of G_W^({layer}) ({m} x {n})", tools=["hover"],
-    ) * hv.Curve(tolerances, "batch size r", "singular value", label="round-off level").opts(
-        line_dash="dashed", color="gray"
-    )
+        logy=True, color="index", cmap="viridis", size=7, width=380, height=300, tools=["hover"],
+    ) * hv.Curve(tolerances, "batch size r", "singular value").opts(line_dash="dashed", color="gray")
+    spectrum = spectrum.opts(title=f"singular values of G_W^({layer}), {m} x {n}", show_legend=False)
     rank = (
         hv.Curve([(r, q) for r, q, _ in ranks], "batch size r", "rank", label="numerical rank").opts(
             color="black", line_width=3
@@ -245,8 +243,8 @@ def rank_story(net, X, Z_target, layer):
         ("bound min(r, m, n)", min(len(X), m, n)),
         ("max |G - G_fd|", f"{np.abs(G.reshape(-1) - G_fd).max():.1e}"),
     ])
-    image = matrix_picture(G, f"G_W^({layer}) = V Z^T for the whole batch")
-    return (spectrum + rank + image + checks).cols(2)
+    image = matrix_picture(G, f"G_W^({layer}) = V Z^T, whole batch")
+    return (spectrum + rank + image + checks).cols(2).opts(shared_axes=False)
 
 
 X = rng.standard_normal((10, 6))
@@ -272,6 +270,7 @@ def explore(width=8, batch=10, activation="tanh", seed=0):
 
 explorer = widgets.interactive(
     explore,
+    {"auto_display": True},  # show what explore returns, as widgets.interact does
     width=widgets.IntSlider(value=8, min=2, max=12, description="width", continuous_update=False),
     batch=widgets.IntSlider(value=10, min=1, max=16, description="batch r", continuous_update=False),
     activation=widgets.Dropdown(options=["tanh", "sigmoid", "relu", "softplus", "identity"], value="tanh",
@@ -417,28 +416,28 @@ def hessian_story(net, X, Z_target, layer):
     factored = hessian.eigvalsh()
     H_fd = fd_hessian(net, X, Z_target, layer)
     paper = net.hessian(X, Z_target, layer=layer, formula="paper").dense()
-    scale = np.abs(H).max()
+    scale = np.abs(H).max() or 1.0      # a dead ReLU layer has H = 0
     zeros = int(np.sum(np.abs(dense) <= 1e-10 * np.abs(dense).max()))
 
     image = matrix_picture(H, f"H_W^({layer}): {m} x {m} grid of {n} x {n} blocks", block=(n, n), width=330, height=300)
     small = matrix_picture(hessian.blocks[0, 0, :, 0, :], "M of sample 1 (m x m)", width=280, height=250)
     index = np.arange(1, m * n + 1)
     spectrum = (
-        hv.Scatter((index, dense), "q", "eigenvalue", label="eig of dense H").opts(size=9, color="gray")
-        * hv.Scatter((index, factored), "q", "eigenvalue", label="from the factors").opts(
-            size=5, color="crimson", marker="x")
+        hv.Scatter((index, dense), "q", "eigenvalue", label="eig of dense H").opts(size=11, color="lightgray")
         * hv.Scatter((index, np.linalg.eigvalsh(H_fd)), "q", "eigenvalue", label="eig of FD Hessian").opts(
-            size=4, color="royalblue")
+            size=6, color="royalblue")
+        * hv.Scatter((index, factored), "q", "eigenvalue", label="from the factors").opts(
+            size=10, color="crimson", marker="x")
     ).opts(width=380, height=300, legend_position="top_left", title="sorted eigenvalues")
     checks = check_table([
         ("H shape", H.shape),
         ("max |H - H_fd| / max |H|", f"{np.abs(H - H_fd).max() / scale:.1e}"),
         ("max |eig(factors) - eig(dense)|", f"{np.abs(factored - dense).max():.1e}"),
         ("zero eigenvalues", zeros),
-        ("m (n - min(r, n))", m * (n - min(r, n))),
+        ("at least m (n - min(r, n))", m * (n - min(r, n))),
         ("max |paper - exact| / max |H|", f"{np.abs(paper - H).max() / scale:.1e}"),
     ])
-    return (image + small + spectrum + checks).cols(2)
+    return (image + small + spectrum + checks).cols(2).opts(shared_axes=False)
 
 
 X = rng.standard_normal((2, 4))
@@ -463,6 +462,7 @@ def explore(width=5, batch=2, activation="sigmoid", seed=0):
 
 explorer = widgets.interactive(
     explore,
+    {"auto_display": True},  # show what explore returns, as widgets.interact does
     width=widgets.IntSlider(value=5, min=1, max=8, description="width m", continuous_update=False),
     batch=widgets.IntSlider(value=2, min=1, max=6, description="batch r", continuous_update=False),
     activation=widgets.Dropdown(options=["sigmoid", "tanh", "relu", "softplus", "identity"], value="sigmoid",
@@ -581,21 +581,24 @@ def bptt_story(rnn, X, Z_target, layer):
     truncation = []
     for K in range(1, tau + 1):
         G_K = rnn.gradient(X, Z_target, layer=layer, t=tau, truncate=K).W
-        error = np.linalg.norm(G_K - g.W) / np.linalg.norm(g.W)
-        truncation.append((K, max(error, 1e-17), numerical_rank(G_K)))
+        error = np.linalg.norm(G_K - g.W) / (np.linalg.norm(g.W) or 1.0)
+        truncation.append((K, error, numerical_rank(G_K)))
 
     rank = (
-        hv.Curve([(t, a) for t, a, _, _ in ranks], "output time t", "rank", label="rank G_W").opts(line_width=3)
-        * hv.Curve([(t, b) for t, _, b, _ in ranks], "output time t", "rank", label="rank G_U").opts(line_width=2)
+        hv.Curve([(t, a) for t, a, _, _ in ranks], "output time t", "rank", label="rank G_W").opts(line_width=5)
+        * hv.Curve([(t, b) for t, _, b, _ in ranks], "output time t", "rank", label="rank G_U").opts(line_width=3)
         * hv.Curve([(t, c) for t, _, _, c in ranks], "output time t", "rank", label="min(rt, m, n)").opts(
-            line_dash="dashed", color="gray")
-    ).opts(width=330, height=300, legend_position="top_left", title=f"rank, r = {r}")
+            line_dash="dashed", color="black", line_width=2)
+    ).opts(width=330, height=300, legend_position="top_left", title=f"rank, r = {r}", padding=0.05)
     spectrum = hv.Scatter(points, "output time t", ["singular value", "index"]).opts(
         logy=True, color="index", cmap="viridis", size=7, width=330, height=300,
         title=f"singular values of G_W^({layer},t)", tools=["hover"])
-    truncated = hv.Curve([(K, e) for K, e, _ in truncation], "kept time steps K", "relative error").opts(
-        logy=True, width=330, height=300, line_width=2, title=f"truncated BPTT at t = {tau}",
-    ) * hv.Scatter([(K, e) for K, e, _ in truncation], "kept time steps K", "relative error").opts(size=7)
+    dropped = [(K, e) for K, e, _ in truncation[:-1]]     # K = tau keeps every term: error 0
+    truncated = (
+        hv.Curve(dropped, "kept time steps K", "relative error")
+        * hv.Scatter(dropped, "kept time steps K", "relative error").opts(size=7)
+    ).opts(hv.opts.Curve(line_width=2), hv.opts.Overlay(
+        logy=True, width=330, height=300, padding=0.05, title=f"truncated BPTT at t = {tau} (K < t)"))
 
     G_fd = central_difference_gradient(
         layer_loss(rnn, X, Z_target, layer, tau), rnn.weights[layer - 1].reshape(-1))
@@ -605,9 +608,10 @@ def bptt_story(rnn, X, Z_target, layer):
         ("bound min(r tau, m, n)", ranks[-1][3]),
         ("rank G_U at t = tau", ranks[-1][2]),
         ("rank of the K = 1 truncation", truncation[0][2]),
+        ("error of the K = tau truncation", f"{truncation[-1][1]:.1e}"),
         ("max |G_W - G_fd| at t = tau", f"{np.abs(g.W.reshape(-1) - G_fd).max():.1e}"),
     ])
-    return (rank + spectrum + truncated + checks).cols(2)
+    return (rank + spectrum + truncated + checks).cols(2).opts(shared_axes=False)
 
 
 bptt_story(rnn, X, Z_target, layer=1)
@@ -631,6 +635,7 @@ def explore(width=10, batch=1, time_steps=6, activation="tanh", seed=0):
 
 explorer = widgets.interactive(
     explore,
+    {"auto_display": True},  # show what explore returns, as widgets.interact does
     width=widgets.IntSlider(value=10, min=2, max=12, description="width m", continuous_update=False),
     batch=widgets.IntSlider(value=1, min=1, max=4, description="batch r", continuous_update=False),
     time_steps=widgets.IntSlider(value=6, min=1, max=10, description="time steps", continuous_update=False),
@@ -762,7 +767,7 @@ def weyl_story(rnn, X, Z_target, layer, t):
         hv.Area((q, lower, upper), "q", ["eigenvalue", "upper"], label="Weyl band (103)").opts(
             alpha=0.3, color="orange")
         * hv.Scatter((q, eigenvalues), "q", "eigenvalue", label="eigenvalues").opts(size=6, color="black")
-    ).opts(width=340, height=300, legend_position="top_left", title=f"spectrum of H_W^({layer},{t})")
+    ).opts(width=340, height=300, legend_position="top_left", title=f"spectrum of H_W^({layer},{t})", padding=0.05)
     growth = (
         hv.Curve([(a, b) for a, b, _, _ in widths], "output time t", "width", label="terms (103)")
         * hv.Curve([(a, c) for a, _, c, _ in widths], "output time t", "width", label="norm (107)-(108)")
@@ -777,7 +782,7 @@ def weyl_story(rnn, X, Z_target, layer, t):
         ("max |H - H_fd|", f"{np.abs(hessian.dense() - H_fd).max():.1e}"),
         ("band width at t (terms)", f"{np.max(upper - lower):.3g}"),
     ])
-    return (grid + band + growth + checks).cols(2)
+    return (grid + band + growth + checks).cols(2).opts(shared_axes=False)
 
 
 weyl_story(rnn, X, Z_target, layer=1, t=3)
@@ -800,6 +805,7 @@ def explore(width=4, batch=1, time_steps=3, activation="tanh", seed=0):
 
 explorer = widgets.interactive(
     explore,
+    {"auto_display": True},  # show what explore returns, as widgets.interact does
     width=widgets.IntSlider(value=4, min=1, max=6, description="width m", continuous_update=False),
     batch=widgets.IntSlider(value=1, min=1, max=3, description="batch r", continuous_update=False),
     time_steps=widgets.IntSlider(value=3, min=1, max=6, description="time step t", continuous_update=False),
@@ -854,8 +860,8 @@ def fd_rnn_hessian(rnn, X, Z_target, layer, t, wrt="W"):
 
 
 def relative(A, B):
-    """||A - B||_F / ||B||_F"""
-    return float(np.linalg.norm(A - B) / np.linalg.norm(B))
+    """||A - B||_F / ||B||_F (or ||A - B||_F where B = 0, as for a dead ReLU layer)"""
+    return float(np.linalg.norm(A - B) / (np.linalg.norm(B) or 1.0))
 '''
 
 NB5 = [
@@ -951,7 +957,7 @@ hv.Bars(
     [(u, "exact a o f''", d) for u, d in zip(units, exact_D, strict=True)]
     + [(u, "paper v (35)", d) for u, d in zip(units, paper_D, strict=True)],
     ["unit i", "form"], "D_ii",
-).opts(width=460, height=280, color="form", cmap="Category10", multi_level=True, xrotation=0,
+).opts(width=460, height=280, color="form", cmap="Category10", multi_level=False, legend_position="bottom_left",
        title=f"diagonal of D^({k}): exact against eq. (35)", tools=["hover"])
 """),
     ("code", """
@@ -1117,7 +1123,7 @@ def errata_story(width=3, batch=1, time_steps=4, activation="tanh", seed=0):
         + [item for item in measure_rnn(two, X_r, Z_two, tau) if item.equation in ("(82)", "(58)-(60)")]
     )
 
-    rows, bars = [], []
+    rows, dots = [], []
     for item in measurements:
         paper_fd, exact_fd = fd_errors.get(item.equation, (None, None))
         rows.append((
@@ -1127,18 +1133,24 @@ def errata_story(width=3, batch=1, time_steps=4, activation="tanh", seed=0):
             "-" if exact_fd is None else f"{exact_fd:.1e}",
             item.case,
         ))
+        position = len(rows) - 1
         if item.relative_error is not None:
-            bars.append((item.equation, "paper vs exact, alone", max(item.relative_error, 1e-17)))
+            dots.append(("paper vs exact, alone", position - 0.15, max(item.relative_error, 1e-17)))
         if paper_fd is not None:
-            bars.append((item.equation, "paper vs FD", max(paper_fd, 1e-17)))
-            bars.append((item.equation, "exact vs FD", max(exact_fd, 1e-17)))
-    table = hv.Table(rows, ["eq."], ["alone", "paper vs FD", "exact vs FD", "case"]).opts(width=900, height=230)
-    chart = hv.Bars(bars, ["eq.", "comparison"], "relative error").opts(
-        logy=True, ylim=(1e-17, 10), width=900, height=300, color="comparison", cmap="Category10",
-        multi_level=True, xrotation=0, tools=["hover"],
+            dots.append(("paper vs FD", position, max(paper_fd, 1e-17)))
+            dots.append(("exact vs FD", position + 0.15, max(exact_fd, 1e-17)))
+    table = hv.Table(rows, ["eq."], ["alone", "paper vs FD", "exact vs FD", "case"]).opts(width=870, height=230)
+    chart = hv.Overlay([
+        hv.Scatter([(x, e) for name, x, e in dots if name == comparison], "erratum", "relative error",
+                   label=comparison).opts(size=11, color=color)
+        for comparison, color in (("paper vs exact, alone", "crimson"), ("paper vs FD", "orange"),
+                                  ("exact vs FD", "seagreen"))
+    ]).opts(
+        logy=True, ylim=(1e-17, 10), xlim=(-0.5, len(rows) - 0.5), width=680, height=320,
+        xticks=[(i, row[0]) for i, row in enumerate(rows)], legend_position="right",
         title=f"{activation}, width {width}, r = {batch}, t = {tau}",
     )
-    return (chart + table).cols(1)
+    return (chart + table).cols(1).opts(shared_axes=False)
 
 
 errata_story()
@@ -1153,6 +1165,7 @@ hidden levels, **batch** is $r$, **seed** draws new weights and data.
     ("code", """
 explorer = widgets.interactive(
     errata_story,
+    {"auto_display": True},  # show what errata_story returns, as widgets.interact does
     width=widgets.IntSlider(value=3, min=1, max=5, description="width m", continuous_update=False),
     batch=widgets.IntSlider(value=1, min=1, max=3, description="batch r", continuous_update=False),
     time_steps=widgets.IntSlider(value=4, min=1, max=6, description="time steps", continuous_update=False),
@@ -1189,7 +1202,7 @@ import panel as pn
 
 from app import Dashboard
 
-pn.extension("katex")
+pn.extension("katex", inline=True)
 """),
     ("md", r"""
 Small settings keep it quick: an FNN $2 \to 6 \to 1$ on the XOR data, mini-batches of $r = 8$.

@@ -27,6 +27,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 NOTEBOOK_SECONDS = 120  # per notebook, and per cell for nbclient
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PANEL_VIEW = "application/vnd.holoviews_exec.v0+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 # Runs in the notebook's kernel after its last cell.
 CONTROL_CHECK = r'''
@@ -152,5 +153,12 @@ def test_notebook_runs_and_its_controls_act(path, capsys, record_property):
     if "widgets.interactive(" in "".join(cell.source for cell in notebook.cells[:cells]):
         assert WIDGET_VIEW in shown, f"{path.name}: no ipywidgets view was displayed"
         assert "controls checked: none" not in check_output
+        # What the explorers drew inside their Output widgets (nbclient keeps the widget state).
+        state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        drawn = {
+            key for model in state.values() if model.get("model_name") == "OutputModel"
+            for output in model["state"].get("outputs", []) for key in output.get("data", {})
+        }
+        assert PANEL_VIEW in drawn, f"{path.name}: the explorer displayed no HoloViews plot"
     else:
         assert PANEL_VIEW in shown, f"{path.name}: no Panel/HoloViews view was displayed"
