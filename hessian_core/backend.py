@@ -21,6 +21,7 @@ __all__ = [
     "namespace_of",
     "device_of",
     "diagonal_matrices",
+    "require_namespace",
     "to_numpy",
     "as_float_array",
     "require_finite",
@@ -40,6 +41,20 @@ def namespace_of(*arrays: Any) -> Any:
             "all arrays must come from one array library (NumPy, CuPy, array-api-strict, ...): "
             f"{error}"
         ) from None
+
+
+def require_namespace(arrays: dict[str, Any]) -> Any:
+    """The one namespace of the named ``arrays``; ``ValueError`` naming the first that differs."""
+    names = list(arrays)
+    xp = namespace_of(arrays[names[0]])
+    for name in names[1:]:
+        other = namespace_of(arrays[name])
+        if other is not xp:
+            raise ValueError(
+                f"{name} must be an array of the same library as {names[0]} ({xp.__name__}), "
+                f"got {type(arrays[name]).__module__}.{type(arrays[name]).__name__}"
+            )
+    return xp
 
 
 def device_of(x: Any) -> Any:

@@ -21,6 +21,7 @@ from .backend import (
     require_choice,
     require_finite,
     require_int_in_range,
+    require_namespace,
 )
 
 __all__ = ["Network", "FORMULAS", "check_layer_sizes", "convert_like", "glorot_parameters"]
@@ -46,7 +47,9 @@ class Network:
             raise ValueError(
                 f"biases must hold one vector per level ({len(weights)}), got {len(biases)}"
             )
-        self.xp = namespace_of(*weights, *biases)
+        named = {f"weights[{k}]": W for k, W in enumerate(weights)}
+        named.update({f"biases[{k}]": b for k, b in enumerate(biases)})
+        self.xp = require_namespace(named)
         for k, W in enumerate(weights, start=1):
             if W.ndim != 2:
                 raise ValueError(

@@ -44,6 +44,7 @@ from .backend import (
     require_choice,
     require_finite,
     require_int_in_range,
+    require_namespace,
     require_shape,
 )
 from .kron import LayerHessian, assemble
@@ -83,6 +84,10 @@ class RNN(Network):
                 f"recurrent must hold one matrix U^(k) per level ({self.n_layers}), "
                 f"got {len(recurrent)}"
             )
+        require_namespace(
+            {"weights[0]": self.weights[0]}
+            | {f"recurrent[{k}]": U for k, U in enumerate(recurrent)}
+        )
         for k, (U, W) in enumerate(zip(recurrent, self.weights, strict=True), start=1):
             m = W.shape[0]
             require_shape(U, f"recurrent[{k - 1}]", (m, m), f"U^({k}) is m x m with m = {m}")

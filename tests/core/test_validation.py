@@ -88,7 +88,7 @@ def test_fnn_rejects_parameters_from_two_array_libraries():
 
     weights, biases = _fnn_parts(np)
     mixed = [biases[0], array_api_strict.asarray(biases[1])]
-    with pytest.raises(ValueError, match="array librar"):
+    with pytest.raises(ValueError, match=r"biases\[1\] must be an array of the same library"):
         FNN(weights, mixed)
 
 
