@@ -537,6 +537,8 @@ layer of a (width, width, 10) FNN at batch r, or of a two-level RNN at output ti
 {chr(10).join(lines)}
 ```
 
+{READING}
+
 ## Table
 
 Time: best of up to 5 runs. Peak MB: resident-set high-water mark during one run above the
@@ -560,6 +562,18 @@ product is a forward-over-reverse pass through the network and the Krylov space 
 hundreds of them; top_eigenvalues runs the same Lanczos on products through the factors
 (O(r m n + r m^2) each, or on the m*q-dimensional Gram-reduced operator), or skips it when
 m*q is small enough for the exact spectrum."""
+
+
+READING = """Reading the targets. Speedups are ratios of times measured in the same run; the
+top-k ratios are the worst case over FNN widths 16-256, batch 1 and 8, k = 1 and 10. "Same
+accuracy": every eigsh-based method and top_eigenvalues run at tolerance 1e-10 and land at
+1e-14 or better; PyHessian normalises its vectors as v / (||v|| + 1e-6), which caps its
+accuracy near 2e-6 relative whatever its own tolerance, so at small sizes it stops after a few
+cheap power iterations with a less accurate answer. `overhead_*` compares the exact spectrum
+with a bare numpy eigvalsh of a random symmetric matrix of the same order m*q: the eigenproblem
+is the unavoidable part, the rest (building the blocks, the Gram root, assembling the small
+matrix) is overhead; `_mq>=512` restricts it to the sizes where the eigenproblem is more than
+a few milliseconds of Python-dominated work."""
 
 
 def main(argv: list[str] | None = None) -> int:
