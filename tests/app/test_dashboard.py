@@ -191,7 +191,10 @@ def test_lesson_sets_controls_and_explains():
     assert "$$" in dashboard.lesson_equation.object
 
 
-def test_tick_trains_only_when_running_and_skips_overlap():
+def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
+    import app.dashboard
+
+    monkeypatch.setattr(app.dashboard, "TICK_BUDGET_S", 60.0)  # a busy machine must not matter
     dashboard = Dashboard()
     assert dashboard.tick()
     assert dashboard.session.step == 0
@@ -202,6 +205,16 @@ def test_tick_trains_only_when_running_and_skips_overlap():
     dashboard._busy = True
     assert dashboard.tick() is False
     assert dashboard.session.step == 3
+
+
+def test_tick_work_is_bounded_in_time(monkeypatch):
+    import app.dashboard
+
+    monkeypatch.setattr(app.dashboard, "TICK_BUDGET_S", 0.0)
+    dashboard = Dashboard(steps_per_tick=50)
+    dashboard.session.running = True
+    dashboard.tick()
+    assert dashboard.session.step == 1  # the budget stops training after the first step
 
 
 def test_sessions_are_independent():
