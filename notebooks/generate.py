@@ -521,9 +521,11 @@ from hessian_core import RNN, numerical_rank, singular_values
     ("md", r"""
 ## One sample, output time $t = 4$
 
-A one-level network on top of which an output level reads the state: sizes $(N, m_1, M) = (8, 10, 3)$,
-so $W^{(1)}$ is $10 \times 8$ and $U^{(1)}$ is $10 \times 10$. `gradient.factors("W")` returns
-$V = [\tilde{\mathbf{v}}^{(1,t,1)}, \dots, \tilde{\mathbf{v}}^{(1,t,t)}]$ and
+A two-level RNN with sizes $(N, m_1, M) = (8, 10, 3)$: we study level 1, whose $W^{(1)}$ is
+$10 \times 8$ and $U^{(1)}$ is $10 \times 10$; level 2 produces the output. `gradient.factors("W")`
+returns the exact BPTT adjoints $V = [\mathbf{g}^{(1,1)}, \dots, \mathbf{g}^{(1,t)}]$,
+$\mathbf{g}^{(1,s)} = \partial\mathcal{E}^{(t)}/\partial\mathbf{y}^{(1,s)}$ (the $\tilde{\mathbf{v}}^{(1,t,s)}$ of
+(58), with the paths through level 2's feedback included, see notebook 5) and
 $Z = [\mathbf{z}^{(0,1)}, \dots, \mathbf{z}^{(0,t)}]$: $t$ columns each.
 """),
     ("code", """
@@ -737,7 +739,7 @@ assert error < 1e-4 * np.abs(H).max()
 Left: the $t \times t$ grid of $m \times m$ matrices $M_{s,\zeta}$ for the chosen $t$. Middle: the
 sorted eigenvalues of $H_w^{(1,t)}$ inside the band of (103). Right: the widest gap between upper
 and lower bound for $t = 1, \dots, \tau$, for both forms, beside the spread of the spectrum itself.
-At $t = 1$ there is a single term and the bounds are the eigenvalues; every extra time step adds
+At $t = 1$ (one sample) there is a single term and the bounds are the eigenvalues; every extra time step adds
 $2t - 1$ terms, and the band widens with them.
 """),
     ("code", """
