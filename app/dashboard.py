@@ -251,26 +251,27 @@ class Dashboard(pn.viewable.Viewer):
     def _structure_changed(self, *events) -> None:
         names = {event.name for event in events}
         s = self.settings
-        if "dataset" in names and s.model == "fnn":
-            self._fit_architecture_to_data()
         if "tau" in names:
             s.output_from = min(s.output_from, s.tau)
+        if "dataset" in names and s.model == "fnn":
+            fitted = self._architecture_for_data()
+            if fitted is not None and fitted != s.architecture:
+                s.architecture = fitted  # triggers this method again, which rebuilds
+                return
         self.rebuild()
 
-    def _fit_architecture_to_data(self) -> None:
-        """Keep the hidden widths, match the first and last width to the data set."""
+    def _architecture_for_data(self) -> str | None:
+        """The architecture with its first and last width matched to the data set."""
         try:
             sizes = list(parse_architecture(self.settings.architecture))
         except ArchitectureError:
-            return
+            return None
         data = self.session.make_data()
         sizes[0], sizes[-1] = data.input_width, data.output_width
-        with param.parameterized.discard_events(self.settings):
-            self.settings.architecture = format_architecture(tuple(sizes))
+        return format_architecture(tuple(sizes))
 
     def rebuild(self) -> str | None:
         """Rebuild model and data from the settings; keep the old model on failure."""
-        was_running = self.session.running
         error = self.session.rebuild()
         messages = dict(self.messages)
         messages.pop("architecture", None)
@@ -280,7 +281,6 @@ class Dashboard(pn.viewable.Viewer):
                 f"{error}. Still training {format_architecture(self.session.layer_sizes)}."
             )
         self.messages = messages
-        self.session.running = was_running and not error
         self._after_rebuild()
         return error
 

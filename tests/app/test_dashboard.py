@@ -86,10 +86,22 @@ def test_structural_change_rebuilds():
 
 def test_dataset_change_fits_the_architecture():
     dashboard = Dashboard(architecture="2-6-1")
+    version = dashboard.session.version
     dashboard.settings.dataset = "regression"
     assert dashboard.settings.architecture == "1-6-1"
+    assert dashboard.architecture_input.value == "1-6-1"
     assert dashboard.session.layer_sizes == (1, 6, 1)
+    assert dashboard.session.version == version + 1
     assert not dashboard.messages
+
+
+def test_invalid_architecture_does_not_stop_training():
+    dashboard = Dashboard()
+    dashboard.session.running = True
+    dashboard.settings.architecture = "2-x-1"
+    assert dashboard.session.running
+    dashboard.tick()
+    assert dashboard.session.step >= 1
 
 
 @pytest.mark.parametrize("text", ["2-x-1", "2", "3-8-1", "2-8-2", "2--1", "2-0-1"])
