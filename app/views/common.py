@@ -21,6 +21,8 @@ from bokeh.palettes import Greys256, RdBu11, interp_palette
 MAX_IMAGE_SIDE = 192
 #: largest eigenproblem (side) solved live; the exact H_U of an RNN is dense, size m^2
 EIGEN_LIMIT = 1536
+#: most entries of the Hessian blocks (r, T, m, T, m) formed live (8 bytes each)
+BLOCKS_LIMIT = 20_000_000
 
 
 def block_average(matrix: np.ndarray, max_side: int = MAX_IMAGE_SIDE) -> tuple[np.ndarray, int]:
@@ -204,6 +206,18 @@ class View(pn.viewable.Viewer):
             p = self.sample_index()
             return X[p : p + 1], Z[p : p + 1]
         return X, Z
+
+    def blocks_too_large(self, X) -> str | None:
+        """Why the layer Hessian's blocks are too big to form live, or None."""
+        session = self.session
+        widest = max(session.layer_sizes[1:])
+        times = self.time_step() if session.is_rnn else 1
+        entries = X.shape[0] * times * times * widest * widest
+        if entries <= BLOCKS_LIMIT:
+            return None
+        return (f"The Hessian blocks here would hold {entries:,} numbers (batch × t² × m²), too "
+                "many to compute live: choose one sample, a smaller batch, an earlier time t "
+                "or narrower levels.")
 
     def eigenproblem_size(self, X) -> int:
         """Side of the eigenproblem behind the chosen Hessian (before computing it)."""

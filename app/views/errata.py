@@ -45,6 +45,10 @@ class ErrataView(View):
 
         session = self.session
         X, Z = self.batch()
+        too_large = self.blocks_too_large(X)
+        if too_large:
+            self.set_note(too_large)
+            return
         widest = max(session.layer_sizes[1:])
         size = widest * widest if session.is_rnn else widest * min(X.shape[0], widest)
         if size > EIGEN_LIMIT:

@@ -97,6 +97,10 @@ class KroneckerView(View):
     def update(self):
         session, settings = self.session, self.settings
         X, Z = self.batch()
+        too_large = self.blocks_too_large(X)
+        if too_large:
+            self.set_note(too_large)
+            return
         k = self.layer()
         options = {"layer": k, "formula": settings.formula}
         if session.is_rnn:

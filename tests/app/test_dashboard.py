@@ -345,3 +345,10 @@ def test_a_lesson_rebuilds_and_redraws_once(monkeypatch):
     assert dashboard.settings.model == "rnn" and dashboard.settings.view == "rank"
     assert len(rebuilds) == 1
     assert len(redraws) == 1
+
+
+def test_huge_rnn_hessians_are_refused_not_computed(rendered):
+    dashboard = rendered(model="rnn", hidden_width=64, tau=64, batch_size=64, view="kronecker")
+    assert "too many" in dashboard.views["kronecker"].note
+    dashboard.settings.scope = "sample"
+    assert "too many" not in dashboard.views["kronecker"].note
