@@ -17,6 +17,9 @@ import panel as pn
 from .common import IMAGE_OPTIONS, MASK, View, block_average, matrix_image, plot_pane
 
 
+COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
+
+
 class MasksView(View):
     key = "masks"
     title = "ReLU masks"
@@ -57,7 +60,8 @@ class MasksView(View):
         net = session.net
         X, _ = self.batch()
         forward = net.forward(X)
-        everything = net.forward(session.data.X)
+        counted = session.data.X[:COUNT_LIMIT]
+        everything = net.forward(counted)
         p, t = self.sample_index(), self.time_step()
         selected = self.layer()
         rows, arrays, images = [], {}, []
@@ -115,7 +119,8 @@ class MasksView(View):
             "white = f' = 0 (blocked)."
         )
         self._counts.object = (
-            f"Counted over all {session.data.size} samples of the data set"
+            f"Counted over {'all ' if counted.shape[0] == session.data.size else 'the first '}"
+            f"{counted.shape[0]} samples of the data set"
             + (" and all time steps" if session.is_rnn else "") + ".\n\n"
             "| level | activation | units | dead (f' = 0 always) | always active |\n"
             "|---|---|---|---|---|\n" + "\n".join(rows)
