@@ -16,7 +16,6 @@ import panel as pn
 
 from .common import IMAGE_OPTIONS, MASK, View, block_average, matrix_image, plot_pane
 
-
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
 
 
