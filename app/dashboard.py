@@ -87,9 +87,7 @@ class Dashboard(pn.viewable.Viewer):
         self.messages = errors
         self._after_rebuild()
         if sync_url and pn.state.location is not None:
-            pn.state.location.sync(
-                self.settings, self.settings.query_parameters(), on_error=self._url_error
-            )
+            self.sync_location(pn.state.location)
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
             pn.state.on_session_destroyed(self._on_session_destroyed)
@@ -344,6 +342,11 @@ class Dashboard(pn.viewable.Viewer):
         self.lesson_text.object = f"### {lesson.title}\n\n{lesson.text}"
         self.lesson_equation.object = f"$${lesson.equation}$$"
         self.lesson_box.visible = True
+
+    def sync_location(self, location) -> None:
+        """Tie the settings to a page's query string (``pn.state.location`` when served):
+        the URL's values are applied now, and every later change is written back."""
+        location.sync(self.settings, self.settings.query_parameters(), on_error=self._url_error)
 
     def _url_error(self, values: dict) -> None:
         """location.sync could not apply the URL as a whole: apply value by value."""

@@ -352,3 +352,19 @@ def test_huge_rnn_hessians_are_refused_not_computed(rendered):
     assert "too many" in dashboard.views["kronecker"].note
     dashboard.settings.scope = "sample"
     assert "too many" not in dashboard.views["kronecker"].note
+
+
+def test_url_query_string_is_applied_and_written_back():
+    from panel.io.location import Location
+
+    location = Location(search="?model=rnn&tau=6&view=spectrum&batch_size=oops&architecture=2-x-1")
+    dashboard = Dashboard()
+    dashboard.sync_location(location)
+    assert dashboard.settings.model == "rnn" and dashboard.settings.tau == 6
+    assert dashboard.settings.view == "spectrum"
+    assert dashboard.session.X.shape[1] == 6
+    assert dashboard.settings.batch_size == 16
+    assert "batch_size" in dashboard.messages
+    assert dashboard.url_message.visible
+    dashboard.settings.hidden_width = 5
+    assert "hidden_width=5" in location.search
