@@ -221,7 +221,7 @@ class Dashboard(pn.viewable.Viewer):
                            sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],
                        c["wrt"], title="What the views show", sizing_mode="stretch_width")
-        sidebar = pn.Column(transport, self.lesson_select, model, data, training, show,
+        sidebar = pn.Column(transport, self.lesson_select, model, show, training, data,
                             width=340, css_classes=["sidebar"])
         header = pn.pane.HTML(
             f"<h1 style='margin:0'>{TITLE}</h1><div>Backpropagation and the Hessian in matrix "
