@@ -13,8 +13,7 @@ that the widget is wired to the function. Execution times are printed per notebo
 from __future__ import annotations
 
 import importlib.util
-import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -88,12 +87,9 @@ def _load_generator():
     return module
 
 
-def _seconds(cells) -> float:
-    """Wall time from the first cell's start to the last cell's reply (nbclient's timing)."""
-    stamps = [cell.metadata.get("execution", {}) for cell in cells if cell.cell_type == "code"]
-    start = datetime.fromisoformat(stamps[0]["iopub.status.busy"].replace("Z", "+00:00"))
-    end = datetime.fromisoformat(stamps[-1]["shell.execute_reply"].replace("Z", "+00:00"))
-    return (end - start).total_seconds()
+def _stamp(cell, event: str) -> datetime:
+    """When nbclient saw ``event`` for ``cell`` (it records each cell's timing)."""
+    return datetime.fromisoformat(cell.metadata["execution"][event].replace("Z", "+00:00"))
 
 
 def test_there_are_six_notebooks():
@@ -105,7 +101,8 @@ def test_notebook_is_committed_without_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     dirty = [
-        index for index, cell in enumerate(notebook.cells)
+        index
+        for index, cell in enumerate(notebook.cells)
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
     ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; run python notebooks/generate.py"
@@ -119,7 +116,8 @@ def test_notebooks_match_their_generator():
         return [(cell.cell_type, cell.source) for cell in notebook.cells]
 
     stale = [
-        path.name for path in NOTEBOOKS
+        path.name
+        for path in NOTEBOOKS
         if content(nbformat.read(path, as_version=4))
         != content(nbformat.reads(generator.render(path.name), as_version=4))
     ]
@@ -134,14 +132,25 @@ def test_notebook_runs_and_its_controls_act(path, capsys, record_property):
     cells = len(notebook.cells)
     notebook.cells.append(nbformat.v4.new_code_cell(CONTROL_CHECK, id="control-check"))
     client = NotebookClient(
-        notebook, timeout=NOTEBOOK_SECONDS, kernel_name="python3",
+        notebook,
+        timeout=NOTEBOOK_SECONDS,
+        kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    started = time.perf_counter()
+    started = datetime.now(UTC)
     client.execute()  # raises CellExecutionError on the first failing cell
-    total = time.perf_counter() - started
+    finished = datetime.now(UTC)
 
-    seconds = _seconds(notebook.cells[:cells])
+    code = [cell for cell in notebook.cells[:cells] if cell.cell_type == "code"]
+    check = notebook.cells[-1]
+    seconds = (
+        _stamp(code[-1], "shell.execute_reply") - _stamp(code[0], "iopub.status.busy")
+    ).total_seconds()
+    phases = {
+        "kernel start": _stamp(code[0], "iopub.status.busy") - started,
+        "controls check": _stamp(check, "shell.execute_reply") - _stamp(check, "iopub.status.busy"),
+        "shutdown": finished - _stamp(check, "shell.execute_reply"),
+    }
     check_output = "".join(
         output.get("text", "")
         for output in notebook.cells[-1].outputs
@@ -149,20 +158,31 @@ def test_notebook_runs_and_its_controls_act(path, capsys, record_property):
     )
     record_property("execution_seconds", round(seconds, 1))
     with capsys.disabled():
-        print(f"\n  {path.name}: cells executed in {seconds:.1f} s"
-              f" ({total:.1f} s with kernel start and the controls check); {check_output.strip()}")
+        print(
+            f"\n  {path.name}: cells executed in {seconds:.1f} s ("
+            + ", ".join(f"{name} {delta.total_seconds():.1f} s" for name, delta in phases.items())
+            + f"); {check_output.strip()}"
+        )
     assert seconds < NOTEBOOK_SECONDS, f"{path.name} took {seconds:.0f} s"
 
-    shown = {key for cell in notebook.cells[:cells] if cell.cell_type == "code"
-             for output in cell.outputs for key in output.get("data", {})}
+    shown = {
+        key
+        for cell in notebook.cells[:cells]
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        for key in output.get("data", {})
+    }
     if "widgets.interactive(" in "".join(cell.source for cell in notebook.cells[:cells]):
         assert WIDGET_VIEW in shown, f"{path.name}: no ipywidgets view was displayed"
         assert "controls checked: none" not in check_output
         # What the explorers drew inside their Output widgets (nbclient keeps the widget state).
         state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
         drawn = {
-            key for model in state.values() if model.get("model_name") == "OutputModel"
-            for output in model["state"].get("outputs", []) for key in output.get("data", {})
+            key
+            for model in state.values()
+            if model.get("model_name") == "OutputModel"
+            for output in model["state"].get("outputs", [])
+            for key in output.get("data", {})
         }
         assert PANEL_VIEW in drawn, f"{path.name}: the explorer displayed no HoloViews plot"
     else:
