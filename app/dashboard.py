@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import panel as pn
 import param
@@ -42,6 +43,7 @@ from .settings import (
 )
 from .training import TrainingSession
 from .views import VIEW_CLASSES
+from .views.common import WAITING
 
 TITLE = "hessian-lab"
 TICK_PERIOD_MS = 50  # 20 ticks per second at most
@@ -73,6 +75,7 @@ class Dashboard(pn.viewable.Viewer):
         self.session = TrainingSession(self.settings)
         self.views = {key: cls(self.session, self.settings) for key, cls in VIEW_CLASSES.items()}
         self._callback = None
+        self._executor = None  # one worker thread for heavy core computations, while playing
         self._busy = False
         self._ticks = 0
         self.tick_seconds = 0.0
@@ -388,7 +391,15 @@ class Dashboard(pn.viewable.Viewer):
             self._callback = pn.state.add_periodic_callback(
                 self.tick, period=TICK_PERIOD_MS, start=False
             )
+        self.start_worker()
         self.session.running = True
+
+    def start_worker(self) -> None:
+        """The session's worker thread for heavy core computations of the views."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hessian-lab")
+            for view in self.views.values():
+                view.executor = self._executor
 
     def step(self) -> bool:
         """One optimisation step (one mini-batch), then redraw."""
@@ -425,7 +436,9 @@ class Dashboard(pn.viewable.Viewer):
             with pn.io.hold():
                 self._update_counters()
                 if self._pending is None and due and self.session.net is not None:
-                    self._pending = self.views[self.settings.view].redraw()
+                    view = self.views[self.settings.view]
+                    view.worker_seconds = 0.0
+                    self._pending = view.redraw()
                     self._pending_seconds = 0.0
                 if self._pending is not None:
                     self._advance_redraw(start)
@@ -442,19 +455,21 @@ class Dashboard(pn.viewable.Viewer):
         while True:
             step_start = time.perf_counter()
             try:
-                next(self._pending)
+                step = next(self._pending)
                 finished = False
             except StopIteration:
                 finished = True
             now = time.perf_counter()
             self._pending_seconds += now - step_start
             if finished:
+                view = self.views[self.settings.view]
                 self._pending = None
                 self._last_redraw_end = now
-                self.redraw_seconds = self._pending_seconds
+                # main-thread drawing plus the core time (worker thread included)
+                self.redraw_seconds = self._pending_seconds + view.worker_seconds
                 return
-            if now - tick_start >= REDRAW_BUDGET_S:
-                return
+            if step is WAITING or now - tick_start >= REDRAW_BUDGET_S:
+                return  # the worker is computing, or this tick's budget is used
 
     def apply_settings(self, values: dict) -> dict[str, str]:
         """Apply several settings at once (lessons, URL values), redrawing once at the end;
@@ -503,6 +518,10 @@ class Dashboard(pn.viewable.Viewer):
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
+        self._pending = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
         self.session.release()
         for view in self.views.values():
             view.release()

@@ -9,6 +9,7 @@ arrays into plots that already exist. ``refresh()`` asks ``hessian_core`` for th
 from __future__ import annotations
 
 import io
+import time
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - registers the Bokeh backend and its options
@@ -118,11 +119,17 @@ def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
     return buffer
 
 
+#: yielded by a redraw while its core computation runs in the session's worker thread
+WAITING = object()
+
+
 class View(pn.viewable.Viewer):
     """Base of the six views: a layout, a note line, CSV/NPZ downloads, ``refresh()``."""
 
     key = "view"
     title = "View"
+    #: the session's single worker thread (set by the dashboard while training), or None
+    executor = None
 
     note = param.String(default="", doc="what the view shows right now (sizes, fallbacks)")
 
@@ -131,6 +138,8 @@ class View(pn.viewable.Viewer):
         self.session = session
         self.settings = settings
         self.arrays: dict[str, np.ndarray] = {}
+        self.worker_seconds = 0.0  # core time of the current redraw spent on the worker
+        self._inline = False
         self._version = -1
         self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
         self._body = pn.Column(sizing_mode="stretch_width")
@@ -185,9 +194,33 @@ class View(pn.viewable.Viewer):
             raise_in_tests(error)
 
     def refresh(self) -> None:
-        """Redraw completely, now."""
-        for _ in self.redraw():
-            pass
+        """Redraw completely, now (core computations on this thread)."""
+        self._inline = True
+        try:
+            for _ in self.redraw():
+                pass
+        finally:
+            self._inline = False
+
+    def offload(self, function):
+        """Run ``function`` (core computations only: no plotting, no session changes) on the
+        session's worker thread if there is one, yielding WAITING until it is done, so that
+        ticks go on meanwhile; without a worker, run it here. Use as
+        ``result = yield from self.offload(function)``."""
+
+        def timed():
+            start = time.perf_counter()
+            result = function()
+            return result, time.perf_counter() - start
+
+        if self.executor is None or self._inline:
+            return function()
+        future = self.executor.submit(timed)
+        while not future.done():
+            yield WAITING
+        result, seconds = future.result()
+        self.worker_seconds += seconds
+        return result
 
     def set_note(self, text: str) -> None:
         if self._note.object != text:

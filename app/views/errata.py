@@ -55,10 +55,11 @@ class ErrataView(View):
             self.set_note(f"Measuring the errata here needs {size}×{size} matrices, too large to "
                           "do live: choose narrower levels or a smaller batch.")
             return
+        net, t = session.net, self.time_step()
         if session.is_rnn:
-            measurements = errata.measure_rnn(session.net, X, Z, self.time_step())
+            measurements = yield from self.offload(lambda: errata.measure_rnn(net, X, Z, t))
         else:
-            measurements = errata.measure_fnn(session.net, X, Z)
+            measurements = yield from self.offload(lambda: errata.measure_fnn(net, X, Z))
         applicable = [item for item in measurements if item.relative_error is not None]
         equations = [f"eq. {item.equation}" for item in applicable]
         errors = np.array([float(item.relative_error) for item in applicable])

@@ -111,7 +111,21 @@ class KroneckerView(View):
                 self.set_note(f"H_U^({k}) is {m * m}×{m * m}: the exact H_U has no Kronecker "
                               "form and is too large to form here; choose W or a narrower level.")
                 return
-        hessian = session.net.hessian(X, Z, **options)
+        net, paper = session.net, settings.formula == "paper"
+
+        def compute():
+            """The Hessian (dense, or block means when large) and, for formula=paper, the
+            exact one drawn the same way."""
+            hessian = net.hessian(X, Z, **options)
+            if hessian.n_outputs * hessian.n_inputs > DENSE_LIMIT:
+                draw = block_means
+            else:
+                def draw(h):
+                    return np.asarray(h.dense())
+            exact = draw(net.hessian(X, Z, **dict(options, formula="exact"))) if paper else None
+            return hessian, draw(hessian), exact
+
+        hessian, drawn, exact = yield from self.offload(compute)
         blocks, inputs = np.asarray(hessian.blocks), np.asarray(hessian.inputs)
         m, n = hessian.n_outputs, hessian.n_inputs
         r = X.shape[0]
@@ -121,10 +135,10 @@ class KroneckerView(View):
         large = m * n > DENSE_LIMIT
         if large:
             dense = None
-            shown, factor, every = block_means(hessian), n, 0
+            shown, factor, every = drawn, n, 0
             self.arrays = {"H_block_means": shown, "blocks": blocks, "inputs": inputs}
         else:
-            dense = np.asarray(hessian.dense())
+            dense = drawn
             shown, factor = block_average(dense)
             every = n // factor if (factor == 1 or n % factor == 0) and m > 1 else 0
             self.arrays = {"H": dense, "blocks": blocks, "inputs": inputs}
@@ -156,14 +170,8 @@ class KroneckerView(View):
             self._caption("C", f"sample {label}: the {m}×{m} matrix C^({k}) (incl. 1/r)")
             self._caption("z", f"sample {label}: z zᵀ ({n}×{n}, rank 1)")
 
-        if settings.formula == "paper":
-            exact_hessian = session.net.hessian(X, Z, **dict(options, formula="exact"))
-            if large:
-                exact = block_means(exact_hessian)
-                difference = exact - shown
-            else:
-                exact = np.asarray(exact_hessian.dense())
-                difference = exact - dense
+        if paper:
+            difference = exact - drawn
             self._pipes["diff"].send(block_average(difference)[0])
             yield
             scale = float(np.max(np.abs(exact))) or 1.0

@@ -105,10 +105,15 @@ class SpectrumView(View):
                           "large to solve live: choose a narrower level, one sample or a smaller "
                           "batch.")
             return
-        hessian = session.net.hessian(X, Z, **options)
-        eigenvalues = np.asarray(hessian.eigvalsh())
-        lower, upper = (np.asarray(bound) for bound in hessian.weyl_bounds())
-        terms = np.asarray(term_eigenvalues(hessian))  # (r, T, m)
+        net = session.net
+
+        def compute():
+            hessian = net.hessian(X, Z, **options)
+            lower, upper = hessian.weyl_bounds()
+            return (hessian, np.asarray(hessian.eigvalsh()), np.asarray(lower), np.asarray(upper),
+                    np.asarray(term_eigenvalues(hessian)))  # terms: (r, T, m)
+
+        hessian, eigenvalues, lower, upper, terms = yield from self.offload(compute)
         m, n = hessian.n_outputs, hessian.n_inputs
         p = 0 if settings.scope == "sample" else self.sample_index()
         anchor = terms[p, -1]

@@ -368,3 +368,23 @@ def test_url_query_string_is_applied_and_written_back():
     assert dashboard.url_message.visible
     dashboard.settings.hidden_width = 5
     assert "hidden_width=5" in location.search
+
+
+@pytest.mark.parametrize("view", ["kronecker", "spectrum", "errata"])
+def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view):
+    import time
+
+    dashboard = rendered(model="rnn", view=view, formula="paper", tau=6)
+    dashboard.start_worker()
+    dashboard.session.running = True
+    worker = dashboard.views[view]
+    before = dashboard._last_redraw_end
+    deadline = time.monotonic() + 60
+    while dashboard._last_redraw_end == before and time.monotonic() < deadline:
+        dashboard.tick()
+        time.sleep(0.01)
+    assert dashboard._last_redraw_end != before, "the redraw never finished"
+    assert worker.worker_seconds > 0
+    assert worker.arrays and "Could not draw" not in worker.note
+    dashboard.close()
+    assert dashboard._executor is None
