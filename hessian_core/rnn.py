@@ -28,9 +28,9 @@ and b^(k) with inputs z^(k-1,s) that do not depend on them, for every activation
 
 the Kronecker form of eq. (74) and (76), with M in place of the paper's C~. For U^(k) the
 input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^(k,s-1)
-plus a remainder (docs/errata.md, eq. 75). M comes from a recursion over time steps
-(:mod:`hessian_core.rnn_curvature`), as does the remainder of the top level; the remainder
-of lower levels from forward-over-reverse differentiation (:mod:`hessian_core.rnn_hvp`).
+plus a remainder (docs/errata.md, eq. 75). M and the remainder come from recursions over
+time steps (:mod:`hessian_core.rnn_curvature`); forward-over-reverse differentiation
+(:mod:`hessian_core.rnn_hvp`) derives the same quantities independently for the tests.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ from .backend import (
     require_namespace,
     require_shape,
 )
-from .kron import LayerHessian, assemble
+from .kron import LayerHessian
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .results import Forward, Gradient
-from .rnn_curvature import preactivation_hessian_by_steps, top_level_recurrent_remainder
-from .rnn_hvp import Adjoints, _shift_back, recurrent_hessian
+from .rnn_curvature import preactivation_hessian_by_steps, recurrent_remainder
+from .rnn_hvp import Adjoints, _shift_back
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
 
 __all__ = ["RNN"]
@@ -357,7 +357,7 @@ class RNN(Network):
         require_choice(wrt, "wrt", ("W", "U", "b"))
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
         windows = self._output_windows(t, a, T, truncate)
-        blocks, dense, remainder = None, None, None
+        blocks, remainder = None, None
         for time, start in windows:
             if formula == "paper":
                 from .paper import rnn_paper_blocks
@@ -370,16 +370,11 @@ class RNN(Network):
                 part = _window_blocks(
                     preactivation_hessian_by_steps(self, forward, adjoints, layer), start
                 )
-                if wrt == "U" and layer == self.n_layers:
-                    rest = top_level_recurrent_remainder(self, forward, adjoints, start)
+                if wrt == "U":
+                    rest = recurrent_remainder(self, forward, adjoints, layer, start)
                     remainder = rest if remainder is None else remainder + rest
-                elif wrt == "U":  # forward-over-reverse, hessian_core.rnn_hvp
-                    rows = recurrent_hessian(self, forward, adjoints, layer, start)
-                    dense = rows if dense is None else dense + rows
             blocks = part if blocks is None else blocks + part
         inputs = self._kronecker_inputs(forward, layer, wrt, blocks)
-        if dense is not None:
-            remainder = dense - assemble(blocks, self.xp.permute_dims(inputs, (0, 2, 1)))
         return LayerHessian(
             blocks=blocks,
             inputs=inputs,

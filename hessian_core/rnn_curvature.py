@@ -20,17 +20,18 @@ for s < zeta, a product of the step Jacobians. For the top level (k = l) this is
 
 which is eq. (77) with the f'' terms of every step, not only the last.
 
-Recurrent weights of the top level. The exact H_U^(l) adds to the Kronecker sum with inputs
-z^(l,s-1) the terms of the recurrent input's own dependence on U (eq. 75 misses them). With
-the tangent coefficients S_s[j, a, b] = d y_j^(s) / d u_ab along the trajectory,
+Recurrent weights. The exact H_U^(k) adds to the Kronecker sum with inputs
+z^(k,s-1) the terms of the recurrent input's own dependence on U (eq. 75 misses them). With
+the tangent coefficients S_s[j, a, b] = d y_j^(k,s) / d u_ab along level k's trajectory
+(U^(k) moves no other level's state that feeds level k), with U~ and f' of level k,
 
     S_s = U~^(s-1) S_{s-1} + I kron z^(s-1),     K_s[j, a, b] = f'(y_j^(s)) S_s[j, a, b],
     B[(i, j), (a, b)] = sum_p sum_s g_y,i^(s) K_{s-1}[j, a, b],
     H_U = (Kronecker sum) + B + B^T.
 
 Cost O(r T^2 m_k X^2) for M (X = m_k + ... + m_l) and O(r T m^4) for B, in batched matrix
-products. The general forward-over-reverse engine (:mod:`hessian_core.rnn_hvp`) covers the
-H_U of lower levels and serves as the second derivation in the tests.
+products. The general forward-over-reverse engine (:mod:`hessian_core.rnn_hvp`) computes
+the same quantities by a different route and serves as the second derivation in the tests.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from .rnn import RNN
     from .rnn_hvp import Adjoints
 
-__all__ = ["preactivation_hessian_by_steps", "top_level_recurrent_remainder"]
+__all__ = ["preactivation_hessian_by_steps", "recurrent_remainder"]
 
 
 def preactivation_hessian_by_steps(
@@ -143,18 +144,22 @@ def _blocks_from_steps(xp: Any, diagonal, cross, state_jacobian, kick) -> Any:
     return xp.stack(rows, axis=1)
 
 
-def top_level_recurrent_remainder(
-    rnn: RNN, forward: Forward, adjoints: Adjoints, window_start: int = 0
+def recurrent_remainder(
+    rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int, window_start: int = 0
 ) -> Any:
-    """B + B^T: the part of the exact H_U^(l) outside the Kronecker sum."""
+    """B + B^T: the part of the exact H_U^(k) outside the Kronecker sum, any level k.
+
+    U^(k) moves only level k's own trajectory (the levels above do not feed back), so the
+    tangent recursion of S uses level k alone; g_y^(k,s) is the full BPTT adjoint.
+    """
     xp = rnn.xp
-    Y = forward.pre_activations[-1]
-    Z = forward.activations[-1]
+    Y = forward.pre_activations[layer - 1]
+    Z = forward.activations[layer]
     r, T, m = Y.shape
-    fp = rnn.activation_of(rnn.n_layers).df(xp, Y)
-    U = rnn.recurrent[-1]
+    fp = rnn.activation_of(layer).df(xp, Y)
+    U = rnn.recurrent[layer - 1]
     eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
-    g_y = adjoints.grad_y[-1]
+    g_y = adjoints.grad_y[layer - 1]
     total = xp.zeros((m, m * m * m), dtype=Y.dtype, device=device_of(Y))
     S = None  # S_{s-1}: (r, m, m*m)
     for s in range(max(window_start, 0), T - 1):

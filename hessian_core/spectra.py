@@ -154,41 +154,33 @@ def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
     z_second = xp.take(inputs, xp.asarray(second, device=device), axis=1)
 
     if form == "norm":
+        # eq. (107)-(108): each pair |lambda| <= 2 sigma_max(M_{s,zeta}) ||z_s|| ||z_zeta||,
+        # and t(t-1) times the largest pair term of each sample
         sigma = xp.linalg.matrix_norm(forward, ord=2)  # (r, P)
         norms = xp.linalg.vector_norm(z_first, axis=-1) * xp.linalg.vector_norm(z_second, axis=-1)
-        if T > 1:
-            # eq. (108): t(t-1) times the largest pair term of each sample
-            worst = xp.max(sigma * norms, axis=1)
-            total = T * (T - 1) * xp.sum(worst)
+        total = T * (T - 1) * xp.sum(xp.max(sigma * norms, axis=1))
         return -total, total
 
-    backward = xp.matrix_transpose(forward)  # M_{zeta,s} = M_{s,zeta}^T
-    gram = xp.stack(
-        [
-            xp.stack(
-                [xp.sum(z_first * z_first, axis=-1), xp.sum(z_first * z_second, axis=-1)], axis=-1
-            ),
-            xp.stack(
-                [xp.sum(z_second * z_first, axis=-1), xp.sum(z_second * z_second, axis=-1)], axis=-1
-            ),
-        ],
-        axis=-2,
-    )  # (r, P, 2, 2)
-    root = psd_sqrt(gram)
-    f0, f1 = root[..., :, 0], root[..., :, 1]  # (r, P, 2): columns of the two terms
-    # reduced[(c,i),(d,j)] = f0[c] f1[d] M_{s,zeta}[i,j] + f1[c] f0[d] M_{zeta,s}[i,j]
-    reduced = (
-        f0[..., :, None, None, None] * f1[..., None, None, :, None] * forward[..., None, :, None, :]
-        + f1[..., :, None, None, None]
-        * f0[..., None, None, :, None]
-        * backward[..., None, :, None, :]
-    )
-    reduced = xp.reshape(reduced, (r, len(first), 2 * m, 2 * m))
-    eigs = xp.linalg.eigvalsh(0.5 * (reduced + xp.matrix_transpose(reduced)))
+    # In an orthonormal basis e1, e2 of span{z_s, z_zeta}: z_s = a e1, z_zeta = b e1 + c e2, and
+    # the pair term restricted to it is [[ab (M + M^T), ac M], [ac M^T, 0]] with M = M_{s,zeta}.
+    a = xp.linalg.vector_norm(z_first, axis=-1)
+    safe = xp.where(a > 0, a, xp.ones_like(a))
+    b = xp.where(a > 0, xp.sum(z_first * z_second, axis=-1) / safe, xp.zeros_like(a))
+    c2 = xp.sum(z_second * z_second, axis=-1) - b * b
+    c = xp.sqrt(xp.where(c2 > 0, c2, xp.zeros_like(c2)))
+    symmetric = (a * b)[..., None, None] * (forward + xp.matrix_transpose(forward))
+    n = hessian.n_inputs
+    if n == 1:
+        reduced = symmetric  # c = 0: the pair term is the m x m matrix itself
+    else:
+        coupling = (a * c)[..., None, None] * forward
+        top = xp.concat([symmetric, coupling], axis=-1)
+        bottom = xp.concat([xp.matrix_transpose(coupling), xp.zeros_like(coupling)], axis=-1)
+        reduced = xp.concat([top, bottom], axis=-2)
+    eigs = xp.linalg.eigvalsh(reduced)
     low, high = eigs[..., 0], eigs[..., -1]
     zero = xp.zeros_like(low)
-    # each pair also has zero eigenvalues when its rank 2m is below mn
-    if 2 * m < m * hessian.n_inputs:
+    if n > 2:  # the pair term (size mn) has rank <= 2m: the rest of its eigenvalues are zero
         low = xp.where(low < 0, low, zero)
         high = xp.where(high > 0, high, zero)
     return xp.sum(low), xp.sum(high)

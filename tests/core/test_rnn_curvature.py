@@ -15,7 +15,7 @@ from hessian_core.kron import assemble
 from hessian_core.rnn import _window_blocks
 from hessian_core.rnn_curvature import (
     preactivation_hessian_by_steps,
-    top_level_recurrent_remainder,
+    recurrent_remainder,
 )
 from hessian_core.rnn_hvp import preactivation_hessian, recurrent_hessian
 
@@ -37,11 +37,12 @@ def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t,
         steps = _window_blocks(steps, window_start)
         scale = max(float(np.abs(general).max()), 1e-300)
         assert np.abs(steps - general).max() <= 1e-12 * scale, f"level {layer}"
-    closed = _window_blocks(preactivation_hessian_by_steps(rnn, forward, adjoints, l), window_start)
-
-    dense = recurrent_hessian(rnn, forward, adjoints, l, window_start)
-    inputs = rnn._kronecker_inputs(forward, l, "U", closed)
-    rebuilt = assemble(closed, np.transpose(inputs, (0, 2, 1)))
-    rebuilt = rebuilt + top_level_recurrent_remainder(rnn, forward, adjoints, window_start)
-    scale = max(float(np.abs(dense).max()), 1e-300)
-    assert np.abs(rebuilt - dense).max() <= 1e-12 * scale
+    for layer in range(1, l + 1):
+        steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
+        steps = _window_blocks(steps, window_start)
+        dense = recurrent_hessian(rnn, forward, adjoints, layer, window_start)
+        inputs = rnn._kronecker_inputs(forward, layer, "U", steps)
+        rebuilt = assemble(steps, np.transpose(inputs, (0, 2, 1)))
+        rebuilt = rebuilt + recurrent_remainder(rnn, forward, adjoints, layer, window_start)
+        scale = max(float(np.abs(dense).max()), 1e-300)
+        assert np.abs(rebuilt - dense).max() <= 1e-12 * scale, f"H_U of level {layer}"
