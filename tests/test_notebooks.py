@@ -136,6 +136,9 @@ def test_notebook_runs_and_its_controls_act(path, capsys, record_property):
         timeout=NOTEBOOK_SECONDS,
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        # nothing is left to run once the last cell replied: do not wait on a polite exit
+        # (a kernel holding display threads has been seen to take minutes to leave)
+        shutdown_kernel="immediate",
     )
     started = datetime.now(UTC)
     client.execute()  # raises CellExecutionError on the first failing cell
