@@ -519,7 +519,24 @@ def plot(records: list[dict], path: Path) -> None:
     plt.close(figure)
 
 
-def write_markdown(records, rows, lines, info, command, path: Path, plot_name: str) -> None:
+def other_runs(paths: list[Path]) -> str:
+    """A section with the target lines of earlier runs saved with --json (run-to-run spread)."""
+    if not paths:
+        return ""
+    parts = ["## Other runs of the same grid\n",
+             "Timings on this shared machine move with the load of other processes; the same "
+             "targets from other complete runs (their conditions first):\n"]
+    for path in paths:
+        saved = json.loads(Path(path).read_text())
+        info = saved["machine"]
+        parts.append(f"- {info['threads']} BLAS/OpenMP thread(s), load average "
+                     f"{info['load'][0]:.2f} at the start:\n")
+        parts.append("```\n" + "\n".join(target_lines(saved["records"])) + "\n```\n")
+    return "\n".join(parts)
+
+
+def write_markdown(records, rows, lines, info, command, path: Path, plot_name: str,
+                   others: str = "") -> None:
     text = f"""# Benchmarks: exact layer spectra from the Kronecker factors
 
 Measured with `{command}` on {info['cores']} cores ({info['cpu']}), {_size(info['memory_bytes'])}
@@ -550,7 +567,8 @@ for `exact (factors)` against torch.func's independent dense spectrum. `m*q`: or
 one eigenproblem of the exact spectrum.
 
 {format_markdown(rows)}
-"""
+
+{others}"""
     path.write_text(text)
 
 
@@ -590,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also save the raw records here")
     parser.add_argument("--from-json", type=Path,
                         help="report records saved by --json again instead of measuring")
+    parser.add_argument("--other-runs", type=Path, nargs="*", default=[],
+                        help="records of other runs (--json) whose targets the report also lists")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="BLAS/OpenMP threads for NumPy and torch alike (default: all cores)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -634,7 +654,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads != os.cpu_count():
             command += f" --threads {args.threads}"
         write_markdown(records, rows, lines, info, command,
-                       args.output / f"benchmarks{suffix}.md", picture.name)
+                       args.output / f"benchmarks{suffix}.md", picture.name,
+                       other_runs(args.other_runs))
         print(f"\nwrote {picture} and {args.output / f'benchmarks{suffix}.md'}", file=sys.stderr)
     return 0
 
