@@ -4,7 +4,8 @@
     Dashboard()
 
 Modules: settings (the controls, synced with the URL), datasets (seeded toy data),
-training (the session: SGD with momentum), views/ (six plots), lessons, dashboard.
+training (the session: SGD with momentum, and a full-backprop twin under a sparse rule),
+views/ (seven plots), lessons, dashboard.
 Names are imported lazily so that ``panel serve`` (which runs this file as a package
 of its own) and plain imports both stay cheap.
 """

@@ -1,4 +1,4 @@
-"""The dashboard: controls, the training loop and the six views, for one session.
+"""The dashboard: controls, the training loop and the seven views, for one session.
 
 One :class:`Dashboard` per browser session (``app/main.py``) or per notebook cell. It owns
 a :class:`~app.settings.Settings`, a :class:`~app.training.TrainingSession` and one object
@@ -17,7 +17,11 @@ text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "
 ``input``), ``architecture-message``, ``model-kind`` (FNN/RNN buttons), ``formula``,
 ``layer-slider``, ``lesson-select``, ``lesson-box``, ``view-tabs`` (tabs titled as in
 ``settings.VIEW_TITLES``), ``view`` and ``view-<key>`` on each view, ``view-note``,
-``download-csv`` and ``download-npz`` on each view.
+``download-csv`` and ``download-npz`` on each view; the sparse back-propagation group:
+``sparse-rule`` (the none / top-k / truncated / selected-steps buttons), ``sparse-topk``,
+``sparse-truncate``, ``sparse-backtrack`` (the rule's parameter; the inputs wrap an
+``input``), ``sparse-message`` (why a rule was refused, next to the group), ``sparse-table``
+(in ``view-sparse``).
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ import param
 from .lessons import BY_KEY, LESSONS
 from .settings import (
     LEARNING_RATES,
+    SPARSE_SETTINGS,
+    SPARSE_TITLES,
     STRUCTURAL,
     VIEW_TITLES,
     VIEWS,
     ArchitectureError,
     Settings,
+    SparseRuleError,
     format_architecture,
     nearest_learning_rate,
     parse_architecture,
@@ -71,6 +78,12 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, sync_url: bool = False, **values):
         super().__init__()
         self.settings = Settings()
+        location = pn.state.location if sync_url else None
+        if location is not None:
+            # build from the URL's settings at once (no default model drawn first)
+            known = set(self.settings.query_parameters())
+            values = {**{name: value for name, value in location.query_params.items()
+                         if name in known}, **values}
         errors = self.settings.apply(values) if values else {}
         self.session = TrainingSession(self.settings)
         self.views = {key: cls(self.session, self.settings) for key, cls in VIEW_CLASSES.items()}
@@ -87,11 +100,12 @@ class Dashboard(pn.viewable.Viewer):
         self._build_widgets()
         self._layout = self._build_layout()
         self._watch()
-        self.messages = errors
+        self.messages = self._with_rule_message(errors)
         self._after_rebuild()
-        if sync_url and pn.state.location is not None:
-            self.sync_location(pn.state.location)
+        if location is not None:
+            self.sync_location(location)
         doc = pn.state.curdoc
+        self._session_context = getattr(doc, "session_context", None)
         if doc is not None and doc.session_context is not None:
             pn.state.on_session_destroyed(self._on_session_destroyed)
 
@@ -152,6 +166,10 @@ class Dashboard(pn.viewable.Viewer):
         self.learning_rate_slider.param.watch(
             lambda event: setattr(self.settings, "learning_rate", event.new), "value"
         )
+        self.sparse_message = pn.pane.HTML(
+            "", css_classes=["sparse-message"], visible=False,
+            styles={"color": "#b00020", "font-size": "0.9em"}, margin=(0, 10),
+        )
         stretch = {"sizing_mode": "stretch_width"}
         w = pn.widgets
         self.controls = {
@@ -193,6 +211,19 @@ class Dashboard(pn.viewable.Viewer):
                                                      css_classes=["formula"], **stretch),
             "wrt": w.RadioButtonGroup.from_param(p.wrt, options={"H w.r.t. W": "W",
                                                                  "H w.r.t. U": "U"}, **stretch),
+            "sparse": w.Select.from_param(
+                p.sparse, label="backward pass",
+                options={title: key for key, title in SPARSE_TITLES.items()},
+                css_classes=["sparse-rule"], **stretch),
+            "topk": w.TextInput.from_param(
+                p.topk, label="top-k: entries kept per v (count, or fraction e.g. 0.05)",
+                css_classes=["sparse-topk"], **stretch),
+            "truncate": w.IntSlider.from_param(
+                p.truncate, label="truncate BPTT to the last K steps", end=8,
+                css_classes=["sparse-truncate"], **stretch),
+            "backtrack": w.TextInput.from_param(
+                p.backtrack, label="selected steps: largest:K, or steps e.g. 1,4,8",
+                css_classes=["sparse-backtrack"], **stretch),
         }
         self.tabs = pn.Tabs(
             *[(VIEW_TITLES[key], self.views[key]) for key in VIEWS],
@@ -224,7 +255,10 @@ class Dashboard(pn.viewable.Viewer):
                            sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],
                        c["wrt"], title="What the views show", sizing_mode="stretch_width")
-        sidebar = pn.Column(transport, self.lesson_select, model, show, training, data,
+        sparse = pn.Card(c["sparse"], c["topk"], c["truncate"], c["backtrack"],
+                         self.sparse_message, title="Sparse backprop",
+                         sizing_mode="stretch_width", css_classes=["sparse-card"])
+        sidebar = pn.Column(transport, self.lesson_select, model, show, training, sparse, data,
                             width=340, css_classes=["sidebar"])
         header = pn.pane.HTML(
             f"<h1 style='margin:0'>{TITLE}</h1><div>Backpropagation and the Hessian in matrix "
@@ -240,6 +274,7 @@ class Dashboard(pn.viewable.Viewer):
     def _watch(self) -> None:
         s = self.settings
         s.param.watch(self._structure_changed, list(STRUCTURAL))
+        s.param.watch(self._sparse_changed, list(SPARSE_SETTINGS))
         s.param.watch(self._display_changed, list(DISPLAY))
         s.param.watch(self._view_changed, "view")
         s.param.watch(self._lesson_changed, "lesson")
@@ -254,6 +289,7 @@ class Dashboard(pn.viewable.Viewer):
         s = self.settings
         if "tau" in names:
             s.output_from = min(s.output_from, s.tau)
+            s.truncate = min(s.truncate, s.tau)
         if "dataset" in names and s.model == "fnn":
             fitted = self._architecture_for_data()
             if fitted is not None and fitted != s.architecture:
@@ -281,9 +317,40 @@ class Dashboard(pn.viewable.Viewer):
             messages["architecture" if self.settings.model == "fnn" else "model"] = (
                 f"{error}. Still training {format_architecture(self.session.layer_sizes)}."
             )
-        self.messages = messages
+        self.messages = self._with_rule_message(messages)
         self._after_rebuild()
         return error
+
+    # --- the sparse back-propagation rule ----------------------------------------------
+    def _with_rule_message(self, messages: dict, clear=("sparse",)) -> dict:
+        """``messages`` with the session's refused-rule reason (or without one); the
+        messages named in ``clear`` are dropped first."""
+        messages = {name: reason for name, reason in messages.items() if name not in clear}
+        if self.session.rule_error:
+            messages["sparse"] = (f"{self.session.rule_error}. Still training with "
+                                  f"{self.session.rule_text}.")
+        return messages
+
+    def _sparse_changed(self, *events) -> None:
+        """A new valid rule restarts both runs (sparse and full) from the seed; an invalid
+        one keeps the rule in force, and the model, and says why next to the control."""
+        session = self.session
+        try:
+            options = session.requested_rule()
+        except (SparseRuleError, ValueError, TypeError) as error:
+            session.rule_error = str(error)
+        else:
+            if options != session.rule:
+                self.rebuild()
+                return
+            session.rule_error = None
+        self.messages = self._with_rule_message(self.messages, clear=SPARSE_SETTINGS)
+        self._show_sparse_controls()
+
+    def _show_sparse_controls(self) -> None:
+        c, rule = self.controls, self.settings.sparse
+        for name in ("topk", "truncate", "backtrack"):
+            c[name].visible = rule == name
 
     def _after_rebuild(self) -> None:
         s, session = self.settings, self.session
@@ -294,6 +361,7 @@ class Dashboard(pn.viewable.Viewer):
             s.layer = n_layers
         c["time_step"].end = s.tau
         c["output_from"].end = s.tau
+        c["truncate"].end = max(s.tau, 2)
         c["sample"].end = max(session.batch_size - 1, 1)
         rnn = s.model == "rnn"
         for widget in self._fnn_only:
@@ -301,6 +369,7 @@ class Dashboard(pn.viewable.Viewer):
                                           or bool(self.messages.get("architecture")))
         for widget in self._rnn_only:
             widget.visible = rnn
+        self._show_sparse_controls()
         self._update_counters()
         self.refresh_view()
 
@@ -361,6 +430,11 @@ class Dashboard(pn.viewable.Viewer):
         architecture = messages.pop("architecture", "")
         self.architecture_message.object = architecture
         self.architecture_message.visible = bool(architecture) and self.settings.model == "fnn"
+        sparse = "<br>".join(f"{reason}" if name == "sparse" else f"{name}: {reason}"
+                             for name in SPARSE_SETTINGS
+                             if (reason := messages.pop(name, "")))
+        self.sparse_message.object = sparse
+        self.sparse_message.visible = bool(sparse)
         if architecture and self.settings.model == "rnn":
             messages["architecture"] = architecture
         text = "\n".join(f"- **{name}**: {reason}" for name, reason in messages.items())
@@ -424,6 +498,9 @@ class Dashboard(pn.viewable.Viewer):
         """
         if self._busy:
             return False
+        if self._disconnected():
+            self.session.running = False  # the page was closed: stop until Play again
+            return False
         self._busy = True
         start = time.perf_counter()
         try:
@@ -442,13 +519,24 @@ class Dashboard(pn.viewable.Viewer):
                     self._pending_seconds = 0.0
                 if self._pending is not None:
                     self._advance_redraw(start)
-                elif self.settings.view == "training":
-                    self.views["training"].ensure_built()
-                    self.views["training"].stream_loss()
+                else:  # between redraws: streamed curves (loss, similarity) go on
+                    view = self.views[self.settings.view]
+                    view.ensure_built()
+                    view.stream()
         finally:
             self.tick_seconds = time.perf_counter() - start
             self._busy = False
         return True
+
+    def _disconnected(self) -> bool:
+        """True when served and no browser is connected any more (a closed tab): Bokeh only
+        destroys the session, which stops the callback, some 15-20 s later."""
+        server_session = getattr(self._session_context, "session", None)
+        if server_session is None:
+            return False
+        if getattr(server_session, "destroyed", False):
+            return True
+        return getattr(server_session, "connection_count", 1) == 0
 
     def _advance_redraw(self, tick_start: float) -> None:
         """Perform plot updates of the pending redraw until the tick's budget is used."""

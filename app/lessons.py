@@ -19,9 +19,10 @@ class Lesson:
 
 
 FNN_BASE = dict(model="fnn", activation="relu", output_activation="identity", dataset="xor",
-                formula="exact")
+                formula="exact", sparse="none")
 RNN_BASE = dict(model="rnn", activation="tanh", output_activation="identity", task="sine",
-                levels=1, hidden_width=8, tau=8, output_from=1, formula="exact", wrt="W")
+                levels=1, hidden_width=8, tau=8, output_from=1, formula="exact", wrt="W",
+                sparse="none")
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
@@ -116,6 +117,34 @@ LESSONS: tuple[Lesson, ...] = (
         r"\text{paper: } C^{(l)} = I \circ F^{(l)}\ (32) \qquad \text{exact: } Q^{(l)} = I,\ "
         r"M^{(k)} = Q^{(k)} \circ F^{(k)} + \operatorname{diag}\big(\mathbf{a}^{(k)} \circ "
         r"\mathbf{f}''(\mathbf{y}^{(k)})\big)",
+    ),
+    Lesson(
+        "meprop", "meProp: back-propagate only the top-k entries of v",
+        dict(FNN_BASE, architecture="2-16-16-1", dataset="circles", view="sparse",
+             scope="batch", layer=2, sparse="topk", topk="0.05"),
+        "meProp keeps, in the backward pass, only the k largest entries of each error vector "
+        "**v** (here 5 %, which for a width of 16 is one entry per sample) and zeroes the "
+        "rest; the sparse vector is what travels further down. In the matrix form the "
+        "gradient is still V Zᵀ, but V is sparse, so the update touches only the rows of the "
+        "kept units. A twin trained with full back-propagation from the same weights on the "
+        "same batches runs beside it: compare the loss curves, the cosine similarity of the "
+        "two gradients, and their singular values. Try k = 0.25 or 3, or a wider net.",
+        r"G_W^{(k)} = V^{(k)} Z^{(k-1)T},\quad V^{(k)} = ig[\operatorname{top}_k(\mathbf{v}_1),"
+        r"\dots,\operatorname{top}_k(\mathbf{v}_r)ig] \qquad (26)",
+    ),
+    Lesson(
+        "truncated-bptt", "Truncated and selected BPTT: keeping some of the t terms",
+        dict(RNN_BASE, task="echo", delay=4, hidden_width=16, view="sparse", scope="sample",
+             time_step=8, wrt="U", layer=1, sparse="truncate", truncate=2),
+        "Through time the gradient of E^(t) is a sum of t rank-1 terms, one per step s ≤ t "
+        "(eq. 55). Truncated BPTT holds the hidden state K steps back constant and keeps only "
+        "the last K terms, so for one sample the rank drops to K (here 2): compare the red and "
+        "black singular values. The echo task needs the input 4 steps back, which a window of "
+        "K = 2 cannot see: watch the loss curves part. Selected steps (sparse attentive "
+        "backtracking) keep a chosen set S of terms instead, e.g. largest:2 or 1,4,8.",
+        r"G_W^{(k,t)} = \sum_{s=1}^{t} 	ilde{\mathbf{v}}^{(k,t,s)}\mathbf{z}^{(k-1,s)T}"
+        r"\ \longrightarrow\ \sum_{s=t-K+1}^{t} \cdots \ 	ext{ or }\ \sum_{s\in S} \cdots"
+        r" \qquad (55)",
     ),
 )
 

@@ -19,7 +19,7 @@ import param
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
 FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "regression")
 RNN_TASKS = ("sine", "adding", "echo")
-VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata")
+VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata", "sparse")
 VIEW_TITLES = {
     "training": "Training",
     "rank": "Gradient rank",
@@ -27,7 +27,18 @@ VIEW_TITLES = {
     "masks": "ReLU masks",
     "spectrum": "Spectrum",
     "errata": "Paper vs exact",
+    "sparse": "Sparse vs full",
 }
+#: sparse back-propagation rules: none, meProp top-k, truncated BPTT, selected steps
+SPARSE_RULES = ("none", "topk", "truncate", "backtrack")
+SPARSE_TITLES = {
+    "none": "none (full backprop)",
+    "topk": "top-k (meProp)",
+    "truncate": "truncated BPTT",
+    "backtrack": "selected steps",
+}
+#: the settings that make up the sparse rule (checked by parse_sparse_rule, not by param)
+SPARSE_SETTINGS = ("sparse", "topk", "truncate", "backtrack")
 # 1-2-5 steps per decade: the learning-rate slider moves on a log scale.
 LEARNING_RATES = tuple(
     round(mantissa * 10.0**exponent, 10)
@@ -76,6 +87,101 @@ def format_architecture(sizes: tuple[int, ...]) -> str:
     return "-".join(str(int(size)) for size in sizes)
 
 
+class SparseRuleError(ValueError):
+    """A sparse back-propagation rule that cannot be used (shown to the user)."""
+
+
+def parse_topk(text) -> int | float:
+    """``"3"`` -> 3 entries kept per vector; ``"0.05"`` -> 5 % of them.
+
+    >>> parse_topk("3"), parse_topk("0.05"), parse_topk(" 5% ")
+    (3, 0.05, 0.05)
+    """
+    text = str(text).strip()
+    percent = text.endswith("%")
+    try:
+        value = float(text.rstrip("%").strip())
+    except ValueError:
+        raise SparseRuleError(f"top-k '{text}' is not a number") from None
+    if percent:
+        value /= 100.0
+    if math.isfinite(value) and value >= 1 and value.is_integer() and not percent:
+        return int(value)
+    if math.isfinite(value) and 0.0 < value < 1.0:
+        return value
+    raise SparseRuleError(
+        f"top-k '{text}' must be a whole count >= 1 or a fraction in (0, 1), e.g. 3 or 0.05"
+    )
+
+
+def parse_backtrack(text) -> str | frozenset[int]:
+    """``"largest:2"`` (the rule, unchanged) or ``"1, 4 8"`` -> the set of steps {1, 4, 8}.
+
+    >>> parse_backtrack("largest:2"), sorted(parse_backtrack("1, 4 8"))
+    ('largest:2', [1, 4, 8])
+    """
+    text = str(text).strip()
+    if text.lower().startswith("largest"):
+        text = text.lower().replace(" ", "")
+        _, _, count = text.partition(":")
+        if not count.isdigit() or int(count) < 1:
+            raise SparseRuleError(f"'{text}': write largest:K with a whole K >= 1")
+        return f"largest:{int(count)}"
+    parts = [part for part in text.replace(",", " ").split() if part]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise SparseRuleError(
+            f"selected steps '{text}': give largest:K or time steps such as 1,4,8"
+        )
+    steps = frozenset(int(part) for part in parts)
+    if min(steps) < 1:
+        raise SparseRuleError("time steps start at 1")
+    return steps
+
+
+def parse_sparse_rule(rule: str, topk, truncate, backtrack, model: str, tau: int) -> dict:
+    """The core keywords (``topk=``, ``truncate=``, ``backtrack=``) of a rule, checked for
+    the model: FNNs know top-k only; K and the steps must lie in 1..tau.
+    Raises :class:`SparseRuleError` with the reason."""
+    if rule == "none":
+        return {}
+    if rule == "topk":
+        return {"topk": parse_topk(topk)}
+    if model != "rnn":
+        raise SparseRuleError(
+            f"{SPARSE_TITLES[rule]} needs an RNN (time steps); an FNN knows top-k only"
+        )
+    if rule == "truncate":
+        K = int(truncate)
+        if not 1 <= K <= tau:
+            raise SparseRuleError(f"K = {K} must lie in 1..τ = {tau}")
+        return {"truncate": K}
+    if rule == "backtrack":
+        chosen = parse_backtrack(backtrack)
+        if isinstance(chosen, str):
+            if int(chosen.partition(":")[2]) > tau:
+                raise SparseRuleError(f"{chosen}: K must lie in 1..τ = {tau}")
+        elif max(chosen) > tau:
+            raise SparseRuleError(f"step {max(chosen)} is after τ = {tau}")
+        return {"backtrack": chosen}
+    raise SparseRuleError(f"unknown rule {rule!r}")
+
+
+def describe_sparse_rule(options: dict) -> str:
+    """Words for the rule in force, e.g. ``"top-k (meProp), k = 0.05"``."""
+    if not options:
+        return SPARSE_TITLES["none"]
+    if "topk" in options:
+        k = options["topk"]
+        amount = f"{k:g} of each v ({k * 100:g} %)" if isinstance(k, float) else f"{k} per v"
+        return f"{SPARSE_TITLES['topk']}, keeps {amount}"
+    if "truncate" in options:
+        return f"{SPARSE_TITLES['truncate']}, K = {options['truncate']}"
+    chosen = options["backtrack"]
+    if isinstance(chosen, str):
+        return f"{SPARSE_TITLES['backtrack']}, {chosen}"
+    return f"{SPARSE_TITLES['backtrack']}, s ∈ {{{', '.join(map(str, sorted(chosen)))}}}"
+
+
 class Settings(param.Parameterized):
     """All controls of one dashboard; synced with the URL query string."""
 
@@ -105,6 +211,13 @@ class Settings(param.Parameterized):
     batch_size = param.Integer(default=16, bounds=(1, 512), doc="mini-batch size r")
     steps_per_tick = param.Integer(default=1, bounds=(1, 100))
     refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")
+
+    # --- sparse back-propagation (a second, full-backprop run is kept for comparison) ---
+    sparse = param.Selector(default="none", objects=list(SPARSE_RULES),
+                            doc="backward pass: none, topk (meProp), truncate, backtrack")
+    topk = param.String(default="0.25", doc="entries kept per v: a count or a fraction")
+    truncate = param.Integer(default=4, bounds=(1, 64), doc="truncated BPTT window K")
+    backtrack = param.String(default="largest:2", doc="'largest:K' or steps such as 1,4,8")
 
     # --- what the views show -----------------------------------------------------------
     view = param.Selector(default="training", objects=list(VIEWS))
@@ -141,6 +254,10 @@ class Settings(param.Parameterized):
                 value = coerce(self.param[name], value)
                 if name == "architecture":
                     parse_architecture(value)
+                elif name == "topk":
+                    parse_topk(value)
+                elif name == "backtrack":
+                    parse_backtrack(value)
                 setattr(scratch, name, value)  # validation only
                 valid[name] = value
             except Exception as error:  # noqa: BLE001 - any bad value becomes a message
@@ -150,7 +267,11 @@ class Settings(param.Parameterized):
 
 
 def coerce(parameter: param.Parameter, value):
-    """Turn a URL string into the parameter's type (numbers, integers); others unchanged."""
+    """Turn a URL string into the parameter's type (numbers, integers); others unchanged.
+    A number for a text setting (``topk=0.1`` read from the URL as JSON) becomes its text."""
+    if isinstance(parameter, param.String) and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, str):
         return value
     text = value.strip().strip('"')

@@ -11,6 +11,17 @@ to that norm first (recurrent networks otherwise blow up easily at useful learni
 The learning rate and momentum are read from the settings at every step, so changing them
 never resets training; any structural change goes through :meth:`TrainingSession.rebuild`.
 
+Sparse back-propagation (``settings.sparse``; :mod:`hessian_core.sparse`): the run is
+trained with the gradients of the chosen rule, ``net.gradients(X, Z, topk=... |
+truncate=... | backtrack=...)``, and a second copy of the model, started from the same
+initial weights, is trained with full back-propagation on the same mini-batches, so that
+the two loss curves compare. At every step the cosine similarity between the rule's gradient
+and the full gradient at the same weights and batch is recorded per level (G_W^(k), and
+G_U^(k) for RNNs). With the rule "none" the second copy is not needed: both runs are the
+same run and the similarity is 1. A rule change restarts both runs; a rule that does not
+fit the model (truncation for an FNN, K above tau) keeps the last valid one in force and
+says why in ``rule_error``.
+
 Safety: a loss, gradient or update that is not finite pauses training, records why in
 ``status`` and leaves the weights of the last step whose loss was finite in place. A
 rebuild that fails (bad architecture, data that does not fit) keeps the running model and
@@ -25,9 +36,25 @@ import numpy as np
 import param
 
 from .datasets import Dataset, make_fnn_dataset, make_sequence_dataset
-from .settings import ArchitectureError, Settings, parse_architecture
+from .settings import (
+    ArchitectureError,
+    Settings,
+    SparseRuleError,
+    describe_sparse_rule,
+    parse_architecture,
+    parse_sparse_rule,
+)
 
 HISTORY_LIMIT = 20_000
+
+
+def cosine_similarity(a, b) -> float:
+    """<a, b> / (||a|| ||b||) of two arrays taken as vectors; 1 if both are zero, 0 if one is."""
+    a, b = np.ravel(np.asarray(a, dtype=float)), np.ravel(np.asarray(b, dtype=float))
+    norm_a, norm_b = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if norm_a == 0.0 or norm_b == 0.0:
+        return 1.0 if norm_a == norm_b else 0.0
+    return float(np.dot(a, b)) / (norm_a * norm_b)
 
 
 class TrainingSession(param.Parameterized):
@@ -53,6 +80,16 @@ class TrainingSession(param.Parameterized):
         self.X = self.Z = None  # the current mini-batch
         self.loss_steps: list[int] = []
         self.loss_values: list[float] = []
+        # sparse back-propagation: the rule in force (core keywords), why a requested rule
+        # was refused, and the full-backprop twin run (None while the rule is "none")
+        self.rule: dict = {}
+        self.rule_error: str | None = None
+        self._rule_source = ("none", "0.25", 4, "largest:2")
+        self.full_net = None
+        self._full_velocity: list[np.ndarray] = []
+        self._full_last_good: list[np.ndarray] | None = None
+        self.full_loss_values: list[float] = []
+        self.similarity_values: list[np.ndarray] = []  # per step: one value per gradient
         error = self.rebuild()
         if error:
             raise ValueError(error)
@@ -94,15 +131,59 @@ class TrainingSession(param.Parameterized):
         except (ArchitectureError, ValueError) as error:
             return str(error)
         self.net, self.data, self.layer_sizes = net, data, tuple(sizes)
+        self.rule, self.rule_error = self.rule_from_settings()
         self._velocity = [np.zeros_like(array) for array in self.parameters()]
         self._last_good = [array.copy() for array in self.parameters()]
+        # the full-backprop twin: the same initial weights, the same batches
+        self.full_net = self._with_parameters(self.parameters()) if self.rule else None
+        self._full_velocity = [np.zeros_like(array) for array in self._last_good]
+        self._full_last_good = [array.copy() for array in self._last_good]
         self._rng = np.random.default_rng([s.seed, 3])
         self._order = self._rng.permutation(data.size)
         self._cursor = 0
         self.loss_steps, self.loss_values = [], []
+        self.full_loss_values, self.similarity_values = [], []
         self.next_batch()
         self.param.update(step=0, loss=self.current_loss(), status="", version=self.version + 1)
         return None
+
+    # --- the sparse back-propagation rule ----------------------------------------------
+    def rule_from_settings(self) -> tuple[dict, str | None]:
+        """(rule in force, why the requested one was refused or None): the settings' rule
+        if it fits the model, else the last valid one if that still fits, else none."""
+        s = self.settings
+        requested = (s.sparse, s.topk, s.truncate, s.backtrack)
+        try:
+            options = parse_sparse_rule(*requested, s.model, s.tau)
+        except (SparseRuleError, ValueError, TypeError) as error:
+            try:
+                kept = parse_sparse_rule(*self._rule_source, s.model, s.tau)
+            except (SparseRuleError, ValueError, TypeError):
+                kept, self._rule_source = {}, ("none",) + self._rule_source[1:]
+            return kept, str(error)
+        self._rule_source = requested
+        return options, None
+
+    def requested_rule(self) -> dict:
+        """The settings' rule as core keywords; SparseRuleError if it does not fit."""
+        s = self.settings
+        return parse_sparse_rule(s.sparse, s.topk, s.truncate, s.backtrack, s.model, s.tau)
+
+    @property
+    def rule_text(self) -> str:
+        return describe_sparse_rule(self.rule)
+
+    @property
+    def reference_net(self):
+        """The full-backprop run (the running model itself while the rule is none)."""
+        return self.full_net if self.full_net is not None else self.net
+
+    def gradient_names(self) -> list[str]:
+        """Labels of the per-level similarities: W1, (U1,) W2, ..."""
+        names = []
+        for k in range(1, self.net.n_layers + 1):
+            names += [f"W{k}", f"U{k}"] if self.is_rnn else [f"W{k}"]
+        return names
 
     def reset(self) -> str | None:
         """Start over from the seed (same as a rebuild, kept separate for the Reset button)."""
@@ -113,9 +194,9 @@ class TrainingSession(param.Parameterized):
     def is_rnn(self) -> bool:
         return getattr(self.net, "recurrent", None) is not None
 
-    def parameters(self) -> list[np.ndarray]:
-        """[W1, b1, (U1,) W2, b2, (U2,) ...] of the running model."""
-        net = self.net
+    def parameters(self, net=None) -> list[np.ndarray]:
+        """[W1, b1, (U1,) W2, b2, (U2,) ...] of the running model (or of ``net``)."""
+        net = self.net if net is None else net
         arrays = []
         for k in range(net.n_layers):
             arrays += [net.weights[k], net.biases[k]]
@@ -155,9 +236,10 @@ class TrainingSession(param.Parameterized):
     def loss_keywords(self) -> dict:
         return {"outputs_from": self.output_from} if self.is_rnn else {}
 
-    def current_loss(self) -> float:
+    def current_loss(self, net=None) -> float:
+        net = self.net if net is None else net
         try:
-            return float(self.net.loss(self.X, self.Z, **self.loss_keywords()))
+            return float(net.loss(self.X, self.Z, **self.loss_keywords()))
         except (FloatingPointError, ValueError, OverflowError):
             return float("nan")
 
@@ -165,40 +247,85 @@ class TrainingSession(param.Parameterized):
     def pause(self, reason: str) -> None:
         self.param.update(running=False, status=reason)
 
+    def _flat(self, gradients) -> list[np.ndarray]:
+        grads = []
+        for g in gradients:
+            grads += [np.asarray(g.W), np.asarray(g.b)]
+            if self.is_rnn:
+                grads.append(np.asarray(g.U))
+        return grads
+
+    def _update(self, net, velocity, gradients, which: str):
+        """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
+        failed (a str)."""
+        grads = self._flat(gradients)
+        if not all(np.all(np.isfinite(g)) for g in grads):
+            return f"a gradient{which} became non-finite at step {self.step + 1}"
+        clip = float(self.settings.clip_norm)
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if clip > 0 and norm > clip:
+            grads = [g * (clip / norm) for g in grads]
+        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
+        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
+        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
+        if not all(np.all(np.isfinite(w)) for w in updated):
+            return f"the weights{which} overflowed at step {self.step + 1}"
+        return velocity, updated
+
+    def similarities(self, sparse, full) -> np.ndarray:
+        """Cosine similarity of each G_W^(k) (and G_U^(k)) between two gradient lists."""
+        values = []
+        for g, h in zip(sparse, full, strict=True):
+            values.append(cosine_similarity(g.W, h.W))
+            if self.is_rnn:
+                values.append(cosine_similarity(g.U, h.U))
+        return np.array(values)
+
     def train_step(self) -> bool:
-        """One SGD-with-momentum step on a fresh batch; False (and paused) if it failed."""
+        """One SGD-with-momentum step on a fresh batch, for the run trained with the sparse
+        rule and (if a rule is set) its full-backprop twin; False (and paused) if it failed."""
         self.next_batch()
+        keywords = self.loss_keywords()
         with np.errstate(all="ignore"):
             loss = self.current_loss()
             if not math.isfinite(loss):
                 return self._refuse(f"the loss became {loss} at step {self.step + 1}")
-            gradients = self.net.gradients(self.X, self.Z, **self.loss_keywords())
-            grads = []
-            for g in gradients:
-                grads += [np.asarray(g.W), np.asarray(g.b)]
-                if self.is_rnn:
-                    grads.append(np.asarray(g.U))
-            if not all(np.all(np.isfinite(g)) for g in grads):
-                return self._refuse(f"a gradient became non-finite at step {self.step + 1}")
-            clip = float(self.settings.clip_norm)
-            norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
-            if clip > 0 and norm > clip:
-                grads = [g * (clip / norm) for g in grads]
-            lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-            velocity = [beta * v + g for v, g in zip(self._velocity, grads, strict=True)]
-            updated = [w - lr * v for w, v in zip(self.parameters(), velocity, strict=True)]
-            if not all(np.all(np.isfinite(w)) for w in updated):
-                return self._refuse(f"the weights overflowed at step {self.step + 1}")
+            gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
+            sparse = self._update(self.net, self._velocity, gradients, "")
+            if isinstance(sparse, str):
+                return self._refuse(sparse)
+            if self.full_net is None:
+                full_loss, full = loss, None
+                similarity = np.ones(len(self.gradient_names()))
+            else:
+                exact = self.net.gradients(self.X, self.Z, **keywords)
+                similarity = self.similarities(gradients, exact)
+                full_loss = self.current_loss(self.full_net)
+                if not math.isfinite(full_loss):
+                    return self._refuse(f"the loss of the full-backprop run became {full_loss} "
+                                        f"at step {self.step + 1}")
+                full = self._update(self.full_net, self._full_velocity,
+                                    self.full_net.gradients(self.X, self.Z, **keywords),
+                                    " of the full-backprop run")
+                if isinstance(full, str):
+                    return self._refuse(full)
         self._last_good = self.parameters()
+        self._velocity, updated = sparse
         self.net = self._with_parameters(updated)
-        self._velocity = velocity
+        if full is not None:
+            self._full_last_good = self.parameters(self.full_net)
+            self._full_velocity, updated = full
+            self.full_net = self._with_parameters(updated)
         self.step += 1
         self.loss = loss
         self.loss_steps.append(self.step)
         self.loss_values.append(loss)
+        self.full_loss_values.append(full_loss)
+        self.similarity_values.append(similarity)
         if len(self.loss_steps) > HISTORY_LIMIT:
-            del self.loss_steps[: HISTORY_LIMIT // 2]
-            del self.loss_values[: HISTORY_LIMIT // 2]
+            for history in (self.loss_steps, self.loss_values, self.full_loss_values,
+                            self.similarity_values):
+                del history[: HISTORY_LIMIT // 2]
         return True
 
     def _refuse(self, reason: str) -> bool:
@@ -206,6 +333,9 @@ class TrainingSession(param.Parameterized):
         if self._last_good is not None:
             self.net = self._with_parameters([array.copy() for array in self._last_good])
             self._velocity = [np.zeros_like(array) for array in self._last_good]
+        if self.full_net is not None and self._full_last_good is not None:
+            self.full_net = self._with_parameters([a.copy() for a in self._full_last_good])
+            self._full_velocity = [np.zeros_like(array) for array in self._full_last_good]
         self.pause(
             f"Paused: {reason}. The weights of the last step with a finite loss are kept; "
             "lower the learning rate, then press Play."
@@ -229,6 +359,8 @@ class TrainingSession(param.Parameterized):
     def release(self) -> None:
         """Drop every array (session destroyed)."""
         self.running = False
-        self.net = self.data = self.X = self.Z = None
+        self.net = self.data = self.X = self.Z = self.full_net = None
         self._velocity, self._last_good = [], None
+        self._full_velocity, self._full_last_good = [], None
         self.loss_steps, self.loss_values = [], []
+        self.full_loss_values, self.similarity_values = [], []

@@ -1,9 +1,10 @@
-"""The six views of the dashboard, one module each."""
+"""The seven views of the dashboard, one module each."""
 
 from .errata import ErrataView
 from .kronecker import KroneckerView
 from .masks import MasksView
 from .rank import RankView
+from .sparse import SparseView
 from .spectrum import SpectrumView
 from .training import TrainingView
 
@@ -14,6 +15,7 @@ VIEW_CLASSES = {
     "masks": MasksView,
     "spectrum": SpectrumView,
     "errata": ErrataView,
+    "sparse": SparseView,
 }
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "KroneckerView",
     "MasksView",
     "RankView",
+    "SparseView",
     "SpectrumView",
     "TrainingView",
 ]

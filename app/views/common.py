@@ -74,6 +74,18 @@ def grid_path(rows: int, cols: int, every_row: int, every_col: int) -> hv.Segmen
     return hv.Segments((x0, y0, x1, y1), kdims=["column", "row", "column_end", "row_end"])
 
 
+def log_range(*columns) -> tuple[float | None, float | None]:
+    """A y range for a log axis: (None, None) (from the data) once the positive values span
+    a range, else a decade around the single value, so that a one-point frame (step 0) is
+    not padded below zero (HoloViews pads a one-value range symmetrically)."""
+    values = np.concatenate([np.ravel(np.asarray(column, dtype=float)) for column in columns])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size and values.max() > values.min():
+        return (None, None)
+    middle = float(values[0]) if values.size else 1.0
+    return (middle / 3.0, middle * 3.0)
+
+
 def symmetric_limits(matrix: np.ndarray) -> tuple[float, float]:
     finite = np.asarray(matrix, dtype=float)
     finite = finite[np.isfinite(finite)]
@@ -124,7 +136,7 @@ WAITING = object()
 
 
 class View(pn.viewable.Viewer):
-    """Base of the six views: a layout, a note line, CSV/NPZ downloads, ``refresh()``."""
+    """Base of the seven views: a layout, a note line, CSV/NPZ downloads, ``refresh()``."""
 
     key = "view"
     title = "View"
@@ -183,6 +195,9 @@ class View(pn.viewable.Viewer):
         """Compute with the core and send to the plots, yielding after each plot update
         (a generator, so that the dashboard can spread one redraw over several ticks)."""
         yield
+
+    def stream(self) -> None:
+        """Cheap updates sent on every tick between redraws (override: streamed curves)."""
 
     def redraw(self):
         """Generator over the steps of one redraw; errors become the view's note."""

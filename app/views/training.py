@@ -13,7 +13,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import DIVERGING, View, plot_pane
+from .common import DIVERGING, View, log_range, plot_pane
 
 GRID = 64  # decision-boundary resolution per axis
 
@@ -30,8 +30,13 @@ class TrainingView(View):
             {"step": np.zeros(1), "loss": np.array([start])}, length=5000, index=False
         )
         self._sent = 0
+        # one Curve, not an overlay: a Buffer streams into a lone element cheaply (an overlay
+        # with a marker doubles the cost of every tick); an explicit range while all values
+        # are equal keeps the first frame's log axis positive
         loss_plot = hv.DynamicMap(
-            lambda data: hv.Curve(data, "step", "loss"), streams=[self._loss]
+            lambda data: hv.Curve(data, "step",
+                                  hv.Dimension("loss", range=log_range(data["loss"]))),
+            streams=[self._loss],
         ).opts(
             logy=True, responsive=True, min_height=320, tools=["hover"], color="#1f77b4",
             line_width=2, title="loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch", framewise=True,
@@ -124,6 +129,10 @@ class TrainingView(View):
         )
 
     # --- refresh -----------------------------------------------------------------------
+    def stream(self) -> None:
+        """Streamed between redraws, every tick (the dashboard calls it)."""
+        self.stream_loss()
+
     def stream_loss(self) -> None:
         """Send the loss points recorded since the last call (cheap: every tick)."""
         steps, values = self.session.loss_steps, self.session.loss_values

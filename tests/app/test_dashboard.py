@@ -388,3 +388,42 @@ def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view):
     assert worker.arrays and "Could not draw" not in worker.note
     dashboard.close()
     assert dashboard._executor is None
+
+
+def test_a_closed_page_stops_training_at_the_next_tick():
+    """Served: once no browser is connected (a closed tab), the tick pauses instead of
+    training and pushing updates until Bokeh destroys the session some 20 s later."""
+    from types import SimpleNamespace
+
+    dashboard = Dashboard()
+    server_session = SimpleNamespace(connection_count=1, destroyed=False)
+    dashboard._session_context = SimpleNamespace(session=server_session)
+    dashboard.session.running = True
+    assert dashboard.tick() and dashboard.session.step == 1
+    server_session.connection_count = 0
+    assert dashboard.tick() is False
+    assert not dashboard.session.running and dashboard.session.step == 1
+
+
+def test_first_frame_of_a_log_plot_stays_positive():
+    from app.views.common import log_range
+
+    low, high = log_range(np.array([0.75]))
+    assert 0 < low < 0.75 < high
+    assert log_range(np.array([0.75, 0.5])) == (None, None)
+    assert log_range(np.zeros(0))[0] > 0
+
+
+def test_served_dashboard_is_built_from_the_url_at_once(monkeypatch):
+    """A link's settings are in force when the dashboard is built: no default FNN drawn first."""
+    import panel as pn
+    from panel.io.location import Location
+
+    location = Location(search="?model=rnn&tau=5&view=spectrum&sparse=truncate&truncate=2")
+    monkeypatch.setattr(type(pn.state), "location", property(lambda self: location))
+    dashboard = Dashboard(sync_url=True)
+    assert dashboard.session.version == 1  # built once, as an RNN
+    assert dashboard.session.is_rnn and dashboard.session.X.shape[1] == 5
+    assert dashboard.session.rule == {"truncate": 2}
+    assert dashboard.tabs.active == VIEWS.index("spectrum")
+    assert dashboard.views["training"]._version == -1  # the hidden tab was never drawn

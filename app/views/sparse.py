@@ -1,0 +1,247 @@
+"""Sparse vs full: the sparse back-propagation rule against the full gradient, live.
+
+The run is trained with the rule chosen under "Sparse backprop" (meProp top-k, truncated
+BPTT, selected steps; ``hessian_core.sparse`` through ``net.gradients(..., topk=,
+truncate=, backtrack=)``), and a twin started from the same weights is trained with full
+back-propagation on the same mini-batches (``TrainingSession``). This view shows
+
+1. the cosine similarity between the rule's gradient and the full gradient at the same
+   weights and batch, for G_W^(k) (and G_U^(k)) of every level, at every step (streamed; the
+   session records it as it trains, for the loss the run is trained on);
+2. the loss curves of the sparse run and the full run side by side (streamed);
+3. the singular values and numerical rank (``hessian_core.rank``) of both gradients of the
+   chosen level k at the current weights, for the chosen scope, and for RNNs for E^(t) at the
+   chosen output time t, as in the Gradient rank view: truncation to K steps leaves r*K of
+   the r*t terms of eq. (55), selected steps |S| of them.
+
+Views draw; the numbers come from the core (gradients, singular values, ranks).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+
+from .common import View, log_range, plot_pane
+
+FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
+#: between redraws the two streamed plots (overlays of several curves, ~10-20 ms each to
+#: update) receive their new points at most this often, so that ticks stay within budget
+STREAM_PERIOD_S = 0.5
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+           "#17becf")
+
+
+def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
+    """The rule's core keywords for the loss E^(t) of one output time (K and the chosen steps
+    cannot go past t), and a remark when they had to be narrowed ("" otherwise)."""
+    if "truncate" in rule:
+        K = int(rule["truncate"])
+        return {"truncate": min(K, t)}, ("" if K <= t else f"K = {K} ≥ t: nothing is cut")
+    if "backtrack" in rule:
+        chosen = rule["backtrack"]
+        if isinstance(chosen, str):
+            K = int(chosen.partition(":")[2])
+            return {"backtrack": f"largest:{min(K, t)}"}, ""
+        kept = sorted(s for s in chosen if s <= t)
+        if not kept:
+            return {}, "none of the selected steps lies at or before t"
+        dropped = "" if len(kept) == len(chosen) else "steps after t play no part in E^(t)"
+        return {"backtrack": set(kept)}, dropped
+    return dict(rule), ""
+
+
+class SparseView(View):
+    key = "sparse"
+    title = "Sparse vs full"
+
+    def build(self) -> None:
+        session = self.session
+        start = session.loss if np.isfinite(session.loss) and session.loss > 0 else 1.0
+        self._names = session.gradient_names()
+        self._loss = hv.streams.Buffer(
+            {"step": np.zeros(1), "full": np.array([start]), "sparse": np.array([start])},
+            length=5000, index=False,
+        )
+        self._cosine = hv.streams.Buffer(
+            {"step": np.zeros(0), **{name: np.zeros(0) for name in self._names}},
+            length=5000, index=False,
+        )
+        self._sent = 0
+        self._streamed_at = 0.0
+        self._sigma = hv.streams.Pipe(data=None)
+        names = list(self._names)
+
+        def draw_loss(data):
+            span = log_range(data["full"], data["sparse"])
+            full = hv.Curve(data, "step", hv.Dimension("full", label="loss", range=span),
+                            label="full backprop")
+            sparse = hv.Curve(data, "step", hv.Dimension("sparse", label="loss", range=span),
+                              label="sparse rule")
+            return (full.opts(color="black", line_width=2, line_dash="dashed")
+                    * sparse.opts(color="#d62728", line_width=2))
+
+        def draw_cosine(data):
+            curves = [
+                hv.Curve(data, "step", (name, "cosine similarity"),
+                         label=f"G_{name[0]}^({name[1:]})")
+                .opts(color=COLOURS[i % len(COLOURS)], line_width=2,
+                      line_dash="solid" if name[0] == "W" else "dotted")
+                for i, name in enumerate(names)
+            ]
+            return hv.Overlay(curves)
+
+        loss_plot = hv.DynamicMap(draw_loss, streams=[self._loss]).opts({
+            "Overlay": dict(logy=True, responsive=True, min_height=300, framewise=True,
+                            legend_position="top_right",
+                            title="loss of each mini-batch: full vs sparse run"),
+            "Curve": dict(tools=["hover"]),
+        })
+        cosine_plot = hv.DynamicMap(draw_cosine, streams=[self._cosine]).opts({
+            "Overlay": dict(responsive=True, min_height=300, legend_position="bottom_left",
+                            title="cos(sparse gradient, full gradient) per level, each step"),
+            "Curve": dict(tools=["hover"], ylim=(-1.05, 1.05), framewise=True),
+        })
+        spectra = hv.DynamicMap(self._draw_spectra, streams=[self._sigma]).opts({
+            "Scatter": dict(color="gradient", cmap={"full": "black", "sparse": "#d62728"},
+                            size=9, tools=["hover"], framewise=True, show_legend=True),
+            "Overlay": dict(logy=True, responsive=True, min_height=300,
+                            framewise=True, legend_position="top_right",
+                            title="singular values of G^(k) at level k: "
+                                  "full (black) vs sparse (red)"),
+        })
+        self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
+                                       sizing_mode="stretch_width")
+        self._body.objects = [
+            pn.Row(
+                plot_pane(cosine_plot, sizing_mode="stretch_width", min_height=310),
+                plot_pane(loss_plot, sizing_mode="stretch_width", min_height=310),
+                sizing_mode="stretch_width",
+            ),
+            pn.Row(
+                plot_pane(spectra, sizing_mode="stretch_width", min_height=310),
+                self._table,
+                sizing_mode="stretch_width",
+            ),
+        ]
+
+    @staticmethod
+    def _draw_spectra(data):
+        if data is None:
+            data = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=str))
+        index, values, labels = data
+        right = float(index.max()) if index.size else 1.0
+        top = float(values.max()) * 10.0 if values.size else 1.0  # room above the largest
+        axis = hv.Dimension("index i", range=(0.5, right + 0.5))
+        points = hv.Scatter((index, values, labels), axis, ["singular value", "gradient"])
+        return hv.Overlay([points]).opts(ylim=(FLOOR, max(top, 1e3 * FLOOR)))
+
+    # --- streaming (every tick while visible) ------------------------------------------
+    def stream(self, force: bool = False) -> None:
+        """Send the loss and similarity points recorded since the last call (between
+        redraws at most every STREAM_PERIOD_S seconds)."""
+        now = time.perf_counter()
+        if not force and now - self._streamed_at < STREAM_PERIOD_S:
+            return
+        self._streamed_at = now
+        session = self.session
+        steps = session.loss_steps
+        first = bisect.bisect_right(steps, self._sent)
+        if first >= len(steps):
+            return
+        new_steps = np.asarray(steps[first:], float)
+        self._loss.send({
+            "step": new_steps,
+            "full": np.asarray(session.full_loss_values[first:], float),
+            "sparse": np.asarray(session.loss_values[first:], float),
+        })
+        values = np.asarray(session.similarity_values[first:], float).reshape(
+            len(new_steps), len(self._names))
+        self._cosine.send({"step": new_steps,
+                           **{name: values[:, i] for i, name in enumerate(self._names)}})
+        self._sent = steps[-1]
+
+    # --- the snapshot at the current weights -------------------------------------------
+    def update(self):
+        from hessian_core.rank import numerical_rank, singular_values
+
+        session = self.session
+        self.stream(force=self._sent == 0)
+        yield
+        net = session.net
+        X, Z = self.batch()
+        r, k = X.shape[0], self.layer()
+        rule, remark = dict(session.rule), ""
+        names = ("W", "U") if session.is_rnn else ("W",)
+        shown = self.settings.wrt if session.is_rnn else "W"
+        if session.is_rnn:
+            t = self.time_step()
+            rule, remark = rule_at_time(rule, t)
+            full = net.gradients(X, Z, t=t)
+            sparse = net.gradients(X, Z, t=t, **rule)
+            bound = f"r·t = {r * t}" if r > 1 else f"t = {t}"
+        else:
+            full = net.gradients(X, Z)
+            sparse = net.gradients(X, Z, **rule)
+            bound = f"r = {r}"
+        index, values, labels, rows = [], [], [], []
+        arrays = {}
+        for g, h in zip(sparse, full, strict=True):
+            level = g.layer
+            V = np.asarray(g.V)
+            kept = float(np.count_nonzero(V)) / max(V.size, 1)
+            for name in names:
+                G_sparse, G_full = np.asarray(getattr(g, name)), np.asarray(getattr(h, name))
+                sigma_sparse = np.asarray(singular_values(G_sparse))
+                sigma_full = np.asarray(singular_values(G_full))
+                rank_sparse, rank_full = numerical_rank(G_sparse), numerical_rank(G_full)
+                cosine = session.similarities([g], [h])[0 if name == "W" else 1]
+                norm_full = float(np.linalg.norm(G_full))
+                ratio = float(np.linalg.norm(G_sparse)) / norm_full if norm_full else float("nan")
+                rows.append(f"| G_{name}^({level}) | {cosine:.4f} | {ratio:.3f} | {rank_full} "
+                            f"| {rank_sparse} | {kept:.0%} |")
+                arrays[f"sigma_full_{name}{level}"] = sigma_full
+                arrays[f"sigma_sparse_{name}{level}"] = sigma_sparse
+                arrays[f"cosine_{name}{level}"] = np.array([cosine])
+                arrays[f"rank_{name}{level}"] = np.array([rank_full, rank_sparse], float)
+                if level == k and name == shown:
+                    for label, sigma in (("full", sigma_full), ("sparse", sigma_sparse)):
+                        index.append(np.arange(1, sigma.size + 1)
+                                     + (-0.12 if label == "full" else 0.12))
+                        values.append(np.maximum(sigma, FLOOR))
+                        labels.append(np.full(sigma.size, label))
+        self._sigma.send((np.concatenate(index), np.concatenate(values), np.concatenate(labels)))
+        yield
+        when = f" for E^(t) at t = {self.time_step()}" if session.is_rnn else ""
+        scope = "one sample" if r == 1 else f"batch of r = {r}"
+        self._table.object = (
+            f"**Rule in force:** {session.rule_text}. Singular values shown: "
+            f"G_{shown}^({k}).\n\n"
+            f"At the current weights ({scope}{when}; the paper's bound for the full gradient: "
+            f"rank ≤ {bound}):\n\n"
+            "| gradient | cos(sparse, full) | ‖sparse‖/‖full‖ | rank full | rank sparse "
+            "| nonzeros of V (sparse) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+            + (f"\n\n*{remark}.*" if remark else "")
+        )
+        steps = np.asarray(session.loss_steps, float)
+        arrays.update(
+            loss_step=steps,
+            loss_sparse=np.asarray(session.loss_values, float),
+            loss_full=np.asarray(session.full_loss_values, float),
+            similarity=np.asarray(session.similarity_values, float).reshape(
+                steps.size, len(self._names)),
+        )
+        self.arrays = arrays
+        twin = ("a twin trained with full backprop from the same initial weights on the same "
+                "batches" if session.full_net is not None else
+                "no twin is needed with full backprop: both curves are the same run")
+        self.set_note(
+            f"Training with **{session.rule_text}**; {twin}. The curves follow every training "
+            f"step (the loss being trained, all levels). Below, level k = {k} at the current "
+            "weights" + (", the rule applied to E^(t) at the chosen t, as in the Gradient rank "
+                         "view." if session.is_rnn else ".")
+        )
