@@ -267,6 +267,18 @@ class View(pn.viewable.Viewer):
                 "many to compute live: choose one sample, a smaller batch, an earlier time t "
                 "or narrower levels.")
 
+    def hessian_options(self, X) -> dict | None:
+        """Keyword arguments of ``net.hessian`` that the settings ask for, or None (with a
+        note shown) when the Hessian's blocks are too big to compute live."""
+        too_large = self.blocks_too_large(X)
+        if too_large:
+            self.set_note(too_large)
+            return None
+        options = {"layer": self.layer(), "formula": self.settings.formula}
+        if self.session.is_rnn:
+            options.update(t=self.time_step(), wrt=self.settings.wrt)
+        return options
+
     def eigenproblem_size(self, X) -> int:
         """Side of the eigenproblem behind the chosen Hessian (before computing it)."""
         session, settings = self.session, self.settings

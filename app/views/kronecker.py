@@ -97,14 +97,10 @@ class KroneckerView(View):
     def update(self):
         session, settings = self.session, self.settings
         X, Z = self.batch()
-        too_large = self.blocks_too_large(X)
-        if too_large:
-            self.set_note(too_large)
+        options = self.hessian_options(X)
+        if options is None:
             return
-        k = self.layer()
-        options = {"layer": k, "formula": settings.formula}
-        if session.is_rnn:
-            options.update(t=self.time_step(), wrt=settings.wrt)
+        k = options["layer"]
         if session.is_rnn and settings.wrt == "U" and settings.formula == "exact":
             m = session.layer_sizes[k]
             if m * m > DENSE_LIMIT:

@@ -91,14 +91,10 @@ class SpectrumView(View):
 
         session, settings = self.session, self.settings
         X, Z = self.batch()
-        too_large = self.blocks_too_large(X)
-        if too_large:
-            self.set_note(too_large)
+        options = self.hessian_options(X)
+        if options is None:
             return
-        k = self.layer()
-        options = {"layer": k, "formula": settings.formula}
-        if session.is_rnn:
-            options.update(t=self.time_step(), wrt=settings.wrt)
+        k = options["layer"]
         size = self.eigenproblem_size(X)
         if size > EIGEN_LIMIT:
             self.set_note(f"The spectrum of this Hessian needs a {size}×{size} eigenproblem, too "
