@@ -107,7 +107,9 @@ class SparseView(View):
             "Curve": dict(tools=["hover"], ylim=(-1.05, 1.05), framewise=True),
         })
         spectra = hv.DynamicMap(self._draw_spectra, streams=[self._sigma]).opts({
-            "Scatter": dict(color="gradient", cmap={"full": "black", "sparse": "#d62728"},
+            # a list, not a {label: colour} dict: BokehJS failed to decode the dict's mapper
+            # ("Offset is outside the bounds of the DataView"); "full" comes first in the data
+            "Scatter": dict(color="gradient", cmap=["black", "#d62728"],
                             size=9, tools=["hover"], framewise=True, show_legend=True),
             "Overlay": dict(logy=True, responsive=True, min_height=300,
                             framewise=True, legend_position="top_right",
@@ -162,7 +164,8 @@ class SparseView(View):
         values = np.asarray(session.similarity_values[first:], float).reshape(
             len(new_steps), len(self._names))
         self._cosine.send({"step": new_steps,
-                           **{name: values[:, i] for i, name in enumerate(self._names)}})
+                           **{name: np.ascontiguousarray(values[:, i])
+                              for i, name in enumerate(self._names)}})
         self._sent = steps[-1]
 
     # --- the snapshot at the current weights -------------------------------------------
