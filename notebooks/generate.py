@@ -1311,7 +1311,7 @@ def train_fnn(topk, seed, steps=2000, batch=32, learning_rate=0.05, momentum=0.9
     X, Z_target = two_spirals(600, seed)
     X_train, Z_train, X_test, Z_test = X[:400], Z_target[:400], X[400:], Z_target[400:]
     net = FNN.random((2, width, width, 1), activation="tanh", seed=seed)
-    parameters = [p for pair in zip(net.weights, net.biases) for p in pair]   # W1, b1, W2, b2, W3, b3
+    parameters = [p for pair in zip(net.weights, net.biases, strict=True) for p in pair]   # W1, b1, W2, b2, W3, b3
     velocity = [np.zeros_like(p) for p in parameters]
     draw = np.random.default_rng(seed + 100)
     losses, similarity = [], []
@@ -1324,7 +1324,7 @@ def train_fnn(topk, seed, steps=2000, batch=32, learning_rate=0.05, momentum=0.9
                 similarity.append((step, cosine(flat(gradients), flat(net.gradients(X_train[rows], Z_train[rows])))))
         if step == steps:
             break
-        for p, v, g in zip(parameters, velocity, [a for gr in gradients for a in (gr.W, gr.b)]):
+        for p, v, g in zip(parameters, velocity, [a for gr in gradients for a in (gr.W, gr.b)], strict=True):
             v *= momentum
             v -= learning_rate * g
             p += v      # in place: net.weights and net.biases hold these arrays
@@ -1387,7 +1387,7 @@ fraction, on the same batch and weights.
     ("code", """
 def mean_curve(key, topk):
     values = np.array([[v for _, v in runs[topk, seed][key]] for seed in SEEDS])
-    return list(zip([s for s, _ in runs[topk, SEEDS[0]][key]], values.mean(axis=0)))
+    return list(zip([s for s, _ in runs[topk, SEEDS[0]][key]], values.mean(axis=0), strict=True))
 
 
 def rank_rows(net, X, Z_target, fractions, layer=2):
@@ -1592,7 +1592,7 @@ def train_rnn(rule, seed, steps=600, batch=32, learning_rate=0.1, momentum=0.9, 
     X_train, Z_train = recall_data(512, seed)
     X_test, Z_test = recall_data(256, seed + 1000)
     rnn = new_rnn(seed)
-    parameters = [p for level in zip(rnn.weights, rnn.recurrent, rnn.biases) for p in level]
+    parameters = [p for level in zip(rnn.weights, rnn.recurrent, rnn.biases, strict=True) for p in level]
     velocity = [np.zeros_like(p) for p in parameters]
     draw = np.random.default_rng(seed + 100)
     losses, similarity = [], []
@@ -1605,7 +1605,7 @@ def train_rnn(rule, seed, steps=600, batch=32, learning_rate=0.1, momentum=0.9, 
             similarity.append((step, cosine(flat_rnn(gradients), flat_rnn(full))))
         if step == steps:
             break
-        for p, v, g in zip(parameters, velocity, [a for gr in gradients for a in (gr.W, gr.U, gr.b)]):
+        for p, v, g in zip(parameters, velocity, [a for gr in gradients for a in (gr.W, gr.U, gr.b)], strict=True):
             v *= momentum
             v -= learning_rate * g
             p += v      # in place: rnn.weights, rnn.recurrent and rnn.biases hold these arrays
