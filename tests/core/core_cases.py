@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import reference
 
 RELU_MARGIN = 0.05
@@ -248,3 +249,13 @@ FNN_SIZES = {1: (4, 3), 2: (4, 3, 2), 3: (3, 4, 3, 2)}
 RNN_SIZES = {1: (3, 3), 2: (2, 3, 2), 3: (2, 2, 3, 2)}
 RNN_TAU = 3
 BATCH_SIZES = (1, 3)
+
+#: the FNN table shared by the gradient and Hessian tests: activation x depth x batch x level
+FNN_CASES = [
+    pytest.param(activation, output, depth, batch, layer,
+                 id=f"{activation}-{output or 'same'}-l{depth}-r{batch}-k{layer}")
+    for activation, output in ACTIVATION_PAIRS
+    for depth in FNN_SIZES
+    for batch in BATCH_SIZES
+    for layer in range(1, depth + 1)
+]

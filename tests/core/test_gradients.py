@@ -12,6 +12,7 @@ import reference
 from core_cases import (
     ACTIVATION_PAIRS,
     BATCH_SIZES,
+    FNN_CASES,
     FNN_SIZES,
     RNN_SIZES,
     RNN_TAU,
@@ -21,15 +22,6 @@ from core_cases import (
     rnn_fd_gradient,
 )
 from core_checks import GRADIENT_RTOL, LOSS_RTOL, ROUNDOFF_RTOL, assert_close, to_numpy
-
-FNN_CASES = [
-    pytest.param(activation, output, depth, batch, layer,
-                 id=f"{activation}-{output or 'same'}-l{depth}-r{batch}-k{layer}")
-    for activation, output in ACTIVATION_PAIRS
-    for depth in FNN_SIZES
-    for batch in BATCH_SIZES
-    for layer in range(1, depth + 1)
-]
 
 RNN_TIMES = (1, 2, RNN_TAU)
 RNN_CASES = [

@@ -12,6 +12,7 @@ import pytest
 from core_cases import (
     ACTIVATION_PAIRS,
     BATCH_SIZES,
+    FNN_CASES,
     FNN_SIZES,
     RNN_SIZES,
     RNN_TAU,
@@ -21,15 +22,6 @@ from core_cases import (
     rnn_fd_hessian,
 )
 from core_checks import HESSIAN_RTOL, ROUNDOFF_RTOL, assert_close, to_numpy
-
-FNN_CASES = [
-    pytest.param(activation, output, depth, batch, layer,
-                 id=f"{activation}-{output or 'same'}-l{depth}-r{batch}-k{layer}")
-    for activation, output in ACTIVATION_PAIRS
-    for depth in FNN_SIZES
-    for batch in BATCH_SIZES
-    for layer in range(1, depth + 1)
-]
 
 #: (t, outputs_from): one output time, or the sum over t = a..tau (a = 1 is drawn by the
 #: property tests and checked for gradients).
