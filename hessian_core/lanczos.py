@@ -43,8 +43,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from array_api_compat import array_namespace
-from array_api_compat import device as array_device
+from .backend import device_of, namespace_of
 
 __all__ = ["top_eigenvalues", "hessian_vector_product", "lanczos"]
 
@@ -62,7 +61,7 @@ def hessian_vector_product(hessian: Any, vector: Any) -> Any:
     vectors at once; the result has the same shape.
     """
     blocks, inputs = hessian.blocks, hessian.inputs
-    xp = array_namespace(blocks, inputs, vector)
+    xp = namespace_of(blocks, inputs, vector)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     n = inputs.shape[2]
     columns = vector if vector.ndim == 2 else xp.reshape(vector, (m * n, 1))
@@ -108,7 +107,7 @@ def top_eigenvalues(
     if which not in WHICH:
         raise ValueError(f"which must be one of {WHICH}, got {which!r}")
     blocks, inputs = hessian.blocks, hessian.inputs
-    xp = array_namespace(blocks, inputs)
+    xp = namespace_of(blocks, inputs)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     n = inputs.shape[2]
     size = m * n
@@ -127,7 +126,7 @@ def top_eigenvalues(
         operator = _full_operator(xp, hessian)
     values = lanczos(operator, dim, min(k, dim - 1), which, tol=tol, maxiter=maxiter, like=blocks)
     if reduced:  # the other m*(n-R) eigenvalues of H are zero
-        zeros = xp.zeros((min(k, size - dim),), dtype=values.dtype, device=array_device(values))
+        zeros = xp.zeros((min(k, size - dim),), dtype=values.dtype, device=device_of(values))
         values = xp.concat([values, zeros])
     return _select(xp, values, k, which)
 
@@ -149,8 +148,8 @@ def lanczos(
     ``which`` direction) of the new block, so that a repeated wanted eigenvalue is not
     accepted before the new block has had the chance to show its second copy.
     """
-    xp = array_namespace(like)
-    dtype, device = like.dtype, array_device(like)
+    xp = namespace_of(like)
+    dtype, device = like.dtype, device_of(like)
     maxiter = min(dim, maxiter if maxiter is not None else max(300, 20 * k))
     basis = xp.zeros((min(maxiter, 64), dim), dtype=dtype, device=device)
     finished: list[float] = []  # exact eigenvalues of the blocks that became invariant

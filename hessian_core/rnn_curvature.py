@@ -41,9 +41,8 @@ from typing import TYPE_CHECKING, Any
 from .backend import device_of
 
 if TYPE_CHECKING:
-    from .results import Forward
+    from .results import Adjoints, Forward
     from .rnn import RNN
-    from .rnn_hvp import Adjoints
 
 __all__ = ["preactivation_hessian_by_steps", "recurrent_remainder"]
 

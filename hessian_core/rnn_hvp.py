@@ -28,10 +28,11 @@ Many directions are pushed through at once along a leading axis D (chunked to bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .backend import device_of
+from .results import Adjoints
+from .time_steps import shift_back, shift_forward
 
 if TYPE_CHECKING:
     from .rnn import RNN
@@ -40,15 +41,6 @@ __all__ = ["Adjoints", "directional_derivatives", "preactivation_hessian", "recu
 
 #: Largest number of entries of one tangent array (D * r * T * m) before directions are chunked.
 MAX_TANGENT_ENTRIES = 1 << 22
-
-
-@dataclass(frozen=True, eq=False)
-class Adjoints:
-    """First-order BPTT adjoints: ``grad_z[j-1]``, ``grad_y[j-1]`` of level j are (r, T, m_j)."""
-
-    grad_z: list[Any]
-    grad_y: list[Any]
-    time_weights: Any  # (T,): 1 at the output times in the loss, else 0
 
 
 def directional_derivatives(
@@ -82,7 +74,7 @@ def directional_derivatives(
     if dW is not None:
         source = source + z_below[None, ...] @ xp.matrix_transpose(dW)[:, None, :, :]
     if dU is not None:
-        source = source + _shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
+        source = source + shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
     if db is not None:
         source = source + db[:, None, None, :]
     if dY is not None:
@@ -112,7 +104,7 @@ def directional_derivatives(
         curvature = adjoints.grad_z[j - 1] * fpp * ydots[j]
         extra = None
         if j == k and dU is not None:
-            extra = _shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
+            extra = shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
         steps = []
         carry = None
         for s in range(T - 1, -1, -1):
@@ -132,8 +124,8 @@ def directional_derivatives(
     if "W" in outputs:
         result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
     if "U" in outputs:
-        recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
-        zdot_prev = _shift_back(xp, zdots[k])
+        recurrent = xp.tensordot(gdot_y, shift_back(xp, z_own), axes=([1, 2], [0, 1]))
+        zdot_prev = shift_back(xp, zdots[k])
         second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))
         result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))  # second: (m, D, m)
     return result
@@ -212,18 +204,6 @@ def _tangent_in_time(rnn: RNN, j: int, Y: Any, source: Any, T: int) -> tuple[Any
         ys.append(ydot)
         zs.append(previous)
     return xp.stack(ys, axis=-2), xp.stack(zs, axis=-2)
-
-
-def _shift_back(xp: Any, z: Any) -> Any:
-    """z^(k,s-1) for s = 1..T from z^(k,s): prepend the initial state z^(k,0) = 0."""
-    zero = xp.zeros_like(z[..., :1, :])
-    return xp.concat([zero, z[..., :-1, :]], axis=-2)
-
-
-def _shift_forward(xp: Any, g: Any) -> Any:
-    """g^(s+1) for s = 1..T, with zero beyond T."""
-    zero = xp.zeros_like(g[..., :1, :])
-    return xp.concat([g[..., 1:, :], zero], axis=-2)
 
 
 def _chunks(count: int, entries_per_direction: int) -> list[range]:
