@@ -3,7 +3,7 @@
 Each function compares ``formula="paper"`` (the equations as printed) with the exact
 quantity at the caller's network and data, one erratum at a time, and returns the relative
 Frobenius error ``||paper - exact||_F / ||exact||_F`` of the affected layer Hessian (or
-gradient). Where an equation holds (ReLU, one level, t = 1), the error is at round-off
+gradient). Where an equation holds (ReLU, one level, t <= 2 for H_U), the error is at round-off
 level; that is part of the result, not an exception. docs/errata.md explains each entry;
 ``python -m hessian_core.errata`` prints the table on the stated examples.
 
@@ -83,7 +83,9 @@ _RECURRENT = (
     "(75)",
     "H_U = sum C~ kron z^(k,s-1) z^(k,zeta-1)T treats the recurrent input z^(k,s-1) as "
     "constant, but it depends on U^(k): the terms g_y^(k,s) (dz^(k,s-1)/dU)T are missing.",
-    "t = 1 (then z^(k,0) = 0 and H_U = 0)",
+    "t <= 2, at every level: z^(k,0) = 0 and z^(k,1) do not depend on U^(k), so nothing is "
+    "missing (for ReLU and identity the paper's H_U is then exact; smooth f still meet (77), "
+    "(81))",
 )
 _GRADIENT = (
     "(58)-(60)",

@@ -1,6 +1,6 @@
 """What FNNs and RNNs share: parameter validation, activations per level, input checks.
 
-Conventions (``../CONTRACT.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b^(k) is
+Conventions (``docs/contract.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b^(k) is
 ``biases[k-1]`` of shape (m,); levels are 1-based; samples are rows. The activation f is
 applied at every level, the output level included, unless ``output_activation`` overrides
 the last one.

@@ -4,8 +4,8 @@ Everything here is computed from the loss alone, in float64 NumPy, with a forwar
 written out plainly. Nothing is imported from ``hessian_core``: the point of this module
 is to be a second, independent opinion.
 
-Conventions (the same as ../shared/CONTRACT.md)
-------------------------------------------------
+Conventions (the same as docs/contract.md)
+-----------------------------------------
 - Samples are rows: FNN ``X`` is (r, N) and ``Z_target`` (r, M); RNN ``X`` is (r, tau, N)
   and ``Z_target`` (r, tau, M).
 - ``weights[k-1]`` is W^(k) with shape (m, n), ``biases[k-1]`` is b^(k) with shape (m,),
