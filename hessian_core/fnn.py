@@ -4,7 +4,11 @@ Forward propagation, eq. (10)-(11), for samples in rows (X is r x N):
 
     Y^(k) = Z^(k-1) W^(k)T + b^(k),    Z^(k) = f(Y^(k)),    Z^(0) = X.
 
-Loss (eq. 3 and 12, scaled, averaged over the batch): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2.
+Loss (eq. 3 and 12, scaled, averaged over the batch): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2,
+or with ``loss="cross_entropy"`` the softmax cross-entropy, plus lam/2 sum_k ||W^(k)||^2 with
+``weight_decay=lam`` (:mod:`hessian_core.losses`). Below, I/r (the squared loss's Hessian with
+respect to z^(l)) becomes that loss's Hessian, (diag(p) - p p^T)/r per sample for
+cross-entropy; weight decay adds lam W^(k) to G_W (so G_W = V Z^T + lam W^(k)) and lam I to H_W.
 
 Back-propagation (Lemma 1, Corollary 1). With a^(k) = dE/dz^(k) and v^(k) = dE/dy^(k):
 
@@ -46,6 +50,7 @@ from typing import Any
 
 from .backend import device_of, require_choice, require_shape
 from .kron import LayerHessian
+from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .recursion import preactivation_matrices
 from .results import Adjoints, Forward, Gradient
@@ -75,6 +80,8 @@ class FNN(Network):
         output_activation: str | None = None,
         seed: int = 0,
         like: Any = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> FNN:
         """A network with seeded Glorot-uniform weights; ``layer_sizes = (N, m_1, ..., m_l)``.
 
@@ -84,7 +91,14 @@ class FNN(Network):
         shapes = [(sizes[k + 1], sizes[k]) for k in range(len(sizes) - 1)]
         weights, biases = glorot_parameters(shapes, seed)
         weights, biases = convert_like(weights, like), convert_like(biases, like)
-        return cls(weights, biases, activation=activation, output_activation=output_activation)
+        return cls(
+            weights,
+            biases,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            weight_decay=weight_decay,
+        )
 
     # -- inputs --------------------------------------------------------------------------
     def _inputs(self, X: Any) -> Any:
@@ -103,8 +117,11 @@ class FNN(Network):
         M = self.layer_sizes[-1]
         if Z_target.ndim == 1 and r == 1:
             require_shape(Z_target, "Z_target", (M,), "the target of the one sample in X")
-            return self.xp.reshape(Z_target, (1, M))
+            Z_target = self.xp.reshape(Z_target, (1, M))
+            self._check_targets(Z_target)
+            return Z_target
         require_shape(Z_target, "Z_target", (r, M), "one row of M targets per row of X")
+        self._check_targets(Z_target)
         return Z_target
 
     # -- forward and loss ---------------------------------------------------------------
@@ -122,11 +139,12 @@ class FNN(Network):
         return Forward(pre, post)
 
     def loss(self, X: Any, Z_target: Any) -> float:
-        """E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2."""
+        """E = 1/r sum_p l(z_p^(l)) (+ lam/2 sum_k ||W^(k)||^2): 1/(2r) sum_p ||z*_p - z_p||^2
+        for "mse", the softmax cross-entropy for "cross_entropy" (:mod:`hessian_core.losses`)."""
         forward = self.forward(X)
         Z_target = self._targets(Z_target, forward.output.shape[0])
-        residual = forward.output - Z_target
-        return float(self.xp.sum(residual * residual)) / (2 * Z_target.shape[0])
+        values = sample_losses(forward.output, Z_target, self.loss_name)
+        return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
@@ -141,10 +159,9 @@ class FNN(Network):
 
     def _adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
         xp = self.xp
-        r, M = Z_target.shape
-        a = (forward.output - Z_target) / r  # a^(l) = dE/dz^(l)
-        eye = xp.eye(M, dtype=a.dtype, device=device_of(a))
-        seed = xp.broadcast_to(eye / r, (r, M, M))  # Q^(l) = d^2E/dz^(l)dz^(l)
+        r = Z_target.shape[0]
+        a = loss_gradient(forward.output, Z_target, self.loss_name) / r  # a^(l) = dE/dz^(l)
+        seed = loss_hessian(forward.output, Z_target, self.loss_name) / r  # Q^(l)
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         output_gradient = a
         for k in range(self.n_layers, 0, -1):
@@ -162,7 +179,10 @@ class FNN(Network):
         xp = self.xp
         v = adjoints.grad_y[layer - 1]
         V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[layer - 1])
-        return Gradient(W=V @ xp.matrix_transpose(Z), b=xp.sum(v, axis=0), layer=layer, V=V, Z=Z)
+        G = V @ xp.matrix_transpose(Z)
+        if self.weight_decay:
+            G = G + self.weight_decay * self.weights[layer - 1]
+        return Gradient(W=G, b=xp.sum(v, axis=0), layer=layer, V=V, Z=Z)
 
     def gradients(self, X: Any, Z_target: Any, topk: Any = None) -> list[Gradient]:
         """Gradients of every level from one backward pass (index k-1 is level k).
@@ -222,7 +242,14 @@ class FNN(Network):
             inputs = xp.reshape(inputs, (r, 1, inputs.shape[1]))
         else:
             inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=device_of(M))
-        return LayerHessian(blocks=blocks, inputs=inputs, layer=layer, wrt=wrt, formula=formula)
+        return LayerHessian(
+            blocks=blocks,
+            inputs=inputs,
+            layer=layer,
+            wrt=wrt,
+            formula=formula,
+            shift=self.weight_decay if wrt == "W" else 0.0,
+        )
 
     def hessian(
         self, X: Any, Z_target: Any, layer: int, formula: str = "exact", wrt: str = "W"

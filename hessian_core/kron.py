@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import namespace_of
+from .backend import device_of, namespace_of
 from .lanczos import top_eigenvalues
 from .spectra import assemble, kronecker_eigvalsh, weyl_bounds
 
@@ -62,6 +62,9 @@ class LayerHessian:
         Output time t of E^(t) for RNNs (``None``: the sum over output times, or an FNN).
     remainder : array (m*n, m*n) or None
         The part of the Hessian that is not of Kronecker form (exact H_U only).
+    shift : float
+        A multiple of the identity added to the whole Hessian: the weight decay lam for
+        W and U (``weight_decay=``), 0 otherwise. Every eigenvalue moves by exactly ``shift``.
     """
 
     blocks: Any
@@ -71,6 +74,7 @@ class LayerHessian:
     formula: str
     time_step: int | None = None
     remainder: Any = None
+    shift: float = 0.0
 
     @property
     def xp(self) -> Any:
@@ -107,6 +111,11 @@ class LayerHessian:
         dense = self.kronecker_part()
         if self.remainder is not None:
             dense = dense + self.remainder
+        if self.shift:
+            xp = self.xp
+            dense = dense + self.shift * xp.eye(
+                dense.shape[0], dtype=dense.dtype, device=device_of(dense)
+            )
         return dense
 
     def eigvalsh(self) -> Any:
@@ -118,7 +127,7 @@ class LayerHessian:
         """
         if not self.structured:
             return self.xp.linalg.eigvalsh(_symmetrized(self.xp, self.dense()))
-        return kronecker_eigvalsh(self.blocks, self.inputs)
+        return kronecker_eigvalsh(self.blocks, self.inputs) + self.shift
 
     def weyl_bounds(self, form: str = "terms") -> tuple[Any, Any]:
         """Weyl lower and upper bounds on each eigenvalue, shaped like :meth:`eigvalsh`.

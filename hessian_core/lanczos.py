@@ -75,6 +75,9 @@ def hessian_vector_product(hessian: Any, vector: Any) -> Any:
     out = xp.permute_dims(xp.reshape(W @ terms, (k, m * n)), (1, 0))
     if hessian.remainder is not None:
         out = out + hessian.remainder @ columns
+    shift = float(getattr(hessian, "shift", 0.0))
+    if shift:  # weight decay: H + lam I
+        out = out + shift * columns
     return out if vector.ndim == 2 else xp.reshape(out, (m * n,))
 
 
@@ -120,14 +123,26 @@ def top_eigenvalues(
     if dim <= DIRECT_SIZE or k >= dim:
         return _select(xp, hessian.eigvalsh(), k, which)
 
-    if reduced:
+    shift = float(getattr(hessian, "shift", 0.0))  # weight decay lam: H + lam I
+    wanted = min(k, dim - 1)
+    if reduced and shift and which == "LM" and 2 * wanted >= dim:
+        return _select(xp, hessian.eigvalsh(), k, which)
+    if reduced:  # the reduced operator has the nonzero eigenvalues of H without the shift
         operator = _reduced_operator(xp, blocks, inputs)
-    else:
+    else:  # hessian_vector_product includes the shift
         operator = _full_operator(xp, hessian)
-    values = lanczos(operator, dim, min(k, dim - 1), which, tol=tol, maxiter=maxiter, like=blocks)
-    if reduced:  # the other m*(n-R) eigenvalues of H are zero
+    if reduced and shift and which == "LM":  # |lambda + lam| largest: among both ends of H
+        values = xp.concat(
+            [
+                lanczos(operator, dim, wanted, end, tol=tol, maxiter=maxiter, like=blocks)
+                for end in ("LA", "SA")
+            ]
+        )
+    else:
+        values = lanczos(operator, dim, wanted, which, tol=tol, maxiter=maxiter, like=blocks)
+    if reduced:  # the other m*(n-R) eigenvalues of H are zero (lam with the shift)
         zeros = xp.zeros((min(k, size - dim),), dtype=values.dtype, device=device_of(values))
-        values = xp.concat([values, zeros])
+        values = xp.concat([values, zeros]) + shift
     return _select(xp, values, k, which)
 
 

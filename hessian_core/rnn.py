@@ -7,6 +7,11 @@ Forward propagation, eq. (47)-(48), for samples in rows (X is r x tau x N):
 
 Loss (eq. 49, scaled, averaged over the batch): for one output time t,
 E^(t) = 1/(2r) sum_p ||z*_p,t - z_p^(l,t)||^2; for ``t=None``, E = sum_{t=a..tau} E^(t).
+``loss="cross_entropy"`` replaces the squared loss of each output time by the softmax
+cross-entropy, and ``weight_decay=lam`` adds lam/2 sum_k (||W^(k)||^2 + ||U^(k)||^2) once
+(:mod:`hessian_core.losses`): the output term w_s I / r of the curvature recursion becomes
+w_s / r times that loss's Hessian, G_W and G_U gain lam W^(k) and lam U^(k) (outside the
+factors V, Z), H_W and H_U gain lam I.
 
 BPTT (Lemma 2, Corollary 3). With the adjoints g_z^(j,s) = dE/dz^(j,s) and
 g_y^(j,s) = dE/dy^(j,s) = g_z^(j,s) o f'(y^(j,s)), accumulated from the level above and
@@ -47,6 +52,7 @@ from .backend import (
     require_shape,
 )
 from .kron import LayerHessian
+from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .paper import rnn_paper_blocks
 from .results import Adjoints, Forward, Gradient
@@ -76,8 +82,10 @@ class RNN(Network):
         biases: Sequence[Any],
         activation: str = "relu",
         output_activation: str | None = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(weights, biases, activation, output_activation)
+        super().__init__(weights, biases, activation, output_activation, loss, weight_decay)
         recurrent = list(recurrent)
         if len(recurrent) != self.n_layers:
             raise ValueError(
@@ -103,6 +111,8 @@ class RNN(Network):
         seed: int = 0,
         recurrent_scale: float = 0.5,
         like: Any = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> RNN:
         """Seeded Glorot-uniform W^(k), U^(k) scaled to spectral radius <= ``recurrent_scale``."""
         import numpy as np
@@ -122,6 +132,8 @@ class RNN(Network):
             convert_like(biases, like),
             activation=activation,
             output_activation=output_activation,
+            loss=loss,
+            weight_decay=weight_decay,
         )
 
     # -- inputs ---------------------------------------------------------------------------
@@ -145,8 +157,10 @@ class RNN(Network):
         M = self.layer_sizes[-1]
         if Z_target.ndim == 2 and r == 1:
             require_shape(Z_target, "Z_target", (tau, M), "(tau, M) for one sample")
-            return self.xp.reshape(Z_target, (1, tau, M))
-        require_shape(Z_target, "Z_target", (r, tau, M), "(r, tau, M) matching X")
+            Z_target = self.xp.reshape(Z_target, (1, tau, M))
+        else:
+            require_shape(Z_target, "Z_target", (r, tau, M), "(r, tau, M) matching X")
+        self._check_targets(Z_target)
         return Z_target
 
     def _output_times(self, tau: int, t: Any, outputs_from: Any) -> tuple[int | None, int, int]:
@@ -202,11 +216,10 @@ class RNN(Network):
     def loss(self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1) -> float:
         """E^(t) for one output time ``t``, or E = sum_{t=a..tau} E^(t) for ``t=None``."""
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        residual = forward.output - Z_target
-        weights = self._time_weights(T, t, a, residual)
-        return float(self.xp.sum(residual * residual * weights[:, None])) / (
-            2 * Z_target.shape[0]
-        )
+        values = sample_losses(forward.output, Z_target, self.loss_name)  # (r, T)
+        weights = self._time_weights(T, t, a, values)
+        data = float(self.xp.sum(values * weights)) / Z_target.shape[0]
+        return data + self._decay_penalty(self.weights + self.recurrent)
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(
@@ -231,6 +244,7 @@ class RNN(Network):
         if Z_target.ndim == 2 and r == 1:
             Z_target = xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
         require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
+        self._check_targets(Z_target)
         if Z_target.shape[1] < T:
             raise ValueError(
                 f"Z_target must hold at least the {T} time steps of forward, "
@@ -263,13 +277,13 @@ class RNN(Network):
         """
         xp = self.xp
         r, T = Z_target.shape[0], forward.output.shape[1]
-        M = Z_target.shape[2]
         weights_t = self._time_weights(T, t, a, forward.output)
-        from_above = (forward.output - Z_target[:, :T, :]) * weights_t[:, None] / r
-        eye = xp.eye(M, dtype=from_above.dtype, device=device_of(from_above))
-        output_hessian = xp.broadcast_to(
-            weights_t[:, None, None] * eye / r, (r, T, M, M)
-        )  # d^2E/dz^(l,s)dz^(l,s): w_s I / r
+        output, target = forward.output, Z_target[:, :T, :]
+        from_above = loss_gradient(output, target, self.loss_name) * weights_t[:, None] / r
+        # d^2E/dz^(l,s)dz^(l,s): w_s / r times the loss Hessian (w_s I / r for "mse")
+        output_hessian = loss_hessian(output, target, self.loss_name) * (
+            weights_t[:, None, None] / r
+        )
         output_gradient = from_above
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
@@ -393,10 +407,14 @@ class RNN(Network):
         V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
         Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
         Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
+        G_W, G_U = V @ xp.matrix_transpose(Z), V @ xp.matrix_transpose(Z_rec)
+        if self.weight_decay:  # lam W^(k), lam U^(k): not in the factors V, Z
+            G_W = G_W + self.weight_decay * self.weights[k - 1]
+            G_U = G_U + self.weight_decay * self.recurrent[k - 1]
         return Gradient(
-            W=V @ xp.matrix_transpose(Z),
+            W=G_W,
             b=xp.sum(V, axis=1),
-            U=V @ xp.matrix_transpose(Z_rec),
+            U=G_U,
             layer=k,
             V=V,
             Z=Z,
@@ -442,6 +460,7 @@ class RNN(Network):
             formula=formula,
             time_step=times[0] if len(times) == 1 else None,
             remainder=remainder,
+            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
         )
 
     def hessian(
@@ -484,6 +503,7 @@ class RNN(Network):
             formula=formula,
             time_step=t,
             remainder=remainder,
+            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
         )
 
     def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:

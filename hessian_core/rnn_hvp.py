@@ -13,7 +13,8 @@ the pre-activations y^(k,s)), with dot meaning the directional derivative:
 
 Reverse pass of the tangents of the adjoints g_z = dE/dz, g_y = dE/dy (eq. 59-60, 67-68):
 
-    gdot_z^(l,s)  = w_s zdot^(l,s) / r        (w_s = 1 for the output times in the loss)
+    gdot_z^(l,s)  = (w_s / r) L_s zdot^(l,s)   (w_s = 1 for the output times in the loss, L_s the
+                                              loss's Hessian in z^(l,s): I for "mse")
     gdot_z^(j,s) += W^(j+1)T gdot_y^(j+1,s) + U^(j)T gdot_y^(j,s+1) [+ dU^T g_y^(k,s+1) if j = k]
     gdot_y^(j,s)  = gdot_z^(j,s) o f'(y^(j,s)) + g_z^(j,s) o f''(y^(j,s)) o ydot^(j,s)
 
@@ -66,7 +67,7 @@ def directional_derivatives(
     xp = rnn.xp
     k, l = layer, rnn.n_layers
     Zs, Ys = forward.activations, forward.pre_activations
-    r, T = Ys[0].shape[0], Ys[0].shape[1]
+    T = Ys[0].shape[1]
 
     # forward tangents for levels k..l
     z_below, z_own = Zs[k - 1], Zs[k]
@@ -93,12 +94,13 @@ def directional_derivatives(
 
     # reverse pass of the adjoint tangents, levels l..k, times T..1
     gdot_y_above = None
-    weights_t = adjoints.time_weights
     for j in range(l, k - 1, -1):
         act, Y = rnn.activation_of(j), Ys[j - 1]
         fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
         from_above = (
-            zdots[l] * (weights_t[:, None] / r) if j == l else gdot_y_above @ rnn.weights[j]
+            xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
+            if j == l
+            else gdot_y_above @ rnn.weights[j]
         )
         U = rnn.recurrent[j - 1]
         curvature = adjoints.grad_z[j - 1] * fpp * ydots[j]

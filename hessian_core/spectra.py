@@ -146,7 +146,8 @@ def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
         else:
             radius = xp.max(xp.abs(rest))
             lower, upper = lower - radius, upper + radius
-    return anchor_values + lower, anchor_values + upper
+    shift = getattr(hessian, "shift", 0.0)  # weight decay: lam I moves every eigenvalue by lam
+    return anchor_values + lower + shift, anchor_values + upper + shift
 
 
 def _anchor_mask(xp: Any, r: int, T: int, anchor: int, like: Any) -> Any:
