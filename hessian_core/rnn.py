@@ -36,6 +36,13 @@ input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^
 plus a remainder (docs/errata.md, eq. 75). M and the remainder come from recursions over
 time steps (:mod:`hessian_core.rnn_curvature`); forward-over-reverse differentiation
 (:mod:`hessian_core.rnn_hvp`) derives the same quantities independently for the tests.
+
+Public forward/adjoint API (docs/contract.md): ``forward = rnn.forward(X, steps=None)``
+(validates X once; ``steps=t`` stops at the output time), ``adjoints = rnn.adjoints(forward,
+Z_target, t=None, outputs_from=1, topk=None, truncate=None)`` (g_z, g_y of every level and step
+and the loss's seed), then ``rnn.gradient_from``, ``rnn.preactivation_hessians`` (the blocks M,
+or the paper's C~), ``rnn.hessian_from`` and ``rnn.kronecker_inputs`` without validating or
+recomputing anything.
 """
 
 from __future__ import annotations
@@ -250,7 +257,7 @@ class RNN(Network):
                 f"Z_target must hold at least the {T} time steps of forward, "
                 f"got {Z_target.shape[1]}"
             )
-        t, a, T = self._output_times(T, t, outputs_from)
+        t, a, _ = self._output_times(T, t, outputs_from)  # the adjoints span forward's T steps
         counts = {topk_count(topk, m) for m in self.layer_sizes[1:]}
         if len(counts) > 1:
             raise ValueError(

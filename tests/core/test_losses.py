@@ -11,6 +11,7 @@ of H_W and H_U by exactly lam (and leaving H_b alone), top_eigenvalues; and the 
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 import pytest
@@ -25,8 +26,12 @@ from core_checks import (
     WEYL_RTOL,
     ZERO_EIGENVALUE_RTOL,
     assert_close,
+    assert_inside,
+    spectral_scale,
     to_numpy,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 LOSS_OPTIONS = [
     pytest.param("cross_entropy", 0.0, id="ce"),
@@ -347,3 +352,134 @@ def test_cross_entropy_targets_must_be_probabilities(targets, message):
             call()
     mse, _ = _tiny()
     assert np.isfinite(mse.loss(np.ones((2, 2)), targets))  # any target is fine for "mse"
+
+
+# ------------------------------------------------------------------ hypothesis properties
+
+PROPERTY_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+loss_options = st.sampled_from([("cross_entropy", 0.0), ("cross_entropy", 0.2), ("mse", 0.2),
+                                ("cross_entropy", 1.5)])
+
+
+@st.composite
+def network_setups(draw, kind: str):
+    """A seeded FNN or RNN case (any activation, identity or smooth output), a loss option,
+    probability targets for cross-entropy, a level, and for RNNs an output time."""
+    depth = draw(st.integers(min_value=1, max_value=3 if kind == "fnn" else 2))
+    widths = st.integers(min_value=1, max_value=4)
+    sizes = tuple(draw(widths) for _ in range(depth)) + (draw(st.integers(2, 4)),)
+    batch = draw(st.integers(min_value=1, max_value=3))
+    activation = draw(st.sampled_from(reference.ACTIVATIONS))
+    output = draw(st.sampled_from(["identity", activation]))
+    seed = draw(st.integers(min_value=0, max_value=10**6))
+    loss, lam = draw(loss_options)
+    layer = draw(st.integers(min_value=1, max_value=depth))
+    if kind == "fnn":
+        case = fnn_case(sizes, batch, activation, output, seed)
+        t = None
+    else:
+        tau = draw(st.integers(min_value=1, max_value=3))
+        case = rnn_case(sizes, batch, tau, activation, output, seed)
+        t = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=tau)))
+    targets = case.Z_target
+    if loss == "cross_entropy":
+        targets = _probabilities(np.random.default_rng(seed), targets.shape)
+    return case, targets, loss, lam, layer, t
+
+
+def _build(xp, case, targets, loss, lam):
+    if hasattr(case, "recurrent"):
+        return _build_rnn(xp, case, targets, loss, lam)
+    return _build_fnn(xp, case, targets, loss, lam)
+
+
+@PROPERTY_SETTINGS
+@given(setup=network_setups("fnn"), wrt=st.sampled_from(["W", "b"]))
+def test_fnn_hessian_with_loss_options_matches_finite_differences(xp, setup, wrt):
+    case, targets, loss, lam, layer, _ = setup
+    net, X, Z = _build(xp, case, targets, loss, lam)
+    loss_fn, theta = reference.fnn_block_loss(
+        case.weights, case.biases, case.activation, case.output_activation, case.X, targets,
+        layer, wrt, loss=loss, weight_decay=lam,
+    )
+    what = f"{case} {loss} lam={lam} layer={layer} wrt={wrt}"
+    gradient = getattr(net.gradient(X, Z, layer=layer), wrt)
+    assert_close(to_numpy(gradient, xp).reshape(-1), reference.fd_gradient(loss_fn, theta),
+                 GRADIENT_RTOL, f"{what}: gradient")
+    assert_close(to_numpy(net.hessian(X, Z, layer=layer, wrt=wrt).dense(), xp),
+                 reference.fd_hessian(loss_fn, theta), HESSIAN_RTOL, f"{what}: Hessian")
+
+
+@PROPERTY_SETTINGS
+@given(setup=network_setups("rnn"), wrt=st.sampled_from(["W", "U", "b"]))
+def test_rnn_hessian_with_loss_options_matches_finite_differences(xp, setup, wrt):
+    case, targets, loss, lam, layer, t = setup
+    net, X, Z = _build(xp, case, targets, loss, lam)
+    loss_fn, theta = reference.rnn_block_loss(
+        case.weights, case.recurrent, case.biases, case.activation, case.output_activation,
+        case.X, targets, layer, wrt, t, loss=loss, weight_decay=lam,
+    )
+    what = f"{case} {loss} lam={lam} layer={layer} t={t} wrt={wrt}"
+    gradient = getattr(net.gradient(X, Z, layer=layer, t=t), wrt)
+    assert_close(to_numpy(gradient, xp).reshape(-1), reference.fd_gradient(loss_fn, theta),
+                 GRADIENT_RTOL, f"{what}: gradient")
+    assert_close(to_numpy(net.hessian(X, Z, layer=layer, t=t, wrt=wrt).dense(), xp),
+                 reference.fd_hessian(loss_fn, theta), HESSIAN_RTOL, f"{what}: Hessian")
+
+
+@PROPERTY_SETTINGS
+@given(setup=st.one_of(network_setups("fnn"), network_setups("rnn")),
+       wrt=st.sampled_from(["W", "U", "b"]), form=st.sampled_from(["terms", "norm"]))
+def test_loss_options_keep_symmetry_spectrum_weyl_and_the_exact_shift(xp, setup, wrt, form):
+    case, targets, loss, lam, layer, t = setup
+    rnn = hasattr(case, "recurrent")
+    if not rnn and wrt == "U":
+        wrt = "W"
+    net, X, Z = _build(xp, case, targets, loss, lam)
+    plain, _, _ = _build(xp, case, targets, loss, 0.0)
+    options = {"layer": layer, "wrt": wrt} | ({"t": t} if rnn else {})
+    h, h0 = net.hessian(X, Z, **options), plain.hessian(X, Z, **options)
+    what = f"{case} {loss} lam={lam} {options} form={form}"
+    H = to_numpy(h.dense(), xp)
+    assert_close(H, H.T, ROUNDOFF_RTOL, f"{what}: H == H^T")
+    values = np.linalg.eigvalsh(H)
+    scale = spectral_scale(values)
+    assert_close(to_numpy(h.eigvalsh(), xp), values, EIGENVALUE_RTOL, f"{what}: eigvalsh()",
+                 scale=scale)
+    lower, upper = (to_numpy(a, xp) for a in h.weyl_bounds(form=form))
+    assert_inside(lower, values, upper, what)
+    shift = lam if wrt in ("W", "U") else 0.0
+    moved = to_numpy(h.eigvalsh(), xp) - to_numpy(h0.eigvalsh(), xp)
+    assert_close(moved, np.full_like(moved, shift), ROUNDOFF_RTOL, f"{what}: eigenvalues + lam",
+                 scale=max(1.0, scale))
+    low0, up0 = (to_numpy(a, xp) for a in h0.weyl_bounds(form=form))
+    assert_close(lower - low0, np.full_like(low0, shift), ROUNDOFF_RTOL, f"{what}: Weyl + lam",
+                 scale=max(1.0, scale))
+    assert_close(upper - up0, np.full_like(up0, shift), ROUNDOFF_RTOL, f"{what}: Weyl + lam",
+                 scale=max(1.0, scale))
+
+
+@PROPERTY_SETTINGS
+@given(setup=st.one_of(network_setups("fnn"), network_setups("rnn")))
+def test_cross_entropy_loss_hessian_rank_at_most_M_minus_1(xp, setup):
+    case, targets, loss, lam, _, t = setup
+    net, X, Z = _build(xp, case, targets, "cross_entropy" if loss == "mse" else loss, lam)
+    if loss == "mse":  # the mse draws get probability targets too
+        targets = _probabilities(np.random.default_rng(case.seed), targets.shape)
+        Z = xp.asarray(targets)
+    forward = net.forward(X)
+    adjoints = net.adjoints(forward, Z, t=t) if hasattr(case, "recurrent") else (
+        net.adjoints(forward, Z))
+    seeds = to_numpy(adjoints.output_hessian, xp)
+    M = seeds.shape[-1]
+    for index in np.ndindex(seeds.shape[:-2]):
+        values = np.linalg.eigvalsh(seeds[index])
+        tolerance = ZERO_EIGENVALUE_RTOL * max(1.0, float(np.max(np.abs(values))))
+        rank = int(np.sum(np.abs(values) > tolerance))
+        assert rank <= M - 1, f"{case} sample/time {index}: rank {rank} > M - 1, {values}"
