@@ -367,13 +367,13 @@ class RNN(Network):
         steps before each output time), ``backtrack`` (a set of 1-based time steps, or
         ``"largest:K"``: which terms of eq. (55) are kept).
         """
-        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
         counts = [topk_count(topk, m) for m in self.layer_sizes[1:]]
         if len(set(counts)) > 1:  # per-level counts: one BPTT per distinct width
             return [
                 self.gradient(X, Z_target, k, t, outputs_from, topk, truncate, backtrack)
                 for k in range(1, self.n_layers + 1)
             ]
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
         rule = None if backtrack is None else parse_backtrack(backtrack, T)
         adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
         return [self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)]

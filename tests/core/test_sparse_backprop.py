@@ -115,6 +115,20 @@ def test_topk_equals_backward_pass_with_other_entries_zeroed(topk, counts):
         assert np.all(np.count_nonzero(V, axis=0) <= counts[k - 1])
 
 
+@pytest.mark.parametrize("t", [None, 2])
+def test_rnn_topk_with_per_level_counts_at_an_early_output_time(t):
+    """A fraction that gives each level its own count runs one BPTT per level; with an output
+    time t < tau it must give what each level's own gradient call gives."""
+    rng = np.random.default_rng(4)
+    rnn = RNN.random((2, 6, 3), activation="tanh", seed=2)
+    X, Z = rng.standard_normal((2, 4, 2)), rng.standard_normal((2, 4, 3))
+    gradients = rnn.gradients(X, Z, t=t, topk=0.5)  # counts 3 and 2 (one per level)
+    for k, gradient in enumerate(gradients, start=1):
+        alone = rnn.gradient(X, Z, layer=k, t=t, topk=0.5)
+        np.testing.assert_allclose(gradient.W, alone.W, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gradient.U, alone.U, rtol=1e-12, atol=1e-15)
+
+
 def test_topk_keeping_everything_is_exact_and_rnn_topk_is_row_sparse():
     rng = np.random.default_rng(2)
     net = FNN.random((3, 5, 2), activation="sigmoid", seed=1)
