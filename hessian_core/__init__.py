@@ -11,9 +11,10 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .backend import namespace_of, to_numpy
 from .fnn import FNN
 from .kron import LayerHessian
+from .losses import LOSSES
 from .network import FORMULAS
 from .rank import numerical_rank, singular_values
-from .results import Forward, Gradient
+from .results import Adjoints, Forward, Gradient
 from .rnn import RNN
 from .spectra import kronecker_eigvalsh, term_eigenvalues, weyl_bounds
 
@@ -22,6 +23,7 @@ __all__ = [
     "FNN",
     "RNN",
     # results
+    "Adjoints",
     "Forward",
     "Gradient",
     "LayerHessian",
@@ -34,6 +36,7 @@ __all__ = [
     # activations and options
     "ACTIVATIONS",
     "FORMULAS",
+    "LOSSES",
     "Activation",
     "get_activation",
     # backend
