@@ -15,11 +15,13 @@ The references use nothing but the loss. For a loss E(w) of a flat parameter vec
   O(h^2) term: error O(h^4) + O(eps / h^2).
 
 w is vec(W^(k)) (or vec(U^(k))) in row-major order, as ``hessian_core`` flattens its Hessians:
-entry ``i * n + j`` is w_ij.
+entry ``i * n + j`` is w_ij. The layer losses move that one block of a copy of the network and
+keep everything else of it (activations, loss, every other parameter).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -66,9 +68,10 @@ def fnn_layer_loss(net: FNN, X: np.ndarray, Z_target: np.ndarray, layer: int) ->
     """E as a function of vec(W^(layer)) (row-major), every other parameter held fixed."""
 
     def loss(w: np.ndarray) -> float:
-        weights = list(net.weights)
-        weights[layer - 1] = w.reshape(weights[layer - 1].shape)
-        return FNN(weights, net.biases, net.activation, net.output_activation).loss(X, Z_target)
+        moved = copy.copy(net)  # the same network (activations, loss, ...) with one block moved
+        moved.weights = list(net.weights)
+        moved.weights[layer - 1] = w.reshape(net.weights[layer - 1].shape)
+        return moved.loss(X, Z_target)
 
     return loss
 
@@ -81,12 +84,11 @@ def rnn_layer_loss(
         raise ValueError(f"wrt must be 'W' or 'U', got {wrt!r}")
 
     def loss(w: np.ndarray) -> float:
-        weights, recurrent = list(rnn.weights), list(rnn.recurrent)
-        chosen = weights if wrt == "W" else recurrent
+        moved = copy.copy(rnn)  # the same network (activations, loss, ...) with one block moved
+        moved.weights, moved.recurrent = list(rnn.weights), list(rnn.recurrent)
+        chosen = moved.weights if wrt == "W" else moved.recurrent
         chosen[layer - 1] = w.reshape(chosen[layer - 1].shape)
-        return RNN(weights, recurrent, rnn.biases, rnn.activation, rnn.output_activation).loss(
-            X, Z_target, t=t
-        )
+        return moved.loss(X, Z_target, t=t)
 
     return loss
 

@@ -210,7 +210,7 @@ def test_helpers_layer_losses_are_the_networks_losses():
     the chosen block (checked against hessian_core's gradient of that block)."""
     helpers = _load_helpers()
     rng = np.random.default_rng(1)
-    net = FNN.random((3, 4, 2), activation="tanh", seed=0)
+    net = FNN.random((3, 4, 2), activation="tanh", output_activation="sigmoid", seed=0)
     X, Z_target = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
     loss = helpers.fnn_layer_loss(net, X, Z_target, 2)
     assert loss(net.weights[1].reshape(-1)) == pytest.approx(net.loss(X, Z_target), abs=1e-15)
@@ -219,7 +219,7 @@ def test_helpers_layer_losses_are_the_networks_losses():
         gradient, net.gradient(X, Z_target, layer=2).W.reshape(-1), rtol=0, atol=1e-8
     )
 
-    rnn = RNN.random((2, 3, 2), activation="tanh", seed=0)
+    rnn = RNN.random((2, 3, 2), activation="tanh", output_activation="identity", seed=0)
     X, Z_target = rng.standard_normal((1, 3, 2)), rng.standard_normal((1, 3, 2))
     for wrt, start in (("W", rnn.weights[0]), ("U", rnn.recurrent[0])):
         loss = helpers.rnn_layer_loss(rnn, X, Z_target, 1, t=3, wrt=wrt)
