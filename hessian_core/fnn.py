@@ -4,7 +4,11 @@ Forward propagation, eq. (10)-(11), for samples in rows (X is r x N):
 
     Y^(k) = Z^(k-1) W^(k)T + b^(k),    Z^(k) = f(Y^(k)),    Z^(0) = X.
 
-Loss (eq. 3 and 12, scaled, averaged over the batch): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2.
+Loss (eq. 3 and 12, scaled, averaged over the batch): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2,
+or with ``loss="cross_entropy"`` the softmax cross-entropy, plus lam/2 sum_k ||W^(k)||^2 with
+``weight_decay=lam`` (:mod:`hessian_core.losses`). Below, I/r (the squared loss's Hessian with
+respect to z^(l)) becomes that loss's Hessian, (diag(p) - p p^T)/r per sample for
+cross-entropy; weight decay adds lam W^(k) to G_W (so G_W = V Z^T + lam W^(k)) and lam I to H_W.
 
 Back-propagation (Lemma 1, Corollary 1). With a^(k) = dE/dz^(k) and v^(k) = dE/dy^(k):
 
@@ -28,7 +32,15 @@ and, because y^(k) = W^(k) z^(k-1) + b^(k) is linear in W^(k) with z^(k-1) indep
 This is eq. (28)-(29) with two corrections (docs/errata.md): the seed is Q^(l) = I, not
 I o F^(l) (eq. 32), and D^(k) uses the first-order a^(k) = dE/dz^(k), not the vector of
 f''-products of eq. (34)-(35). For ReLU f'' = 0 and f' is 0/1, and the two coincide
-(Corollary 2). ``formula="paper"`` evaluates the paper literally (:mod:`hessian_core.paper`).
+(Corollary 2). Both forms are one recursion with the seed and D as switches
+(:mod:`hessian_core.recursion`); ``formula="paper"`` switches both to the printed form.
+
+Public forward/adjoint API (docs/contract.md), for callers that need the intermediate
+quantities: ``forward = net.forward(X)`` (validates X once), ``adjoints =
+net.adjoints(forward, Z_target)`` (validates Z_target against it; a^(k) = dE/dz^(k) and
+v^(k) = dE/dy^(k) of every level), then ``net.gradient_from(forward, adjoints, layer)``,
+``net.preactivation_hessians(forward, adjoints, layer)`` (M^(k) of every sample) and
+``net.hessian_from(forward, adjoints, layer)`` without validating or recomputing anything.
 """
 
 from __future__ import annotations
@@ -36,10 +48,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import device_of, diagonal_matrices, require_choice, require_shape
+from .backend import device_of, require_choice, require_shape
 from .kron import LayerHessian
+from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
-from .results import Forward, Gradient
+from .recursion import preactivation_matrices
+from .results import Adjoints, Forward, Gradient
 from .sparse import keep_top, topk_count
 
 __all__ = ["FNN"]
@@ -66,6 +80,8 @@ class FNN(Network):
         output_activation: str | None = None,
         seed: int = 0,
         like: Any = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> FNN:
         """A network with seeded Glorot-uniform weights; ``layer_sizes = (N, m_1, ..., m_l)``.
 
@@ -75,36 +91,43 @@ class FNN(Network):
         shapes = [(sizes[k + 1], sizes[k]) for k in range(len(sizes) - 1)]
         weights, biases = glorot_parameters(shapes, seed)
         weights, biases = convert_like(weights, like), convert_like(biases, like)
-        return cls(weights, biases, activation=activation, output_activation=output_activation)
+        return cls(
+            weights,
+            biases,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            weight_decay=weight_decay,
+        )
 
     # -- inputs --------------------------------------------------------------------------
-    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
-        xp = self.xp
+    def _inputs(self, X: Any) -> Any:
+        """X as a validated (r, N) batch; a single sample (N,) becomes r = 1."""
         X = self._as_input(X, "X")
-        N, M = self.layer_sizes[0], self.layer_sizes[-1]
-        single = X.ndim == 1
-        if single:
+        N = self.layer_sizes[0]
+        if X.ndim == 1:
             require_shape(X, "X", (N,), "one sample of N inputs")
-            X = xp.reshape(X, (1, N))
-        else:
-            require_shape(X, "X", (None, N), f"r samples in rows, N = {N} inputs")
-        if Z_target is None:
-            return X, None
+            return self.xp.reshape(X, (1, N))
+        require_shape(X, "X", (None, N), f"r samples in rows, N = {N} inputs")
+        return X
+
+    def _targets(self, Z_target: Any, r: int) -> Any:
+        """Z_target as a validated (r, M) batch matching r samples."""
         Z_target = self._as_input(Z_target, "Z_target")
-        if single:
+        M = self.layer_sizes[-1]
+        if Z_target.ndim == 1 and r == 1:
             require_shape(Z_target, "Z_target", (M,), "the target of the one sample in X")
-            Z_target = xp.reshape(Z_target, (1, M))
-        else:
-            require_shape(
-                Z_target, "Z_target", (X.shape[0], M), "one row of M targets per row of X"
-            )
-        return X, Z_target
+            Z_target = self.xp.reshape(Z_target, (1, M))
+            self._check_targets(Z_target)
+            return Z_target
+        require_shape(Z_target, "Z_target", (r, M), "one row of M targets per row of X")
+        self._check_targets(Z_target)
+        return Z_target
 
     # -- forward and loss ---------------------------------------------------------------
     def forward(self, X: Any) -> Forward:
         """Forward propagation, eq. (10)-(11); a single sample X (N,) is treated as r = 1."""
-        X, _ = self._batch(X)
-        return self._forward(X)
+        return self._forward(self._inputs(X))
 
     def _forward(self, X: Any) -> Forward:
         xp = self.xp
@@ -116,43 +139,118 @@ class FNN(Network):
         return Forward(pre, post)
 
     def loss(self, X: Any, Z_target: Any) -> float:
-        """E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2."""
-        X, Z_target = self._batch(X, Z_target)
-        residual = self._forward(X).output - Z_target
-        return float(self.xp.sum(residual * residual)) / (2 * X.shape[0])
+        """E = 1/r sum_p l(z_p^(l)) (+ lam/2 sum_k ||W^(k)||^2): 1/(2r) sum_p ||z*_p - z_p||^2
+        for "mse", the softmax cross-entropy for "cross_entropy" (:mod:`hessian_core.losses`)."""
+        forward = self.forward(X)
+        Z_target = self._targets(Z_target, forward.output.shape[0])
+        values = sample_losses(forward.output, Z_target, self.loss_name)
+        return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
 
-    # -- gradients ------------------------------------------------------------------------
-    def gradients(self, X: Any, Z_target: Any, topk: Any = None) -> list[Gradient]:
-        """Gradients of every level from one backward pass (index k-1 is level k).
+    # -- adjoints and gradients -------------------------------------------------------------
+    def adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
+        """Back-propagation (Lemma 1): a^(k) = dE/dz^(k) and v^(k) = dE/dy^(k) of every level.
 
+        ``forward`` comes from :meth:`forward`; ``Z_target`` (r, M) is checked against it.
         ``topk`` (a count, or a fraction in (0, 1)) keeps only that many largest entries of
         each back-propagated v^(k) per sample (meProp, :mod:`hessian_core.sparse`).
         """
-        X, Z_target = self._batch(X, Z_target)
-        forward = self._forward(X)
-        return self._backward(forward, Z_target, topk)
+        Z_target = self._targets(Z_target, forward.output.shape[0])
+        return self._adjoints(forward, Z_target, topk)
+
+    def _adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
+        xp = self.xp
+        r = Z_target.shape[0]
+        a = loss_gradient(forward.output, Z_target, self.loss_name) / r  # a^(l) = dE/dz^(l)
+        seed = loss_hessian(forward.output, Z_target, self.loss_name) / r  # Q^(l)
+        grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
+        output_gradient = a
+        for k in range(self.n_layers, 0, -1):
+            v = a * self.activation_of(k).df(xp, forward.pre_activations[k - 1])  # (r, m)
+            v = keep_top(v, topk_count(topk, v.shape[1]))
+            grad_z[k - 1], grad_y[k - 1] = a, v
+            a = v @ self.weights[k - 1]
+        return Adjoints(
+            grad_z=grad_z, grad_y=grad_y, output_gradient=output_gradient, output_hessian=seed
+        )
+
+    def gradient_from(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
+        """dE/dW^(k), dE/db^(k) of level ``layer`` with the factors V = v^(k)T, Z = z^(k-1)T."""
+        layer = self._check_layer(layer)
+        xp = self.xp
+        v = adjoints.grad_y[layer - 1]
+        V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[layer - 1])
+        G = V @ xp.matrix_transpose(Z)
+        if self.weight_decay:
+            G = G + self.weight_decay * self.weights[layer - 1]
+        return Gradient(W=G, b=xp.sum(v, axis=0), layer=layer, V=V, Z=Z)
+
+    def gradients(self, X: Any, Z_target: Any, topk: Any = None) -> list[Gradient]:
+        """Gradients of every level from one backward pass (index k-1 is level k).
+
+        ``topk`` as in :meth:`adjoints` (meProp).
+        """
+        forward = self.forward(X)
+        adjoints = self.adjoints(forward, Z_target, topk)
+        return [self.gradient_from(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
 
     def gradient(self, X: Any, Z_target: Any, layer: int, topk: Any = None) -> Gradient:
         """dE/dW^(k) and dE/db^(k) with the factors V (m, r), Z (n, r) of Corollary 1."""
         layer = self._check_layer(layer)
         return self.gradients(X, Z_target, topk=topk)[layer - 1]
 
-    def _backward(self, forward: Forward, Z_target: Any, topk: Any = None) -> list[Gradient]:
-        xp = self.xp
-        r = Z_target.shape[0]
-        a = (forward.output - Z_target) / r  # a^(l) = dE/dz^(l)
-        result: list[Gradient] = []
-        for k in range(self.n_layers, 0, -1):
-            v = a * self.activation_of(k).df(xp, forward.pre_activations[k - 1])  # (r, m)
-            v = keep_top(v, topk_count(topk, v.shape[1]))
-            V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[k - 1])
-            result.append(
-                Gradient(W=V @ xp.matrix_transpose(Z), b=xp.sum(v, axis=0), layer=k, V=V, Z=Z)
-            )
-            a = v @ self.weights[k - 1]
-        return result[::-1]
-
     # -- Hessian ---------------------------------------------------------------------------
+    def preactivation_hessians(
+        self,
+        forward: Forward,
+        adjoints: Adjoints,
+        layer: int,
+        seed: str = "exact",
+        curvature: str = "exact",
+    ) -> Any:
+        """M^(k) (or the paper's A^(k)) of every sample, (r, m, m): the recursion of
+        :mod:`hessian_core.recursion` with its two switches (``"exact"`` or ``"paper"``)."""
+        layer = self._check_layer(layer)
+        return preactivation_matrices(
+            self.weights,
+            [self.activation_of(k) for k in range(1, self.n_layers + 1)],
+            forward.pre_activations,
+            adjoints.output_gradient,
+            adjoints.output_hessian,
+            layer,
+            seed=seed,
+            curvature=curvature,
+        )
+
+    def hessian_from(
+        self,
+        forward: Forward,
+        adjoints: Adjoints,
+        layer: int,
+        formula: str = "exact",
+        wrt: str = "W",
+    ) -> LayerHessian:
+        """The layer Hessian of :meth:`hessian` from a forward pass and its adjoints."""
+        layer = self._check_layer(layer)
+        self._check_formula(formula)
+        require_choice(wrt, "wrt", ("W", "b"))
+        M = self.preactivation_hessians(forward, adjoints, layer, formula, formula)
+        xp = self.xp
+        r, m = M.shape[0], M.shape[1]
+        blocks = xp.reshape(M, (r, 1, m, 1, m))
+        if wrt == "W":
+            inputs = forward.activations[layer - 1]
+            inputs = xp.reshape(inputs, (r, 1, inputs.shape[1]))
+        else:
+            inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=device_of(M))
+        return LayerHessian(
+            blocks=blocks,
+            inputs=inputs,
+            layer=layer,
+            wrt=wrt,
+            formula=formula,
+            shift=self.weight_decay if wrt == "W" else 0.0,
+        )
+
     def hessian(
         self, X: Any, Z_target: Any, layer: int, formula: str = "exact", wrt: str = "W"
     ) -> LayerHessian:
@@ -164,38 +262,12 @@ class FNN(Network):
         layer = self._check_layer(layer)
         self._check_formula(formula)
         require_choice(wrt, "wrt", ("W", "b"))
-        X, Z_target = self._batch(X, Z_target)
-        forward = self._forward(X)
-        if formula == "exact":
-            M = self._exact_preactivation_hessians(forward, Z_target, layer)
-        else:
-            from .paper import fnn_paper_matrices
+        forward = self.forward(X)
+        adjoints = self.adjoints(forward, Z_target)
+        return self.hessian_from(forward, adjoints, layer, formula, wrt)
 
-            M = fnn_paper_matrices(self, forward, Z_target, layer)
-        xp = self.xp
-        r, m = M.shape[0], M.shape[1]
-        blocks = xp.reshape(M, (r, 1, m, 1, m))
-        if wrt == "W":
-            inputs = forward.activations[layer - 1]
-            inputs = xp.reshape(inputs, (r, 1, inputs.shape[1]))
-        else:
-            inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=device_of(M))
-        return LayerHessian(blocks=blocks, inputs=inputs, layer=layer, wrt=wrt, formula=formula)
-
-    def _exact_preactivation_hessians(self, forward: Forward, Z_target: Any, layer: int) -> Any:
-        """M_p^(k) for every sample p: array (r, m, m) (see module docstring)."""
-        xp = self.xp
-        r, M_out = Z_target.shape
-        a = (forward.output - Z_target) / r
-        eye = xp.eye(M_out, dtype=a.dtype, device=device_of(a))
-        Q = xp.broadcast_to(eye / r, (r, M_out, M_out))
-        for k in range(self.n_layers, layer - 1, -1):
-            act, Y = self.activation_of(k), forward.pre_activations[k - 1]
-            fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
-            M = fp[:, :, None] * Q * fp[:, None, :] + diagonal_matrices(a * fpp)
-            if k == layer:
-                return M
-            W = self.weights[k - 1]
-            a = (a * fp) @ W
-            Q = xp.matrix_transpose(W) @ M @ W
-        raise AssertionError("unreachable: layer was validated")
+    # -- deprecated private names (kept until every caller uses the public API) -------------
+    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
+        """Deprecated: use :meth:`forward` and :meth:`adjoints`, which validate X and Z_target."""
+        X = self._inputs(X)
+        return X, None if Z_target is None else self._targets(Z_target, X.shape[0])

@@ -16,7 +16,8 @@ order in which ``M kron (z z^T)`` is the Hessian exactly as written in the paper
 
 Writing K = [I kron z_{1,1}, ..., I kron z_{r,T}], (K) reads H = K M K^T with M the
 block-diagonal (over samples) matrix of all blocks. Assembly of (K) and of its Gram
-reduction share one routine, :func:`assemble`: for any factor F_p (q x T) it forms::
+reduction share one routine, :func:`hessian_core.spectra.assemble`: for any factor F_p
+(q x T) it forms::
 
     S[(i,c), (j,d)] = sum_p sum_{s,zeta} F_p[c,s] M_{p,s,zeta}[i,j] F_p[d,zeta]
 
@@ -33,26 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import namespace_of
+from .backend import device_of, namespace_of
+from .lanczos import top_eigenvalues
+from .spectra import assemble, kronecker_eigvalsh, weyl_bounds
 
 __all__ = ["LayerHessian", "assemble"]
-
-
-def assemble(blocks: Any, factor: Any) -> Any:
-    """``sum_p (F_p kron I) M_p (F_p kron I)^T`` ordered as ``(i, c), (j, d)``.
-
-    ``blocks`` is ``(r, T, m, T, m)``, ``factor`` is ``(r, q, T)``; the result is
-    ``(m*q, m*q)``. Cost ``O(r q T^2 m^2 + r q^2 T m^2)``: a batched matrix product, then
-    one product contracting samples and time steps together.
-    """
-    xp = namespace_of(blocks, factor)
-    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
-    q = factor.shape[1]
-    left = factor @ xp.reshape(blocks, (r, T, m * T * m))  # (r, q, m*T*m): [p, c, (i, zeta, j)]
-    left = xp.permute_dims(xp.reshape(left, (r, q, m, T, m)), (2, 1, 4, 0, 3))  # [i, c, j, p, zeta]
-    right = xp.reshape(xp.permute_dims(factor, (0, 2, 1)), (r * T, q))  # [(p, zeta), d]
-    # one product over the pair (p, zeta): the (m*q)^2 result is written once
-    return xp.reshape(xp.reshape(left, (m * q * m, r * T)) @ right, (m * q, m * q))
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +62,9 @@ class LayerHessian:
         Output time t of E^(t) for RNNs (``None``: the sum over output times, or an FNN).
     remainder : array (m*n, m*n) or None
         The part of the Hessian that is not of Kronecker form (exact H_U only).
+    shift : float
+        A multiple of the identity added to the whole Hessian: the weight decay lam for
+        W and U (``weight_decay=``), 0 otherwise. Every eigenvalue moves by exactly ``shift``.
     """
 
     blocks: Any
@@ -85,6 +74,7 @@ class LayerHessian:
     formula: str
     time_step: int | None = None
     remainder: Any = None
+    shift: float = 0.0
 
     @property
     def xp(self) -> Any:
@@ -121,6 +111,11 @@ class LayerHessian:
         dense = self.kronecker_part()
         if self.remainder is not None:
             dense = dense + self.remainder
+        if self.shift:
+            xp = self.xp
+            dense = dense + self.shift * xp.eye(
+                dense.shape[0], dtype=dense.dtype, device=device_of(dense)
+            )
         return dense
 
     def eigvalsh(self) -> Any:
@@ -130,11 +125,9 @@ class LayerHessian:
         (m*q) x (m*q) eigenproblem with q = min(r*T, n). For the exact H_U of an RNN there
         is no Kronecker structure (``structured`` is False) and the dense matrix is used.
         """
-        from .spectra import kronecker_eigvalsh
-
         if not self.structured:
             return self.xp.linalg.eigvalsh(_symmetrized(self.xp, self.dense()))
-        return kronecker_eigvalsh(self.blocks, self.inputs)
+        return kronecker_eigvalsh(self.blocks, self.inputs) + self.shift
 
     def weyl_bounds(self, form: str = "terms") -> tuple[Any, Any]:
         """Weyl lower and upper bounds on each eigenvalue, shaped like :meth:`eigvalsh`.
@@ -144,14 +137,10 @@ class LayerHessian:
         ``form="norm"``: eq. (107)-(108), the off-diagonal pairs bounded through singular
         values and vector norms instead.
         """
-        from .spectra import weyl_bounds
-
         return weyl_bounds(self, form=form)
 
     def top_eigenvalues(self, k: int = 1, **options: Any) -> Any:
         """The ``k`` largest eigenvalues (ascending), matrix-free through the factors."""
-        from .lanczos import top_eigenvalues
-
         return top_eigenvalues(self, k, **options)
 
 

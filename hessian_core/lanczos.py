@@ -43,8 +43,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from array_api_compat import array_namespace
-from array_api_compat import device as array_device
+from .backend import device_of, namespace_of
 
 __all__ = ["top_eigenvalues", "hessian_vector_product", "lanczos"]
 
@@ -62,7 +61,7 @@ def hessian_vector_product(hessian: Any, vector: Any) -> Any:
     vectors at once; the result has the same shape.
     """
     blocks, inputs = hessian.blocks, hessian.inputs
-    xp = array_namespace(blocks, inputs, vector)
+    xp = namespace_of(blocks, inputs, vector)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     n = inputs.shape[2]
     columns = vector if vector.ndim == 2 else xp.reshape(vector, (m * n, 1))
@@ -76,6 +75,9 @@ def hessian_vector_product(hessian: Any, vector: Any) -> Any:
     out = xp.permute_dims(xp.reshape(W @ terms, (k, m * n)), (1, 0))
     if hessian.remainder is not None:
         out = out + hessian.remainder @ columns
+    shift = float(getattr(hessian, "shift", 0.0))
+    if shift:  # weight decay: H + lam I
+        out = out + shift * columns
     return out if vector.ndim == 2 else xp.reshape(out, (m * n,))
 
 
@@ -108,7 +110,7 @@ def top_eigenvalues(
     if which not in WHICH:
         raise ValueError(f"which must be one of {WHICH}, got {which!r}")
     blocks, inputs = hessian.blocks, hessian.inputs
-    xp = array_namespace(blocks, inputs)
+    xp = namespace_of(blocks, inputs)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     n = inputs.shape[2]
     size = m * n
@@ -121,14 +123,26 @@ def top_eigenvalues(
     if dim <= DIRECT_SIZE or k >= dim:
         return _select(xp, hessian.eigvalsh(), k, which)
 
-    if reduced:
+    shift = float(getattr(hessian, "shift", 0.0))  # weight decay lam: H + lam I
+    wanted = min(k, dim - 1)
+    if reduced and shift and which == "LM" and 2 * wanted >= dim:
+        return _select(xp, hessian.eigvalsh(), k, which)
+    if reduced:  # the reduced operator has the nonzero eigenvalues of H without the shift
         operator = _reduced_operator(xp, blocks, inputs)
-    else:
+    else:  # hessian_vector_product includes the shift
         operator = _full_operator(xp, hessian)
-    values = lanczos(operator, dim, min(k, dim - 1), which, tol=tol, maxiter=maxiter, like=blocks)
-    if reduced:  # the other m*(n-R) eigenvalues of H are zero
-        zeros = xp.zeros((min(k, size - dim),), dtype=values.dtype, device=array_device(values))
-        values = xp.concat([values, zeros])
+    if reduced and shift and which == "LM":  # |lambda + lam| largest: among both ends of H
+        values = xp.concat(
+            [
+                lanczos(operator, dim, wanted, end, tol=tol, maxiter=maxiter, like=blocks)
+                for end in ("LA", "SA")
+            ]
+        )
+    else:
+        values = lanczos(operator, dim, wanted, which, tol=tol, maxiter=maxiter, like=blocks)
+    if reduced:  # the other m*(n-R) eigenvalues of H are zero (lam with the shift)
+        zeros = xp.zeros((min(k, size - dim),), dtype=values.dtype, device=device_of(values))
+        values = xp.concat([values, zeros]) + shift
     return _select(xp, values, k, which)
 
 
@@ -149,8 +163,8 @@ def lanczos(
     ``which`` direction) of the new block, so that a repeated wanted eigenvalue is not
     accepted before the new block has had the chance to show its second copy.
     """
-    xp = array_namespace(like)
-    dtype, device = like.dtype, array_device(like)
+    xp = namespace_of(like)
+    dtype, device = like.dtype, device_of(like)
     maxiter = min(dim, maxiter if maxiter is not None else max(300, 20 * k))
     basis = xp.zeros((min(maxiter, 64), dim), dtype=dtype, device=device)
     finished: list[float] = []  # exact eigenvalues of the blocks that became invariant

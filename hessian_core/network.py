@@ -1,9 +1,10 @@
 """What FNNs and RNNs share: parameter validation, activations per level, input checks.
 
-Conventions (``../CONTRACT.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b^(k) is
+Conventions (``docs/contract.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b^(k) is
 ``biases[k-1]`` of shape (m,); levels are 1-based; samples are rows. The activation f is
 applied at every level, the output level included, unless ``output_activation`` overrides
-the last one.
+the last one. ``loss`` ("mse", the paper's, or "cross_entropy") and ``weight_decay`` (lam >= 0)
+are those of :mod:`hessian_core.losses`; ``formula="paper"`` exists for "mse" only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .backend import (
     require_int_in_range,
     require_namespace,
 )
+from .losses import check_targets, require_loss, require_weight_decay
 
 __all__ = ["Network", "FORMULAS", "check_layer_sizes", "convert_like", "glorot_parameters"]
 
@@ -39,7 +41,11 @@ class Network:
         biases: Sequence[Any],
         activation: str = "relu",
         output_activation: str | None = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> None:
+        self.loss_name = require_loss(loss)
+        self.weight_decay = require_weight_decay(weight_decay)
         weights, biases = list(weights), list(biases)
         if len(weights) == 0:
             raise ValueError("weights must hold at least one matrix W^(1)")
@@ -96,9 +102,23 @@ class Network:
     def _check_layer(self, layer: Any) -> int:
         return require_int_in_range(layer, "layer", 1, self.n_layers)
 
-    @staticmethod
-    def _check_formula(formula: str) -> None:
+    def _check_formula(self, formula: str) -> None:
         require_choice(formula, "formula", FORMULAS)
+        if formula == "paper" and self.loss_name != "mse":
+            raise ValueError(
+                f"formula='paper' exists for loss='mse' only (the paper's squared loss), "
+                f"got loss={self.loss_name!r}: use formula='exact'"
+            )
+
+    def _check_targets(self, Z_target: Any) -> None:
+        check_targets(Z_target, self.loss_name, "Z_target")
+
+    def _decay_penalty(self, matrices: Sequence[Any]) -> float:
+        """lam/2 times the sum of the squared Frobenius norms of ``matrices``."""
+        if self.weight_decay == 0.0:
+            return 0.0
+        total = sum(float(self.xp.sum(A * A)) for A in matrices)
+        return 0.5 * self.weight_decay * total
 
     def _as_input(self, value: Any, name: str) -> Any:
         array = as_float_array(value, name, self.xp, self.weights[0])

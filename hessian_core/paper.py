@@ -1,14 +1,8 @@
-"""The paper's Hessian formulas evaluated literally (``formula="paper"``).
+"""The paper's RNN Hessian formulas evaluated literally (``formula="paper"``).
 
-FNN, Theorem 1 (eq. 28-35), per sample, with the 1/r of the batch loss applied to the seeds:
-
-    C^(l) = I o F^(l)                          (32)
-    A^(k) = C^(k) o F^(k) + D^(k),  D^(k) = diag(v^(k))          (28), (31)
-    C^(k-1) = W^(k)T A^(k) W^(k)               (33)
-    v^(l) = -(z* - z^(l)) o f''(y^(l)),   v^(k-1) = (W^(k)T v^(k)) o f''(y^(k-1))   (34)-(35)
-    H_W^(k) = A^(k) kron z^(k-1) z^(k-1)T.
-
-For ReLU this is Corollary 2 (eq. 43-44) and exact.
+FNN, Theorem 1 (eq. 28-35), lives in :mod:`hessian_core.recursion`: one recursion whose seed
+(eq. 32) and D term (eq. 34-35) switch between the printed and the exact form. For ReLU the
+two agree (Corollary 2, eq. 43-44). The RNN formulas below use it at each output time.
 
 RNN, Theorem 2 (eq. 74-84), for the loss E^(t) of one output time t:
 
@@ -29,74 +23,39 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .backend import device_of, diagonal_matrices, namespace_of
+from .backend import device_of, namespace_of
+from .recursion import preactivation_matrices
 
 if TYPE_CHECKING:
-    from .fnn import FNN
-    from .results import Forward
+    from .results import Adjoints, Forward
     from .rnn import RNN
 
-__all__ = ["fnn_paper_matrices", "rnn_paper_blocks", "rnn_paper_time_matrices"]
-
-
-def _level_matrices(
-    net: Any,
-    pre_activations: list[Any],
-    residual: Any,
-    r: int,
-    layer: int,
-    exact_seed: bool = False,
-    exact_curvature: bool = False,
-    gradient_vector: Any = None,
-) -> Any:
-    """A^(k) of eq. (28)/(78) at one time step, levels l..layer; arrays (r, m_k, m_k).
-
-    ``residual`` is z^(l) - z* at that time (r, M). The two switches replace one printed
-    equation each by its exact form (used by :mod:`hessian_core.errata` to measure each
-    erratum alone): ``exact_seed`` uses C^(l) = I instead of I o F^(l) (eq. 32/81), and
-    ``exact_curvature`` uses D^(k) = diag(dE/dz^(k) o f''(y^(k))) instead of eq. (34)-(35).
-    """
-    xp = net.xp
-    l = net.n_layers
-    act = net.activation_of(l)
-    fp = act.df(xp, pre_activations[l - 1])
-    C = diagonal_matrices(xp.ones_like(fp) if exact_seed else fp * fp) / r  # (32) / (81)
-    v = residual * act.d2f(xp, pre_activations[l - 1]) / r  # (34) / (83)
-    dE_dz = residual / r
-    for k in range(l, layer - 1, -1):
-        act = net.activation_of(k)
-        Y = pre_activations[k - 1]
-        fp = act.df(xp, Y)
-        curvature = dE_dz * act.d2f(xp, Y) if exact_curvature else v
-        A = C * (fp[:, :, None] * fp[:, None, :]) + diagonal_matrices(curvature)  # (28) / (78)
-        if k == layer:
-            return A
-        W = net.weights[k - 1]
-        C = xp.matrix_transpose(W) @ A @ W  # (33) / (82) without the t+1 term
-        below = net.activation_of(k - 1).d2f(xp, pre_activations[k - 2])
-        v = (v @ W) * below  # (35) / (84)
-        dE_dz = (dE_dz * fp) @ W
-    raise AssertionError("unreachable: layer was validated")
-
-
-def fnn_paper_matrices(
-    net: FNN, forward: Forward, Z_target: Any, layer: int, **switches: bool
-) -> Any:
-    """Theorem 1: the matrix A^(k) = C^(k) o F^(k) + D^(k) of every sample, (r, m, m)."""
-    r = Z_target.shape[0]
-    return _level_matrices(
-        net, forward.pre_activations, forward.output - Z_target, r, layer, **switches
-    )
+__all__ = ["rnn_paper_blocks", "rnn_paper_time_matrices", "rnn_paper_gradient"]
 
 
 def rnn_paper_time_matrices(
-    rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int, **switches: bool
+    rnn: RNN,
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    t: int,
+    seed: str = "paper",
+    curvature: str = "paper",
 ) -> Any:
-    """A^(k,t) of eq. (78) for the loss E^(t): (r, m, m)."""
-    r = Z_target.shape[0]
-    pre_t = [Y[:, t - 1, :] for Y in forward.pre_activations]
-    residual = forward.output[:, t - 1, :] - Z_target[:, t - 1, :]
-    return _level_matrices(rnn, pre_t, residual, r, layer, **switches)
+    """A^(k,t) of eq. (78) for the loss E^(t): (r, m, m), Theorem 1's recursion at time t.
+
+    The seed and D switches are those of :func:`hessian_core.recursion.preactivation_matrices`.
+    """
+    return preactivation_matrices(
+        rnn.weights,
+        [rnn.activation_of(k) for k in range(1, rnn.n_layers + 1)],
+        [Y[:, t - 1, :] for Y in forward.pre_activations],
+        adjoints.output_gradient[:, t - 1, :],
+        adjoints.output_hessian[:, t - 1, :, :],
+        layer,
+        seed=seed,
+        curvature=curvature,
+    )
 
 
 def propagators(rnn: RNN, forward: Forward, layer: int, t: int) -> Any:
@@ -141,29 +100,33 @@ def _embed(xp: Any, full: Any, blocks: Any, t: int) -> Any:
 
 
 def rnn_paper_blocks(
-    rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int | None, a: int, **switches: bool
+    rnn: RNN,
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    seed: str = "paper",
+    curvature: str = "paper",
 ) -> Any:
-    """Theorem 2: the blocks C~^(k,t,s,zeta) of eq. (77), summed over output times if t is None."""
+    """Theorem 2: the blocks C~^(k,t,s,zeta) of eq. (77), summed over the output times of
+    ``adjoints`` (one time t, or t = a..tau)."""
     T = forward.output.shape[1]
-    times = [t] if t is not None else list(range(a, T + 1))
     total = None
-    for time in times:
-        A = rnn_paper_time_matrices(rnn, forward, Z_target, layer, time, **switches)
+    for time in adjoints.output_times:
+        A = rnn_paper_time_matrices(rnn, forward, adjoints, layer, time, seed, curvature)
         blocks = blocks_from_propagators(A, propagators(rnn, forward, layer, time), T)
         total = blocks if total is None else total + blocks
     return total
 
 
-def rnn_paper_gradient(rnn: RNN, forward: Forward, Z_target: Any, layer: int, t: int) -> Any:
+def rnn_paper_gradient(rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int, t: int) -> Any:
     """Lemma 2 as printed for E^(t): G_W^(k,t) = sum_s v~^(k,t,s) z^(k-1,s)T, eq. (55)-(60).
 
     v^(l,t) = (z^(l,t) - z*_t) o f'(y^(l,t)) / r, v^(k-1,t) = (W^(k)T v^(k,t)) o f'(y^(k-1,t))
     (the t+1 terms vanish for E^(t)), and v~^(k,t,s) = P_s^T v^(k,t) with P_s of eq. (58).
     """
     xp = rnn.xp
-    r = Z_target.shape[0]
     l = rnn.n_layers
-    v = (forward.output[:, t - 1, :] - Z_target[:, t - 1, :]) / r
+    v = adjoints.output_gradient[:, t - 1, :]
     for k in range(l, layer - 1, -1):
         v = v * rnn.activation_of(k).df(xp, forward.pre_activations[k - 1][:, t - 1, :])
         if k > layer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Forward", "Gradient"]
+__all__ = ["Adjoints", "Forward", "Gradient"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,3 +59,24 @@ class Gradient:
     def rank_bound(self) -> int:
         """The rank the paper proves: the factor width q (r for FNNs, r*t for RNNs)."""
         return int(self.V.shape[1])
+
+
+@dataclass(frozen=True, eq=False)
+class Adjoints:
+    """First-order adjoints of the back-propagation, eq. (14)-(15) and (59)-(60), (67)-(68).
+
+    ``grad_z[k-1]`` is dE/dz^(k) and ``grad_y[k-1]`` is dE/dy^(k) = dE/dz^(k) o f'(y^(k)) of
+    level k: (r, m_k) for FNNs, (r, T, m_k) for RNNs. ``output_gradient`` is the loss's own
+    dE/dz^(l) (before any path through time) and ``output_hessian`` its Hessian
+    d^2E/dz^(l)dz^(l) per sample, the seed of the Hessian recursions: (r, M) and (r, M, M)
+    for FNNs, (r, T, M) and (r, T, M, M) for RNNs, the batch's 1/r included.
+    ``time_weights`` (RNNs, (T,)) is 1 at the output times in the loss and 0 elsewhere, and
+    ``output_times`` lists those times (1-based); both ``None`` for FNNs.
+    """
+
+    grad_z: list[Any]
+    grad_y: list[Any]
+    output_gradient: Any = None
+    output_hessian: Any = None
+    time_weights: Any = None
+    output_times: tuple[int, ...] | None = None

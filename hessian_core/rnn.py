@@ -7,6 +7,11 @@ Forward propagation, eq. (47)-(48), for samples in rows (X is r x tau x N):
 
 Loss (eq. 49, scaled, averaged over the batch): for one output time t,
 E^(t) = 1/(2r) sum_p ||z*_p,t - z_p^(l,t)||^2; for ``t=None``, E = sum_{t=a..tau} E^(t).
+``loss="cross_entropy"`` replaces the squared loss of each output time by the softmax
+cross-entropy, and ``weight_decay=lam`` adds lam/2 sum_k (||W^(k)||^2 + ||U^(k)||^2) once
+(:mod:`hessian_core.losses`): the output term w_s I / r of the curvature recursion becomes
+w_s / r times that loss's Hessian, G_W and G_U gain lam W^(k) and lam U^(k) (outside the
+factors V, Z), H_W and H_U gain lam I.
 
 BPTT (Lemma 2, Corollary 3). With the adjoints g_z^(j,s) = dE/dz^(j,s) and
 g_y^(j,s) = dE/dy^(j,s) = g_z^(j,s) o f'(y^(j,s)), accumulated from the level above and
@@ -31,6 +36,13 @@ input z^(k,s-1) itself depends on U^(k), so H_U^(k) is the Kronecker sum with z^
 plus a remainder (docs/errata.md, eq. 75). M and the remainder come from recursions over
 time steps (:mod:`hessian_core.rnn_curvature`); forward-over-reverse differentiation
 (:mod:`hessian_core.rnn_hvp`) derives the same quantities independently for the tests.
+
+Public forward/adjoint API (docs/contract.md): ``forward = rnn.forward(X, steps=None)``
+(validates X once; ``steps=t`` stops at the output time), ``adjoints = rnn.adjoints(forward,
+Z_target, t=None, outputs_from=1, topk=None, truncate=None)`` (g_z, g_y of every level and step
+and the loss's seed), then ``rnn.gradient_from``, ``rnn.preactivation_hessians`` (the blocks M,
+or the paper's C~), ``rnn.hessian_from`` and ``rnn.kronecker_inputs`` without validating or
+recomputing anything.
 """
 
 from __future__ import annotations
@@ -40,7 +52,6 @@ from typing import Any
 
 from .backend import (
     device_of,
-    namespace_of,
     require_choice,
     require_finite,
     require_int_in_range,
@@ -48,11 +59,13 @@ from .backend import (
     require_shape,
 )
 from .kron import LayerHessian
+from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
-from .results import Forward, Gradient
+from .paper import rnn_paper_blocks
+from .results import Adjoints, Forward, Gradient
 from .rnn_curvature import preactivation_hessian_by_steps, recurrent_remainder
-from .rnn_hvp import Adjoints, _shift_back
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
+from .time_steps import shift_back, window_blocks
 
 __all__ = ["RNN"]
 
@@ -76,8 +89,10 @@ class RNN(Network):
         biases: Sequence[Any],
         activation: str = "relu",
         output_activation: str | None = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(weights, biases, activation, output_activation)
+        super().__init__(weights, biases, activation, output_activation, loss, weight_decay)
         recurrent = list(recurrent)
         if len(recurrent) != self.n_layers:
             raise ValueError(
@@ -103,6 +118,8 @@ class RNN(Network):
         seed: int = 0,
         recurrent_scale: float = 0.5,
         like: Any = None,
+        loss: str = "mse",
+        weight_decay: float = 0.0,
     ) -> RNN:
         """Seeded Glorot-uniform W^(k), U^(k) scaled to spectral radius <= ``recurrent_scale``."""
         import numpy as np
@@ -122,32 +139,36 @@ class RNN(Network):
             convert_like(biases, like),
             activation=activation,
             output_activation=output_activation,
+            loss=loss,
+            weight_decay=weight_decay,
         )
 
     # -- inputs ---------------------------------------------------------------------------
-    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
+    def _inputs(self, X: Any) -> Any:
+        """X as a validated (r, tau, N) batch; one sequence (tau, N) becomes r = 1."""
         xp = self.xp
         X = self._as_input(X, "X")
-        N, M = self.layer_sizes[0], self.layer_sizes[-1]
-        single = X.ndim == 2
-        if single:
+        N = self.layer_sizes[0]
+        if X.ndim == 2:
             require_shape(X, "X", (None, N), f"one sample: tau time steps of N = {N} inputs")
             X = xp.reshape(X, (1, X.shape[0], N))
         else:
             require_shape(X, "X", (None, None, N), f"(r, tau, N) with N = {N}")
         if X.shape[1] < 1:
             raise ValueError("X must hold at least one time step (tau >= 1)")
-        if Z_target is None:
-            return X, None
+        return X
+
+    def _targets(self, Z_target: Any, r: int, tau: int) -> Any:
+        """Z_target as a validated (r, tau, M) batch."""
         Z_target = self._as_input(Z_target, "Z_target")
-        if single:
-            require_shape(Z_target, "Z_target", (X.shape[1], M), "(tau, M) for one sample")
-            Z_target = xp.reshape(Z_target, (1, X.shape[1], M))
+        M = self.layer_sizes[-1]
+        if Z_target.ndim == 2 and r == 1:
+            require_shape(Z_target, "Z_target", (tau, M), "(tau, M) for one sample")
+            Z_target = self.xp.reshape(Z_target, (1, tau, M))
         else:
-            require_shape(
-                Z_target, "Z_target", (X.shape[0], X.shape[1], M), "(r, tau, M) matching X"
-            )
-        return X, Z_target
+            require_shape(Z_target, "Z_target", (r, tau, M), "(r, tau, M) matching X")
+        self._check_targets(Z_target)
+        return Z_target
 
     def _output_times(self, tau: int, t: Any, outputs_from: Any) -> tuple[int | None, int, int]:
         """Validated (t, a, T): T is the last time step the loss reaches."""
@@ -163,11 +184,23 @@ class RNN(Network):
         mask = (steps == t) if t is not None else (steps >= a)
         return xp.astype(mask, like.dtype)
 
+    def _prepare(self, X: Any, Z_target: Any, t: Any, outputs_from: Any):
+        """Validate once: forward to the last time T the loss reaches, Z_target[:, :T], t, a, T."""
+        X = self._inputs(X)
+        Z_target = self._targets(Z_target, X.shape[0], X.shape[1])
+        t, a, T = self._output_times(X.shape[1], t, outputs_from)
+        return self._forward(X, T), Z_target[:, :T, :], t, a, T
+
     # -- forward and loss -------------------------------------------------------------------
-    def forward(self, X: Any) -> Forward:
-        """Forward propagation, eq. (47)-(48); arrays (r, tau, m_k)."""
-        X, _ = self._batch(X)
-        return self._forward(X)
+    def forward(self, X: Any, steps: int | None = None) -> Forward:
+        """Forward propagation, eq. (47)-(48); arrays (r, T, m_k).
+
+        ``steps`` (default: all tau) stops after that many time steps.
+        """
+        X = self._inputs(X)
+        if steps is not None:
+            steps = require_int_in_range(steps, "steps", 1, X.shape[1])
+        return self._forward(X, steps)
 
     def _forward(self, X: Any, steps: int | None = None) -> Forward:
         xp = self.xp
@@ -189,13 +222,52 @@ class RNN(Network):
 
     def loss(self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1) -> float:
         """E^(t) for one output time ``t``, or E = sum_{t=a..tau} E^(t) for ``t=None``."""
-        X, Z_target = self._batch(X, Z_target)
-        t, a, T = self._output_times(X.shape[1], t, outputs_from)
-        residual = self._forward(X, T).output - Z_target[:, :T, :]
-        weights = self._time_weights(T, t, a, residual)
-        return float(self.xp.sum(residual * residual * weights[:, None])) / (2 * X.shape[0])
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        values = sample_losses(forward.output, Z_target, self.loss_name)  # (r, T)
+        weights = self._time_weights(T, t, a, values)
+        data = float(self.xp.sum(values * weights)) / Z_target.shape[0]
+        return data + self._decay_penalty(self.weights + self.recurrent)
 
-    # -- gradients ----------------------------------------------------------------------------
+    # -- adjoints and gradients -------------------------------------------------------------
+    def adjoints(
+        self,
+        forward: Forward,
+        Z_target: Any,
+        t: int | None = None,
+        outputs_from: int = 1,
+        topk: Any = None,
+        truncate: int | None = None,
+    ) -> Adjoints:
+        """BPTT (Lemma 2, eq. 59-60 and 67-68): dE/dz^(j,s), dE/dy^(j,s) of every level and step.
+
+        ``forward`` comes from :meth:`forward` (T time steps); ``Z_target`` (r, tau, M) with
+        tau >= T is checked against it and read up to T. ``t``, ``outputs_from`` as in
+        :meth:`loss` (1 <= t <= T); ``topk`` (meProp) and ``truncate`` (truncated BPTT) as in
+        :meth:`gradients`.
+        """
+        xp = self.xp
+        r, T = forward.output.shape[0], forward.output.shape[1]
+        Z_target = self._as_input(Z_target, "Z_target")
+        if Z_target.ndim == 2 and r == 1:
+            Z_target = xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
+        require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
+        self._check_targets(Z_target)
+        if Z_target.shape[1] < T:
+            raise ValueError(
+                f"Z_target must hold at least the {T} time steps of forward, "
+                f"got {Z_target.shape[1]}"
+            )
+        t, a, _ = self._output_times(T, t, outputs_from)  # the adjoints span forward's T steps
+        counts = {topk_count(topk, m) for m in self.layer_sizes[1:]}
+        if len(counts) > 1:
+            raise ValueError(
+                "topk must keep the same count at every level in adjoints() (a count, or a "
+                f"fraction that gives one count for the widths {self.layer_sizes[1:]}), "
+                f"got {topk!r}"
+            )
+        count = counts.pop()
+        return self._sparse_adjoints(forward, Z_target[:, :T, :], t, a, T, count, truncate)
+
     def _adjoints(
         self,
         forward: Forward,
@@ -213,7 +285,13 @@ class RNN(Network):
         xp = self.xp
         r, T = Z_target.shape[0], forward.output.shape[1]
         weights_t = self._time_weights(T, t, a, forward.output)
-        from_above = (forward.output - Z_target[:, :T, :]) * weights_t[:, None] / r
+        output, target = forward.output, Z_target[:, :T, :]
+        from_above = loss_gradient(output, target, self.loss_name) * weights_t[:, None] / r
+        # d^2E/dz^(l,s)dz^(l,s): w_s / r times the loss Hessian (w_s I / r for "mse")
+        output_hessian = loss_hessian(output, target, self.loss_name) * (
+            weights_t[:, None, None] / r
+        )
+        output_gradient = from_above
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
             fp = self.activation_of(k).df(xp, forward.pre_activations[k - 1])
@@ -229,7 +307,14 @@ class RNN(Network):
             grad_z[k - 1] = xp.stack(gz_steps[::-1], axis=1)
             grad_y[k - 1] = xp.stack(gy_steps[::-1], axis=1)
             from_above = grad_y[k - 1] @ self.weights[k - 1]
-        return Adjoints(grad_z=grad_z, grad_y=grad_y, time_weights=weights_t)
+        return Adjoints(
+            grad_z=grad_z,
+            grad_y=grad_y,
+            output_gradient=output_gradient,
+            output_hessian=output_hessian,
+            time_weights=weights_t,
+            output_times=(t,) if t is not None else tuple(range(a, T + 1)),
+        )
 
     def _output_windows(self, t: int | None, a: int, T: int, truncate: Any) -> list[tuple]:
         """(output time, window start) pairs: one pass, or one per output time if truncated."""
@@ -249,14 +334,21 @@ class RNN(Network):
         return Adjoints(
             grad_z=[sum(p.grad_z[j] for p in parts) for j in range(self.n_layers)],
             grad_y=[sum(p.grad_y[j] for p in parts) for j in range(self.n_layers)],
+            output_gradient=sum(p.output_gradient for p in parts),
+            output_hessian=sum(p.output_hessian for p in parts),
             time_weights=sum(p.time_weights for p in parts),
+            output_times=tuple(time for p in parts for time in p.output_times),
         )
 
-    def _prepare(self, X: Any, Z_target: Any, t: Any, outputs_from: Any):
-        X, Z_target = self._batch(X, Z_target)
-        t, a, T = self._output_times(X.shape[1], t, outputs_from)
-        forward = self._forward(X, T)
-        return forward, Z_target, t, a, T
+    def gradient_from(
+        self, forward: Forward, adjoints: Adjoints, layer: int, backtrack: Any = None
+    ) -> Gradient:
+        """dE/dW^(k), dE/dU^(k), dE/db^(k) of level ``layer`` from a forward pass and its
+        adjoints, with the factors of Corollary 3; ``backtrack`` as in :meth:`gradients`."""
+        layer = self._check_layer(layer)
+        T = forward.output.shape[1]
+        rule = None if backtrack is None else parse_backtrack(backtrack, T)
+        return self._gradient_of(forward, adjoints, layer, rule)
 
     def gradients(
         self,
@@ -314,7 +406,7 @@ class RNN(Network):
         xp = self.xp
         g_y = adjoints.grad_y[k - 1]  # (r, T, m)
         below = forward.activations[k - 1]
-        previous = _shift_back(xp, forward.activations[k])
+        previous = shift_back(xp, forward.activations[k])
         if rule is not None:
             steps = xp.asarray(select_steps(rule, g_y, below), device=device_of(g_y))
             g_y, below, previous = (xp.take(x, steps, axis=1) for x in (g_y, below, previous))
@@ -322,10 +414,14 @@ class RNN(Network):
         V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
         Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
         Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
+        G_W, G_U = V @ xp.matrix_transpose(Z), V @ xp.matrix_transpose(Z_rec)
+        if self.weight_decay:  # lam W^(k), lam U^(k): not in the factors V, Z
+            G_W = G_W + self.weight_decay * self.weights[k - 1]
+            G_U = G_U + self.weight_decay * self.recurrent[k - 1]
         return Gradient(
-            W=V @ xp.matrix_transpose(Z),
+            W=G_W,
             b=xp.sum(V, axis=1),
-            U=V @ xp.matrix_transpose(Z_rec),
+            U=G_U,
             layer=k,
             V=V,
             Z=Z,
@@ -333,6 +429,47 @@ class RNN(Network):
         )
 
     # -- Hessians -------------------------------------------------------------------------------
+    def preactivation_hessians(
+        self, forward: Forward, adjoints: Adjoints, layer: int, formula: str = "exact"
+    ) -> Any:
+        """The blocks M_{p,s,zeta} of level ``layer``, (r, T, m, T, m): the exact
+        pre-activation Hessian (:mod:`hessian_core.rnn_curvature`) or the paper's C~ of
+        eq. (77) (:mod:`hessian_core.paper`), for the loss that ``adjoints`` belong to."""
+        layer = self._check_layer(layer)
+        self._check_formula(formula)
+        if formula == "paper":
+            return rnn_paper_blocks(self, forward, adjoints, layer)
+        return preactivation_hessian_by_steps(self, forward, adjoints, layer)
+
+    def hessian_from(
+        self,
+        forward: Forward,
+        adjoints: Adjoints,
+        layer: int,
+        wrt: str = "W",
+        formula: str = "exact",
+    ) -> LayerHessian:
+        """The layer Hessian of :meth:`hessian` (without ``truncate``) from a forward pass and
+        the adjoints of the loss (:meth:`adjoints`)."""
+        layer = self._check_layer(layer)
+        self._check_formula(formula)
+        require_choice(wrt, "wrt", ("W", "U", "b"))
+        blocks = self.preactivation_hessians(forward, adjoints, layer, formula)
+        remainder = None
+        if formula == "exact" and wrt == "U":
+            remainder = recurrent_remainder(self, forward, adjoints, layer)
+        times = adjoints.output_times
+        return LayerHessian(
+            blocks=blocks,
+            inputs=self.kronecker_inputs(forward, layer, wrt),
+            layer=layer,
+            wrt=wrt,
+            formula=formula,
+            time_step=times[0] if len(times) == 1 else None,
+            remainder=remainder,
+            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
+        )
+
     def hessian(
         self,
         X: Any,
@@ -356,50 +493,45 @@ class RNN(Network):
         self._check_formula(formula)
         require_choice(wrt, "wrt", ("W", "U", "b"))
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        windows = self._output_windows(t, a, T, truncate)
         blocks, remainder = None, None
-        for time, start in windows:
-            if formula == "paper":
-                from .paper import rnn_paper_blocks
-
-                part = _window_blocks(
-                    rnn_paper_blocks(self, forward, Z_target, layer, time, a), start
-                )
-            else:  # recursions over time steps, hessian_core.rnn_curvature
-                adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
-                part = _window_blocks(
-                    preactivation_hessian_by_steps(self, forward, adjoints, layer), start
-                )
-                if wrt == "U":
-                    rest = recurrent_remainder(self, forward, adjoints, layer, start)
-                    remainder = rest if remainder is None else remainder + rest
+        for time, start in self._output_windows(t, a, T, truncate):
+            adjoints = self._adjoints(forward, Z_target, time, a, window_start=start)
+            part = self.preactivation_hessians(forward, adjoints, layer, formula)
+            part = window_blocks(part, start)
+            if formula == "exact" and wrt == "U":
+                rest = recurrent_remainder(self, forward, adjoints, layer, start)
+                remainder = rest if remainder is None else remainder + rest
             blocks = part if blocks is None else blocks + part
-        inputs = self._kronecker_inputs(forward, layer, wrt, blocks)
         return LayerHessian(
             blocks=blocks,
-            inputs=inputs,
+            inputs=self.kronecker_inputs(forward, layer, wrt),
             layer=layer,
             wrt=wrt,
             formula=formula,
             time_step=t,
             remainder=remainder,
+            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
         )
 
-    def _kronecker_inputs(self, forward: Forward, layer: int, wrt: str, like: Any) -> Any:
+    def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:
+        """The Kronecker input vectors z_{p,s} (r, T, n) of the Hessian with respect to
+        ``wrt``: z^(k-1,s) for W, z^(k,s-1) for U, the scalar 1 for b."""
         xp = self.xp
         if wrt == "W":
             return forward.activations[layer - 1]
         if wrt == "U":
-            return _shift_back(xp, forward.activations[layer])
-        r, T = like.shape[0], like.shape[1]
-        return xp.ones((r, T, 1), dtype=like.dtype, device=device_of(like))
+            return shift_back(xp, forward.activations[layer])
+        Y = forward.pre_activations[layer - 1]
+        return xp.ones((Y.shape[0], Y.shape[1], 1), dtype=Y.dtype, device=device_of(Y))
 
+    # -- deprecated private names (kept until every caller uses the public API) -------------
+    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
+        """Deprecated: use :meth:`forward` and :meth:`adjoints`, which validate X and Z_target."""
+        X = self._inputs(X)
+        if Z_target is None:
+            return X, None
+        return X, self._targets(Z_target, X.shape[0], X.shape[1])
 
-def _window_blocks(blocks: Any, start: int) -> Any:
-    """Blocks with s or zeta before the 0-based ``start`` set to zero."""
-    if start == 0:
-        return blocks
-    xp = namespace_of(blocks)
-    T = blocks.shape[1]
-    keep = xp.astype(xp.arange(T, device=device_of(blocks)) >= start, blocks.dtype)
-    return blocks * keep[:, None, None, None] * keep[:, None]
+    def _kronecker_inputs(self, forward: Forward, layer: int, wrt: str, like: Any = None) -> Any:
+        """Deprecated alias of :meth:`kronecker_inputs`."""
+        return self.kronecker_inputs(forward, layer, wrt)

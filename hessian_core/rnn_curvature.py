@@ -9,7 +9,10 @@ as a function of (a, delta), is (J_j = d y^(j,s) / d(a, delta), J = d x_s / d(a,
 g_z = dE/dz from BPTT, w_s = 1 at the output times in the loss)
 
     H_s = J^T Omega_s J + sum_j J_j^T diag(g_z^(j,s) o f''(y^(j,s))) J_j,
-    Omega_{s-1} = H_s[a, a] + (w_{s-1} / r) I on the z^(l) block,   Omega_T = (w_T / r) I there,
+    Omega_{s-1} = H_s[a, a] + (w_{s-1} / r) L_{s-1} on the z^(l) block,   Omega_T = (w_T / r) L_T,
+
+with L_s the loss's Hessian with respect to z^(l,s) (I for "mse", diag(p) - p p^T per sample
+for "cross_entropy"; :mod:`hessian_core.losses`),
 
 and M_{s,s} = H_s[delta, delta], N_s = H_s[delta, a], M_{zeta,s} = N_zeta d x_{zeta-1}/d delta_s
 for s < zeta, a product of the step Jacobians. For the top level (k = l) this is
@@ -41,9 +44,8 @@ from typing import TYPE_CHECKING, Any
 from .backend import device_of
 
 if TYPE_CHECKING:
-    from .results import Forward
+    from .results import Adjoints, Forward
     from .rnn import RNN
-    from .rnn_hvp import Adjoints
 
 __all__ = ["preactivation_hessian_by_steps", "recurrent_remainder"]
 
@@ -86,10 +88,14 @@ def preactivation_hessian_by_steps(
         for j, w, o in zip(levels, widths, offsets, strict=True)
     ]
     side[0] = side[0] + xp.concat([zeros(m, X), xp.eye(m, dtype=dtype, device=device)], axis=1)
-    output_block = xp.concat(
-        [zeros(X - widths[-1]), xp.ones(widths[-1], dtype=dtype, device=device)]
-    )
-    weights = adjoints.time_weights
+    M_out = widths[-1]
+    output_hessian = adjoints.output_hessian  # (r, T, M, M): w_s / r times the loss Hessian
+
+    def output_term(s: int) -> Any:
+        """The loss's own Hessian at time s on the z^(l) block of the state, (r, X, X)."""
+        H = output_hessian[:, s, :, :]
+        left = xp.concat([zeros(r, X - M_out, M_out), H], axis=1)  # (r, X, M)
+        return xp.concat([zeros(r, X, X - M_out), left], axis=2)
 
     fps = [rnn.activation_of(j).df(xp, forward.pre_activations[j - 1]) for j in levels]
     curvatures = [
@@ -100,7 +106,7 @@ def preactivation_hessian_by_steps(
     cross: list[Any] = [None] * T  # N_s
     state_jacobian: list[Any] = [None] * T  # d x_s / d x_{s-1}
     kick: list[Any] = [None] * T  # d x_s / d delta_s
-    omega = output_block * (weights[T - 1] / r) * xp.eye(X, dtype=dtype, device=device)
+    omega = output_term(T - 1)
     for s in range(T - 1, -1, -1):
         J_y = side[0]
         outputs, hessian = [], None
@@ -117,9 +123,7 @@ def preactivation_hessian_by_steps(
         cross[s] = hessian[:, X:, :X]
         state_jacobian[s], kick[s] = J[:, :, :X], J[:, :, X:]
         if s > 0:
-            omega = hessian[:, :X, :X] + output_block * (weights[s - 1] / r) * xp.eye(
-                X, dtype=dtype, device=device
-            )
+            omega = hessian[:, :X, :X] + output_term(s - 1)
     return _blocks_from_steps(xp, diagonal, cross, state_jacobian, kick)
 
 

@@ -13,7 +13,8 @@ the pre-activations y^(k,s)), with dot meaning the directional derivative:
 
 Reverse pass of the tangents of the adjoints g_z = dE/dz, g_y = dE/dy (eq. 59-60, 67-68):
 
-    gdot_z^(l,s)  = w_s zdot^(l,s) / r        (w_s = 1 for the output times in the loss)
+    gdot_z^(l,s)  = (w_s / r) L_s zdot^(l,s)   (w_s = 1 for the output times in the loss, L_s the
+                                              loss's Hessian in z^(l,s): I for "mse")
     gdot_z^(j,s) += W^(j+1)T gdot_y^(j+1,s) + U^(j)T gdot_y^(j,s+1) [+ dU^T g_y^(k,s+1) if j = k]
     gdot_y^(j,s)  = gdot_z^(j,s) o f'(y^(j,s)) + g_z^(j,s) o f''(y^(j,s)) o ydot^(j,s)
 
@@ -28,10 +29,11 @@ Many directions are pushed through at once along a leading axis D (chunked to bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .backend import device_of
+from .results import Adjoints
+from .time_steps import shift_back, shift_forward
 
 if TYPE_CHECKING:
     from .rnn import RNN
@@ -40,15 +42,6 @@ __all__ = ["Adjoints", "directional_derivatives", "preactivation_hessian", "recu
 
 #: Largest number of entries of one tangent array (D * r * T * m) before directions are chunked.
 MAX_TANGENT_ENTRIES = 1 << 22
-
-
-@dataclass(frozen=True, eq=False)
-class Adjoints:
-    """First-order BPTT adjoints: ``grad_z[j-1]``, ``grad_y[j-1]`` of level j are (r, T, m_j)."""
-
-    grad_z: list[Any]
-    grad_y: list[Any]
-    time_weights: Any  # (T,): 1 at the output times in the loss, else 0
 
 
 def directional_derivatives(
@@ -74,7 +67,7 @@ def directional_derivatives(
     xp = rnn.xp
     k, l = layer, rnn.n_layers
     Zs, Ys = forward.activations, forward.pre_activations
-    r, T = Ys[0].shape[0], Ys[0].shape[1]
+    T = Ys[0].shape[1]
 
     # forward tangents for levels k..l
     z_below, z_own = Zs[k - 1], Zs[k]
@@ -82,7 +75,7 @@ def directional_derivatives(
     if dW is not None:
         source = source + z_below[None, ...] @ xp.matrix_transpose(dW)[:, None, :, :]
     if dU is not None:
-        source = source + _shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
+        source = source + shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
     if db is not None:
         source = source + db[:, None, None, :]
     if dY is not None:
@@ -101,18 +94,19 @@ def directional_derivatives(
 
     # reverse pass of the adjoint tangents, levels l..k, times T..1
     gdot_y_above = None
-    weights_t = adjoints.time_weights
     for j in range(l, k - 1, -1):
         act, Y = rnn.activation_of(j), Ys[j - 1]
         fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
         from_above = (
-            zdots[l] * (weights_t[:, None] / r) if j == l else gdot_y_above @ rnn.weights[j]
+            xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
+            if j == l
+            else gdot_y_above @ rnn.weights[j]
         )
         U = rnn.recurrent[j - 1]
         curvature = adjoints.grad_z[j - 1] * fpp * ydots[j]
         extra = None
         if j == k and dU is not None:
-            extra = _shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
+            extra = shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
         steps = []
         carry = None
         for s in range(T - 1, -1, -1):
@@ -132,8 +126,8 @@ def directional_derivatives(
     if "W" in outputs:
         result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
     if "U" in outputs:
-        recurrent = xp.tensordot(gdot_y, _shift_back(xp, z_own), axes=([1, 2], [0, 1]))
-        zdot_prev = _shift_back(xp, zdots[k])
+        recurrent = xp.tensordot(gdot_y, shift_back(xp, z_own), axes=([1, 2], [0, 1]))
+        zdot_prev = shift_back(xp, zdots[k])
         second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))
         result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))  # second: (m, D, m)
     return result
@@ -212,18 +206,6 @@ def _tangent_in_time(rnn: RNN, j: int, Y: Any, source: Any, T: int) -> tuple[Any
         ys.append(ydot)
         zs.append(previous)
     return xp.stack(ys, axis=-2), xp.stack(zs, axis=-2)
-
-
-def _shift_back(xp: Any, z: Any) -> Any:
-    """z^(k,s-1) for s = 1..T from z^(k,s): prepend the initial state z^(k,0) = 0."""
-    zero = xp.zeros_like(z[..., :1, :])
-    return xp.concat([zero, z[..., :-1, :]], axis=-2)
-
-
-def _shift_forward(xp: Any, g: Any) -> Any:
-    """g^(s+1) for s = 1..T, with zero beyond T."""
-    zero = xp.zeros_like(g[..., :1, :])
-    return xp.concat([g[..., 1:, :], zero], axis=-2)
 
 
 def _chunks(count: int, entries_per_direction: int) -> list[range]:

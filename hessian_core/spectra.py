@@ -22,12 +22,31 @@ singular-value bound of eq. (107), |lambda(B^(k,t,s,zeta))| <= 2 sigma_max(M_{s,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import device_of, namespace_of
-from .kron import LayerHessian, assemble
 
-__all__ = ["kronecker_eigvalsh", "psd_sqrt", "term_eigenvalues", "weyl_bounds"]
+if TYPE_CHECKING:
+    from .kron import LayerHessian
+
+__all__ = ["assemble", "kronecker_eigvalsh", "psd_sqrt", "term_eigenvalues", "weyl_bounds"]
+
+
+def assemble(blocks: Any, factor: Any) -> Any:
+    """``sum_p (F_p kron I) M_p (F_p kron I)^T`` ordered as ``(i, c), (j, d)``.
+
+    ``blocks`` is ``(r, T, m, T, m)``, ``factor`` is ``(r, q, T)``; the result is
+    ``(m*q, m*q)``. Cost ``O(r q T^2 m^2 + r q^2 T m^2)``: a batched matrix product, then
+    one product contracting samples and time steps together.
+    """
+    xp = namespace_of(blocks, factor)
+    r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
+    q = factor.shape[1]
+    left = factor @ xp.reshape(blocks, (r, T, m * T * m))  # (r, q, m*T*m): [p, c, (i, zeta, j)]
+    left = xp.permute_dims(xp.reshape(left, (r, q, m, T, m)), (2, 1, 4, 0, 3))  # [i, c, j, p, zeta]
+    right = xp.reshape(xp.permute_dims(factor, (0, 2, 1)), (r * T, q))  # [(p, zeta), d]
+    # one product over the pair (p, zeta): the (m*q)^2 result is written once
+    return xp.reshape(xp.reshape(left, (m * q * m, r * T)) @ right, (m * q, m * q))
 
 
 def psd_sqrt(gram: Any) -> Any:
@@ -127,7 +146,8 @@ def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
         else:
             radius = xp.max(xp.abs(rest))
             lower, upper = lower - radius, upper + radius
-    return anchor_values + lower, anchor_values + upper
+    shift = getattr(hessian, "shift", 0.0)  # weight decay: lam I moves every eigenvalue by lam
+    return anchor_values + lower + shift, anchor_values + upper + shift
 
 
 def _anchor_mask(xp: Any, r: int, T: int, anchor: int, like: Any) -> Any:

@@ -4,8 +4,8 @@ Everything here is computed from the loss alone, in float64 NumPy, with a forwar
 written out plainly. Nothing is imported from ``hessian_core``: the point of this module
 is to be a second, independent opinion.
 
-Conventions (the same as ../shared/CONTRACT.md)
-------------------------------------------------
+Conventions (the same as docs/contract.md)
+-----------------------------------------
 - Samples are rows: FNN ``X`` is (r, N) and ``Z_target`` (r, M); RNN ``X`` is (r, tau, N)
   and ``Z_target`` (r, tau, M).
 - ``weights[k-1]`` is W^(k) with shape (m, n), ``biases[k-1]`` is b^(k) with shape (m,),
@@ -14,7 +14,9 @@ Conventions (the same as ../shared/CONTRACT.md)
 - vec(W) is row-major, ``W.reshape(-1)``: entry ``i*n + j`` is w_ij.
 - ``activation`` is applied at every level; ``output_activation`` (if given) replaces it at
   the last level only.
-- FNN loss (eq. 3/12): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2.
+- FNN loss (eq. 3/12): E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 (``loss="mse"``), or
+  ``loss="cross_entropy"``: E = -1/r sum_p sum_i z*_p,i log softmax(z_p^(l))_i; with
+  ``weight_decay=lam`` plus lam/2 sum_k ||W^(k)||_F^2 (RNNs: and ||U^(k)||_F^2, once).
 - RNN (eq. 47-49): y^(k,s) = W^(k) z^(k-1,s) + U^(k) z^(k,s-1) + b^(k), z^(k,0) = 0,
   z^(0,s) = x^(s). E^(t) = 1/(2r) sum_p ||z*_(p,t) - z_p^(l,t)||^2 for one output time t;
   with ``t=None`` the loss is E = sum_{t=a..tau} E^(t), a = ``outputs_from``.
@@ -65,6 +67,7 @@ import numpy as np
 
 __all__ = [
     "ACTIVATIONS",
+    "LOSSES",
     "KinkCrossed",
     "activate",
     "fd_gradient",
@@ -169,16 +172,43 @@ def rnn_forward(
 # --------------------------------------------------------------------------- losses
 
 
+LOSSES = ("mse", "cross_entropy")
+
+
 def _half_mean_square(Z_target: np.ndarray, Z_out: np.ndarray) -> float:
     r = Z_out.shape[0]
     diff = np.asarray(Z_target, dtype=np.float64) - Z_out
     return float(np.sum(diff * diff) / (2.0 * r))
 
 
-def fnn_loss(weights, biases, activation, output_activation, X, Z_target) -> float:
-    """E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2."""
+def _mean_cross_entropy(Z_target: np.ndarray, Z_out: np.ndarray) -> float:
+    """-1/r sum_p sum_i z*_p,i log softmax(z_p)_i, with log-sum-exp written out."""
+    r = Z_out.shape[0]
+    top = np.max(Z_out, axis=-1, keepdims=True)
+    log_softmax = Z_out - top - np.log(np.sum(np.exp(Z_out - top), axis=-1, keepdims=True))
+    return float(-np.sum(np.asarray(Z_target, dtype=np.float64) * log_softmax) / r)
+
+
+def _data_loss(Z_target: np.ndarray, Z_out: np.ndarray, loss: str) -> float:
+    if loss == "mse":
+        return _half_mean_square(Z_target, Z_out)
+    if loss == "cross_entropy":
+        return _mean_cross_entropy(Z_target, Z_out)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def _decay(weight_decay: float, matrices) -> float:
+    """lam/2 times the sum of the squared Frobenius norms."""
+    return 0.5 * weight_decay * float(sum(np.sum(np.square(A)) for A in matrices))
+
+
+def fnn_loss(
+    weights, biases, activation, output_activation, X, Z_target, loss="mse", weight_decay=0.0
+) -> float:
+    """E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 ("mse") or the mean softmax cross-entropy,
+    plus weight_decay/2 sum_k ||W^(k)||^2."""
     _, post = fnn_forward(weights, biases, activation, output_activation, X)
-    return _half_mean_square(Z_target, post[-1])
+    return _data_loss(Z_target, post[-1], loss) + _decay(weight_decay, weights)
 
 
 def _output_times(tau: int, t: int | None, outputs_from: int) -> list[int]:
@@ -192,13 +222,25 @@ def _output_times(tau: int, t: int | None, outputs_from: int) -> list[int]:
 
 
 def rnn_loss(
-    weights, recurrent, biases, activation, output_activation, X, Z_target, t=None, outputs_from=1
+    weights,
+    recurrent,
+    biases,
+    activation,
+    output_activation,
+    X,
+    Z_target,
+    t=None,
+    outputs_from=1,
+    loss="mse",
+    weight_decay=0.0,
 ) -> float:
-    """E^(t) for one output time t (1-based), or sum_{t=a..tau} E^(t) for t=None."""
+    """E^(t) for one output time t (1-based), or sum_{t=a..tau} E^(t) for t=None; per time
+    the squared or the cross-entropy loss, plus weight_decay/2 sum_k (||W||^2 + ||U||^2) once."""
     _, post = rnn_forward(weights, recurrent, biases, activation, output_activation, X)
     out = post[-1]
     times = _output_times(out.shape[1], t, outputs_from)
-    return sum(_half_mean_square(Z_target[:, s - 1], out[:, s - 1]) for s in times)
+    data = sum(_data_loss(Z_target[:, s - 1], out[:, s - 1], loss) for s in times)
+    return data + _decay(weight_decay, list(weights) + list(recurrent))
 
 
 def min_abs_preactivation(pre_activations: Sequence[np.ndarray], names: Sequence[str]) -> float:
@@ -229,7 +271,16 @@ def _check_layer(layer: int, n_layers: int) -> int:
 
 
 def fnn_block_loss(
-    weights, biases, activation, output_activation, X, Z_target, layer: int, wrt: str = "W"
+    weights,
+    biases,
+    activation,
+    output_activation,
+    X,
+    Z_target,
+    layer: int,
+    wrt: str = "W",
+    loss: str = "mse",
+    weight_decay: float = 0.0,
 ) -> tuple[LossFunction, np.ndarray]:
     """Loss as a function of one parameter block, ``wrt`` "W" (row-major vec) or "b".
 
@@ -261,7 +312,7 @@ def fnn_block_loss(
         pre, post = fnn_forward(W_list, b_list, activation, output_activation, X)
         if not _same_pattern(pattern, _relu_pattern(pre, names)):
             raise KinkCrossed("a ReLU pre-activation changed sign")
-        return _half_mean_square(Z_target, post[-1])
+        return _data_loss(Z_target, post[-1], loss) + _decay(weight_decay, W_list)
 
     return loss_fn, theta0
 
@@ -278,6 +329,8 @@ def rnn_block_loss(
     wrt: str = "W",
     t: int | None = None,
     outputs_from: int = 1,
+    loss: str = "mse",
+    weight_decay: float = 0.0,
 ) -> tuple[LossFunction, np.ndarray]:
     """Loss E^(t) (or sum over t=a..tau) as a function of W^(k), U^(k) or b^(k).
 
@@ -308,7 +361,8 @@ def rnn_block_loss(
         if not _same_pattern(pattern, _relu_pattern(pre, names)):
             raise KinkCrossed("a ReLU pre-activation changed sign")
         out = post[-1]
-        return sum(_half_mean_square(Z_target[:, s - 1], out[:, s - 1]) for s in times)
+        data = sum(_data_loss(Z_target[:, s - 1], out[:, s - 1], loss) for s in times)
+        return data + _decay(weight_decay, current["W"] + current["U"])
 
     return loss_fn, theta0
 

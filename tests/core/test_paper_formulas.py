@@ -136,6 +136,51 @@ def test_paper_equals_exact_for_relu_rnn_wrt_U_up_to_t2(xp, t):
     assert_close(paper, exact, ROUNDOFF_RTOL, f"{case} t={t} wrt=U: paper == exact")
 
 
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("t", [1, 2])
+def test_paper_H_U_is_exact_up_to_t2_at_every_level(xp, activation, depth, t):
+    """(75) misses only terms with d z^(k,s-1)/dU for s <= t; z^(k,0) = 0 and z^(k,1) do not
+    depend on U^(k), so for piecewise-linear f the paper's H_U is exact at t = 1 and t = 2 at
+    every level, not only at t = 1 (docs/errata.md)."""
+    case = rnn_case(RNN_SIZES[depth], 3, RNN_TAU, activation)
+    net, X, Z_target = case.build(xp)
+    for layer in range(1, depth + 1):
+        paper, exact = _both(net, X, Z_target, xp, layer=layer, t=t, wrt="U")
+        assert_close(paper, exact, ROUNDOFF_RTOL,
+                     f"{case} layer={layer} t={t} wrt=U: paper == exact")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_the_part_of_H_U_that_75_misses_starts_at_t3(xp, activation):
+    """The exact H_U's non-Kronecker remainder (what eq. 75 misses) is exactly zero for
+    t <= 2 at every level and every activation, and not zero at t = 3."""
+    case = rnn_case(RNN_SIZES[2], 3, RNN_TAU, activation)
+    net, X, Z_target = case.build(xp)
+    for layer in (1, 2):
+        for t in (1, 2, 3):
+            remainder = to_numpy(net.hessian(X, Z_target, layer=layer, t=t, wrt="U").remainder,
+                                 xp, "remainder")
+            size = float(abs(remainder).max())
+            if t <= 2:
+                assert size == 0.0, f"{case} layer={layer} t={t}: remainder {size:.3e} != 0"
+            else:
+                assert size > ERRATUM_MIN_RELATIVE_DIFFERENCE, f"{case} layer={layer} t=3"
+
+
+def test_errata_measures_and_states_75_holding_at_t2(xp):
+    """hessian_core.errata (what the app shows) measures (75) as holding at t = 2 for a
+    two-level ReLU RNN, and its text states the t <= 2 range at every level."""
+    from hessian_core.errata import measure_rnn
+
+    case = rnn_case(RNN_SIZES[2], 3, RNN_TAU, "relu")
+    net, X, Z_target = case.build(xp)
+    found = {item.equation: item for item in measure_rnn(net, X, Z_target, t=2)}
+    item = found["(75)"]
+    assert item.relative_error <= ROUNDOFF_RTOL, f"{case}: {item}"
+    assert "t <= 2" in item.holds_when and "every level" in item.holds_when, item.holds_when
+
+
 # ------------------------------------------------------------------- the errata
 
 ERRATA = [

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from hessian_core import ACTIVATIONS, RNN
-from hessian_core.kron import assemble
-from hessian_core.rnn import _window_blocks
 from hessian_core.rnn_curvature import (
     preactivation_hessian_by_steps,
     recurrent_remainder,
 )
 from hessian_core.rnn_hvp import preactivation_hessian, recurrent_hessian
+from hessian_core.spectra import assemble
+from hessian_core.time_steps import window_blocks
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -27,21 +27,23 @@ def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t,
     rng = np.random.default_rng(7)
     rnn = RNN.random(sizes, activation=activation, seed=3, recurrent_scale=0.9)
     X, Z = rng.standard_normal((3, 6, sizes[0])), rng.standard_normal((3, 6, sizes[-1]))
-    forward, Zb, t, a, _ = rnn._prepare(X, Z, t, 1)
-    adjoints = rnn._adjoints(forward, Zb, t, a, window_start=window_start)
+    forward = rnn.forward(X, steps=6 if t is None else t)
+    adjoints = rnn.adjoints(forward, Z, t=t)
+    if window_start:  # truncated BPTT: the window [window_start + 1, t] of one output time
+        adjoints = rnn.adjoints(forward, Z, t=t, truncate=t - window_start)
     l = rnn.n_layers
 
     for layer in range(1, l + 1):
         general = preactivation_hessian(rnn, forward, adjoints, layer, window_start)
         steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
-        steps = _window_blocks(steps, window_start)
+        steps = window_blocks(steps, window_start)
         scale = max(float(np.abs(general).max()), 1e-300)
         assert np.abs(steps - general).max() <= 1e-12 * scale, f"level {layer}"
     for layer in range(1, l + 1):
         steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
-        steps = _window_blocks(steps, window_start)
+        steps = window_blocks(steps, window_start)
         dense = recurrent_hessian(rnn, forward, adjoints, layer, window_start)
-        inputs = rnn._kronecker_inputs(forward, layer, "U", steps)
+        inputs = rnn.kronecker_inputs(forward, layer, "U")
         rebuilt = assemble(steps, np.transpose(inputs, (0, 2, 1)))
         rebuilt = rebuilt + recurrent_remainder(rnn, forward, adjoints, layer, window_start)
         scale = max(float(np.abs(dense).max()), 1e-300)
