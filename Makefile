@@ -3,7 +3,7 @@
 #   make test      run every test: core, app in headless Chromium, notebooks, packaging
 #   make test-gpu  run the core tests on CuPy (needs an NVIDIA GPU)
 #   make bench     run every benchmarks/bench_*.py
-#   make lab       JupyterLab on notebooks/
+#   make lab       JupyterLab on notebooks/ (a save writes both files of a jupytext pair)
 #   make lint      ruff
 # Variables can be given on the command line or in the environment: make serve HESSIAN_LAB_PORT=8080
 
@@ -109,6 +109,8 @@ bench: $(STAMP)-bench
 		$(PY) -m "$$module" $(BENCH_ARGS) || exit 1; \
 	done
 
+# The notebook extra brings jupytext, whose JupyterLab extension saves each notebook's .ipynb and
+# its paired percent-format .py together (notebooks/jupytext.toml).
 LAB_ARGS ?=
 lab: $(STAMP)-notebook
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
