@@ -36,7 +36,10 @@ HESSIAN_LAB_PORT ?= 5006
 HESSIAN_LAB_ORIGIN ?= $(shell $(PYTHON) -m serve.origins '$(HESSIAN_LAB_ADDRESS)' '$(HESSIAN_LAB_PORT)')
 HESSIAN_LAB_STATE_FILE ?=
 WORKERS ?= 1
+# Workers started on other machines, HOST:PORT separated by spaces, added behind HAProxy.
+REMOTE_WORKERS ?=
 SERVE_ARGS ?=
+BALANCED := $(or $(filter-out 1,$(WORKERS)),$(strip $(REMOTE_WORKERS)))
 
 # make test: extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k fnn".
 # BROWSER_TESTS=0 leaves out the tests that need Chromium.
@@ -60,13 +63,14 @@ $(STAMP)-%: $(SOURCES) | $(PY)
 	$(LOCKED) $(PY) -m pip install --quiet -e "$(if $(filter base,$*),.,.[$(subst +,$(comma),$*)])"
 	@touch $@
 
-serve: serve-check $(STAMP)-base $(if $(filter-out 1,$(WORKERS)),haproxy)
-ifeq ($(WORKERS),1)
+serve: serve-check $(STAMP)-base $(if $(BALANCED),haproxy)
+ifeq ($(BALANCED),)
 	$(VENV)/bin/panel serve app --address $(HESSIAN_LAB_ADDRESS) --port $(HESSIAN_LAB_PORT) \
 		$(foreach origin,$(HESSIAN_LAB_ORIGIN),--allow-websocket-origin='$(origin)') $(SERVE_ARGS)
 else
 	exec $(PY) -m serve.supervisor --workers $(WORKERS) --address $(HESSIAN_LAB_ADDRESS) \
 		--port $(HESSIAN_LAB_PORT) $(foreach origin,$(HESSIAN_LAB_ORIGIN),--origin='$(origin)') \
+		$(foreach remote,$(REMOTE_WORKERS),--remote='$(remote)') \
 		$(if $(HESSIAN_LAB_STATE_FILE),--state-file='$(HESSIAN_LAB_STATE_FILE)') -- $(SERVE_ARGS)
 endif
 

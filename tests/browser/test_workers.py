@@ -5,17 +5,20 @@ contexts (two students), and checks that HAProxy's cookie affinity puts them on 
 workers (the cookie ``SERVERID`` and the page's ``.worker-id`` text agree), that both train,
 and that when one worker process is killed the other student keeps training, the affected
 page shows the lost-connection notification (``app/main.py``), the supervisor starts the
-worker again and a reload of the affected page is served. Every process is stopped at the
-end, whatever happens.
+worker again and a reload of the affected page is served. A second test checks that the
+balanced workers accept a websocket only from the server's own origin. Every process is
+stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,30 @@ def test_two_browsers_on_two_workers_and_one_worker_dies(browser, served):
     finally:
         for context in contexts:
             context.close()
+
+
+def websocket_status(url: str, origin: str) -> int:
+    """HTTP status of a websocket handshake to the app sent with this ``Origin`` header."""
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def handshake() -> int:
+        request = HTTPRequest(f"{url.replace('http', 'ws', 1)}/app/ws",
+                              headers={"Origin": origin}, request_timeout=60)
+        token = generate_jwt_token(generate_session_id())
+        try:
+            connection = await websocket_connect(request, subprotocols=["bokeh", token])
+        except HTTPClientError as error:
+            return error.code
+        connection.close()
+        return 101
+
+    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, handshake()).result()
+
+
+def test_websockets_only_from_the_servers_own_origin(served):
+    assert websocket_status(served.url, f"http://127.0.0.1:{served.port}") == 101
+    assert websocket_status(served.url, "http://elsewhere.example:80") == 403
