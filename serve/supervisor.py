@@ -225,10 +225,8 @@ class Supervisor:
         signal.signal(signal.SIGINT, self.on_signal)
         signal.signal(signal.SIGTERM, self.on_signal)
         try:
-            if not self.start_workers():
-                return 1
-            if not self.start_haproxy():
-                return 1
+            if not self.start_workers() or not self.start_haproxy():
+                return 0 if self.stopping else 1  # stopped by a signal, or failed
             self.write_state()
             where = "every address of this machine" if self.args.address in ALL_INTERFACES \
                 else self.args.address
@@ -267,6 +265,8 @@ class Supervisor:
         return not self.stopping
 
     def start_haproxy(self) -> bool:
+        if self.stopping:
+            return False
         config = self.config_dir / "haproxy.cfg"
         config.write_text(haproxy_config(bind_address(self.args.address, self.args.port),
                                          self.workers, self.args.remote))
@@ -362,8 +362,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.print_config:
-        workers = [Worker(f"w{i}", 5006 + i, []) for i in range(1, args.workers + 1)]
+    if args.print_config:  # the local workers' ports are free ports chosen at start
+        workers = [Worker(f"w{i}", args.port + i, []) for i in range(1, args.workers + 1)]
         print(haproxy_config(bind_address(args.address, args.port), workers, args.remote))
         return 0
     if shutil.which(args.haproxy) is None:  # a path or a name on the PATH
