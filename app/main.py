@@ -26,7 +26,11 @@ DISCONNECT_MESSAGE = (
 
 # disconnect_notification turns on Panel's notification area, which shows it
 pn.extension("katex", disconnect_notification=DISCONNECT_MESSAGE)
-Dashboard(sync_url=True).servable(title="hessian-lab")
+dashboard = Dashboard(sync_url=True)
 if worker := os.environ.get("HESSIAN_LAB_WORKER"):
-    pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
-                 styles={"color": "#888", "font-size": "0.8em"}).servable()
+    # below the dashboard, in the same root (a second root would get a second notification area)
+    label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
+                         styles={"color": "#888", "font-size": "0.8em"})
+    pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
+else:
+    dashboard.servable(title="hessian-lab")

@@ -76,8 +76,8 @@ def test_two_browsers_on_two_workers_and_one_worker_dies(browser, served):
         os.kill(victim["pid"], signal.SIGKILL)
 
         # the first page lost its worker: Panel's notification says so and how to reload
-        message = first.page.locator(".notyf__message").first
-        message.wait_for(state="visible", timeout=ROUND_TRIP_MS)
+        message = first.page.locator(".notyf__message")
+        message.wait_for(state="visible", timeout=ROUND_TRIP_MS)  # exactly one (strict)
         text = message.inner_text()
         assert "Connection to the server lost" in text and "Reload the page" in text, text
         # the other student keeps training, on the other worker
