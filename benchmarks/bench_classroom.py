@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import re
 import shutil
@@ -252,13 +253,20 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     updates: list[tuple[float, int]] = []
     match = STEP.search(text or "")
     last = int(match.group(1)) if match else None
-    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000 + seconds + 60  # a safety bound
+
+    async def close_at_the_end() -> None:  # a read is never cancelled halfway through a message
+        deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000 + seconds + 60  # a safety bound
+        while "end" not in window and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        socket.close()
+
+    closer = asyncio.create_task(close_at_the_end())
     try:
-        while time.monotonic() < deadline and "end" not in window:
+        while True:
             try:
-                message = await asyncio.wait_for(next_message(), timeout=1.0)
-            except TimeoutError:
-                continue
+                message = await next_message()
+            except ConnectionError:  # closed at the end of the window
+                break
             if message.msgtype != "PATCH-DOC":
                 continue
             for event in message.content.get("events", []):
@@ -271,6 +279,7 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                         updates.append((time.monotonic(), last))
     finally:
         socket.close()
+        closer.cancel()
     return {"updates": updates, "first_step": int(match.group(1)) if match else 0}
 
 
@@ -339,11 +348,11 @@ def print_light_run(sessions: int, run: dict) -> None:
 
 def frame_cost_table() -> None:
     print("\n## Per-view per-frame server cost (benchmarks/frame_costs.py)")
-    try:
-        from benchmarks.frame_costs import measure, report
-    except ImportError as error:
-        print(f"not measured: benchmarks/frame_costs.py is not in this checkout yet ({error})")
+    if importlib.util.find_spec("benchmarks.frame_costs") is None:
+        print("not measured: benchmarks/frame_costs.py is not in this checkout yet")
         return
+    from benchmarks.frame_costs import measure, report
+
     print(report(measure()))
 
 
