@@ -232,8 +232,7 @@ class Supervisor:
                 else self.args.address
             log(f"{len(self.workers)} workers behind HAProxy on {where}, port "
                 f"{self.args.port}: open http://{self.public_host()}:{self.args.port}/app")
-            self.watch()
-            return 0
+            return 0 if self.watch() else 1
         finally:
             self.shutdown()
 
@@ -285,13 +284,13 @@ class Supervisor:
         log(f"HAProxy started: pid {self.haproxy.pid}, configuration {config}")
         return True
 
-    def watch(self) -> None:
-        """Restart dead workers until a signal arrives or HAProxy exits."""
+    def watch(self) -> bool:
+        """Restart dead workers until a signal arrives (True) or HAProxy exits (False)."""
         while not self.stopping:
             now = time.monotonic()
             if self.haproxy is not None and self.haproxy.poll() is not None:
                 log(f"HAProxy exited with {self.haproxy.returncode}; stopping")
-                return
+                return False
             changed = False
             for worker in self.workers:
                 if worker.alive():
@@ -311,6 +310,7 @@ class Supervisor:
             if changed:
                 self.write_state()
             time.sleep(POLL_S)
+        return True
 
     def shutdown(self) -> None:
         self.stopping = True
