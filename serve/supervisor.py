@@ -46,7 +46,13 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from serve.origins import ALL_INTERFACES, host_for_origin, server_origins
+from serve.origins import (
+    ALL_INTERFACES,
+    LOOPBACK,
+    host_for_origin,
+    machine_hosts,
+    server_origins,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().with_name("haproxy.cfg")
@@ -230,16 +236,19 @@ class Supervisor:
             self.write_state()
             where = "every address of this machine" if self.args.address in ALL_INTERFACES \
                 else self.args.address
+            urls = " or ".join(f"http://{host}:{self.args.port}/app"
+                               for host in self.public_hosts())
             log(f"{len(self.workers)} workers behind HAProxy on {where}, port "
-                f"{self.args.port}: open http://{self.public_host()}:{self.args.port}/app")
+                f"{self.args.port}: open {urls}")
             return 0 if self.watch() else 1
         finally:
             self.shutdown()
 
-    def public_host(self) -> str:
+    def public_hosts(self) -> list[str]:
+        """Names and addresses students can open (on all interfaces: not the loopback ones)."""
         if self.args.address in ALL_INTERFACES:
-            return socket.getfqdn()
-        return host_for_origin(self.args.address)
+            return [h for h in machine_hosts() if h not in LOOPBACK] or ["localhost"]
+        return [host_for_origin(self.args.address)]
 
     def start_workers(self) -> bool:
         """Start every worker and wait until each answers ``/liveness``."""
