@@ -103,6 +103,9 @@ class Dashboard(pn.viewable.Viewer):
         self.messages = self._with_rule_message(errors)
         self._after_rebuild()
         if location is not None:
+            # the URL's values are applied above, fitted together: sync from a clean query,
+            # which location.sync then fills with them (it would re-apply the raw ones)
+            location.search = ""
             self.sync_location(location)
         doc = pn.state.curdoc
         self._session_context = getattr(doc, "session_context", None)
