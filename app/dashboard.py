@@ -380,7 +380,8 @@ class Dashboard(pn.viewable.Viewer):
         self.refresh_view()
 
     def _batch_changed(self, event) -> None:
-        self.session.next_batch()
+        if self.session.X.shape[0] != self.session.batch_size:  # not drawn by a rebuild
+            self.session.next_batch()
         self.controls["sample"].end = max(self.session.batch_size - 1, 1)
         self.refresh_view()
 
@@ -405,7 +406,10 @@ class Dashboard(pn.viewable.Viewer):
         if lesson is None:
             self.settings.lesson = ""
             return
+        version = self.session.version
         self.apply_settings(dict(lesson.settings, lesson=lesson.key))
+        if self.session.version == version:
+            self.reset()  # a lesson starts from its seed, whatever was trained before
 
     def _lesson_changed(self, event) -> None:
         lesson = BY_KEY.get(event.new)
