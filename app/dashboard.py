@@ -100,6 +100,8 @@ class Dashboard(pn.viewable.Viewer):
         self._build_widgets()
         self._layout = self._build_layout()
         self._watch()
+        if self.settings.lesson:
+            self.settings.param.trigger("lesson")  # a link to a lesson shows its text
         self.messages = self._with_rule_message(errors)
         self._after_rebuild()
         if location is not None:
