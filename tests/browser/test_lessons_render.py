@@ -60,6 +60,7 @@ def test_every_lesson_equation_renders_with_katex(open_app):
         assert not LOST_BACKSLASH.search(shown), (lesson.key, shown)
         assert not RAW_TEX.search(text), (lesson.key, RAW_TEX.findall(text))
         assert not CONTROL.search(text), (lesson.key, text)
+        app.wait_for_drawn_view(lesson.settings["view"])  # the lesson's view, drawn
         app.screenshot(f"lesson-{lesson.key}")
     app.assert_no_errors()
 
