@@ -349,9 +349,14 @@ def allowed_values(parameter: param.Parameter) -> str:
         kind = "a whole number" if isinstance(parameter, param.Integer) else "a number"
         low, high = parameter.bounds or (None, None)
         if low is not None and high is not None:
-            return f"{kind} from {low:g} to {high:g}"
+            return f"{kind} from {number_text(low)} to {number_text(high)}"
         return kind
     return "text"
+
+
+def number_text(value: float) -> str:
+    """``2147483647`` for whole numbers, ``1e-06`` or ``0.999`` for others."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 #: what the text settings accept, for their refusal messages
@@ -442,6 +447,8 @@ def coerce(parameter: param.Parameter, value):
     if isinstance(parameter, param.String) and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, bool) and isinstance(parameter, (param.Integer, param.Number)):
+        raise ValueError("a yes/no value is not a number")
     if not isinstance(value, str):
         return value
     text = value.strip().strip('"')

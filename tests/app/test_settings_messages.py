@@ -34,6 +34,8 @@ def test_architecture_refusals_say_what_is_wrong_and_show_a_correct_example(text
     ("learning_rate", "inf", "learning_rate takes a number from 1e-06 to 10"),
     ("noise", "", "noise takes a number from 0 to 1"),
     ("model", "cnn", "model takes one of fnn, rnn"),
+    ("layer", True, "layer takes a whole number from 1 to 16"),
+    ("seed", "-1", "seed takes a whole number from 0 to 2147483647"),
     ("view", "graphs", "view takes one of training, rank, kronecker"),
     ("activation", None, "activation takes one of relu, sigmoid, tanh, softplus, identity"),
     ("topk", "0", "top-k '0' must be a whole count >= 1 or a fraction in (0, 1)"),
