@@ -56,3 +56,14 @@ def test_an_unknown_setting_suggests_the_nearest_name():
     errors = Settings().apply({"batchsize": "8", "zzz": "1"})
     assert errors["batchsize"] == "unknown setting, ignored: did you mean batch_size?"
     assert errors["zzz"].startswith("unknown setting, ignored")
+
+
+def test_a_typed_architecture_that_does_not_fit_the_data_shows_one_that_does():
+    from app import Dashboard
+
+    dashboard = Dashboard(dataset="regression")
+    dashboard.settings.architecture = "2-6-3"  # typed in the box: refused, not changed
+    message = dashboard.messages["architecture"]
+    assert "the regression data has 1 input(s) and 1 output(s)" in message
+    assert "e.g. 1-6-1" in message and "Still training" in message
+    dashboard.close()
