@@ -260,6 +260,17 @@ class Settings(param.Parameterized):
     wrt = param.Selector(default="W", objects=["W", "U"], doc="RNN Hessian w.r.t. W or U")
     lesson = param.String(default="", doc="key of the lesson shown")
 
+    @param.depends("tau", "batch_size", "samples", watch=True)
+    def _keep_in_range(self) -> None:
+        """A change made by hand (a slider, not :meth:`apply`) keeps the time step, the batch
+        size and the sample index in range, so that the link the page then shows holds
+        together; the other rules of :func:`settle` are the dashboard's on a rebuild."""
+        batch = min(self.batch_size, self.samples)
+        fitted = {"time_step": min(self.time_step, self.tau), "batch_size": batch,
+                  "sample": min(self.sample, batch - 1)}
+        self.param.update(**{name: value for name, value in fitted.items()
+                             if value != getattr(self, name)})
+
     def resolved_time(self) -> int:
         """The output time t actually used (1..tau): ``time_step`` 0 means tau."""
         t = self.time_step or self.tau

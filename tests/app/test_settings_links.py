@@ -213,3 +213,26 @@ def test_every_view_draws_after_a_random_link(rendered, query):
     for view in VIEWS:
         dashboard.settings.view = view
         assert "Could not draw" not in dashboard.views[view].note
+
+
+def test_a_link_the_page_writes_after_changes_by_hand_reopens_without_notes(monkeypatch):
+    """Sliders moved one by one (the sequence shortened below t, the data set below the
+    batch, the batch below the sample shown): the URL the page then shows reopens to the same
+    settings with nothing to adjust."""
+    import panel as pn
+    from panel.io.location import Location
+
+    from app import Dashboard
+
+    location = Location(search="?model=rnn&time_step=7&sample=3&batch_size=8&samples=40")
+    monkeypatch.setattr(type(pn.state), "location", property(lambda self: location))
+    dashboard = Dashboard(sync_url=True)
+    settings = dashboard.settings
+    settings.tau = 4
+    settings.samples = 8
+    settings.batch_size = 2
+    assert (settings.time_step, settings.batch_size, settings.sample) == (4, 2, 1)
+    reopened = Settings()
+    assert reopened.apply(dict(Location(search=location.search).query_params)) == {}
+    assert reopened.values() == settings.values()
+    dashboard_works(dashboard)
