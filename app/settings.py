@@ -290,10 +290,10 @@ class Settings(param.Parameterized):
 
         Used for URL values (strings), keyword arguments and lessons. Each value is checked
         on its own (:func:`check_value`): a refused one leaves the old value in force (the
-        lesson's, when a lesson is given). The
-        values that pass, with the settings they leave alone, are then made to hold together
-        (:func:`settle`), and everything is set in one batch (watchers run once). A known
-        ``lesson`` key starts from that lesson's complete configuration.
+        lesson's, when a lesson is given). The values that pass, with the settings they leave
+        alone, are then made to hold together (:func:`settle`), and everything is set in one
+        batch (watchers run once). A known ``lesson`` key starts from that lesson's complete
+        configuration.
         """
         values = dict(values)
         errors: dict[str, str] = {}
@@ -422,20 +422,26 @@ def settle(values: dict, given: Iterable[str] = ()) -> tuple[dict, dict[str, str
             values[name] = new
 
     # the FNN's first and last widths are the data set's (kept for the RNN too, so that
-    # switching back to the FNN works)
+    # switching back to the FNN works); text typed in the architecture box that is no list
+    # of widths stays for the user to correct (the dashboard keeps the last model)
     inputs, outputs = data_widths("fnn", values["dataset"])
-    sizes = list(parse_architecture(values["architecture"]))
-    if (sizes[0], sizes[-1]) != (inputs, outputs):
+    try:
+        sizes = list(parse_architecture(values["architecture"]))
+    except ArchitectureError:
+        sizes = None
+    if sizes is not None and (sizes[0], sizes[-1]) != (inputs, outputs):
         sizes[0], sizes[-1] = inputs, outputs
         adjust("architecture", format_architecture(tuple(sizes)),
                f"the {values['dataset']} data has {inputs} input(s) and {outputs} output(s)")
+    levels = None
     if values["model"] == "rnn":
         levels = values["levels"] + 1  # the hidden levels and the output level
         network = f"the RNN has {values['levels']} hidden level(s) and an output level"
-    else:
+    elif sizes is not None:
         levels = len(sizes) - 1
         network = f"the network {format_architecture(tuple(sizes))} has {levels} levels"
-    adjust("layer", min(values["layer"], levels), f"{network}: k takes 1 to {levels}")
+    if levels is not None:
+        adjust("layer", min(values["layer"], levels), f"{network}: k takes 1 to {levels}")
     tau = values["tau"]
     adjust("time_step", min(values["time_step"], tau),
            f"the sequences have τ = {tau} steps: t takes 0 (meaning τ) or 1 to {tau}")

@@ -236,3 +236,19 @@ def test_a_link_the_page_writes_after_changes_by_hand_reopens_without_notes(monk
     assert reopened.apply(dict(Location(search=location.search).query_params)) == {}
     assert reopened.values() == settings.values()
     dashboard_works(dashboard)
+
+
+def test_values_applied_after_a_mistyped_architecture_still_work():
+    """Text typed in the architecture box stays there (refused, the old model trains);
+    a link or lesson applied afterwards must not trip over it."""
+    from app import Dashboard
+
+    dashboard = Dashboard()
+    dashboard.settings.architecture = "2-x-1"
+    assert "architecture" in dashboard.messages
+    errors = dashboard.apply_settings({"layer": "2", "seed": "4", "tau": "99"})
+    assert set(errors) == {"tau"} and dashboard.settings.seed == 4
+    assert dashboard.settings.architecture == "2-x-1"  # left for the user to correct
+    dashboard.lesson_select.value = "kronecker"
+    assert dashboard.settings.architecture == "2-4-4-1"
+    dashboard_works(dashboard)
