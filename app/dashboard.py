@@ -100,9 +100,14 @@ class Dashboard(pn.viewable.Viewer):
         self._build_widgets()
         self._layout = self._build_layout()
         self._watch()
+        if self.settings.lesson:
+            self.settings.param.trigger("lesson")  # a link to a lesson shows its text
         self.messages = self._with_rule_message(errors)
         self._after_rebuild()
         if location is not None:
+            # the URL's values are applied above, fitted together: sync from a clean query,
+            # which location.sync then fills with them (it would re-apply the raw ones)
+            location.search = ""
             self.sync_location(location)
         doc = pn.state.curdoc
         self._session_context = getattr(doc, "session_context", None)
@@ -377,7 +382,8 @@ class Dashboard(pn.viewable.Viewer):
         self.refresh_view()
 
     def _batch_changed(self, event) -> None:
-        self.session.next_batch()
+        if self.session.X.shape[0] != self.session.batch_size:  # not drawn by a rebuild
+            self.session.next_batch()
         self.controls["sample"].end = max(self.session.batch_size - 1, 1)
         self.refresh_view()
 
@@ -402,7 +408,10 @@ class Dashboard(pn.viewable.Viewer):
         if lesson is None:
             self.settings.lesson = ""
             return
+        version = self.session.version
         self.apply_settings(dict(lesson.settings, lesson=lesson.key))
+        if self.session.version == version:
+            self.reset()  # a lesson starts from its seed, whatever was trained before
 
     def _lesson_changed(self, event) -> None:
         lesson = BY_KEY.get(event.new)

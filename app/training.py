@@ -41,6 +41,7 @@ from .settings import (
     Settings,
     SparseRuleError,
     describe_sparse_rule,
+    format_architecture,
     parse_architecture,
     parse_sparse_rule,
 )
@@ -101,13 +102,13 @@ class TrainingSession(param.Parameterized):
         if s.model == "rnn":
             return (data.input_width,) + (s.hidden_width,) * s.levels + (data.output_width,)
         sizes = parse_architecture(s.architecture)
-        if sizes[0] != data.input_width:
+        inputs, outputs = data.input_width, data.output_width
+        if (sizes[0], sizes[-1]) != (inputs, outputs):
+            fitted = format_architecture((inputs, *sizes[1:-1], outputs))
             raise ArchitectureError(
-                f"the {data.name} data has {data.input_width} input(s): the first width must be "
-                f"{data.input_width}"
+                f"the {data.name} data has {inputs} input(s) and {outputs} output(s): the first "
+                f"width must be {inputs} and the last {outputs}, e.g. {fitted}"
             )
-        if sizes[-1] != data.output_width:
-            raise ArchitectureError(f"the last width must be {data.output_width} (one output)")
         return sizes
 
     def make_data(self) -> Dataset:

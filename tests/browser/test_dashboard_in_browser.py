@@ -22,7 +22,8 @@ except ImportError:  # the browser fixture says why: a failure in CI, a skip els
         raise
     pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
-# The default model (app/settings.py): FNN 2-8-8-1, and for RNN input 1 (sine), width 8.
+# The default model (app/settings.py): FNN 2-8-8-1; RNN on the adding task (2 inputs), two
+# hidden levels of width 8; the views show level k = 2.
 DEFAULT_ARCHITECTURE = "2-8-8-1"
 
 
@@ -95,16 +96,16 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
     app = open_app("?view=kronecker")
     hessian = "Hessian H^(k)"
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(2, 8),
-        "the 16 x 16 Hessian of level 1 of 2-8-8-1",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(8, 8),
+        "the 64 x 64 Hessian of level 2 of 2-8-8-1",
     )
     app.step()
     app.wait_for_steps(1)
 
     app.set_architecture("2-5-3-1")
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(2, 5),
-        "the Kronecker view to show the 10 x 10 Hessian of 2-5-3-1",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(5, 3),
+        "the Kronecker view to show the 15 x 15 Hessian of level 2 of 2-5-3-1",
     )
     expect(app.counter_locator).to_have_text("step 0")  # a new model starts at step 0
     app.screenshot("architecture-2-5-3-1")
@@ -112,10 +113,10 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
     app.step()
     app.wait_for_steps(1)
     app.click(".model-kind button", "RNN")
-    # RNN on the sine task: 1 input, hidden width 8, so H_W^(1) is 8 x 8
+    # RNN on the adding task: two hidden levels of width 8, so H_W^(2) is 64 x 64
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(1, 8),
-        "the Kronecker view to show the RNN's 8 x 8 Hessian",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(8, 8),
+        "the Kronecker view to show the RNN's 64 x 64 Hessian",
     )
     expect(app.counter_locator).to_have_text("step 0")
     expect(app.page.locator(".architecture-input")).to_be_hidden()
@@ -125,7 +126,7 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
         lambda: app.figure("training", "one sequence") is not None,
         "the training view to show the RNN's sequence plot",
     )
-    app.wait_until(lambda: "layers 1-8-1" in app.note("training"), "the RNN's layer sizes")
+    app.wait_until(lambda: "layers 2-8-8-1" in app.note("training"), "the RNN's layer sizes")
     assert app.figure("training", "decision boundary") is None
     app.screenshot("switched-to-rnn")
 
@@ -193,11 +194,11 @@ def test_url_reproduces_the_settings(open_app):
     for label in ("sequence length τ: 6", "hidden width m: 5", "Momentum: 0.50"):
         expect(page.get_by_text(label, exact=True)).to_be_visible()
     expect(page.locator(".learning-rate").get_by_text("0.1", exact=True)).to_be_visible()
-    # the model itself follows: H_W^(1) of the RNN with hidden width 5 and 1 input is 5 x 5,
-    # a sum over tau x tau = 6 x 6 time pairs
+    # the model itself follows: H_W^(2) of the RNN with two hidden levels of width 5 is
+    # 25 x 25, a sum over tau x tau = 6 x 6 time pairs
     app.wait_until(
-        lambda: app.image_shape("kronecker", "Hessian H^(k)") == hessian_side(1, 5),
-        "the 5 x 5 Hessian of an RNN of width 5",
+        lambda: app.image_shape("kronecker", "Hessian H^(k)") == hessian_side(5, 5),
+        "the 25 x 25 Hessian of level 2 of an RNN of width 5",
     )
     app.wait_until(
         lambda: "6×6 = 36 Kronecker terms" in app.note("kronecker"),
