@@ -80,6 +80,7 @@ class TrainingSession(param.Parameterized):
         self.X = self.Z = None  # the current mini-batch
         self.loss_steps: list[int] = []
         self.loss_values: list[float] = []
+        self.initial_loss = float("nan")  # loss of the first batch at the initial weights
         # sparse back-propagation: the rule in force (core keywords), why a requested rule
         # was refused, and the full-backprop twin run (None while the rule is "none")
         self.rule: dict = {}
@@ -144,7 +145,8 @@ class TrainingSession(param.Parameterized):
         self.loss_steps, self.loss_values = [], []
         self.full_loss_values, self.similarity_values = [], []
         self.next_batch()
-        self.param.update(step=0, loss=self.current_loss(), status="", version=self.version + 1)
+        self.initial_loss = self.current_loss()
+        self.param.update(step=0, loss=self.initial_loss, status="", version=self.version + 1)
         return None
 
     # --- the sparse back-propagation rule ----------------------------------------------
