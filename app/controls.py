@@ -35,6 +35,19 @@ def speed_options(value: int) -> dict[str, int]:
     return options
 
 
+class Readout(pn.widgets.StaticText):
+    """A line of text updated every frame: a plain Bokeh ``Div`` underneath, several times
+    cheaper to change than an HTML pane; ``object`` reads and sets it as for a pane."""
+
+    @property
+    def object(self) -> str:
+        return self.value
+
+    @object.setter
+    def object(self, text: str) -> None:
+        self.value = text
+
+
 class Controls(pn.viewable.Viewer):
     """The sidebar of one dashboard."""
 
@@ -60,8 +73,8 @@ class Controls(pn.viewable.Viewer):
         )
         self.speed_select.param.watch(lambda event: setattr(s, "speed", event.new), "value")
         s.param.watch(self._speed_changed, "speed")
-        self.step_counter = pn.pane.HTML("step 0", css_classes=["step-counter"], margin=(5, 10))
-        self.loss_display = pn.pane.HTML("", css_classes=["loss-value"], margin=(5, 10))
+        self.step_counter = Readout(value="step 0", css_classes=["step-counter"], margin=(5, 10))
+        self.loss_display = Readout(value="", css_classes=["loss-value"], margin=(5, 10))
         self.status = pn.pane.Alert("", alert_type="warning", visible=False,
                                     css_classes=["status-message"], sizing_mode="stretch_width")
         self.url_message = pn.pane.Alert("", alert_type="danger", visible=False,

@@ -261,16 +261,17 @@ class TrainingSession(param.Parameterized):
         """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
         failed (a str)."""
         grads = self._flat(gradients)
-        if not all(np.all(np.isfinite(g)) for g in grads):
+        # one reduction per array: the norm is finite exactly when every entry is
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
         clip = float(self.settings.clip_norm)
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
         if clip > 0 and norm > clip:
             grads = [g * (clip / norm) for g in grads]
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
         velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
         updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not all(np.all(np.isfinite(w)) for w in updated):
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):  # a NaN or inf entry
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 
