@@ -101,6 +101,7 @@ class Dashboard(pn.viewable.Viewer):
             self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", css_classes=["hessian-lab"],
         )
+        self.loop.layout = self._layout
         self._watch()
         self.messages = self._with_rule_message(errors)
         self._after_rebuild()

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import panel as pn
+from panel.io.notebook import push
 from panel.io.state import set_curdoc
 
 from .scheduler import Scheduler, process_scheduler
@@ -76,6 +77,7 @@ class SessionLoop:
         self.redraw_requested = False  # served: a complete redraw in the next frame
         self.executor: ThreadPoolExecutor | None = None
         self.closed = False
+        self.layout = None  # the dashboard's layout (to find a notebook cell's comm)
         doc = pn.state.curdoc
         self.document = doc
         self.session_context = getattr(doc, "session_context", None)
@@ -192,9 +194,29 @@ class SessionLoop:
         return True
 
     def frame(self) -> None:
-        """Draw a frame now, on this thread, as one batch of changes."""
-        with pn.io.hold():
+        """Draw a frame now, on this thread, as one batch of changes (in a notebook, pushed
+        through the comm of the output cell, plot data included)."""
+        document, comm = self.notebook_output()
+        if comm is None:
+            with pn.io.hold():
+                self.draw()
+            return
+        held = document.callbacks.hold_value
+        document.hold("combine")
+        try:
             self.draw()
+        finally:
+            push(document, comm)  # the held events, the plots' own data changes included
+            if not held:
+                document.unhold()
+
+    def notebook_output(self) -> tuple:
+        """(document, comm) of a notebook cell showing ``self.layout``, or (None, None)."""
+        for ref in getattr(self.layout, "_models", {}):
+            _, _, document, comm = pn.state._views.get(ref, (None, None, None, None))
+            if comm is not None:
+                return document, comm
+        return None, None
 
     def draw(self) -> None:
         """The frame's changes: counters and the visible view (call under a hold)."""

@@ -125,8 +125,9 @@ class TrainingView(View):
             plot.scatter(data.X[chosen, 0], data.X[chosen, 1], marker=marker, size=7,
                          fill_color=colour, line_color="black", line_width=0.8,
                          legend_label=f"target {label:g}")
-        plot.legend.location = "top_left"
-        plot.legend.background_fill_alpha = 0.7
+        legend = plot.legend[0]  # below the plot: it never hides data points
+        legend.orientation = "horizontal"
+        plot.add_layout(legend, "below")
         self._caption.object = (
             f"Network output on a grid (colour) and the {data.size} data points "
             f"(targets {first:g} / {second:g}); the boundary is where the colour turns."
