@@ -58,6 +58,8 @@ TRAIN_SHARE = 0.6
 DRAW_SHARE = 0.3
 #: smallest pause between rounds (seconds)
 MIN_PAUSE_S = 0.001
+#: the frame cost assumed before any frame was measured (seconds)
+INITIAL_FRAME_COST = 0.002
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class Scheduler:
     def __init__(self, clock: Callable[[], float] = time.perf_counter):
         self.clock = clock
         self.clients: list = []
-        self.frame_cost = 0.002  # running mean of one frame's cost (seconds)
+        self.frame_cost = INITIAL_FRAME_COST  # running mean of one frame's cost (seconds)
         self.rounds = 0
         self.next_frame_in = 0.0  # after a round: time until the next frame is due (seconds)
         self._rotation = 0

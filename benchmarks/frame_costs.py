@@ -85,7 +85,11 @@ async def measure_view(model: str, view: str, seconds: float, speed: int = 0) ->
     from bokeh.document import Document
 
     from app import Dashboard
+    from app.scheduler import INITIAL_FRAME_COST, process_scheduler
 
+    # each view starts from the same frame pacing (the process scheduler keeps a running
+    # mean of frame costs, which the previous view would otherwise have set)
+    process_scheduler().frame_cost = INITIAL_FRAME_COST
     dashboard = Dashboard(view=view, speed=speed, **CONFIGURATIONS[model],
                           **VIEW_SETTINGS.get((model, view), {}))
     document = Document()
