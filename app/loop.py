@@ -10,8 +10,9 @@ and the plots always show the same step:
 - the visible view's cheap streamed updates (``View.stream``: the loss curve), every frame;
 - its full redraw (``View.redraw``, a generator of plot updates) spread over frames, at most
   ``FRAME_DRAW_BUDGET_S`` of plot updates per frame, and started no sooner than
-  ``REDRAW_SPACING`` times the last redraw's cost after it ended, so that an expensive view
-  (a large RNN Hessian) redraws less often instead of slowing every frame. Its heavy core
+  ``REDRAW_SPACING`` times the last redraw's cost (and the view's ``min_redraw_interval``)
+  after it ended, so that an expensive view (a large RNN Hessian) redraws less often
+  instead of slowing every frame. Its heavy core
   computations run on the session's worker thread (``View.offload``) while frames go on.
 
 Served, every change of the views' plots is made in a frame (a settings change or Step asks
@@ -236,7 +237,8 @@ class SessionLoop:
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw."""
         view = self.views[self.settings.view]
-        due = frame_start - self.last_redraw_end >= REDRAW_SPACING * self.redraw_seconds
+        wait = max(REDRAW_SPACING * self.redraw_seconds, view.min_redraw_interval)
+        due = frame_start - self.last_redraw_end >= wait
         if self.pending is None and due:
             view.worker_seconds = 0.0
             self.pending = view.redraw()

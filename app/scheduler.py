@@ -53,7 +53,7 @@ MIN_QUANTUM = 0.0005
 #: most quanta a client may bank (one that waited for its frame does not burst afterwards)
 CREDIT_ROUNDS = 2
 #: most of the wall time spent training (the rest: frames, websocket I/O, other callbacks)
-TRAIN_SHARE = 0.6
+TRAIN_SHARE = 0.75
 #: most of the wall time spent drawing the frames of all clients together
 DRAW_SHARE = 0.3
 #: smallest pause between rounds (seconds)
@@ -130,7 +130,10 @@ class Scheduler:
             if client.in_flight:
                 client.frames_skipped += 1  # skip, never queue
                 continue
-            client.last_frame = now
+            # keep to the frame schedule (rounds do not fall on it exactly), unless behind
+            # by more than a frame
+            behind = now - client.last_frame >= 2 * interval
+            client.last_frame = now if behind else client.last_frame + interval
             client.dispatch_frame()
         return used
 

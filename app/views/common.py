@@ -149,6 +149,9 @@ class View(pn.viewable.Viewer):
     title = "View"
     #: the session's single worker thread (set by the dashboard while training), or None
     executor = None
+    #: shortest time between two complete redraws while playing (seconds); ``stream()``
+    #: still runs every frame in between
+    min_redraw_interval = 0.0
 
     note = param.String(default="", doc="what the view shows right now (sizes, fallbacks)")
 

@@ -55,6 +55,8 @@ def bokeh_pane(plot) -> pn.pane.Bokeh:
 class TrainingView(View):
     key = "training"
     title = "Training"
+    #: the network's output is redrawn 10 times a second; the loss streams every frame
+    min_redraw_interval = 0.1
 
     def build(self) -> None:
         session = self.session
