@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Callable
 
 #: most frames per second for one page
@@ -69,7 +70,7 @@ class Scheduler:
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter):
         self.clock = clock
-        self.clients: list = []
+        self._clients: list[weakref.ref] = []  # weak: a dashboard nobody closed may go
         self.frame_cost = INITIAL_FRAME_COST  # running mean of one frame's cost (seconds)
         self.rounds = 0
         self.next_frame_in = 0.0  # after a round: time until the next frame is due (seconds)
@@ -77,14 +78,21 @@ class Scheduler:
         self._task: asyncio.Task | None = None
 
     # --- clients -----------------------------------------------------------------------
+    @property
+    def clients(self) -> list:
+        """The registered clients still alive, in order of registration."""
+        alive = [ref() for ref in self._clients]
+        if None in alive:
+            self._clients = [ref for ref in self._clients if ref() is not None]
+        return [client for client in alive if client is not None]
+
     def add(self, client) -> None:
         if client not in self.clients:
-            self.clients.append(client)
+            self._clients.append(weakref.ref(client))
             client.credit = 0.0
 
     def remove(self, client) -> None:
-        if client in self.clients:
-            self.clients.remove(client)
+        self._clients = [ref for ref in self._clients if ref() not in (None, client)]
 
     def playing(self) -> list:
         return [client for client in self.clients if client.playing]

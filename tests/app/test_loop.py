@@ -294,3 +294,16 @@ def test_loss_curve_starts_with_the_initial_loss_and_stays_bounded(monkeypatch):
     for step, loss in zip(steps[1:], view._loss.data["loss"][1:], strict=True):
         assert loss == recorded[int(step)]  # exact mini-batch losses, sampled
     dashboard.close()
+
+
+def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
+    import gc
+    import weakref
+
+    scheduler = Scheduler()
+    dashboard = Dashboard(scheduler=scheduler)
+    loop = weakref.ref(dashboard.loop)
+    assert scheduler.clients == [dashboard.loop]
+    del dashboard
+    gc.collect()
+    assert loop() is None and scheduler.clients == []
