@@ -22,7 +22,11 @@ Targets (issue 9, for one page on the 2-core machine): training view <= 3 CPU-ms
 update with its steps, <= 2 ms for the frame itself; >= 1000 SGD steps/s and >= 20 updates/s
 with the default FNN; every view >= 10 updates/s. :func:`report` says which are met.
 
-Run from the repository root: ``python -m benchmarks.frame_costs [--seconds S]``.
+``--sessions N`` also plays N default dashboards together in this one process (issue 9's
+target: one worker holds >= 30 playing sessions at >= 10 updates/s and >= 100 SGD steps/s
+each, measured without browsers).
+
+Run from the repository root: ``python -m benchmarks.frame_costs [--seconds S] [--sessions N]``.
 """
 
 from __future__ import annotations
@@ -132,6 +136,64 @@ async def measure_view(model: str, view: str, seconds: float, speed: int = 0) ->
     return row
 
 
+async def measure_sessions(count: int, seconds: float) -> dict:
+    """``count`` default dashboards (training view) playing together under the process
+    scheduler, as one server process with light clients that read every patch at once."""
+    import statistics
+
+    import panel as pn
+    from bokeh.document import Document
+
+    from app import Dashboard
+    from app.scheduler import INITIAL_FRAME_COST, process_scheduler
+
+    process_scheduler().frame_cost = INITIAL_FRAME_COST
+    dashboards = []
+    for _ in range(count):
+        dashboard = Dashboard()
+        document = Document()
+        document.add_root(pn.panel(dashboard).get_root(document))
+        pn.state._thread_id_[document] = threading.get_ident()
+        pn.state._connected[document] = True
+        dashboard.loop.attach(document, SimpleNamespace(session=ServerStandIn(document)))
+        dashboards.append(dashboard)
+    starts = [(d.loop.frames, d.session.step) for d in dashboards]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for dashboard in dashboards:
+        dashboard.toggle_play()
+    await asyncio.sleep(seconds)
+    for dashboard in dashboards:
+        dashboard.toggle_play()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    await asyncio.sleep(0.1)
+    frames = [(d.loop.frames - f) / wall for d, (f, _) in zip(dashboards, starts, strict=True)]
+    steps = [(d.session.step - s) / wall for d, (_, s) in zip(dashboards, starts, strict=True)]
+    for dashboard in dashboards:
+        dashboard.close()
+    return {
+        "sessions": count,
+        "frames_per_s_median": statistics.median(frames),
+        "frames_per_s_min": min(frames),
+        "steps_per_s_median": statistics.median(steps),
+        "steps_per_s_min": min(steps),
+        "cpu_share": cpu / wall,
+        "update_ms": 1000.0 * cpu / max(sum(frames) * wall, 1),
+    }
+
+
+def report_sessions(row: dict) -> str:
+    met = row["frames_per_s_min"] >= 10 and row["steps_per_s_min"] >= 100
+    return (
+        f"# {row['sessions']} sessions in one process (training view, light clients): "
+        f"frames/s median {row['frames_per_s_median']:.1f} (min {row['frames_per_s_min']:.1f}), "
+        f"SGD steps/s median {row['steps_per_s_median']:.0f} (min {row['steps_per_s_min']:.0f}), "
+        f"{row['update_ms']:.2f} CPU-ms per visible update, process CPU "
+        f"{100 * row['cpu_share']:.0f} % of one core\n"
+        f"#   {'met    ' if met else 'NOT met'} every session >= 10 updates/s and >= 100 "
+        "SGD steps/s (issue 9, one worker process)"
+    )
+
+
 def measure(seconds: float = 3.0) -> list[dict]:
     """One row per (model, view): see the module docstring for the columns."""
     from app.settings import VIEWS
@@ -200,8 +262,12 @@ def report(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="playing time per view")
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="also play this many sessions together (0: not measured)")
     args = parser.parse_args()
     print(report(measure(args.seconds)), flush=True)
+    if args.sessions:
+        print(report_sessions(asyncio.run(measure_sessions(args.sessions, args.seconds))))
 
 
 if __name__ == "__main__":
