@@ -242,6 +242,8 @@ class Settings(param.Parameterized):
                                doc="mini-batch size r (below the widths: the rank bound bites)")
     steps_per_tick = param.Integer(default=1, bounds=(1, 100))
     refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")
+    speed = param.Integer(default=0, bounds=(0, 1000),
+                          doc="most SGD steps between two frames (0 = as fast as allowed)")
 
     # --- sparse back-propagation (a second, full-backprop run is kept for comparison) ---
     sparse = param.Selector(default="none", objects=list(SPARSE_RULES),

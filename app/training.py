@@ -81,6 +81,7 @@ class TrainingSession(param.Parameterized):
         self.X = self.Z = None  # the current mini-batch
         self.loss_steps: list[int] = []
         self.loss_values: list[float] = []
+        self.initial_loss = float("nan")  # loss of the first batch at the initial weights
         # sparse back-propagation: the rule in force (core keywords), why a requested rule
         # was refused, and the full-backprop twin run (None while the rule is "none")
         self.rule: dict = {}
@@ -145,7 +146,8 @@ class TrainingSession(param.Parameterized):
         self.loss_steps, self.loss_values = [], []
         self.full_loss_values, self.similarity_values = [], []
         self.next_batch()
-        self.param.update(step=0, loss=self.current_loss(), status="", version=self.version + 1)
+        self.initial_loss = self.current_loss()
+        self.param.update(step=0, loss=self.initial_loss, status="", version=self.version + 1)
         return None
 
     # --- the sparse back-propagation rule ----------------------------------------------
@@ -260,16 +262,17 @@ class TrainingSession(param.Parameterized):
         """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
         failed (a str)."""
         grads = self._flat(gradients)
-        if not all(np.all(np.isfinite(g)) for g in grads):
+        # one reduction per array: the norm is finite exactly when every entry is
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
         clip = float(self.settings.clip_norm)
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
         if clip > 0 and norm > clip:
             grads = [g * (clip / norm) for g in grads]
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
         velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
         updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not all(np.all(np.isfinite(w)) for w in updated):
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):  # a NaN or inf entry
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 

@@ -215,7 +215,7 @@ def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
     dashboard.settings.steps_per_tick = 3
     dashboard.tick()
     assert dashboard.session.step == 3
-    dashboard._busy = True
+    dashboard.loop.busy = True
     assert dashboard.tick() is False
     assert dashboard.session.step == 3
 
@@ -379,16 +379,16 @@ def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view):
     dashboard.start_worker()
     dashboard.session.running = True
     worker = dashboard.views[view]
-    before = dashboard._last_redraw_end
+    before = dashboard.loop.last_redraw_end
     deadline = time.monotonic() + 60
-    while dashboard._last_redraw_end == before and time.monotonic() < deadline:
+    while dashboard.loop.last_redraw_end == before and time.monotonic() < deadline:
         dashboard.tick()
         time.sleep(0.01)
-    assert dashboard._last_redraw_end != before, "the redraw never finished"
+    assert dashboard.loop.last_redraw_end != before, "the redraw never finished"
     assert worker.worker_seconds > 0
     assert worker.arrays and "Could not draw" not in worker.note
     dashboard.close()
-    assert dashboard._executor is None
+    assert dashboard.loop.executor is None
 
 
 def test_a_closed_page_stops_training_at_the_next_tick():
@@ -398,7 +398,7 @@ def test_a_closed_page_stops_training_at_the_next_tick():
 
     dashboard = Dashboard()
     server_session = SimpleNamespace(connection_count=1, destroyed=False)
-    dashboard._session_context = SimpleNamespace(session=server_session)
+    dashboard.loop.session_context = SimpleNamespace(session=server_session)
     dashboard.session.running = True
     assert dashboard.tick() and dashboard.session.step == 1
     server_session.connection_count = 0

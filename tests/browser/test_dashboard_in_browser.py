@@ -266,3 +266,69 @@ def test_two_pages_train_independently(open_app):
     expect(one.page.locator(".play-button button")).to_contain_text("Play")
     one.assert_no_errors()
     two.assert_no_errors()
+
+
+COUNTER_CHANGES_JS = """async ([selector, milliseconds]) => {
+    // every text the step counter shows, recorded by a MutationObserver (no change missed)
+    const find = (root) => {
+        for (const element of root.querySelectorAll('*')) {
+            if (element.classList && element.classList.contains('step-counter')) {
+                return element;
+            }
+            if (element.shadowRoot) {
+                const found = find(element.shadowRoot);
+                if (found) return found;
+            }
+        }
+        return null;
+    };
+    const host = find(document);
+    const within = host.shadowRoot || host;
+    const text = () => {
+        const inner = within.querySelector(selector);
+        return inner ? inner.innerText : "";
+    };
+    const texts = [text()];
+    const observer = new MutationObserver(() => texts.push(text()));
+    observer.observe(within, {childList: true, characterData: true, subtree: true});
+    await new Promise((resolve) => setTimeout(resolve, milliseconds));
+    observer.disconnect();
+    return texts;
+}"""
+
+
+def counter_steps(app, milliseconds: int) -> list[int]:
+    texts = app.page.evaluate(COUNTER_CHANGES_JS, ["div", milliseconds])
+    steps = []
+    for text in texts:
+        match = re.fullmatch(r"\s*step (\d+)\s*", text)
+        if match and (not steps or int(match.group(1)) != steps[-1]):
+            steps.append(int(match.group(1)))
+    return steps
+
+
+@pytest.mark.browser
+def test_speed_control_sets_steps_per_update_and_data_choice_is_above_the_fold(open_app):
+    app = open_app(viewport=(1024, 768))
+    speed = app.page.locator(".speed-select select").first
+    expect(speed).to_be_visible()
+    play = app.page.locator(".play-button button").first.bounding_box()
+    assert speed.bounding_box()["y"] - (play["y"] + play["height"]) < 80  # next to Play
+    data = app.page.locator(".dataset select").first
+    expect(data).to_be_visible()
+    box = data.bounding_box()
+    assert box["y"] + box["height"] <= 768, box  # seen without scrolling at 1024x768
+    app.screenshot("speed-and-data-1024")
+
+    speed.select_option(label="1 step / frame")
+    app.play()
+    app.wait_for_steps(3)
+    steps = counter_steps(app, 3000)
+    assert len(steps) >= 3, steps
+    assert all(b - a == 1 for a, b in zip(steps, steps[1:], strict=False)), steps
+    speed.select_option(label="fastest")
+    steps = counter_steps(app, 3000)
+    assert len(steps) >= 3 and max(b - a for a, b in zip(steps, steps[1:], strict=False)) > 1, (
+        steps)  # many SGD steps between two visible updates
+    app.play()  # pause
+    app.assert_no_errors()
