@@ -14,7 +14,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
 
 from .common import EIGEN_LIMIT, View
-from .figures import OKABE_ITO, add_legend, line_figure, pane
+from .figures import OKABE_ITO, add_legend, line_figure, pane, set_text
 
 FLOOR = 1e-18  # relative errors at exactly 0 are drawn at the floor of the log axis
 #: a relative error at or below this is round-off: the paper's equation holds here
@@ -104,11 +104,11 @@ class ErrataView(View):
                 f"| {item.equation} | {item.statement} | {item.case} | **{error}** | {now} "
                 f"| {item.holds_when} |"
             )
-        self._table.object = (
+        set_text(self._table, (
             "| equation | what the paper states | measured on | relative error now "
             "| holds here now | holds when |\n"
             "|---|---|---|---|---|---|\n" + "\n".join(rows)
-        )
+        ))
         self.arrays = {"relative_error": np.array([
             np.nan if item.relative_error is None else item.relative_error
             for item in measurements

@@ -97,6 +97,13 @@ def add_legend(plot, location: str = "top_right") -> None:
     style(plot, legend=True)
 
 
+def set_text(pane_: pn.pane.Markdown, text: str) -> None:
+    """Give a Markdown pane new text only when it changed (each update re-renders it, some
+    milliseconds of server time)."""
+    if pane_.object != text:
+        pane_.object = text
+
+
 def empty_columns(*names: str) -> dict[str, np.ndarray]:
     return {name: np.zeros(0) for name in names}
 
@@ -255,9 +262,20 @@ def symlog_ticks(top: float, linear: float, bottom: float | None = None
 
 
 def set_symlog_axis(plot, top: float, linear: float, bottom: float | None = None) -> None:
-    """Label ``plot``'s y axis with real values for data drawn through ``symlog``."""
+    """Label ``plot``'s y axis with real values for data drawn through ``symlog``.
+
+    The axis's FixedTicker is made once and then only given new ticks: a new ticker model
+    would make Bokeh re-walk the whole document (~100 ms)."""
     majors, minors, labels = symlog_ticks(top, linear, bottom)
     axis = plot.yaxis[0]
-    if list(axis.ticker.ticks if isinstance(axis.ticker, FixedTicker) else []) != majors:
-        axis.ticker = FixedTicker(ticks=majors, minor_ticks=minors)
+    set_fixed_ticks(axis, majors, labels, minors)
+
+
+def set_fixed_ticks(axis, ticks: list[float], labels: dict[float, str],
+                    minor_ticks: list[float] | None = None) -> None:
+    """Put ticks at ``ticks`` labelled ``labels`` on ``axis``, reusing its FixedTicker."""
+    if not isinstance(axis.ticker, FixedTicker):
+        axis.ticker = FixedTicker(ticks=[])
+    if list(axis.ticker.ticks) != list(ticks):
+        axis.ticker.update(ticks=list(ticks), minor_ticks=list(minor_ticks or []))
         axis.major_label_overrides = labels

@@ -15,7 +15,7 @@ import panel as pn
 from bokeh.models import FixedTicker
 
 from .common import View, block_average
-from .figures import MatrixPlot, pane
+from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
 MASK_LABELS = ("f' = 0: unit blocked", "f' = 1: unit passes")
@@ -119,11 +119,11 @@ class MasksView(View):
                 arrays[f"F_{k}"] = F
                 mask = block_average(F)[0]
                 when = f", time t = {t}" if session.is_rnn else ""
-                self._mask_caption.object = (
+                set_text(self._mask_caption, (
                     f"F^({k}) = f' f'ᵀ of sample {p}{when}: entry (i, j) is "
                     + ("1 when units i and j both pass." if self._binary else
                        "f'(y_i) f'(y_j).")
-                )
+                ))
         height = images[0].shape[0]
         width = sum(image.shape[1] for image in images) + len(images) - 1
         combined = np.full((height, width), np.nan)
@@ -138,10 +138,8 @@ class MasksView(View):
         self.levels_plot.set(shown, limits=limits)
         axis = self.levels_plot.figure.xaxis[0]
         ticks = [c / factor for c in centres]
-        if list(axis.ticker.ticks) != ticks:
-            axis.ticker = FixedTicker(ticks=ticks)
-            axis.major_label_overrides = {tick: f"level {k}" for k, tick in
-                                          enumerate(ticks, start=1)}
+        set_fixed_ticks(axis, ticks, {tick: f"level {k}" for k, tick in
+                                      enumerate(ticks, start=1)})
         yield
         self.mask_plot.set(mask, limits=(0.0, 1.0) if self._binary else None)
         yield
@@ -153,17 +151,17 @@ class MasksView(View):
                         else f"the {height} samples of the batch")
         colours = ("Blue = f' = 1 (the unit passes its input), grey = f' = 0 (blocked)."
                    if self._binary else "Colour = the value of f'(y) (see the colour bar).")
-        self._levels_caption.object = (
+        set_text(self._levels_caption, (
             f"Rows: {rows_are}. Columns: the units of levels 1..{net.n_layers}, left to right, "
             f"separated by a white gap. {colours}"
-        )
-        self._counts.object = (
+        ))
+        set_text(self._counts, (
             f"Counted over {'all ' if counted.shape[0] == session.data.size else 'the first '}"
             f"{counted.shape[0]} samples of the data set"
             + (" and all time steps" if session.is_rnn else "") + ".\n\n"
             "| level | activation | units | dead (f' = 0 always) | always active |\n"
             "|---|---|---|---|---|\n" + "\n".join(rows)
-        )
+        ))
         self.arrays = arrays
         look = ("**Look at:** the columns that stay grey for every row — dead units — and how "
                 "the pattern changes as training runs." if self._binary else

@@ -17,7 +17,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool
 
 from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
@@ -131,13 +131,13 @@ class RankView(View):
         self.record(float(session.step), float(bound), ranks)
         yield
         when = f", output time t = {self.time_step()}" if session.is_rnn else ""
-        self._table.object = (
+        set_text(self._table, (
             f"The paper's bound on the rank: **{bound_text}**"
             f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).\n\n"
             "| gradient | shape | numerical rank | rank ≤ bound |\n|---|---|---|---|\n"
             + "\n".join(rows)
             + f"\n\nThe curve follows G_W^({self.layer()}) (level k)."
-        )
+        ))
         self.arrays = arrays
         look = ("**Look at:** every σ_i right of the dashed line sits at round-off (or exactly "
                 "0): the rank bound of " + ("Lemma 2" if session.is_rnn else "Lemma 1")

@@ -27,7 +27,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool
 
 from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 #: between redraws the two streamed plots receive their new points at most this often
@@ -191,7 +191,7 @@ class SparseView(View):
         yield
         when = f" for E^(t) at t = {self.time_step()}" if session.is_rnn else ""
         scope = "one sample" if r == 1 else f"batch of r = {r}"
-        self._table.object = (
+        set_text(self._table, (
             f"**Rule in force:** {session.rule_text}. Singular values shown: "
             f"G_{shown}^({k}).\n\n"
             f"At the current weights ({scope}{when}; the paper's bound for the full gradient: "
@@ -199,7 +199,7 @@ class SparseView(View):
             "| gradient | cos(sparse, full) | ‖sparse‖/‖full‖ | rank full | rank sparse "
             "| nonzeros of V (sparse) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\n*{remark}.*" if remark else "")
-        )
+        ))
         steps = np.asarray(session.loss_steps, float)
         arrays.update(
             loss_step=steps,

@@ -19,10 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
 
 from .common import EIGEN_LIMIT, View, symlog
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_symlog_axis
+from .figures import (
+    OKABE_ITO,
+    add_legend,
+    empty_columns,
+    line_figure,
+    pane,
+    set_symlog_axis,
+    set_text,
+)
 from .masks import dead_level_warning
 
 EXACT, PREDICTED, BAND = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E"
@@ -53,6 +61,7 @@ class SpectrumView(View):
         plot.add_tools(HoverTool(renderers=[exact, paper],
                                  tooltips=[("q", "@index"), ("λ", "@value{0.0000e}")]))
         add_legend(plot, "top_left")
+        plot.yaxis.ticker = FixedTicker(ticks=[0.0])
         self.spectrum_plot = plot
         self.top = ColumnDataSource(empty_columns("step", "top", "threshold"))
         top = line_figure("top eigenvalue over training", "step", "eigenvalue", y_log=True,
@@ -126,12 +135,12 @@ class SpectrumView(View):
         self.prediction.data = {"index": x, "y": symlog(prediction, linear), "value": prediction}
         set_symlog_axis(self.spectrum_plot, float(np.max(everything, initial=0.0)), linear,
                         float(np.min(everything, initial=0.0)))
-        self._caption.object = (
+        set_text(self._caption, (
             f"Eigenvalues of H^({k}) ({m * n} of them; r = {r}"
             + (f", t = {self.time_step()}" if session.is_rnn else "")
             + f"). Orange ×: {alone} for sample {sample} alone. Vertical axis: symmetric "
-            f"log scale (linear within ±{linear:.1e}), ticks at real eigenvalues."
-        )
+            "log scale (linear near 0), ticks at real eigenvalues; hover for exact values."
+        ))
         yield
         top = float(eigenvalues[-1]) if eigenvalues.size else 0.0
         step, threshold = float(session.step), 2.0 / float(settings.learning_rate)
@@ -146,13 +155,14 @@ class SpectrumView(View):
         yield
         inside = bool(np.all(eigenvalues >= lower - tolerance)
                       and np.all(eigenvalues <= upper + tolerance))
-        self._counts.object = (
+        set_text(self._counts, (
             "| negative | zero | positive |\n|---|---|---|\n"
             f"| {negative} | {zero} | {positive} |\n\n"
             f"Top eigenvalue **{top:.4g}** vs 2/α = **{threshold:.4g}**. "
             f"All eigenvalues inside the Weyl band: **{'yes' if inside else 'no'}**. "
-            f"{alone} predicts {m * (n - 1)} zeros for one sample."
-        )
+            f"{alone} predicts {m * (n - 1)} zeros for one sample. Zero here means "
+            f"|λ| ≤ {tolerance:.1e}."
+        ))
         self.arrays = {"eigenvalues": eigenvalues, "weyl_lower": lower, "weyl_upper": upper,
                        "eq46_prediction": prediction, "term_eigenvalues": terms.reshape(-1, m)}
         if session.is_rnn:
@@ -169,4 +179,4 @@ class SpectrumView(View):
         if warning:
             self.set_note(f"{warning}\n\n{look}")
         else:
-            self.set_note(f"{look} Zero here means |λ| ≤ {tolerance:.1e}.")
+            self.set_note(look)
