@@ -28,8 +28,8 @@ class ErrataView(View):
 
     def build(self) -> None:
         plot = line_figure("‖paper − exact‖ / ‖exact‖ now", "equation of the paper",
-                           "relative error", y_log=True, height=340)
-        plot.x_range = FactorRange(factors=["—"])
+                           "relative error", y_log=True, height=340,
+                           x_range=FactorRange(factors=["—"]))
         plot.y_range.start, plot.y_range.end = FLOOR, 10.0
         plot.tools = [tool for tool in plot.tools if type(tool).__name__ in ("SaveTool",)]
         self.sources = {}

@@ -25,9 +25,9 @@ import numpy as np
 import panel as pn
 from bokeh.models import (
     BasicTicker,
-    BasicTickFormatter,
     ColorBar,
     ColumnDataSource,
+    CustomJSTickFormatter,
     FixedTicker,
     HoverTool,
     Legend,
@@ -53,6 +53,13 @@ TITLE_SIZE = "14px"
 AXIS_LABEL_SIZE = "13px"
 TICK_LABEL_SIZE = "12px"
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+#: colour-bar labels of at most ~6 characters: 0, 0.25, 150, 1.5e-4 (real_label's rule)
+SHORT_NUMBER_JS = """
+if (tick === 0) return "0";
+const size = Math.abs(tick);
+if (size >= 0.01 && size < 1000) return String(Number(tick.toPrecision(2)));
+return tick.toExponential(1).replace("e+", "e");
+"""
 
 
 def style(plot, legend: bool = False) -> None:
@@ -78,9 +85,12 @@ def pane(plot, **options) -> pn.pane.Bokeh:
 
 
 def line_figure(title: str, x_label: str, y_label: str, *, y_log: bool = False,
-                height: int = 300, min_width: int = 320) -> figure:
-    """A figure that stretches to the width of its column, with a toolbar for zooming."""
-    plot = figure(
+                height: int = 300, min_width: int = 320, x_range=None) -> figure:
+    """A figure that stretches to the width of its column, with a toolbar for zooming
+    (``x_range``: e.g. a FactorRange for categories; it must be given here, with the
+    figure's scale, not assigned later)."""
+    ranges = {} if x_range is None else {"x_range": x_range}
+    plot = figure(**ranges,
         title=title, x_axis_label=x_label, y_axis_label=y_label, height=height,
         sizing_mode="stretch_width", min_width=min_width, tools=TOOLS,
         y_axis_type="log" if y_log else "linear", toolbar_location="right",
@@ -139,6 +149,9 @@ class MatrixPlot:
         self.figure.grid.visible = False
         self.figure.outline_line_color = "#444444"
         self.figure.min_border_left = 8
+        # room for the colour bar and its longest label ("-1.5e-4"): the bar's panel is
+        # sized from the first labels and not widened when the limits change
+        self.figure.min_border_right = 12 if kind == "binary" else 82
         self.source = ColumnDataSource({"image": [np.zeros((1, 1))], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
         image = self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh",
@@ -163,8 +176,7 @@ class MatrixPlot:
             self.legend = None
             self.color_bar = ColorBar(
                 color_mapper=self.mapper, ticker=BasicTicker(desired_num_ticks=5),
-                formatter=BasicTickFormatter(precision=2, power_limit_high=3,
-                                             power_limit_low=-2),
+                formatter=CustomJSTickFormatter(code=SHORT_NUMBER_JS),
                 major_label_text_font_size=TICK_LABEL_SIZE, label_standoff=6, width=14,
                 padding=4,
             )

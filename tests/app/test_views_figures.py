@@ -61,3 +61,22 @@ def test_binary_mask_has_a_two_colour_legend_not_a_colour_bar():
 def test_matrix_plot_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="kind must be one of"):
         MatrixPlot("x", kind="rainbow")
+
+
+def test_every_views_document_validates(rendered):
+    """Bokeh's own checks (e.g. a scale that does not fit its range) find nothing wrong."""
+    from bokeh.core.validation import check_integrity
+
+    from app.settings import VIEWS
+
+    for model in ("fnn", "rnn"):
+        for key in VIEWS:
+            dashboard = rendered(model=model, view=key)
+            dashboard.step()
+            view = dashboard.views[key]
+            models = set()
+            for item in view._body.select():
+                if hasattr(item, "object") and hasattr(item.object, "references"):
+                    models |= item.object.references()
+            issues = check_integrity(models)
+            assert not issues.error and not issues.warning, (key, model, issues)
