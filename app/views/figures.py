@@ -165,12 +165,15 @@ class MatrixPlot:
             self.color_bar = None
             items = []
             for value, label in enumerate(labels):
+                # one point at NaN (never drawn): a legend entry of a renderer without
+                # data shows no swatch
                 swatch = self.figure.scatter(
-                    x=[], y=[], marker="square", size=14, fill_color=MASK_COLOURS[value],
-                    line_color="#444444")
+                    x=[np.nan], y=[np.nan], marker="square", size=20,
+                    fill_color=MASK_COLOURS[value], line_color="#444444")
                 items.append(LegendItem(label=label, renderers=[swatch]))
             self.legend = Legend(items=items, orientation="horizontal", location="center",
-                                 label_text_font_size=TICK_LABEL_SIZE, border_line_alpha=0)
+                                 label_text_font_size=TICK_LABEL_SIZE, border_line_alpha=0,
+                                 glyph_width=22, glyph_height=22)
             self.figure.add_layout(self.legend, "below")
         else:
             self.legend = None
@@ -246,12 +249,13 @@ def symlog_ticks(top: float, linear: float, bottom: float | None = None
                  ) -> tuple[list[float], list[float], dict[float, str]]:
     """Ticks of a symmetric-log axis: (major positions, minor positions, labels).
 
-    Majors at 0 and +-10^j from about ``linear`` up to the decade above ``top`` (and down to
+    Majors at 0 and +-10^j from about 3 ``linear`` up to the decade above ``top`` (and down to
     ``bottom`` <= 0 on the negative side, if given), each labelled with its real value;
     minors at +-(2..9) 10^j. Positions are in symlog(., linear) units.
     """
     top = max(float(top), linear)
-    low_power = int(np.floor(np.log10(linear)))
+    # the first labelled power sits at least log10(4) above 0, so labels do not collide
+    low_power = int(np.ceil(np.log10(3.0 * linear)))
     high_power = int(np.ceil(np.log10(top)))
     powers = range(low_power, high_power + 1)
     reals = [0.0] + [10.0 ** j for j in powers]

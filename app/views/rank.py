@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, HoverTool, Range1d
 
 from .common import View
 from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
+SPREAD = 0.4  # the points of the gradients at one index i spread over i +- SPREAD/2
 MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle", "hex", "star",
            "plus")
 
@@ -35,7 +36,8 @@ class RankView(View):
         self.labels = [f"G_{name}^({k})" for k in range(1, session.net.n_layers + 1)
                        for name in names]
         plot = line_figure("singular values σ_i of each gradient", "index i",
-                           "singular value σ_i", y_log=True, height=400)
+                           "singular value σ_i", y_log=True, height=400,
+                           x_range=Range1d(0.5, 1.5))
         self.spectra = {}
         renderers = []
         for i, label in enumerate(self.labels):
@@ -49,7 +51,7 @@ class RankView(View):
         plot.line(x="x", y="y", source=self.bound, color="black", line_dash="dashed",
                   line_width=2, legend_label="the paper's rank bound")
         plot.add_tools(HoverTool(renderers=renderers,
-                                 tooltips=[("i", "@index"), ("σ_i", "@sigma{0.000e}")]))
+                                 tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")]))
         add_legend(plot, "bottom_left")
         self.spectra_plot = plot
         self.history = ColumnDataSource(empty_columns("step", "rank", "bound"))
@@ -57,9 +59,12 @@ class RankView(View):
                               "numerical rank", height=280)
         history.line(x="step", y="rank", source=self.history, line_width=2,
                      color=OKABE_ITO[0], legend_label="rank of G_W^(k)")
-        history.scatter(x="step", y="rank", source=self.history, size=5, color=OKABE_ITO[0])
+        history.scatter(x="step", y="rank", source=self.history, size=6, color=OKABE_ITO[0],
+                        legend_label="rank of G_W^(k)")
         history.line(x="step", y="bound", source=self.history, line_width=2, color="black",
                      line_dash="dashed", legend_label="bound")
+        history.scatter(x="step", y="bound", source=self.history, size=5, color="black",
+                        marker="dash", legend_label="bound")
         history.y_range.start = 0
         add_legend(history, "bottom_right")
         self.history_plot = history
@@ -69,10 +74,10 @@ class RankView(View):
                                        sizing_mode="stretch_width")
         self._body.objects = [
             pane(plot),
-            pn.FlexBox(
-                pn.Column(self._table, min_width=300, sizing_mode="stretch_width"),
-                pn.Column(pane(history), min_width=320, sizing_mode="stretch_width"),
-                flex_wrap="wrap", gap="10px", sizing_mode="stretch_width",
+            pn.Row(
+                pn.Column(self._table, sizing_mode="stretch_width"),
+                pn.Column(pane(history), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
             ),
         ]
 
@@ -113,8 +118,12 @@ class RankView(View):
                 sigma = np.asarray(singular_values(G))
                 rank = numerical_rank(G)
                 label = f"G_{name}^({k})"
-                self.spectra[label].data = {"index": np.arange(1, sigma.size + 1, dtype=float),
-                                            "sigma": np.maximum(sigma, FLOOR)}
+                # side by side around each index i, so that no gradient hides another
+                offset = SPREAD * (len(self.labels) > 1) * (
+                    self.labels.index(label) / max(len(self.labels) - 1, 1) - 0.5)
+                self.spectra[label].data = {
+                    "index": np.arange(1, sigma.size + 1, dtype=float) + offset,
+                    "sigma": np.maximum(sigma, FLOOR)}
                 largest_index = max(largest_index, sigma.size)
                 top = max(top, float(np.max(sigma, initial=0.0)))
                 arrays[f"sigma_{name}{k}"] = sigma
@@ -125,8 +134,7 @@ class RankView(View):
         where = bound + 0.5
         self.bound.data = {"x": np.array([where, where]), "y": np.array([FLOOR, top * 10.0])}
         right = max(largest_index, where) if where <= 2.0 * largest_index + 2.0 else largest_index
-        x_range = self.spectra_plot.x_range
-        x_range.start, x_range.end = 0.5, right + 0.5
+        self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
         yield
         self.record(float(session.step), float(bound), ranks)
         yield

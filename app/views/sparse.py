@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, HoverTool, Range1d
 
 from .common import View
 from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
@@ -88,7 +88,7 @@ class SparseView(View):
         self.sigma = {label: ColumnDataSource(empty_columns("index", "sigma"))
                       for label in ("full", "sparse")}
         spectra = line_figure("singular values of G^(k), level k", "index i", "singular value",
-                              y_log=True)
+                              y_log=True, x_range=Range1d(0.5, 1.5))
         renderers = [
             spectra.scatter(x="index", y="sigma", source=self.sigma["full"], size=10,
                             color=FULL, marker="circle", legend_label="full backprop"),
@@ -102,13 +102,12 @@ class SparseView(View):
         self.spectra_plot = spectra
         self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
                                        sizing_mode="stretch_width")
-        pair = dict(flex_wrap="wrap", gap="10px", sizing_mode="stretch_width")
-        column = dict(min_width=320, sizing_mode="stretch_width")
+        column = dict(sizing_mode="stretch_width")
         self._body.objects = [
-            pn.FlexBox(pn.Column(pane(cosine_plot), **column),
-                       pn.Column(pane(loss_plot), **column), **pair),
-            pn.FlexBox(pn.Column(pane(spectra), **column),
-                       pn.Column(self._table, **column), **pair),
+            pn.Row(pn.Column(pane(cosine_plot), **column), pn.Column(pane(loss_plot), **column),
+                   **column),
+            pn.Row(pn.Column(pane(spectra), **column), pn.Column(self._table, **column),
+                   **column),
         ]
 
     # --- streaming (every tick while visible) ------------------------------------------
@@ -187,7 +186,7 @@ class SparseView(View):
                             "sigma": np.maximum(sigma, FLOOR),
                         }
                         right = max(right, sigma.size)
-        self.spectra_plot.x_range.start, self.spectra_plot.x_range.end = 0.5, right + 0.5
+        self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
         yield
         when = f" for E^(t) at t = {self.time_step()}" if session.is_rnn else ""
         scope = "one sample" if r == 1 else f"batch of r = {r}"

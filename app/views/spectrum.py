@@ -70,6 +70,8 @@ class SpectrumView(View):
                  legend_label="top λ of H^(k)")
         top.line(x="step", y="threshold", source=self.top, line_width=2, color=PREDICTED,
                  line_dash="dashed", legend_label="2 / learning rate")
+        top.scatter(x="step", y="top", source=self.top, size=6, color=EXACT,
+                    legend_label="top λ of H^(k)")
         add_legend(top, "bottom_right")
         self.top_plot = top
         self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "threshold": []}
@@ -79,10 +81,10 @@ class SpectrumView(View):
         self._body.objects = [
             self._caption,
             pane(plot),
-            pn.FlexBox(
-                pn.Column(self._counts, min_width=300, sizing_mode="stretch_width"),
-                pn.Column(pane(top), min_width=320, sizing_mode="stretch_width"),
-                flex_wrap="wrap", gap="10px", sizing_mode="stretch_width",
+            pn.Row(
+                pn.Column(self._counts, sizing_mode="stretch_width"),
+                pn.Column(pane(top), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
             ),
         ]
 
