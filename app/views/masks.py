@@ -67,7 +67,8 @@ class MasksView(View):
         self.levels_plot.figure.xaxis.ticker = FixedTicker(ticks=[])
         self.levels_plot.figure.xaxis.major_tick_line_color = None
         self.mask_plot = MatrixPlot("F^(k) = f'(y) f'(y)ᵀ", kind=kind, side=280,
-                                    labels=("0: not both pass", "1: both units pass"), value_name="F")
+                                    labels=("0: not both pass", "1: both units pass"),
+                                    value_name="F")
         self._levels_caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
         self._mask_caption = pn.pane.Markdown("", margin=(0, 10), width=360)
         self._counts = pn.pane.Markdown("", css_classes=["mask-counts"], min_width=300,

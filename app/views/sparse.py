@@ -72,10 +72,11 @@ class SparseView(View):
                                       "sparse": np.array([start])})
         self.cosine = ColumnDataSource(empty_columns("step", *self._names))
         loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True)
+        # the full run is drawn dashed over the sparse one, so both show where they agree
+        loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=3,
+                       legend_label="sparse rule")
         loss_plot.line(x="step", y="full", source=self.loss, color=FULL, line_width=2,
                        line_dash="dashed", legend_label="full backprop")
-        loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=2,
-                       legend_label="sparse rule")
         add_legend(loss_plot, "top_right")
         cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity")
         cosine_plot.y_range.start, cosine_plot.y_range.end = -1.05, 1.05
