@@ -13,8 +13,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
 
-from .common import EIGEN_LIMIT, View
-from .figures import OKABE_ITO, add_legend, line_figure, pane, set_text
+from .common import EIGEN_LIMIT
+from .figures import OKABE_ITO, BokehView, add_legend, line_figure, pane, set_text
 
 FLOOR = 1e-18  # relative errors at exactly 0 are drawn at the floor of the log axis
 #: a relative error at or below this is round-off: the paper's equation holds here
@@ -22,11 +22,22 @@ ROUND_OFF = 1e-10
 HOLDS, DIFFERS = OKABE_ITO[2], OKABE_ITO[1]
 
 
-class ErrataView(View):
+class ErrataView(BokehView):
     key = "errata"
     title = "Paper vs exact"
 
+    plot = None
+
     def build(self) -> None:
+        """The figure is made once per session and cleared for each model: new figures put
+        into a live page after a rebuild would miss their first data."""
+        if self.plot is None:
+            self._make_figures()
+        for source in self.sources.values():
+            source.data = {"equation": [], "error": [], "value": [], "bottom": []}
+        set_text(self._table, "")
+
+    def _make_figures(self) -> None:
         plot = line_figure("‖paper − exact‖ / ‖exact‖ now", "equation of the paper",
                            "relative error", y_log=True, height=340,
                            x_range=FactorRange(factors=["—"]))

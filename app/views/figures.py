@@ -38,7 +38,7 @@ from bokeh.models import (
 from bokeh.palettes import RdBu11, cividis, interp_palette
 from bokeh.plotting import figure
 
-from .common import symlog, symmetric_limits
+from .common import View, symlog, symmetric_limits
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every colour-vision type
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -114,6 +114,33 @@ def set_text(pane_: pn.pane.Markdown, text: str) -> None:
         pane_.object = text
 
 
+class BokehView(View):
+    """A view whose plots are Bokeh figures it changes itself.
+
+    Served, a setting typed into a text box is applied by Panel outside the document lock,
+    and Bokeh refuses changes to models it did not make through Panel there ("_pending_writes
+    should be non-None when we have a document lock"). ``refresh()`` then runs on the
+    document's next tick, under the lock (at most one is queued); everywhere else (ticks,
+    button clicks, tests) it runs at once.
+    """
+
+    _refresh_queued = False
+
+    def refresh(self) -> None:
+        doc = pn.state.curdoc
+        served = doc is not None and getattr(doc, "session_context", None) is not None
+        if served and not pn.state._unblocked(doc):
+            if not self._refresh_queued:
+                self._refresh_queued = True
+                doc.add_next_tick_callback(self._queued_refresh)
+            return
+        super().refresh()
+
+    def _queued_refresh(self) -> None:
+        self._refresh_queued = False
+        View.refresh(self)
+
+
 def empty_columns(*names: str) -> dict[str, np.ndarray]:
     return {name: np.zeros(0) for name in names}
 
@@ -132,13 +159,8 @@ class MatrixPlot:
     def __init__(self, title: str, *, kind: str = "diverging", side: int | None = 360,
                  height: int = 300, labels: tuple[str, str] = ("0", "1"),
                  value_name: str = "value"):
-        if kind not in self.KINDS:
-            raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
-        self.kind = kind
-        palette = {"diverging": DIVERGING, "sequential": SEQUENTIAL,
-                   "binary": MASK_COLOURS}[kind]
-        self.mapper = LinearColorMapper(palette=list(palette), low=-1.0 if kind == "diverging"
-                                        else 0.0, high=1.0, nan_color="white")
+        self.mapper = LinearColorMapper(palette=list(DIVERGING), low=-1.0, high=1.0,
+                                        nan_color="white")
         size = (dict(frame_width=side, frame_height=side) if side else
                 dict(height=height, sizing_mode="stretch_width", min_width=320))
         self.figure = figure(
@@ -149,9 +171,6 @@ class MatrixPlot:
         self.figure.grid.visible = False
         self.figure.outline_line_color = "#444444"
         self.figure.min_border_left = 8
-        # room for the colour bar and its longest label ("-1.5e-4"): the bar's panel is
-        # sized from the first labels and not widened when the limits change
-        self.figure.min_border_right = 12 if kind == "binary" else 82
         self.source = ColumnDataSource({"image": [np.zeros((1, 1))], "x": [0.0], "y": [0.0],
                                         "dw": [1.0], "dh": [1.0]})
         image = self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh",
@@ -161,30 +180,47 @@ class MatrixPlot:
         self.grid = ColumnDataSource(empty_columns("x0", "y0", "x1", "y1"))
         self.figure.segment(x0="x0", y0="y0", x1="x1", y1="y1", source=self.grid,
                             line_color="black", line_width=1.2, line_alpha=0.7)
-        if kind == "binary":
-            self.color_bar = None
-            items = []
-            for value, label in enumerate(labels):
-                # one point at NaN (never drawn): a legend entry of a renderer without
-                # data shows no swatch
-                swatch = self.figure.scatter(
-                    x=[np.nan], y=[np.nan], marker="square", size=20,
-                    fill_color=MASK_COLOURS[value], line_color="#444444")
-                items.append(LegendItem(label=label, renderers=[swatch]))
-            self.legend = Legend(items=items, orientation="horizontal", location="center",
-                                 label_text_font_size=TICK_LABEL_SIZE, border_line_alpha=0,
-                                 glyph_width=22, glyph_height=22)
-            self.figure.add_layout(self.legend, "below")
-        else:
-            self.legend = None
-            self.color_bar = ColorBar(
-                color_mapper=self.mapper, ticker=BasicTicker(desired_num_ticks=5),
-                formatter=CustomJSTickFormatter(code=SHORT_NUMBER_JS),
-                major_label_text_font_size=TICK_LABEL_SIZE, label_standoff=6, width=14,
-                padding=4,
-            )
-            self.figure.add_layout(self.color_bar, "right")
+        # both keys exist from the start, and set_kind shows one: a view switches kinds
+        # (ReLU <-> tanh) without new models, whose first data would not reach the browser
+        items = []
+        for colour, label in zip(MASK_COLOURS, labels, strict=True):
+            # one point at NaN (never drawn): a legend entry of a renderer without data
+            # shows no swatch
+            swatch = self.figure.scatter(
+                x=[np.nan], y=[np.nan], marker="square", size=20, fill_color=colour,
+                line_color="#444444")
+            items.append(LegendItem(label=label, renderers=[swatch]))
+        self.legend = Legend(items=items, orientation="horizontal", location="center",
+                             label_text_font_size=TICK_LABEL_SIZE, border_line_alpha=0,
+                             glyph_width=22, glyph_height=22)
+        self.figure.add_layout(self.legend, "below")
+        self.color_bar = ColorBar(
+            color_mapper=self.mapper, ticker=BasicTicker(desired_num_ticks=5),
+            formatter=CustomJSTickFormatter(code=SHORT_NUMBER_JS),
+            major_label_text_font_size=TICK_LABEL_SIZE, label_standoff=6, width=14,
+            padding=4,
+        )
+        self.figure.add_layout(self.color_bar, "right")
         style(self.figure)
+        self.kind = ""
+        self.set_kind(kind)
+
+    def set_kind(self, kind: str) -> None:
+        """Switch between "diverging", "sequential" and "binary" drawing (palette and key)."""
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
+        if kind == self.kind:
+            return
+        self.kind = kind
+        palette = {"diverging": DIVERGING, "sequential": SEQUENTIAL,
+                   "binary": MASK_COLOURS}[kind]
+        self.mapper.palette = list(palette)
+        binary = kind == "binary"
+        self.legend.visible = binary
+        self.color_bar.visible = not binary
+        # room for the colour bar and its longest label ("-1.5e-4"): the bar's panel is
+        # sized from the first labels and not widened when the limits change
+        self.figure.min_border_right = 12 if binary else 82
 
     def set(self, matrix: np.ndarray, every: int = 0, limits: tuple[float, float] | None = None,
             every_col: int | None = None) -> None:

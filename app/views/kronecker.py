@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .common import View, block_average
-from .figures import MatrixPlot, pane
+from .common import block_average
+from .figures import BokehView, MatrixPlot, pane
 from .masks import dead_level_warning
 
 NAMES = ("H", "C", "z", "diff")
@@ -46,12 +46,25 @@ def block_means(hessian) -> np.ndarray:
     return (weights @ terms).reshape(m, m)
 
 
-class KroneckerView(View):
+class KroneckerView(BokehView):
     key = "kronecker"
     title = "Kronecker structure"
 
+    plots: dict[str, MatrixPlot] | None = None
+
     def build(self) -> None:
+        """The figures are made once per session and retitled for each model: new Bokeh
+        models put into a live page after a rebuild would miss their first data."""
         titles = RNN_TITLES if self.session.is_rnn else TITLES
+        if self.plots is None:
+            self._make_figures(titles)
+        for name in NAMES:
+            self.plots[name].figure.title.text = titles[name]
+            self.plots[name].set(np.full((1, 1), np.nan))
+            self._caption(name, "")
+        self._diff.visible = self.settings.formula == "paper"
+
+    def _make_figures(self, titles: dict[str, str]) -> None:
         self.plots = {name: MatrixPlot(titles[name], side=LARGE if name in ("H", "diff")
                                        else SMALL) for name in NAMES}
         self._captions = {name: pn.pane.Markdown("", margin=(0, 10), width=LARGE + 80)
@@ -63,7 +76,6 @@ class KroneckerView(View):
             for name in NAMES
         }
         self._diff = self._panes["diff"]
-        self._diff.visible = self.settings.formula == "paper"
         self._body.objects = [
             pn.FlexBox(self._panes["H"], pn.Column(self._panes["C"], self._panes["z"]),
                        self._diff, flex_wrap="wrap", gap="10px", sizing_mode="stretch_width"),

@@ -14,8 +14,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker
 
-from .common import View, block_average
-from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
+from .common import block_average
+from .figures import BokehView, MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
 MASK_LABELS = ("f' = 0: unit blocked", "f' = 1: unit passes")
@@ -52,15 +52,27 @@ def dead_level_warning(session, X) -> str:
             "(tanh, softplus).")
 
 
-class MasksView(View):
+class MasksView(BokehView):
     key = "masks"
     title = "ReLU masks"
 
+    levels_plot: MatrixPlot | None = None
+
     def build(self) -> None:
+        """The figures are made once per session and switched between a binary mask
+        (piecewise-linear activations) and f'(y) values for each model: new Bokeh models put
+        into a live page after a rebuild would miss their first data."""
         net = self.session.net
         self._binary = all(net.activation_of(k).piecewise_linear
                            for k in range(1, net.n_layers + 1))
         kind = "binary" if self._binary else "sequential"
+        if self.levels_plot is None:
+            self._make_figures(kind)
+        for plot in (self.levels_plot, self.mask_plot):
+            plot.set_kind(kind)
+            plot.set(np.full((1, 1), np.nan), limits=(0.0, 1.0))
+
+    def _make_figures(self, kind: str) -> None:
         self.levels_plot = MatrixPlot("f'(y^(k)) of every level k", kind=kind, side=None,
                                       height=300, labels=MASK_LABELS, value_name="f'(y)")
         self.levels_plot.figure.xaxis.visible = True

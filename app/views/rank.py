@@ -14,46 +14,82 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
+from .figures import OKABE_ITO, BokehView, add_legend, empty_columns, line_figure, pane, set_text
 from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
+#: scatter renderers made with the figure (one per gradient); deeper models add more
+POOL = 8
 SPREAD = 0.4  # the points of the gradients at one index i spread over i +- SPREAD/2
 MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle", "hex", "star",
            "plus")
 
 
-class RankView(View):
+class RankView(BokehView):
     key = "rank"
     title = "Gradient rank"
 
+    spectra_plot = None
+
     def build(self) -> None:
+        """The figures are made once per session; each model relabels a pool of scatter
+        renderers (one per gradient, grown when a deeper model needs more) and clears the
+        history: new figures put into a live page after a rebuild would miss their first
+        data."""
         session = self.session
         names = ("W", "U") if session.is_rnn else ("W",)
         self.labels = [f"G_{name}^({k})" for k in range(1, session.net.n_layers + 1)
                        for name in names]
+        if self.spectra_plot is None:
+            self._make_figures()
+        while len(self._pool) < len(self.labels):
+            self._add_gradient_renderer()
+        self.spectra = {}
+        for i, (source, renderer, item) in enumerate(self._pool):
+            used = i < len(self.labels)
+            source.data = empty_columns("index", "sigma")
+            renderer.visible = item.visible = used
+            if used:
+                item.label = value(self.labels[i])
+                self.spectra[self.labels[i]] = source
+        self.bound.data = empty_columns("x", "y")
+        #: (step, bound, {level: rank of G_W^(level)}) at each redraw, for this session's model
+        self._history: list[tuple[float, float, dict[int, int]]] = []
+        self.history.data = empty_columns("step", "rank", "bound")
+        set_text(self._table, "")
+
+    def _add_gradient_renderer(self) -> None:
+        i = len(self._pool)
+        source = ColumnDataSource(empty_columns("index", "sigma"))
+        renderer = self.spectra_plot.scatter(
+            x="index", y="sigma", source=source, size=9, marker=MARKERS[i % len(MARKERS)],
+            color=OKABE_ITO[i % len(OKABE_ITO)], line_color="black", line_width=0.5)
+        item = LegendItem(label=f"gradient {i + 1}", renderers=[renderer])
+        self._legend.items.insert(i, item)
+        self._hover.renderers = [*self._hover.renderers, renderer]
+        self._pool.append((source, renderer, item))
+
+    def _make_figures(self) -> None:
         plot = line_figure("singular values σ_i of each gradient", "index i",
                            "singular value σ_i", y_log=True, height=400,
                            x_range=Range1d(0.5, 1.5))
-        self.spectra = {}
-        renderers = []
-        for i, label in enumerate(self.labels):
-            source = ColumnDataSource(empty_columns("index", "sigma"))
-            self.spectra[label] = source
-            renderers.append(plot.scatter(
-                x="index", y="sigma", source=source, size=9, marker=MARKERS[i % len(MARKERS)],
-                color=OKABE_ITO[i % len(OKABE_ITO)], line_color="black", line_width=0.5,
-                legend_label=label))
-        self.bound = ColumnDataSource(empty_columns("x", "y"))
-        plot.line(x="x", y="y", source=self.bound, color="black", line_dash="dashed",
-                  line_width=2, legend_label="the paper's rank bound")
-        plot.add_tools(HoverTool(renderers=renderers,
-                                 tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")]))
-        add_legend(plot, "bottom_left")
         self.spectra_plot = plot
+        self.bound = ColumnDataSource(empty_columns("x", "y"))
+        bound = plot.line(x="x", y="y", source=self.bound, color="black", line_dash="dashed",
+                          line_width=2)
+        self._legend = Legend(items=[LegendItem(label="the paper's rank bound",
+                                                renderers=[bound])])
+        plot.add_layout(self._legend)
+        self._hover = HoverTool(renderers=[],
+                                tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")])
+        plot.add_tools(self._hover)
+        self._pool: list[tuple[ColumnDataSource, object, LegendItem]] = []
+        for _ in range(POOL):
+            self._add_gradient_renderer()
+        add_legend(plot, "bottom_left")
         self.history = ColumnDataSource(empty_columns("step", "rank", "bound"))
         history = line_figure("numerical rank of G_W^(k) over training", "step",
                               "numerical rank", height=280)
@@ -68,8 +104,6 @@ class RankView(View):
         history.y_range.start = 0
         add_legend(history, "bottom_right")
         self.history_plot = history
-        #: (step, bound, {level: rank of G_W^(level)}) at each redraw, for this session's model
-        self._history: list[tuple[float, float, dict[int, int]]] = []
         self._table = pn.pane.Markdown("", css_classes=["rank-table"],
                                        sizing_mode="stretch_width")
         self._body.objects = [

@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
+from .figures import OKABE_ITO, BokehView, add_legend, empty_columns, line_figure, pane, set_text
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 #: between redraws the two streamed plots receive their new points at most this often
@@ -37,6 +37,8 @@ STREAM_PERIOD_S = 0.2
 ROLLOVER = 5000
 COLOURS = OKABE_ITO
 FULL, SPARSE = "#000000", OKABE_ITO[1]
+#: cosine lines made with the figure (one per gradient); deeper models add more
+POOL = 8
 
 
 def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
@@ -58,19 +60,60 @@ def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
     return dict(rule), ""
 
 
-class SparseView(View):
+class SparseView(BokehView):
     key = "sparse"
     title = "Sparse vs full"
 
+    loss: ColumnDataSource | None = None
+
     def build(self) -> None:
+        """The figures are made once per session; each model restarts the curves and
+        relabels a pool of cosine lines (one per gradient, grown for deeper models): new
+        figures put into a live page after a rebuild would miss their first data."""
         session = self.session
         start = session.loss if np.isfinite(session.loss) and session.loss > 0 else 1.0
         self._names = session.gradient_names()
         self._sent = 0
         self._streamed_at = 0.0
-        self.loss = ColumnDataSource({"step": np.zeros(1), "full": np.array([start]),
-                                      "sparse": np.array([start])})
-        self.cosine = ColumnDataSource(empty_columns("step", *self._names))
+        if self.loss is None:
+            self._make_figures()
+        while len(self._lines) < len(self._names):
+            self._add_cosine_line()
+        #: the cosine source's column of each gradient name ("W1", "U1", ...)
+        self.column_of = {name: f"c{i}" for i, name in enumerate(self._names)}
+        for i, (renderer, item) in enumerate(self._lines):
+            used = i < len(self._names)
+            renderer.visible = item.visible = used
+            if used:
+                name = self._names[i]
+                item.label = value(f"G_{name[0]}^({name[1:]})")
+                renderer.glyph.line_dash = "solid" if name[0] == "W" else "dotted"
+        self.loss.data = {"step": np.zeros(1), "full": np.array([start]),
+                          "sparse": np.array([start])}
+        self.cosine.data = empty_columns("step", *self._columns())
+        for source in self.sigma.values():
+            source.data = empty_columns("index", "sigma")
+        set_text(self._table, "")
+
+    def _columns(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self._lines))]
+
+    def _add_cosine_line(self) -> None:
+        i = len(self._lines)
+        column = f"c{i}"
+        if column not in self.cosine.data:
+            self.cosine.data = {**self.cosine.data,
+                                column: np.full(len(self.cosine.data["step"]), np.nan)}
+        renderer = self.cosine_plot.line(x="step", y=column, source=self.cosine,
+                                         color=COLOURS[i % len(COLOURS)], line_width=2)
+        item = LegendItem(label=f"gradient {i + 1}", renderers=[renderer])
+        self._cosine_legend.items.append(item)
+        self._lines.append((renderer, item))
+
+    def _make_figures(self) -> None:
+        self.loss = ColumnDataSource({"step": np.zeros(1), "full": np.ones(1),
+                                      "sparse": np.ones(1)})
+        self.cosine = ColumnDataSource({"step": np.zeros(0)})
         loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True)
         # the full run is drawn dashed over the sparse one, so both show where they agree
         loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=3,
@@ -80,11 +123,12 @@ class SparseView(View):
         add_legend(loss_plot, "top_right")
         cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity")
         cosine_plot.y_range.start, cosine_plot.y_range.end = -1.05, 1.05
-        for i, name in enumerate(self._names):
-            cosine_plot.line(x="step", y=name, source=self.cosine,
-                             color=COLOURS[i % len(COLOURS)], line_width=2,
-                             line_dash="solid" if name[0] == "W" else "dotted",
-                             legend_label=f"G_{name[0]}^({name[1:]})")
+        self.cosine_plot = cosine_plot
+        self._cosine_legend = Legend(items=[])
+        cosine_plot.add_layout(self._cosine_legend)
+        self._lines: list[tuple[object, LegendItem]] = []
+        for _ in range(POOL):
+            self._add_cosine_line()
         add_legend(cosine_plot, "bottom_left")
         self.sigma = {label: ColumnDataSource(empty_columns("index", "sigma"))
                       for label in ("full", "sparse")}
@@ -132,9 +176,10 @@ class SparseView(View):
         }, rollover=ROLLOVER)
         values = np.asarray(session.similarity_values[first:], float).reshape(
             len(new_steps), len(self._names))
-        self.cosine.stream({"step": new_steps,
-                            **{name: np.ascontiguousarray(values[:, i])
-                               for i, name in enumerate(self._names)}}, rollover=ROLLOVER)
+        columns = {column: np.full(len(new_steps), np.nan) for column in self._columns()}
+        for i, name in enumerate(self._names):
+            columns[self.column_of[name]] = np.ascontiguousarray(values[:, i])
+        self.cosine.stream({"step": new_steps, **columns}, rollover=ROLLOVER)
         self._sent = steps[-1]
 
     # --- the snapshot at the current weights -------------------------------------------

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
+from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
 
-from .common import EIGEN_LIMIT, View, symlog
+from .common import EIGEN_LIMIT, symlog
 from .figures import (
     OKABE_ITO,
+    BokehView,
     add_legend,
     empty_columns,
     line_figure,
@@ -41,11 +43,26 @@ def prediction_label(is_rnn: bool) -> str:
     return "eq. (105), term s = ζ = t" if is_rnn else "eq. (46)"
 
 
-class SpectrumView(View):
+class SpectrumView(BokehView):
     key = "spectrum"
     title = "Spectrum"
 
+    spectrum_plot = None
+
     def build(self) -> None:
+        """The figures are made once per session; each model clears them and names its
+        equation in the legend: new Bokeh models put into a live page after a rebuild would
+        miss their first data."""
+        if self.spectrum_plot is None:
+            self._make_figures()
+        for source in (self.points, self.prediction, self.band, self.top):
+            source.data = {name: np.zeros(0) for name in source.data}
+        self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "threshold": []}
+        self._prediction_item.label = value(prediction_label(self.session.is_rnn))
+        set_text(self._caption, "")
+        set_text(self._counts, "")
+
+    def _make_figures(self) -> None:
         predicted = prediction_label(self.session.is_rnn)
         self.points = ColumnDataSource(empty_columns("index", "y", "value"))
         self.prediction = ColumnDataSource(empty_columns("index", "y", "value"))
@@ -61,6 +78,8 @@ class SpectrumView(View):
         plot.add_tools(HoverTool(renderers=[exact, paper],
                                  tooltips=[("q", "@index"), ("λ", "@value{0.0000e}")]))
         add_legend(plot, "top_left")
+        self._prediction_item = next(item for item in plot.legend[0].items
+                                     if paper in item.renderers)
         plot.yaxis.ticker = FixedTicker(ticks=[0.0])
         self.spectrum_plot = plot
         self.top = ColumnDataSource(empty_columns("step", "top", "threshold"))
@@ -74,7 +93,6 @@ class SpectrumView(View):
                     legend_label="top λ of H^(k)")
         add_legend(top, "bottom_right")
         self.top_plot = top
-        self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "threshold": []}
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
         self._counts = pn.pane.Markdown("", css_classes=["spectrum-counts"],
                                         sizing_mode="stretch_width")

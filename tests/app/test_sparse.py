@@ -316,7 +316,7 @@ def test_view_sources_hold_the_streamed_curves_and_the_cores_singular_values(ren
     np.testing.assert_array_equal(loss["full"][1:], session.full_loss_values)
     similarity = np.asarray(session.similarity_values)
     for i, name in enumerate(session.gradient_names()):
-        np.testing.assert_array_equal(view.cosine.data[name], similarity[:, i])
+        np.testing.assert_array_equal(view.cosine.data[view.column_of[name]], similarity[:, i])
     X, Z = view.batch()
     full = session.net.gradients(X, Z)[1].W
     sparse = session.net.gradients(X, Z, **session.rule)[1].W

@@ -43,7 +43,7 @@ def test_matrix_plot_shows_row_zero_on_top_with_symmetric_colours():
     assert (plot.source.data["dw"], plot.source.data["dh"]) == ([3.0], [2.0])
     assert (plot.mapper.low, plot.mapper.high) == (-3.0, 3.0)
     assert (plot.figure.x_range.end, plot.figure.y_range.end) == (3, 2)
-    assert any(isinstance(item, ColorBar) for item in plot.figure.right)
+    assert plot.color_bar.visible and not plot.legend.visible
     grid = grid_segments(2, 3, 1, 1)
     np.testing.assert_array_equal(plot.grid.data["x0"], grid["x0"])
     assert len(grid["x0"]) == 2 + 1  # two column lines, one row line
@@ -53,9 +53,12 @@ def test_binary_mask_has_a_two_colour_legend_not_a_colour_bar():
     plot = MatrixPlot("mask", kind="binary", labels=("off", "on"))
     plot.set(np.eye(3), limits=(0.0, 1.0))
     assert len(plot.mapper.palette) == 2
-    assert not any(isinstance(item, ColorBar) for item in plot.figure.right)
-    legends = [item for item in plot.figure.below if isinstance(item, Legend)]
+    assert not any(isinstance(item, ColorBar) and item.visible for item in plot.figure.right)
+    legends = [item for item in plot.figure.below if isinstance(item, Legend) and item.visible]
     assert [item.label["value"] for item in legends[0].items] == ["off", "on"]
+    plot.set_kind("sequential")  # the same figure, now with a colour bar
+    assert plot.color_bar.visible and not plot.legend.visible
+    assert len(plot.mapper.palette) == 256
 
 
 def test_matrix_plot_refuses_an_unknown_kind():
@@ -80,3 +83,41 @@ def test_every_views_document_validates(rendered):
                     models |= item.object.references()
             issues = check_integrity(models)
             assert not issues.error and not issues.warning, (key, model, issues)
+
+
+def figures_of(view) -> list:
+    return [item.object for item in view._body.select() if hasattr(item, "object")
+            and type(item.object).__name__ == "figure"]
+
+
+def test_a_rebuild_reuses_the_figures(rendered):
+    """New Bokeh figures put into a served page after a rebuild miss their first data (Panel
+    attaches them a tick later), so a model change relabels and refills the same figures."""
+    from app.settings import VIEWS
+
+    dashboard = rendered()
+    for key in VIEWS:
+        if key == "training":
+            continue
+        dashboard.settings.view = key
+        view = dashboard.views[key]
+        before = [id(plot) for plot in figures_of(view)]
+        assert before, key
+        dashboard.settings.model = "rnn"
+        assert [id(plot) for plot in figures_of(view)] == before, key
+        assert view.arrays and "Could not draw" not in view.note
+        dashboard.settings.model = "fnn"
+
+
+def test_the_deepest_model_has_a_renderer_per_gradient(rendered):
+    dashboard = rendered(view="rank", architecture="2-4-4-4-4-4-4-4-1")
+    view = dashboard.views["rank"]
+    assert not dashboard.messages and len(view.spectra) == 8
+    legend = [item.label["value"] for item in view.spectra_plot.legend[0].items
+              if item.visible]
+    assert legend[:8] == [f"G_W^({k})" for k in range(1, 9)]
+    dashboard.settings.architecture = "2-8-1"
+    legend = [item.label["value"] for item in view.spectra_plot.legend[0].items
+              if item.visible]
+    assert legend == ["G_W^(1)", "G_W^(2)", "the paper's rank bound"]
+    assert all(view.spectra[label].data["sigma"].size for label in legend[:2])

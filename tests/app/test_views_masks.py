@@ -41,8 +41,8 @@ def test_relu_mask_image_is_f_prime_positive(rendered, settings):
     np.testing.assert_array_equal(view.mask_plot.matrix(), np.outer(mask, mask))
     figure = view.levels_plot.figure
     assert len(view.levels_plot.mapper.palette) == 2
-    assert not any(isinstance(item, ColorBar) for item in figure.right)
-    legend = next(item for item in figure.below if isinstance(item, Legend))
+    assert not any(isinstance(item, ColorBar) and item.visible for item in figure.right)
+    legend = next(item for item in figure.below if isinstance(item, Legend) and item.visible)
     assert [item.label["value"] for item in legend.items] == [
         "f' = 0: unit blocked", "f' = 1: unit passes"]
     assert list(figure.xaxis[0].major_label_overrides.values()) == [
@@ -56,7 +56,8 @@ def test_smooth_activation_draws_values_with_a_colour_bar(rendered):
     X, _ = view.batch()
     y = np.asarray(dashboard.session.net.forward(X).pre_activations[0])
     np.testing.assert_allclose(levels_of(view.levels_plot.matrix())[0], 1 - np.tanh(y) ** 2)
-    assert any(isinstance(item, ColorBar) for item in view.levels_plot.figure.right)
+    assert any(isinstance(item, ColorBar) and item.visible
+               for item in view.levels_plot.figure.right)
     assert "smooth" in view.note
 
 
