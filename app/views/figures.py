@@ -117,24 +117,24 @@ def set_text(pane_: pn.pane.Markdown, text: str) -> None:
 class BokehView(View):
     """A view whose plots are Bokeh figures it changes itself.
 
-    Served, a setting typed into a text box is applied by Panel outside the document lock,
-    and Bokeh refuses changes to models it did not make through Panel there ("_pending_writes
-    should be non-None when we have a document lock"). ``refresh()`` then runs on the
-    document's next tick, under the lock (at most one is queued); everywhere else (ticks,
-    button clicks, tests) it runs at once.
+    Served, Panel applies some settings (a value typed into a text box, the architecture)
+    outside the document lock, and Bokeh refuses changes there to models Panel does not
+    manage ("_pending_writes should be non-None when we have a document lock"). So, served,
+    ``refresh()`` runs on the document's next tick, which Bokeh runs under the lock (at most
+    one is queued per view); not served (tests, notebooks) it runs at once. The periodic
+    redraws (``redraw()``) run in the server's periodic callback, under the lock already.
     """
 
     _refresh_queued = False
 
     def refresh(self) -> None:
         doc = pn.state.curdoc
-        served = doc is not None and getattr(doc, "session_context", None) is not None
-        if served and not pn.state._unblocked(doc):
-            if not self._refresh_queued:
-                self._refresh_queued = True
-                doc.add_next_tick_callback(self._queued_refresh)
+        if doc is None or getattr(doc, "session_context", None) is None:
+            super().refresh()
             return
-        super().refresh()
+        if not self._refresh_queued:
+            self._refresh_queued = True
+            doc.add_next_tick_callback(self._queued_refresh)
 
     def _queued_refresh(self) -> None:
         self._refresh_queued = False
