@@ -122,10 +122,15 @@ class RankView(BokehView):
             self._history.pop()
         self._history.append((step, bound, ranks))
         k = self.layer()
+        ranks = np.array([r.get(k, np.nan) for _, _, r in self._history], float)
+        bounds = np.array([b for _, b, _ in self._history], float)
+        # a bound far above every rank (r t = 128 for ranks of 1..8) would squash the ranks
+        # to the axis: it is drawn only where it is within reach (the table always states it)
+        reach = 2.0 * float(np.nanmax(ranks, initial=0.0)) + 2.0
         self.history.data = {
             "step": np.array([s for s, _, _ in self._history], float),
-            "rank": np.array([r.get(k, np.nan) for _, _, r in self._history], float),
-            "bound": np.array([b for _, b, _ in self._history], float),
+            "rank": ranks,
+            "bound": np.where(bounds <= reach, bounds, np.nan),
         }
 
     def update(self):

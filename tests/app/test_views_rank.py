@@ -31,7 +31,8 @@ def test_sources_hold_the_cores_singular_values(rendered, settings):
     k = view.layer()
     G = np.asarray(session.net.gradients(X, Z, **extra)[k - 1].W)
     assert view.history.data["rank"][-1] == numerical_rank(G)
-    assert view.history.data["bound"][-1] == bound
+    drawn = view.history.data["bound"][-1]
+    assert drawn == bound if bound <= 2 * numerical_rank(G) + 2 else np.isnan(drawn)
     assert "Look at" in view.note
 
 
