@@ -145,8 +145,10 @@ class SparseView(BokehView):
                                     tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")]))
         add_legend(spectra, "bottom_left")
         self.spectra_plot = spectra
+        # a wide table scrolls inside its half of the row rather than widening the page
         self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
-                                       sizing_mode="stretch_width")
+                                       sizing_mode="stretch_width",
+                                       styles={"overflow-x": "auto"})
         column = dict(sizing_mode="stretch_width")
         self._body.objects = [
             pn.Row(pn.Column(pane(cosine_plot), **column), pn.Column(pane(loss_plot), **column),

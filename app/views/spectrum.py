@@ -91,7 +91,7 @@ class SpectrumView(BokehView):
                  line_dash="dashed", legend_label="2 / learning rate")
         top.scatter(x="step", y="top", source=self.top, size=6, color=EXACT,
                     legend_label="top λ of H^(k)")
-        add_legend(top, "bottom_right")
+        add_legend(top, "center_right")  # the data run along the top and the bottom
         self.top_plot = top
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
         self._counts = pn.pane.Markdown("", css_classes=["spectrum-counts"],
