@@ -38,7 +38,7 @@ from bokeh.models import (
 from bokeh.palettes import RdBu11, cividis, interp_palette
 from bokeh.plotting import figure
 
-from .common import View, symlog, symmetric_limits
+from .common import symlog, symmetric_limits
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every colour-vision type
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -112,33 +112,6 @@ def set_text(pane_: pn.pane.Markdown, text: str) -> None:
     milliseconds of server time)."""
     if pane_.object != text:
         pane_.object = text
-
-
-class BokehView(View):
-    """A view whose plots are Bokeh figures it changes itself.
-
-    Served, Panel applies some settings (a value typed into a text box, the architecture)
-    outside the document lock, and Bokeh refuses changes there to models Panel does not
-    manage ("_pending_writes should be non-None when we have a document lock"). So, served,
-    ``refresh()`` runs on the document's next tick, which Bokeh runs under the lock (at most
-    one is queued per view); not served (tests, notebooks) it runs at once. The periodic
-    redraws (``redraw()``) run in the server's periodic callback, under the lock already.
-    """
-
-    _refresh_queued = False
-
-    def refresh(self) -> None:
-        doc = pn.state.curdoc
-        if doc is None or getattr(doc, "session_context", None) is None:
-            super().refresh()
-            return
-        if not self._refresh_queued:
-            self._refresh_queued = True
-            doc.add_next_tick_callback(self._queued_refresh)
-
-    def _queued_refresh(self) -> None:
-        self._refresh_queued = False
-        View.refresh(self)
 
 
 def empty_columns(*names: str) -> dict[str, np.ndarray]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .common import block_average
-from .figures import BokehView, MatrixPlot, pane
+from .common import View, block_average
+from .figures import MatrixPlot, pane
 from .masks import dead_level_warning
 
 NAMES = ("H", "C", "z", "diff")
@@ -46,7 +46,7 @@ def block_means(hessian) -> np.ndarray:
     return (weights @ terms).reshape(m, m)
 
 
-class KroneckerView(BokehView):
+class KroneckerView(View):
     key = "kronecker"
     title = "Kronecker structure"
 

@@ -14,8 +14,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker
 
-from .common import block_average
-from .figures import BokehView, MatrixPlot, pane, set_fixed_ticks, set_text
+from .common import View, block_average
+from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
 MASK_LABELS = ("f' = 0: unit blocked", "f' = 1: unit passes")
@@ -52,7 +52,7 @@ def dead_level_warning(session, X) -> str:
             "(tanh, softplus).")
 
 
-class MasksView(BokehView):
+class MasksView(View):
     key = "masks"
     title = "ReLU masks"
 

@@ -17,7 +17,8 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .figures import OKABE_ITO, BokehView, add_legend, empty_columns, line_figure, pane, set_text
+from .common import View
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
@@ -28,7 +29,7 @@ MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle", "hex"
            "plus")
 
 
-class RankView(BokehView):
+class RankView(View):
     key = "rank"
     title = "Gradient rank"
 

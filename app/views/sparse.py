@@ -27,7 +27,8 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .figures import OKABE_ITO, BokehView, add_legend, empty_columns, line_figure, pane, set_text
+from .common import View
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 #: between redraws the two streamed plots receive their new points at most this often
@@ -60,7 +61,7 @@ def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
     return dict(rule), ""
 
 
-class SparseView(BokehView):
+class SparseView(View):
     key = "sparse"
     title = "Sparse vs full"
 

@@ -22,10 +22,9 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
 
-from .common import EIGEN_LIMIT, symlog
+from .common import EIGEN_LIMIT, View, symlog
 from .figures import (
     OKABE_ITO,
-    BokehView,
     add_legend,
     empty_columns,
     line_figure,
@@ -43,7 +42,7 @@ def prediction_label(is_rnn: bool) -> str:
     return "eq. (105), term s = ζ = t" if is_rnn else "eq. (46)"
 
 
-class SpectrumView(BokehView):
+class SpectrumView(View):
     key = "spectrum"
     title = "Spectrum"
 

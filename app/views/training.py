@@ -151,7 +151,7 @@ class TrainingView(View):
     def _sequence_plot(self):
         tau = self.settings.tau
         steps = np.arange(1, tau + 1, dtype=float)
-        plot = new_figure("one sequence: target, input and the network's output",
+        plot = new_figure("one sequence of the batch",
                           x_axis_label="time step s", y_axis_label="z")
         plot.add_layout(BoxAnnotation(left=self.session.output_from - 0.5, right=tau + 0.5,
                                       fill_color="#ffe680", fill_alpha=0.3))

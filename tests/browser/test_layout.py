@@ -30,7 +30,6 @@ MODELS = {"fnn": "", "rnn": "?model=rnn"}
 TOLERANCE_PX = 1.0
 #: a drawn plot is at least this large (px): a squeezed or collapsed figure is a layout fault
 MIN_PLOT = (240, 180)
-TRAINING_REASON = "training view layout: rebuilt on the loop branch"
 
 BOXES_JS = """(cssClass) => {
     const inside = (element) => {
@@ -157,8 +156,6 @@ def test_no_plot_overlaps_and_no_title_is_cut(pages, model, size, key):
     app = pages(model, size)
     open_view(app, key)
     problems = layout_problems(app, key)
-    if problems and key == "training":
-        pytest.xfail(TRAINING_REASON + ": " + "; ".join(problems))
     assert not problems, "\n".join(problems)
     app.assert_no_errors()
 
