@@ -406,15 +406,6 @@ def test_a_closed_page_stops_training_at_the_next_tick():
     assert not dashboard.session.running and dashboard.session.step == 1
 
 
-def test_first_frame_of_a_log_plot_stays_positive():
-    from app.views.common import log_range
-
-    low, high = log_range(np.array([0.75]))
-    assert 0 < low < 0.75 < high
-    assert log_range(np.array([0.75, 0.5])) == (None, None)
-    assert log_range(np.zeros(0))[0] > 0
-
-
 def test_served_dashboard_is_built_from_the_url_at_once(monkeypatch):
     """A link's settings are in force when the dashboard is built: no default FNN drawn first."""
     import panel as pn

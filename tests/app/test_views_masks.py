@@ -18,7 +18,9 @@ def levels_of(image: np.ndarray) -> list[np.ndarray]:
     return parts
 
 
-@pytest.mark.parametrize("settings", [dict(activation="relu"), dict(activation="relu", scope="sample", layer=2)])
+@pytest.mark.parametrize(
+    "settings", [dict(activation="relu"), dict(activation="relu", scope="sample", layer=2)]
+)
 def test_relu_mask_image_is_f_prime_positive(rendered, settings):
     dashboard = rendered(view="masks", **settings)
     dashboard.step()
