@@ -141,10 +141,23 @@ class FNN(Network):
     def loss(self, X: Any, Z_target: Any) -> float:
         """E = 1/r sum_p l(z_p^(l)) (+ lam/2 sum_k ||W^(k)||^2): 1/(2r) sum_p ||z*_p - z_p||^2
         for "mse", the softmax cross-entropy for "cross_entropy" (:mod:`hessian_core.losses`)."""
-        forward = self.forward(X)
+        return self.loss_from(self.forward(X), Z_target)
+
+    def loss_from(self, forward: Forward, Z_target: Any) -> float:
+        """:meth:`loss` of the batch that ``forward`` (from :meth:`forward`) was run on;
+        ``Z_target`` is checked against it."""
         Z_target = self._targets(Z_target, forward.output.shape[0])
+        return self._loss_of(forward, Z_target)
+
+    def _loss_of(self, forward: Forward, Z_target: Any) -> float:
         values = sample_losses(forward.output, Z_target, self.loss_name)
         return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
+
+    def with_parameters(self, weights: Sequence[Any], biases: Sequence[Any]) -> FNN:
+        """A network of the same shapes and options (activations, loss, weight decay) with
+        new ``weights`` and ``biases``; only what can differ is checked (shapes, dtype,
+        library, finiteness). The arrays are held, not copied."""
+        return self._replaced({"weights": weights, "biases": biases})
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
@@ -192,6 +205,16 @@ class FNN(Network):
         forward = self.forward(X)
         adjoints = self.adjoints(forward, Z_target, topk)
         return [self.gradient_from(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+
+    def loss_and_gradients(
+        self, X: Any, Z_target: Any, topk: Any = None
+    ) -> tuple[float, list[Gradient]]:
+        """``(loss(X, Z_target), gradients(X, Z_target, topk))`` from one forward pass."""
+        forward = self.forward(X)
+        Z_target = self._targets(Z_target, forward.output.shape[0])
+        adjoints = self._adjoints(forward, Z_target, topk)
+        gradients = [self.gradient_from(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+        return self._loss_of(forward, Z_target), gradients
 
     def gradient(self, X: Any, Z_target: Any, layer: int, topk: Any = None) -> Gradient:
         """dE/dW^(k) and dE/db^(k) with the factors V (m, r), Z (n, r) of Corollary 1."""

@@ -120,6 +120,35 @@ class Network:
         total = sum(float(self.xp.sum(A * A)) for A in matrices)
         return 0.5 * self.weight_decay * total
 
+    def _replaced(self, arrays: dict[str, list[Any]]) -> Network:
+        """A copy of this network (same class and options) whose parameter lists ``arrays``
+        (attribute name -> new list) replace the current ones, checking only what can have
+        changed: the number of arrays, each one's shape and dtype, its library and that it is
+        finite. Nothing is copied: the new network holds the given arrays."""
+        reference = self.weights[0]
+        checked = {}
+        for attribute, new in arrays.items():
+            old, new = getattr(self, attribute), list(new)
+            if len(new) != len(old):
+                raise ValueError(
+                    f"{attribute} must hold {len(old)} arrays (one per level), got {len(new)}"
+                )
+            for k, (A, B) in enumerate(zip(old, new, strict=True)):
+                name = f"{attribute}[{k}]"
+                if type(B) is not type(reference):  # the common case costs one type test
+                    require_namespace({"weights[0]": reference, name: B})
+                if tuple(B.shape) != tuple(A.shape) or B.dtype != A.dtype:
+                    raise ValueError(
+                        f"{name} must have shape {tuple(A.shape)} and dtype {A.dtype} like the "
+                        f"network's, got shape {tuple(B.shape)} and dtype {B.dtype}"
+                    )
+                require_finite(B, name, self.xp)
+            checked[attribute] = new
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(checked)
+        return copy
+
     def _as_input(self, value: Any, name: str) -> Any:
         array = as_float_array(value, name, self.xp, self.weights[0])
         require_finite(array, name, self.xp)

@@ -223,10 +223,32 @@ class RNN(Network):
     def loss(self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1) -> float:
         """E^(t) for one output time ``t``, or E = sum_{t=a..tau} E^(t) for ``t=None``."""
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        values = sample_losses(forward.output, Z_target, self.loss_name)  # (r, T)
+        return self._loss_of(forward.output, Z_target, t, a, T)
+
+    def loss_from(
+        self, forward: Forward, Z_target: Any, t: int | None = None, outputs_from: int = 1
+    ) -> float:
+        """:meth:`loss` of the batch that ``forward`` (from :meth:`forward`, T time steps)
+        was run on: E^(t) with 1 <= t <= T, or for ``t=None`` the sum over t = a..T.
+        ``Z_target`` (r, tau, M) with tau >= T is checked against it and read up to T."""
+        Z_target = self._adjoint_targets(forward, Z_target)
+        T = forward.output.shape[1]
+        t, a, T = self._output_times(T, t, outputs_from)
+        return self._loss_of(forward.output[:, :T, :], Z_target[:, :T, :], t, a, T)
+
+    def _loss_of(self, output: Any, Z_target: Any, t: int | None, a: int, T: int) -> float:
+        values = sample_losses(output, Z_target, self.loss_name)  # (r, T)
         weights = self._time_weights(T, t, a, values)
         data = float(self.xp.sum(values * weights)) / Z_target.shape[0]
         return data + self._decay_penalty(self.weights + self.recurrent)
+
+    def with_parameters(
+        self, weights: Sequence[Any], recurrent: Sequence[Any], biases: Sequence[Any]
+    ) -> RNN:
+        """A network of the same shapes and options (activations, loss, weight decay) with
+        new ``weights``, ``recurrent`` and ``biases``; only what can differ is checked
+        (shapes, dtype, library, finiteness). The arrays are held, not copied."""
+        return self._replaced({"weights": weights, "recurrent": recurrent, "biases": biases})
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(
@@ -245,18 +267,8 @@ class RNN(Network):
         :meth:`loss` (1 <= t <= T); ``topk`` (meProp) and ``truncate`` (truncated BPTT) as in
         :meth:`gradients`.
         """
-        xp = self.xp
-        r, T = forward.output.shape[0], forward.output.shape[1]
-        Z_target = self._as_input(Z_target, "Z_target")
-        if Z_target.ndim == 2 and r == 1:
-            Z_target = xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
-        require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
-        self._check_targets(Z_target)
-        if Z_target.shape[1] < T:
-            raise ValueError(
-                f"Z_target must hold at least the {T} time steps of forward, "
-                f"got {Z_target.shape[1]}"
-            )
+        T = forward.output.shape[1]
+        Z_target = self._adjoint_targets(forward, Z_target)
         t, a, _ = self._output_times(T, t, outputs_from)  # the adjoints span forward's T steps
         counts = {topk_count(topk, m) for m in self.layer_sizes[1:]}
         if len(counts) > 1:
@@ -267,6 +279,21 @@ class RNN(Network):
             )
         count = counts.pop()
         return self._sparse_adjoints(forward, Z_target[:, :T, :], t, a, T, count, truncate)
+
+    def _adjoint_targets(self, forward: Forward, Z_target: Any) -> Any:
+        """Z_target as a validated (r, tau, M) batch with tau >= the T steps of ``forward``."""
+        r, T = forward.output.shape[0], forward.output.shape[1]
+        Z_target = self._as_input(Z_target, "Z_target")
+        if Z_target.ndim == 2 and r == 1:
+            Z_target = self.xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
+        require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
+        self._check_targets(Z_target)
+        if Z_target.shape[1] < T:
+            raise ValueError(
+                f"Z_target must hold at least the {T} time steps of forward, "
+                f"got {Z_target.shape[1]}"
+            )
+        return Z_target
 
     def _adjoints(
         self,
@@ -377,6 +404,31 @@ class RNN(Network):
         rule = None if backtrack is None else parse_backtrack(backtrack, T)
         adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
         return [self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)]
+
+    def loss_and_gradients(
+        self,
+        X: Any,
+        Z_target: Any,
+        t: int | None = None,
+        outputs_from: int = 1,
+        topk: Any = None,
+        truncate: int | None = None,
+        backtrack: Any = None,
+    ) -> tuple[float, list[Gradient]]:
+        """``(loss(X, Z_target, t, outputs_from), gradients(X, Z_target, t, outputs_from,
+        topk, truncate, backtrack))`` from one forward pass (two or more only where ``topk``
+        keeps different counts at different levels, as :meth:`gradients` does)."""
+        counts = [topk_count(topk, m) for m in self.layer_sizes[1:]]
+        if len(set(counts)) > 1:
+            gradients = self.gradients(X, Z_target, t, outputs_from, topk, truncate, backtrack)
+            return self.loss(X, Z_target, t, outputs_from), gradients
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        rule = None if backtrack is None else parse_backtrack(backtrack, T)
+        adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
+        gradients = [
+            self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)
+        ]
+        return self._loss_of(forward.output, Z_target, t, a, T), gradients
 
     def gradient(
         self,
