@@ -208,14 +208,12 @@ class TrainingSession(param.Parameterized):
         return arrays
 
     def _with_parameters(self, arrays: list[np.ndarray]):
+        """The running model's shapes and options with the parameters ``arrays``
+        (``net.with_parameters``: checks only shapes, dtype and finiteness)."""
         net = self.net
-        per_level = 3 if self.is_rnn else 2
-        weights = arrays[0::per_level]
-        biases = arrays[1::per_level]
-        options = dict(activation=net.activation, output_activation=net.output_activation)
         if self.is_rnn:
-            return type(net)(weights, arrays[2::per_level], biases, **options)
-        return type(net)(weights, biases, **options)
+            return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3])
+        return net.with_parameters(arrays[0::2], arrays[1::2])
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -245,6 +243,16 @@ class TrainingSession(param.Parameterized):
             return float(net.loss(self.X, self.Z, **self.loss_keywords()))
         except (FloatingPointError, ValueError, OverflowError):
             return float("nan")
+
+    def _loss_and_gradients(self, net, rule: dict):
+        """(loss, gradients) of the current batch from one forward pass; the loss is NaN
+        (and the gradients None) where :meth:`current_loss` would give NaN."""
+        try:
+            loss, gradients = net.loss_and_gradients(self.X, self.Z, **self.loss_keywords(),
+                                                     **rule)
+        except (FloatingPointError, ValueError, OverflowError):
+            return float("nan"), None
+        return float(loss), gradients
 
     # --- training ----------------------------------------------------------------------
     def pause(self, reason: str) -> None:
@@ -291,10 +299,10 @@ class TrainingSession(param.Parameterized):
         self.next_batch()
         keywords = self.loss_keywords()
         with np.errstate(all="ignore"):
-            loss = self.current_loss()
+            # one forward pass gives the loss and the gradients (net.loss_and_gradients)
+            loss, gradients = self._loss_and_gradients(self.net, self.rule)
             if not math.isfinite(loss):
                 return self._refuse(f"the loss became {loss} at step {self.step + 1}")
-            gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
             sparse = self._update(self.net, self._velocity, gradients, "")
             if isinstance(sparse, str):
                 return self._refuse(sparse)
@@ -304,12 +312,11 @@ class TrainingSession(param.Parameterized):
             else:
                 exact = self.net.gradients(self.X, self.Z, **keywords)
                 similarity = self.similarities(gradients, exact)
-                full_loss = self.current_loss(self.full_net)
+                full_loss, full_gradients = self._loss_and_gradients(self.full_net, {})
                 if not math.isfinite(full_loss):
                     return self._refuse(f"the loss of the full-backprop run became {full_loss} "
                                         f"at step {self.step + 1}")
-                full = self._update(self.full_net, self._full_velocity,
-                                    self.full_net.gradients(self.X, self.Z, **keywords),
+                full = self._update(self.full_net, self._full_velocity, full_gradients,
                                     " of the full-backprop run")
                 if isinstance(full, str):
                     return self._refuse(full)
