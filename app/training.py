@@ -270,8 +270,9 @@ class TrainingSession(param.Parameterized):
         """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
         failed (a str)."""
         grads = self._flat(gradients)
+        reduce = np.add.reduce  # what np.sum(x) runs, without its Python wrapper
         # one reduction per array: the norm is finite exactly when every entry is
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
         if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
         clip = float(self.settings.clip_norm)
@@ -280,7 +281,7 @@ class TrainingSession(param.Parameterized):
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
         velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
         updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):  # a NaN or inf entry
+        if not math.isfinite(sum(float(reduce(w, axis=None)) for w in updated)):  # NaN or inf
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 

@@ -41,6 +41,11 @@ net.adjoints(forward, Z_target)`` (validates Z_target against it; a^(k) = dE/dz^
 v^(k) = dE/dy^(k) of every level), then ``net.gradient_from(forward, adjoints, layer)``,
 ``net.preactivation_hessians(forward, adjoints, layer)`` (M^(k) of every sample) and
 ``net.hessian_from(forward, adjoints, layer)`` without validating or recomputing anything.
+For training loops: ``net.loss_from(forward, Z_target)`` (the loss of an existing forward
+pass), ``net.loss_and_gradients(X, Z_target, topk=None)`` (loss and gradients from one forward
+pass, equal bit for bit to ``net.loss`` and ``net.gradients``) and
+``net.with_parameters(weights, biases)`` (the same network with new arrays, checking only their
+shapes, dtype, library and finiteness).
 """
 
 from __future__ import annotations

@@ -5,10 +5,14 @@ Conventions (``docs/contract.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b
 applied at every level, the output level included, unless ``output_activation`` overrides
 the last one. ``loss`` ("mse", the paper's, or "cross_entropy") and ``weight_decay`` (lam >= 0)
 are those of :mod:`hessian_core.losses`; ``formula="paper"`` exists for "mse" only.
+``with_parameters`` (of FNN and RNN) builds the same network from new arrays through
+``Network._replaced``, which checks only what can have changed (count, shape, dtype, library,
+finiteness) instead of everything the constructor checks.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -142,8 +146,14 @@ class Network:
                         f"{name} must have shape {tuple(A.shape)} and dtype {A.dtype} like the "
                         f"network's, got shape {tuple(B.shape)} and dtype {B.dtype}"
                     )
-                require_finite(B, name, self.xp)
             checked[attribute] = new
+        xp = self.xp
+        # one reduction per array: a finite total means every entry is finite; otherwise
+        # (a NaN or infinity, or finite entries whose sum overflows) look array by array
+        if not math.isfinite(sum(float(xp.sum(B)) for new in checked.values() for B in new)):
+            for attribute, new in checked.items():
+                for k, B in enumerate(new):
+                    require_finite(B, f"{attribute}[{k}]", xp)
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy.__dict__.update(checked)

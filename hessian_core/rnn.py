@@ -42,7 +42,10 @@ Public forward/adjoint API (docs/contract.md): ``forward = rnn.forward(X, steps=
 Z_target, t=None, outputs_from=1, topk=None, truncate=None)`` (g_z, g_y of every level and step
 and the loss's seed), then ``rnn.gradient_from``, ``rnn.preactivation_hessians`` (the blocks M,
 or the paper's C~), ``rnn.hessian_from`` and ``rnn.kronecker_inputs`` without validating or
-recomputing anything.
+recomputing anything. For training loops: ``rnn.loss_from(forward, Z_target, t=None,
+outputs_from=1)``, ``rnn.loss_and_gradients(X, Z_target, ...)`` (the options of
+``rnn.gradients``; loss and gradients from one forward pass, equal bit for bit to ``rnn.loss``
+and ``rnn.gradients``) and ``rnn.with_parameters(weights, recurrent, biases)``.
 """
 
 from __future__ import annotations
@@ -210,9 +213,10 @@ class RNN(Network):
             W, U, b = self.weights[k - 1], self.recurrent[k - 1], self.biases[k - 1]
             act = self.activation_of(k)
             driven = post[-1] @ xp.matrix_transpose(W) + b  # (r, T, m)
+            U_T = xp.matrix_transpose(U)
             ys, zs, z = [], [], None
             for s in range(T):
-                y = driven[:, s, :] if z is None else driven[:, s, :] + z @ xp.matrix_transpose(U)
+                y = driven[:, s, :] if z is None else driven[:, s, :] + z @ U_T
                 z = act.f(xp, y)
                 ys.append(y)
                 zs.append(z)
