@@ -30,6 +30,7 @@ returns the reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -275,12 +276,23 @@ class TrainingSession(param.Parameterized):
         norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
         if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
+        # the element-wise steps run once over all arrays laid end to end (the same
+        # operations on the same entries, so bit for bit the per-array result)
+        shapes = [g.shape for g in grads]
+        ends = list(itertools.accumulate(g.size for g in grads))
+        flat = np.concatenate([np.ravel(g) for g in grads])
         clip = float(self.settings.clip_norm)
         if clip > 0 and norm > clip:
-            grads = [g * (clip / norm) for g in grads]
+            flat = flat * (clip / norm)
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
-        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
+        flat_velocity = beta * np.concatenate([np.ravel(v) for v in velocity]) + flat
+        flat_weights = np.concatenate([np.ravel(w) for w in self.parameters(net)])
+        flat_weights = flat_weights - lr * flat_velocity
+        starts = [0] + ends[:-1]
+        velocity = [flat_velocity[a:b].reshape(shape)
+                    for a, b, shape in zip(starts, ends, shapes, strict=True)]
+        updated = [flat_weights[a:b].reshape(shape)
+                   for a, b, shape in zip(starts, ends, shapes, strict=True)]
         if not math.isfinite(sum(float(reduce(w, axis=None)) for w in updated)):  # NaN or inf
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated

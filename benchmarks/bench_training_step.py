@@ -7,10 +7,12 @@ For the default FNN (2-8-8-1 tanh, batch 4) and the default RNN (the adding task
 of width 8, tau 8), two sessions of the same settings train side by side in one process:
 
 * "one-call": the step written with the one-call public methods, ``net.loss`` (a forward
-  pass), ``net.gradients`` (a second forward pass) and the validating ``FNN``/``RNN``
-  constructor for the next model (:class:`OneCallSession`);
+  pass), ``net.gradients`` (a second forward pass), the momentum update array by array and
+  the validating ``FNN``/``RNN`` constructor for the next model (:class:`OneCallSession`,
+  the step as it was before ``loss_and_gradients`` and ``with_parameters``);
 * "session": ``TrainingSession.train_step`` of :mod:`app.training`, one forward pass
-  (``net.loss_and_gradients``) and ``net.with_parameters``.
+  (``net.loss_and_gradients``), the update once over all arrays laid end to end, and
+  ``net.with_parameters``.
 
 The two run in alternating rounds of ``--steps`` steps, so that load from other processes
 falls on both alike. Reported per step: the process CPU time (``time.process_time``) in ms,
@@ -45,7 +47,8 @@ MODELS = {
 
 
 class OneCallSession(TrainingSession):
-    """The step from the one-call methods: ``net.loss``, ``net.gradients``, the constructor."""
+    """The step from the one-call methods: ``net.loss``, ``net.gradients``, the constructor
+    (and the update array by array)."""
 
     def _with_parameters(self, arrays):
         net = self.net
@@ -56,6 +59,21 @@ class OneCallSession(TrainingSession):
         if self.is_rnn:
             return type(net)(weights, arrays[2::per_level], biases, **options)
         return type(net)(weights, biases, **options)
+
+    def _update(self, net, velocity, gradients, which: str):
+        grads = self._flat(gradients)
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
+            return f"a gradient{which} became non-finite at step {self.step + 1}"
+        clip = float(self.settings.clip_norm)
+        if clip > 0 and norm > clip:
+            grads = [g * (clip / norm) for g in grads]
+        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
+        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
+        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):
+            return f"the weights{which} overflowed at step {self.step + 1}"
+        return velocity, updated
 
     def train_step(self) -> bool:
         self.next_batch()

@@ -175,11 +175,17 @@ class FNN(Network):
         Z_target = self._targets(Z_target, forward.output.shape[0])
         return self._adjoints(forward, Z_target, topk)
 
-    def _adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
+    def _adjoints(
+        self, forward: Forward, Z_target: Any, topk: Any = None, curvature: bool = True
+    ) -> Adjoints:
+        """``curvature=False`` leaves out the seed Q^(l) (``output_hessian`` is None): only the
+        Hessians read it."""
         xp = self.xp
         r = Z_target.shape[0]
         a = loss_gradient(forward.output, Z_target, self.loss_name) / r  # a^(l) = dE/dz^(l)
-        seed = loss_hessian(forward.output, Z_target, self.loss_name) / r  # Q^(l)
+        seed = None  # Q^(l)
+        if curvature:
+            seed = loss_hessian(forward.output, Z_target, self.loss_name) / r
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         output_gradient = a
         for k in range(self.n_layers, 0, -1):
@@ -193,7 +199,9 @@ class FNN(Network):
 
     def gradient_from(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
         """dE/dW^(k), dE/db^(k) of level ``layer`` with the factors V = v^(k)T, Z = z^(k-1)T."""
-        layer = self._check_layer(layer)
+        return self._gradient_of(forward, adjoints, self._check_layer(layer))
+
+    def _gradient_of(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
         xp = self.xp
         v = adjoints.grad_y[layer - 1]
         V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[layer - 1])
@@ -217,8 +225,8 @@ class FNN(Network):
         """``(loss(X, Z_target), gradients(X, Z_target, topk))`` from one forward pass."""
         forward = self.forward(X)
         Z_target = self._targets(Z_target, forward.output.shape[0])
-        adjoints = self._adjoints(forward, Z_target, topk)
-        gradients = [self.gradient_from(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+        adjoints = self._adjoints(forward, Z_target, topk, curvature=False)
+        gradients = [self._gradient_of(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
         return self._loss_of(forward, Z_target), gradients
 
     def gradient(self, X: Any, Z_target: Any, layer: int, topk: Any = None) -> Gradient:

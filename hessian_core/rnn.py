@@ -307,11 +307,13 @@ class RNN(Network):
         a: int,
         topk: int | None = None,
         window_start: int = 0,
+        curvature: bool = True,
     ) -> Adjoints:
         """BPTT, eq. (59)-(60) and (67)-(68), for every level and time step.
 
         ``topk`` sparsifies each g_y^(j,s) (meProp); ``window_start`` (0-based) stops the
         adjoints before that step (truncated BPTT). See :mod:`hessian_core.sparse`.
+        ``curvature=False`` leaves out ``output_hessian`` (None): only the Hessians read it.
         """
         xp = self.xp
         r, T = Z_target.shape[0], forward.output.shape[1]
@@ -319,9 +321,11 @@ class RNN(Network):
         output, target = forward.output, Z_target[:, :T, :]
         from_above = loss_gradient(output, target, self.loss_name) * weights_t[:, None] / r
         # d^2E/dz^(l,s)dz^(l,s): w_s / r times the loss Hessian (w_s I / r for "mse")
-        output_hessian = loss_hessian(output, target, self.loss_name) * (
-            weights_t[:, None, None] / r
-        )
+        output_hessian = None
+        if curvature:
+            output_hessian = loss_hessian(output, target, self.loss_name) * (
+                weights_t[:, None, None] / r
+            )
         output_gradient = from_above
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
@@ -355,9 +359,11 @@ class RNN(Network):
         times = [t] if t is not None else list(range(a, T + 1))
         return [(time, max(0, time - K)) for time in times]
 
-    def _sparse_adjoints(self, forward, Z_target, t, a, T, topk, truncate) -> Adjoints:
+    def _sparse_adjoints(
+        self, forward, Z_target, t, a, T, topk, truncate, curvature: bool = True
+    ) -> Adjoints:
         parts = [
-            self._adjoints(forward, Z_target, time, a, topk, start)
+            self._adjoints(forward, Z_target, time, a, topk, start, curvature)
             for time, start in self._output_windows(t, a, T, truncate)
         ]
         if len(parts) == 1:
@@ -366,7 +372,7 @@ class RNN(Network):
             grad_z=[sum(p.grad_z[j] for p in parts) for j in range(self.n_layers)],
             grad_y=[sum(p.grad_y[j] for p in parts) for j in range(self.n_layers)],
             output_gradient=sum(p.output_gradient for p in parts),
-            output_hessian=sum(p.output_hessian for p in parts),
+            output_hessian=sum(p.output_hessian for p in parts) if curvature else None,
             time_weights=sum(p.time_weights for p in parts),
             output_times=tuple(time for p in parts for time in p.output_times),
         )
@@ -428,7 +434,9 @@ class RNN(Network):
             return self.loss(X, Z_target, t, outputs_from), gradients
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
         rule = None if backtrack is None else parse_backtrack(backtrack, T)
-        adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
+        adjoints = self._sparse_adjoints(
+            forward, Z_target, t, a, T, counts[0], truncate, curvature=False
+        )
         gradients = [
             self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)
         ]

@@ -1,12 +1,13 @@
 """The session's SGD step against the step it replaced, bitwise, over hundreds of steps.
 
 ``TrainingSession.train_step`` takes the loss and the gradients from one forward pass
-(``net.loss_and_gradients``) and builds the next model with ``net.with_parameters``. The
-reference below is the earlier step, written with the one-call methods: ``net.loss`` for the
-loss, ``net.gradients`` for the gradients (a second forward pass) and the validating
-constructor for the next model. Both must give the same losses, weights, velocities,
-full-backprop twin and similarities, bit for bit, and pause at the same step with the same
-reason when training diverges.
+(``net.loss_and_gradients``), updates all arrays laid end to end and builds the next model
+with ``net.with_parameters``. The reference below is the earlier step, written with the
+one-call methods: ``net.loss`` for the loss, ``net.gradients`` for the gradients (a second
+forward pass), the momentum update array by array and the validating constructor for the next
+model. Both must give the same losses, weights, velocities, full-backprop twin and
+similarities, bit for bit, and pause at the same step with the same reason when training
+diverges.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from app.training import TrainingSession
 
 
 class OneCallSession(TrainingSession):
-    """The SGD step as it was before the one-pass API: loss, gradients and constructor."""
+    """The SGD step as it was before the one-pass API: loss, gradients, an update array by
+    array and the constructor."""
 
     def _with_parameters(self, arrays):
         net = self.net
@@ -32,6 +34,21 @@ class OneCallSession(TrainingSession):
         if self.is_rnn:
             return type(net)(weights, arrays[2::per_level], biases, **options)
         return type(net)(weights, biases, **options)
+
+    def _update(self, net, velocity, gradients, which: str):
+        grads = self._flat(gradients)
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
+            return f"a gradient{which} became non-finite at step {self.step + 1}"
+        clip = float(self.settings.clip_norm)
+        if clip > 0 and norm > clip:
+            grads = [g * (clip / norm) for g in grads]
+        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
+        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
+        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):
+            return f"the weights{which} overflowed at step {self.step + 1}"
+        return velocity, updated
 
     def train_step(self) -> bool:
         self.next_batch()
