@@ -293,7 +293,12 @@ class TrainingSession(param.Parameterized):
                     for a, b, shape in zip(starts, ends, shapes, strict=True)]
         updated = [flat_weights[a:b].reshape(shape)
                    for a, b, shape in zip(starts, ends, shapes, strict=True)]
-        if not math.isfinite(sum(float(reduce(w, axis=None)) for w in updated)):  # NaN or inf
+        # The step fails where the sum of the arrays' sums is not finite (a NaN or inf entry).
+        # Entries all below 1e300 / n in size cannot make it overflow: then one max decides.
+        largest = float(np.maximum.reduce(np.abs(flat_weights), axis=None))
+        if not largest * flat_weights.size < 1e300 and not math.isfinite(
+            sum(float(reduce(w, axis=None)) for w in updated)
+        ):
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 

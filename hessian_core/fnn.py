@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import device_of, require_choice, require_shape
+from .backend import device_of, require_choice, require_shape, transpose
 from .kron import LayerHessian
 from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
@@ -138,7 +138,7 @@ class FNN(Network):
         xp = self.xp
         pre, post = [], [X]
         for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
-            Y = post[-1] @ xp.matrix_transpose(W) + b
+            Y = post[-1] @ transpose(W) + b
             pre.append(Y)
             post.append(self.activation_of(k).f(xp, Y))
         return Forward(pre, post)
@@ -204,8 +204,8 @@ class FNN(Network):
     def _gradient_of(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
         xp = self.xp
         v = adjoints.grad_y[layer - 1]
-        V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[layer - 1])
-        G = V @ xp.matrix_transpose(Z)
+        V, Z = transpose(v), transpose(forward.activations[layer - 1])
+        G = V @ transpose(Z)
         if self.weight_decay:
             G = G + self.weight_decay * self.weights[layer - 1]
         return Gradient(W=G, b=xp.sum(v, axis=0), layer=layer, V=V, Z=Z)

@@ -60,6 +60,7 @@ from .backend import (
     require_int_in_range,
     require_namespace,
     require_shape,
+    transpose,
 )
 from .kron import LayerHessian
 from .losses import loss_gradient, loss_hessian, sample_losses
@@ -212,8 +213,8 @@ class RNN(Network):
         for k in range(1, self.n_layers + 1):
             W, U, b = self.weights[k - 1], self.recurrent[k - 1], self.biases[k - 1]
             act = self.activation_of(k)
-            driven = post[-1] @ xp.matrix_transpose(W) + b  # (r, T, m)
-            U_T = xp.matrix_transpose(U)
+            driven = post[-1] @ transpose(W) + b  # (r, T, m)
+            U_T = transpose(U)
             ys, zs, z = [], [], None
             for s in range(T):
                 y = driven[:, s, :] if z is None else driven[:, s, :] + z @ U_T
@@ -475,10 +476,10 @@ class RNN(Network):
             steps = xp.asarray(select_steps(rule, g_y, below), device=device_of(g_y))
             g_y, below, previous = (xp.take(x, steps, axis=1) for x in (g_y, below, previous))
         r, T, m = g_y.shape
-        V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
-        Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
-        Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
-        G_W, G_U = V @ xp.matrix_transpose(Z), V @ xp.matrix_transpose(Z_rec)
+        V = transpose(xp.reshape(g_y, (r * T, m)))
+        Z = transpose(xp.reshape(below, (r * T, below.shape[2])))
+        Z_rec = transpose(xp.reshape(previous, (r * T, m)))
+        G_W, G_U = V @ transpose(Z), V @ transpose(Z_rec)
         if self.weight_decay:  # lam W^(k), lam U^(k): not in the factors V, Z
             G_W = G_W + self.weight_decay * self.weights[k - 1]
             G_U = G_U + self.weight_decay * self.recurrent[k - 1]
