@@ -280,13 +280,13 @@ class TrainingSession(param.Parameterized):
         # operations on the same entries, so bit for bit the per-array result)
         shapes = [g.shape for g in grads]
         ends = list(itertools.accumulate(g.size for g in grads))
-        flat = np.concatenate([np.ravel(g) for g in grads])
+        flat = np.concatenate([g.reshape(-1) for g in grads])
         clip = float(self.settings.clip_norm)
         if clip > 0 and norm > clip:
             flat = flat * (clip / norm)
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-        flat_velocity = beta * np.concatenate([np.ravel(v) for v in velocity]) + flat
-        flat_weights = np.concatenate([np.ravel(w) for w in self.parameters(net)])
+        flat_velocity = beta * np.concatenate([v.reshape(-1) for v in velocity]) + flat
+        flat_weights = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
         flat_weights = flat_weights - lr * flat_velocity
         starts = [0] + ends[:-1]
         velocity = [flat_velocity[a:b].reshape(shape)
