@@ -245,16 +245,6 @@ class TrainingSession(param.Parameterized):
         except (FloatingPointError, ValueError, OverflowError):
             return float("nan")
 
-    def _loss_and_gradients(self, net, rule: dict):
-        """(loss, gradients) of the current batch from one forward pass; the loss is NaN
-        (and the gradients None) where :meth:`current_loss` would give NaN."""
-        try:
-            loss, gradients = net.loss_and_gradients(self.X, self.Z, **self.loss_keywords(),
-                                                     **rule)
-        except (FloatingPointError, ValueError, OverflowError):
-            return float("nan"), None
-        return float(loss), gradients
-
     # --- training ----------------------------------------------------------------------
     def pause(self, reason: str) -> None:
         self.param.update(running=False, status=reason)
@@ -316,9 +306,18 @@ class TrainingSession(param.Parameterized):
         rule and (if a rule is set) its full-backprop twin; False (and paused) if it failed."""
         self.next_batch()
         keywords = self.loss_keywords()
+
+        def loss_and_gradients(net, rule: dict):
+            """(loss, gradients) from one forward pass; a NaN loss (and no gradients) where
+            :meth:`current_loss` gives NaN."""
+            try:
+                loss, gradients = net.loss_and_gradients(self.X, self.Z, **keywords, **rule)
+            except (FloatingPointError, ValueError, OverflowError):
+                return float("nan"), None
+            return float(loss), gradients
+
         with np.errstate(all="ignore"):
-            # one forward pass gives the loss and the gradients (net.loss_and_gradients)
-            loss, gradients = self._loss_and_gradients(self.net, self.rule)
+            loss, gradients = loss_and_gradients(self.net, self.rule)
             if not math.isfinite(loss):
                 return self._refuse(f"the loss became {loss} at step {self.step + 1}")
             sparse = self._update(self.net, self._velocity, gradients, "")
@@ -330,7 +329,7 @@ class TrainingSession(param.Parameterized):
             else:
                 exact = self.net.gradients(self.X, self.Z, **keywords)
                 similarity = self.similarities(gradients, exact)
-                full_loss, full_gradients = self._loss_and_gradients(self.full_net, {})
+                full_loss, full_gradients = loss_and_gradients(self.full_net, {})
                 if not math.isfinite(full_loss):
                     return self._refuse(f"the loss of the full-backprop run became {full_loss} "
                                         f"at step {self.step + 1}")
