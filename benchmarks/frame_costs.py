@@ -237,10 +237,19 @@ def visible_updates(row: dict) -> float:
     return row["frames_per_s"] if row["view"] == "training" else row["redraws_per_s"]
 
 
+def defaults_text() -> str:
+    """The app's default FNN and RNN, as the benchmark measures them."""
+    from app.settings import Settings
+
+    s = Settings()
+    rnn = f"rnn {s.levels} x {s.hidden_width} {s.task} tau {s.tau}"
+    return (f"fnn {s.architecture} {s.activation} {s.dataset}, {rnn}, batch {s.batch_size}")
+
+
 def report(rows: list[dict]) -> str:
     lines = [
-        "# live loop, one page, app defaults (fnn 2-8-8-1 ReLU xor, rnn 1-8-1 sine tau 8, "
-        "batch 16); sparse view: fnn top-k 0.25 / rnn truncate K = 4",
+        f"# live loop, one page, app defaults ({defaults_text()}); sparse view: fnn top-k "
+        "0.25 / rnn truncate K = 4",
         "# frame_ms: CPU per frame incl. PATCH-DOC serialisation; update_ms: process CPU per "
         "frame incl. the steps between frames and the worker thread; speed: most SGD steps "
         "per frame (max: fastest)",
