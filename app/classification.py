@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .datasets import Dataset, make_fnn_dataset
+
 #: the multi-class data sets
 CLASS_DATASETS: tuple[str, ...] = ("blobs", "spirals", "rings")
 MIN_CLASSES, MAX_CLASSES = 2, 5
@@ -248,3 +250,127 @@ def feature_map(points: np.ndarray, features: Iterable[str] | str = DEFAULT_FEAT
         "sin_x2": lambda: np.sin(np.pi * x2),
     }
     return np.stack([columns[name]() for name in check_features(features)], axis=1)
+
+
+# --- data sets the training session uses ---------------------------------------------------
+#: the two-class sets of :mod:`app.datasets` (they have exactly two classes)
+TWO_CLASS_DATASETS: tuple[str, ...] = ("xor", "circles")
+
+
+@dataclass(frozen=True)
+class ClassDataset(Dataset):
+    """A classification :class:`~app.datasets.Dataset` whose ``X``, ``Z`` are the training
+    rows, with the class of every row, the plane coordinates behind the features and the
+    held-out test rows.
+
+    ``points``/``test_points`` are the 2-D points (None when the data has no plane: an
+    upload with more than two feature columns); ``features`` the chosen feature map (None:
+    the inputs are the columns as given). ``labels`` (inherited) are the two target values
+    of a one-output two-class set, else (0, 1) or (-1, 1) of the one-hot rows.
+    """
+
+    class_labels: np.ndarray | None = None
+    classes: int = 2
+    class_names: tuple[str, ...] = ()
+    points: np.ndarray | None = None
+    features: tuple[str, ...] | None = None
+    test_X: np.ndarray | None = None
+    test_Z: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+    test_points: np.ndarray | None = None
+
+    @property
+    def test_size(self) -> int:
+        return 0 if self.test_X is None else int(self.test_X.shape[0])
+
+
+def output_width(classes: int, loss: str) -> int:
+    """M: one output for two classes under the squared loss (targets = the two label
+    values, as in :mod:`app.datasets`), else one per class (one-hot; softmax for
+    cross-entropy).
+
+    >>> output_width(2, "mse"), output_width(2, "cross_entropy"), output_width(4, "mse")
+    (1, 2, 4)
+    """
+    return 1 if classes == 2 and loss == "mse" else int(classes)
+
+
+def targets_of(labels: np.ndarray, classes: int, loss: str, output_activation: str
+               ) -> tuple[np.ndarray, tuple[float, float]]:
+    """(targets (n, M), their two values) for ``labels``: see :func:`output_width`."""
+    low, high = (0.0, 1.0) if loss == "cross_entropy" or output_activation == "sigmoid" \
+        else (-1.0, 1.0)
+    if output_width(classes, loss) == 1:
+        return np.where(np.asarray(labels) == 1, high, low)[:, None].astype(float), (low, high)
+    return class_targets(labels, classes, loss, output_activation), (low, high)
+
+
+def assemble(name: str, inputs: np.ndarray, labels: np.ndarray, classes: int, *,
+             loss: str, output_activation: str, test_fraction: float, seed: int,
+             features: Iterable[str] | str | None = None,
+             class_names: tuple[str, ...] = ()) -> ClassDataset:
+    """A :class:`ClassDataset` from inputs (n, 2) (points of the plane, mapped through
+    ``features``) or (n, N) (``features=None``, used as given), labels (n,) in
+    0..classes-1, split by :func:`split_indices`."""
+    inputs = np.asarray(inputs, dtype=float)
+    labels = np.asarray(labels).astype(int)
+    plane = inputs.shape[1] == 2
+    if features is not None:
+        if not plane:
+            raise ValueError(f"features need 2-D points; this data has {inputs.shape[1]} "
+                             "input columns")
+        features = check_features(features)
+        X = feature_map(inputs, features)
+    else:
+        X = inputs
+    Z, values = targets_of(labels, classes, loss, output_activation)
+    train, test = split_indices(labels, test_fraction, seed)
+    points = inputs if plane else None
+    return ClassDataset(
+        name=name, X=X[train], Z=Z[train], classification=True, labels=values,
+        class_labels=labels[train], classes=int(classes),
+        class_names=tuple(class_names) or tuple(str(c) for c in range(classes)),
+        points=None if points is None else points[train], features=features,
+        test_X=X[test], test_Z=Z[test], test_labels=labels[test],
+        test_points=None if points is None else points[test],
+    )
+
+
+def make_classification_data(name: str, samples: int, classes: int, noise: float, seed: int,
+                             *, loss: str = "mse", output_activation: str = "identity",
+                             features: Iterable[str] | str = DEFAULT_FEATURES,
+                             test_fraction: float = 0.0) -> ClassDataset:
+    """The classification set ``name`` with ``classes`` classes, its targets for ``loss``,
+    its features and its train/test split.
+
+    Two classes of a set that :mod:`app.datasets` knows (xor, circles, spirals, blobs) are
+    exactly its points and classes, so the two-class default is unchanged; more classes
+    come from :func:`make_class_points` (blobs, spirals, rings).
+
+    >>> data = make_classification_data("spirals", 40, 3, 0.1, 0, loss="cross_entropy",
+    ...                                 features="x1,x2,x1_x2", test_fraction=0.25)
+    >>> data.X.shape, data.Z.shape, data.test_X.shape
+    ((30, 3), (30, 3), (10, 3))
+    """
+    classes = check_classes(classes)
+    if name in TWO_CLASS_DATASETS + ("spirals", "blobs") and classes == 2:
+        binary = make_fnn_dataset(name, samples, noise, seed, "sigmoid")
+        points, labels = binary.X, binary.Z[:, 0].astype(int)
+    elif name in TWO_CLASS_DATASETS:
+        raise ValueError(f"the {name} data has 2 classes, not {classes}: choose classes=2 or "
+                         f"one of {', '.join(CLASS_DATASETS)}")
+    else:
+        made = make_class_points(name, samples, classes, noise, seed)
+        points, labels = made.points, made.labels
+    return assemble(name, points, labels, classes, loss=loss,
+                    output_activation=output_activation, test_fraction=test_fraction,
+                    seed=seed, features=features)
+
+
+def evaluate(net, X: np.ndarray, Z: np.ndarray, labels: np.ndarray,
+             label_values: tuple[float, float]) -> tuple[float, float]:
+    """(loss E of ``net`` on these rows, its accuracy); (NaN, NaN) for no rows."""
+    if X is None or len(X) == 0:
+        return float("nan"), float("nan")
+    outputs = np.asarray(net.forward(X).output)
+    return float(net.loss(X, Z)), accuracy(outputs, labels, label_values)

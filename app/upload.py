@@ -30,10 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .classification import MAX_CLASSES, ClassDataset, assemble
+
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5_000
 MAX_FEATURES = 16
-MAX_CLASSES = 5
 LABEL_NAMES = ("label", "class", "target", "y")
 MISSING = ("", "na", "nan", "n/a", "null", "none", "?")
 
@@ -197,3 +198,16 @@ def rescale(values: np.ndarray) -> np.ndarray:
     varying = span > 0
     scaled[:, varying] = 2.0 * (values[:, varying] - low[varying]) / span[varying] - 1.0
     return scaled
+
+
+def upload_dataset(data: UploadedData, *, loss: str = "mse",
+                   output_activation: str = "identity",
+                   features: tuple[str, ...] | str | None = None, test_fraction: float = 0.0,
+                   seed: int = 0) -> ClassDataset:
+    """The training data of an upload (rescaled features, its split and targets for
+    ``loss``); ``features`` (Playground's map) only for two feature columns, else None."""
+    if features is not None and data.points.shape[1] != 2:
+        features = None
+    return assemble(data.name, data.points, data.labels, data.classes, loss=loss,
+                    output_activation=output_activation, test_fraction=test_fraction,
+                    seed=seed, features=features, class_names=data.class_names)

@@ -178,3 +178,59 @@ def test_features_are_checked():
         check_features("")
     with pytest.raises(ValueError, match=r"points must be \(n, 2\)"):
         feature_map(np.zeros((3, 3)))
+
+
+# --- the data sets the training session uses -------------------------------------------------
+def test_two_classes_of_known_sets_are_the_old_data():
+    from app.classification import make_classification_data
+    from app.datasets import make_fnn_dataset
+
+    for name in ("xor", "circles", "spirals", "blobs"):
+        for activation in ("identity", "sigmoid"):
+            old = make_fnn_dataset(name, 60, 0.2, 3, activation)
+            new = make_classification_data(name, 60, 2, 0.2, 3, output_activation=activation)
+            np.testing.assert_array_equal(new.X, old.X)
+            np.testing.assert_array_equal(new.Z, old.Z)
+            assert new.labels == old.labels and new.output_width == 1 and new.test_size == 0
+            np.testing.assert_array_equal(new.class_labels, old.Z[:, 0] == old.labels[1])
+
+
+def test_many_classes_cross_entropy_features_and_split():
+    from app.classification import make_classification_data
+
+    data = make_classification_data("rings", 90, 3, 0.1, 4, loss="cross_entropy",
+                                     features=("x1_sq", "x2_sq", "x1"), test_fraction=0.2)
+    made = make_class_points("rings", 90, 3, 0.1, 4)
+    train, test = split_indices(made.labels, 0.2, 4)
+    np.testing.assert_array_equal(data.points, made.points[train])
+    np.testing.assert_array_equal(data.test_points, made.points[test])
+    np.testing.assert_array_equal(data.X, feature_map(made.points[train], ("x1", "x1_sq",
+                                                                             "x2_sq")))
+    np.testing.assert_array_equal(data.test_X, feature_map(made.points[test], "x1,x1_sq,x2_sq"))
+    np.testing.assert_array_equal(data.Z, np.eye(3)[made.labels[train]])
+    np.testing.assert_array_equal(data.test_Z, np.eye(3)[made.labels[test]])
+    np.testing.assert_array_equal(data.test_labels, made.labels[test])
+    assert data.features == ("x1", "x1_sq", "x2_sq") and data.input_width == 3
+    assert data.output_width == 3 and data.test_size == 18 and data.size == 72
+    assert data.labels == (0.0, 1.0) and data.class_names == ("0", "1", "2")
+    mse = make_classification_data("blobs", 30, 4, 0.1, 0)
+    assert mse.output_width == 4 and set(np.unique(mse.Z)) == {-1.0, 1.0}
+    two = make_classification_data("xor", 30, 2, 0.1, 0, loss="cross_entropy")
+    np.testing.assert_array_equal(two.Z, np.eye(2)[two.class_labels])
+    with pytest.raises(ValueError, match="the xor data has 2 classes, not 3"):
+        make_classification_data("xor", 30, 3, 0.1, 0)
+
+
+def test_evaluate_gives_loss_and_accuracy_of_the_rows():
+    from app.classification import evaluate, make_classification_data
+    from hessian_core import FNN
+
+    data = make_classification_data("blobs", 40, 3, 0.1, 1, loss="cross_entropy",
+                                     test_fraction=0.5)
+    net = FNN.random((2, 6, 3), activation="tanh", output_activation="identity", seed=1,
+                     loss="cross_entropy")
+    loss, hits = evaluate(net, data.test_X, data.test_Z, data.test_labels, data.labels)
+    assert loss == pytest.approx(net.loss(data.test_X, data.test_Z))
+    outputs = np.asarray(net.forward(data.test_X).output)
+    assert hits == np.mean(np.argmax(outputs, axis=1) == data.test_labels)
+    assert all(np.isnan(evaluate(net, data.test_X[:0], data.test_Z[:0], [], data.labels)))

@@ -105,3 +105,22 @@ def test_only_upload_errors_escape_on_random_bytes():
             assert str(error)
         else:
             assert data.classes >= 2 and np.all(np.isfinite(data.points))
+
+
+def test_upload_becomes_training_data_with_features_and_split():
+    from app.classification import feature_map, split_indices
+    from app.upload import upload_dataset
+
+    rows = "\n".join(f"{i % 7},{(i * 3) % 5},{'abc'[i % 3]}" for i in range(30))
+    data = parse_csv(f"u,v,label\n{rows}\n".encode(), name="mine.csv")
+    built = upload_dataset(data, loss="cross_entropy", features="x1,x2,x1_x2",
+                           test_fraction=0.2, seed=3)
+    train, test = split_indices(data.labels, 0.2, 3)
+    np.testing.assert_array_equal(built.X, feature_map(data.points[train], "x1,x2,x1_x2"))
+    np.testing.assert_array_equal(built.test_labels, data.labels[test])
+    np.testing.assert_array_equal(built.Z, np.eye(3)[data.labels[train]])
+    assert built.class_names == ("a", "b", "c") and built.name == "mine.csv"
+    wide = parse_csv(b"a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,x\n")
+    plain = upload_dataset(wide, features="x1,x2")  # no plane: the columns as given
+    assert plain.features is None and plain.points is None and plain.input_width == 3
+    np.testing.assert_array_equal(plain.X, wide.points)
