@@ -1,0 +1,31 @@
+"""The upload control hands good files on, and a bad file (or a refused one) leaves the
+running model alone and says why."""
+
+from __future__ import annotations
+
+from app.upload_panel import UploadPanel
+
+
+def test_good_file_is_handed_on_and_described():
+    received = []
+    panel = UploadPanel(lambda data: received.append(data))
+    panel.input.filename = "mine.csv"
+    panel.input.value = b"a,b,label\n0,1,x\n1,0,y\n2,2,x\n"
+    assert len(received) == 1 and received[0].name == "mine.csv"
+    assert panel.accepted
+    assert "mine.csv** in use: 3 rows, 2 features (a, b), 2 classes (x, y)" in panel.message
+
+
+def test_bad_file_never_reaches_the_model():
+    received = []
+    panel = UploadPanel(lambda data: received.append(data))
+    assert not panel.receive(b"a,b,label\n0,,x\n1,0,y\n", "bad.csv")
+    assert received == [] and not panel.accepted
+    assert "bad.csv not used:** row 2, column 'b': missing value" in panel.message
+    assert "unchanged" in panel.message
+
+
+def test_refusal_by_the_dashboard_is_shown():
+    panel = UploadPanel(lambda data: "the architecture does not fit")
+    assert not panel.receive(b"a,b,label\n0,1,x\n1,0,y\n", "ok.csv")
+    assert "ok.csv not used:** the architecture does not fit" in panel.message
