@@ -89,3 +89,32 @@ def classification_widths(values: dict) -> tuple[int, int, dict[str, tuple[objec
         changes["features"] = (canonical, "features are listed once each, in the order "
                                           + ", ".join(FEATURES))
     return len(features), output_width(classes, values["loss"]), changes
+
+
+def make_fnn_data(settings, uploaded=None):
+    """The FNN's data for ``settings``: an upload (``app/upload.py``) when given, else a 2-D
+    classification set (:func:`app.classification.make_classification_data`) or the 1-D
+    regression of :mod:`app.datasets`."""
+    from .classification import make_classification_data
+    from .datasets import make_fnn_dataset
+    from .upload import upload_dataset
+
+    s = settings
+    if uploaded is not None:
+        return upload_dataset(uploaded, loss=s.loss, output_activation=s.output_activation,
+                              features=s.features, test_fraction=s.test_fraction, seed=s.seed)
+    if is_plane_dataset(s.dataset):
+        return make_classification_data(
+            s.dataset, s.samples, s.classes, s.noise, s.seed, loss=s.loss,
+            output_activation=s.output_activation, features=s.features,
+            test_fraction=s.test_fraction)
+    return make_fnn_dataset(s.dataset, s.samples, s.noise, s.seed, s.output_activation)
+
+
+def fit_widths(sizes: tuple[int, ...], data) -> tuple[int, ...]:
+    """``sizes`` with the first and last widths of ``data`` (an upload brings its own N, M).
+
+    >>> fit_widths((2, 8, 8, 1), type("Data", (), {"input_width": 4, "output_width": 3})())
+    (4, 8, 8, 3)
+    """
+    return (data.input_width, *sizes[1:-1], data.output_width)

@@ -68,3 +68,66 @@ def test_controls_and_settings_are_one_value():
     s.dataset = "regression"
     assert not controls.features.visible and not controls.classes.visible
     assert controls.loss.visible and controls.weight_decay.visible
+
+
+class DataStand(Stand):
+    """The settings make_fnn_data reads."""
+
+    samples = param.Integer(default=60)
+    noise = param.Number(default=0.1)
+    seed = param.Integer(default=1)
+    output_activation = param.String(default="identity")
+
+
+def test_make_fnn_data_follows_the_settings():
+    import numpy as np
+
+    from app.classification import make_classification_data
+    from app.classification_settings import fit_widths, make_fnn_data
+    from app.datasets import make_fnn_dataset
+    from app.upload import parse_csv
+
+    s = DataStand(dataset="rings", classes=3, loss="cross_entropy", features="x1,x1_x2",
+                  test_fraction=0.2)
+    data = make_fnn_data(s)
+    expected = make_classification_data("rings", 60, 3, 0.1, 1, loss="cross_entropy",
+                                        features="x1,x1_x2", test_fraction=0.2)
+    np.testing.assert_array_equal(data.X, expected.X)
+    np.testing.assert_array_equal(data.test_Z, expected.test_Z)
+    s.dataset = "regression"
+    np.testing.assert_array_equal(make_fnn_data(s).X,
+                                  make_fnn_dataset("regression", 60, 0.1, 1).X)
+    uploaded = parse_csv(b"a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,z\n")
+    data = make_fnn_data(s, uploaded)
+    assert (data.input_width, data.output_width) == (3, 3)
+    assert fit_widths((2, 8, 1), data) == (3, 8, 3)
+
+
+def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from app.classification_settings import make_fnn_data
+    from app.views.classify import ClassificationPanel, is_classification
+    from hessian_core import FNN
+
+    s = DataStand(dataset="blobs", classes=3, loss="cross_entropy", test_fraction=0.3)
+    data = make_fnn_data(s)
+    net = FNN.random((2, 5, 3), activation="tanh", output_activation="identity", seed=0,
+                     loss="cross_entropy")
+    session = SimpleNamespace(data=data, net=net, step=7)
+    assert is_classification(data)
+    panel = ClassificationPanel(session, s)
+    arrays = panel.update()
+    assert panel.metrics.source.data["step"][-1] == 7
+    assert panel.metrics.source.data["test_loss"][-1] == net.loss(data.test_X, data.test_Z)
+    np.testing.assert_array_equal(arrays["grid_classes"],
+                                  np.argmax(arrays["grid_outputs"], axis=1))
+    assert panel.regions.test_renderer.visible
+    s.show_test = False
+    assert not panel.regions.test_renderer.visible
+    panel.release()
+    s.show_test = True  # no longer watched
+    assert not panel.regions.test_renderer.visible
+    assert "18 held-out test points" in panel.caption.object
