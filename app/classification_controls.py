@@ -57,7 +57,8 @@ class ClassificationControls(pn.viewable.Viewer):
             css_classes=["test-fraction"], **stretch)
         self.show_test = w.Checkbox.from_param(p.show_test, label="show test data",
                                                css_classes=["show-test"])
-        s.param.watch(self._settings_changed, ["features", "weight_decay", "dataset"])
+        s.param.watch(self._settings_changed, [name for name in (
+            "features", "weight_decay", "dataset", "model") if name in s.param])
         self.upload = upload
         objects = [self.loss, self.classes, self.features_label, self.features,
                    self.weight_decay, self.test_fraction, self.show_test]
@@ -91,8 +92,13 @@ class ClassificationControls(pn.viewable.Viewer):
             self.show_dataset()
 
     def show_dataset(self) -> None:
-        """Classes, features and the split only for the 2-D classification sets."""
-        plane = is_plane_dataset(self.settings.dataset)
+        """Classes, features and the split only for the 2-D classification sets of the
+        FNN; the loss and the upload for FNNs; weight decay for both kinds."""
+        fnn = getattr(self.settings, "model", "fnn") == "fnn"
+        plane = fnn and is_plane_dataset(self.settings.dataset)
         for widget in (self.classes, self.features_label, self.features, self.test_fraction,
                        self.show_test):
             widget.visible = plane
+        self.loss.visible = fnn
+        if self.upload is not None:
+            self.upload.__panel__().visible = fnn

@@ -3,7 +3,8 @@
 The file's bytes are parsed by :func:`app.upload.parse_csv`; a file that cannot be used
 shows why (the row and column, see ``app/upload.py``) and goes no further, so the running
 model and its data stay as they were. A good file is handed to ``use`` (the dashboard's
-callback), which may still refuse it with a reason (a string), shown the same way.
+callback), which may still refuse it with a reason (a string), shown the same way;
+"back to the built-in data" calls ``use(None)``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ class UploadPanel(pn.viewable.Viewer):
     message = param.String(default="", doc="what happened to the last file (Markdown)")
     accepted = param.Boolean(default=False, doc="the last file is in use")
 
-    def __init__(self, use: Callable[[UploadedData], str | None], **params):
+    def __init__(self, use: Callable[[UploadedData | None], str | None], **params):
         super().__init__(**params)
         self.use = use
+        self.clear_button = pn.widgets.Button(
+            label="back to the built-in data", color="light", visible=False,
+            css_classes=["upload-clear"], sizing_mode="stretch_width")
+        self.clear_button.on_click(lambda event: self.clear())
         self.input = pn.widgets.FileInput(accept=".csv,text/csv,text/plain", multiple=False,
                                           css_classes=["upload-csv"], sizing_mode="stretch_width")
         self._message = pn.pane.Markdown(
@@ -32,7 +37,8 @@ class UploadPanel(pn.viewable.Viewer):
             f"column (at most {MAX_ROWS:,} rows, {MAX_BYTES // 1_000_000} MB).",
             css_classes=["upload-message"], margin=(0, 5), sizing_mode="stretch_width")
         self.input.param.watch(self._received, "value")
-        self._layout = pn.Column(self.input, self._message, sizing_mode="stretch_width")
+        self._layout = pn.Column(self.input, self._message, self.clear_button,
+                                 sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
@@ -57,6 +63,14 @@ class UploadPanel(pn.viewable.Viewer):
                   f"({names}); features rescaled to [-1, 1].", accepted=True)
         return True
 
+    def clear(self) -> None:
+        """Train on the built-in data set again (``use(None)``)."""
+        reason = self.use(None)
+        if reason:
+            self._say(f"**The built-in data could not be used:** {reason}", accepted=True)
+        else:
+            self._say("Back to the built-in data set.", accepted=False)
+
     def _refuse(self, filename: str, reason: str) -> bool:
         self._say(f"**{filename} not used:** {reason}. The running model and its data are "
                   "unchanged.", accepted=False)
@@ -64,4 +78,5 @@ class UploadPanel(pn.viewable.Viewer):
 
     def _say(self, text: str, accepted: bool) -> None:
         self._message.object = text
+        self.clear_button.visible = accepted
         self.param.update(message=text, accepted=accepted)

@@ -131,3 +131,17 @@ def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
     s.show_test = True  # no longer watched
     assert not panel.regions.test_renderer.visible
     assert "18 held-out test points" in panel.caption.object
+
+
+def test_rnn_keeps_only_weight_decay():
+    from app.upload_panel import UploadPanel
+
+    class Kind(Stand):
+        model = param.Selector(default="fnn", objects=["fnn", "rnn"])
+
+    s = Kind(dataset="blobs")
+    controls = ClassificationControls(s, UploadPanel(lambda data: None))
+    assert controls.loss.visible and controls.upload.__panel__().visible
+    s.model = "rnn"
+    assert not controls.loss.visible and not controls.features.visible
+    assert not controls.upload.__panel__().visible and controls.weight_decay.visible

@@ -29,3 +29,14 @@ def test_refusal_by_the_dashboard_is_shown():
     panel = UploadPanel(lambda data: "the architecture does not fit")
     assert not panel.receive(b"a,b,label\n0,1,x\n1,0,y\n", "ok.csv")
     assert "ok.csv not used:** the architecture does not fit" in panel.message
+
+
+def test_back_to_the_built_in_data():
+    received = []
+    panel = UploadPanel(lambda data: received.append(data))
+    assert not panel.clear_button.visible
+    panel.receive(b"a,b,label\n0,1,x\n1,0,y\n", "ok.csv")
+    assert panel.clear_button.visible
+    panel.clear_button.clicks += 1
+    assert received[-1] is None and not panel.accepted and not panel.clear_button.visible
+    assert "built-in" in panel.message
