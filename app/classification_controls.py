@@ -48,7 +48,7 @@ class ClassificationControls(pn.viewable.Viewer):
         self.features_label = pn.pane.HTML("input features (N = their number)",
                                            margin=(0, 10))
         self.weight_decay = w.DiscreteSlider(
-            label="L2 weight decay λ", options=list(WEIGHT_DECAYS),
+            label="L2 weight decay λ_wd", options=list(WEIGHT_DECAYS),
             value=nearest_decay(s.weight_decay), css_classes=["weight-decay"], **stretch)
         self.weight_decay.param.watch(lambda event: setattr(s, "weight_decay", event.new),
                                       "value")

@@ -36,14 +36,14 @@ def decay_text(eigenvalues: np.ndarray, shift: float, tolerance: float) -> str:
     if not shift:
         return ""
     counts = decay_counts(eigenvalues, shift, tolerance)
-    text = (f"**Weight decay λ = {shift:g}** adds λI to H: every eigenvalue is the data "
-            f"term's plus exactly λ. The data term's {counts['at_shift']} zero eigenvalues "
-            f"now sit at λ (flat directions get curvature λ).")
+    text = (f"**Weight decay λ_wd = {shift:g}** adds λ_wd·I to H: every eigenvalue is the data "
+            f"term's plus exactly λ_wd. The data term's {counts['at_shift']} zero eigenvalues "
+            f"now sit at λ_wd (flat directions get curvature λ_wd).")
     if counts["turned_positive"]:
-        text += (f" {counts['turned_positive']} negative eigenvalue(s) above −λ turned "
+        text += (f" {counts['turned_positive']} negative eigenvalue(s) above −λ_wd turned "
                  "positive.")
     if counts["negative"]:
-        text += f" {counts['negative']} eigenvalue(s) below −λ stay negative."
+        text += f" {counts['negative']} eigenvalue(s) below −λ_wd stay negative."
     else:
         text += " No eigenvalue is negative: H is positive definite."
     return text

@@ -305,9 +305,9 @@ class NetworkView(View):
         what = {
             "W": "the weights w_ij",
             "G": f"the gradient G_W^(k) = V Zᵀ of this mini-batch (r = {self.batch()[0].shape[0]})"
-                 + (" plus λW" if getattr(session.net, "weight_decay", 0.0) else ""),
+                 + (" plus λ_wd·W" if getattr(session.net, "weight_decay", 0.0) else ""),
             "H": "the diagonal of each level's Hessian, d²E/dw_ij² = Σ_p (A_p)_ii z_pj²"
-                 + (" + λ" if getattr(session.net, "weight_decay", 0.0) else "")
+                 + (" + λ_wd" if getattr(session.net, "weight_decay", 0.0) else "")
                  + ", from the Kronecker factors",
         }[quantity]
         text = (f"Edges: {what}; blue < 0 < red, width ∝ |value| (largest {scale:.3g}). "

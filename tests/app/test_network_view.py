@@ -137,7 +137,7 @@ def test_gradient_is_v_z_transpose_plus_decay_and_matches_finite_differences():
             assert shown[k][index] == pytest.approx(difference, rel=1e-6, abs=1e-9)
     hidden = view.units.data["bias_value"][sizes[0]:sizes[0] + sizes[1]]
     np.testing.assert_allclose(hidden, gradients[0].b, rtol=1e-12)
-    assert "plus λW" in view._caption.object and "G_W1" in view.arrays
+    assert "plus λ_wd·W" in view._caption.object and "G_W1" in view.arrays
 
 
 def test_hessian_diagonal_matches_second_differences_with_cross_entropy_and_decay():
