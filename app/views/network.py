@@ -2,7 +2,9 @@
 
 Each neuron i of level k is a small heatmap of its output z_i^(k)(x) = f(y_i^(k)(x)) over
 the input plane (x1, x2) of the data (a strip over x for 1-D data); the input neurons show
-the network's inputs (the features of the point, :mod:`app.classification`). Each heatmap
+the network's inputs (the features of the point, :mod:`app.classification`). An RNN is
+drawn by its levels, W^(k) as edges, without heatmaps (its inputs are sequences); its
+feedback matrices U^(k) are in the downloads, and H is that of E^(t) at the chosen t. Each heatmap
 is scaled by its own largest |z| (the hover gives the range), blue negative, red positive.
 
 Each edge j -> i of level k is one weight w_ij of W^(k) (m x n). Its colour (blue < 0 < red)
@@ -139,7 +141,7 @@ class NetworkView(View):
         self.input_labels = ColumnDataSource({"x": [], "y": [], "text": []})
         sizes = self.session.layer_sizes
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
-        if self.session.is_rnn or max(sizes) > MAX_UNITS:
+        if max(sizes) > MAX_UNITS:
             self.plot = None
             self._body.objects = [self._caption]
             return
@@ -189,9 +191,6 @@ class NetworkView(View):
     def update(self):
         session = self.session
         sizes = session.layer_sizes
-        if session.is_rnn:
-            self.set_note("The network diagram draws feedforward networks (choose the FNN).")
-            return
         if max(sizes) > MAX_UNITS:
             self.set_note(f"The network diagram draws levels of at most {MAX_UNITS} units; "
                           f"this network has {max(sizes)}: choose narrower levels.")
@@ -203,13 +202,21 @@ class NetworkView(View):
             self.set_note(self.blocks_too_large(X))
             return
         net = session.net
+        rnn = session.is_rnn
+        keywords = session.loss_keywords() if hasattr(session, "loss_keywords") else {}
+        t = self.time_step() if rnn else None
 
         def compute():
             shown, biases = [], []
             if quantity == "G":
-                for g in net.gradients(X, Z):
+                for g in net.gradients(X, Z, **keywords):
                     shown.append(np.asarray(g.W))
                     biases.append(np.asarray(g.b))
+            elif quantity == "H" and rnn:  # E^(t) at the chosen output time t
+                for k in range(1, net.n_layers + 1):
+                    shown.append(hessian_diagonal(net.hessian(X, Z, layer=k, t=t, wrt="W")))
+                    biases.append(hessian_diagonal(net.hessian(X, Z, layer=k, t=t,
+                                                               wrt="b"))[:, 0])
             elif quantity == "H":
                 forward = net.forward(X)
                 adjoints = net.adjoints(forward, Z)
@@ -228,6 +235,9 @@ class NetworkView(View):
 
         shown, biases, outputs = yield from self.offload(compute)
         self.draw_edges(sizes, shown, [np.asarray(W) for W in net.weights], quantity)
+        if rnn:
+            self.arrays.update({f"U{k}": np.asarray(U)
+                                for k, U in enumerate(net.recurrent, start=1)})
         yield
         self.draw_units(sizes, outputs, plane, biases, quantity)
         yield
@@ -313,7 +323,12 @@ class NetworkView(View):
         text = (f"Edges: {what}; blue < 0 < red, width ∝ |value| (largest {scale:.3g}). "
                 "Neurons: each unit's output over the input plane, scaled to its own largest "
                 "|z|. Hover an edge or a neuron for the numbers.")
-        if plane is None:
+        if session.is_rnn:
+            text += (" RNN: the units have no heatmaps (the inputs are sequences) and the "
+                     "feedback matrices U^(k) are not drawn (they are in the downloads)"
+                     + (f"; H is the Hessian of E^(t) at t = {self.time_step()}"
+                        if quantity == "H" else "") + ".")
+        elif plane is None:
             text += " (No heatmaps: the inputs are not points of a plane.)"
         if self._caption.object != text:
             self._caption.object = text

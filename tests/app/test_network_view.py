@@ -213,11 +213,30 @@ def test_one_dimensional_data_gives_strips():
     assert len(view.edges.data["value"]) == 6 + 6
 
 
-def test_rnns_and_wide_levels_say_why_they_are_not_drawn():
-    session, settings = session_of(model="rnn")
-    view = NetworkView(session, settings)
+@pytest.mark.parametrize("quantity", ["W", "G", "H"])
+def test_rnn_levels_hold_w_its_gradient_and_hessian_diagonal(quantity):
+    session, settings = session_of(model="rnn", levels=1, hidden_width=4, tau=5, time_step=3)
+    view = NetworkView(session, settings, quantity=quantity)
     view.refresh()
-    assert view.plot is None and "feedforward" in view.note
+    net, sizes = session.net, session.layer_sizes
+    if quantity == "W":
+        expected = [np.asarray(W) for W in net.weights]
+    elif quantity == "G":
+        expected = [np.asarray(g.W) for g in net.gradients(session.X, session.Z,
+                                                            **session.loss_keywords())]
+    else:
+        expected = [np.diag(np.asarray(net.hessian(session.X, session.Z, layer=k, t=3,
+                                                   wrt="W").dense()))
+                    for k in range(1, net.n_layers + 1)]
+    for shown, values in zip(split_by_level(view.edges.data["value"], sizes), expected,
+                             strict=True):
+        np.testing.assert_allclose(shown, np.ravel(values), rtol=1e-10, atol=1e-15)
+    np.testing.assert_array_equal(view.arrays["U1"], net.recurrent[0])
+    assert all(np.shape(image) == (1, 1) for image in view.units.data["image"])
+    assert "feedback matrices U^(k) are not drawn" in view._caption.object
+
+
+def test_wide_levels_say_why_they_are_not_drawn():
     session, settings = session_of(architecture="2-40-1")
     view = NetworkView(session, settings)
     view.refresh()
