@@ -65,7 +65,7 @@ def split_by_level(values, sizes):
 
 
 def test_edges_hold_the_weights_and_units_the_forward_pass():
-    session, settings = session_of()
+    session, settings = session_of(activation="relu", output_activation="identity")
     for _ in range(5):
         session.train_step()
     view = NetworkView(session, settings)
