@@ -79,17 +79,18 @@ class ClassificationControls(pn.viewable.Viewer):
         if self.settings.features != text:
             self.settings.features = text
 
-    def _settings_changed(self, event) -> None:
-        if event.name == "features":
-            chosen = list(check_features(event.new))
-            if list(self.features.value) != chosen:
-                self.features.value = chosen
-        elif event.name == "weight_decay":
-            stop = nearest_decay(event.new)
-            if self.weight_decay.value != stop:
-                self.weight_decay.value = stop
-        else:
-            self.show_dataset()
+    def _settings_changed(self, *events) -> None:
+        for event in events:  # several at once when settings are applied in one batch
+            if event.name == "features":
+                chosen = list(check_features(event.new))
+                if list(self.features.value) != chosen:
+                    self.features.value = chosen
+            elif event.name == "weight_decay":
+                stop = nearest_decay(event.new)
+                if self.weight_decay.value != stop:
+                    self.weight_decay.value = stop
+            else:
+                self.show_dataset()
 
     def show_dataset(self) -> None:
         """Classes, features and the split only for the 2-D classification sets of the

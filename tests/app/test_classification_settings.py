@@ -145,3 +145,11 @@ def test_rnn_keeps_only_weight_decay():
     s.model = "rnn"
     assert not controls.loss.visible and not controls.features.visible
     assert not controls.upload.__panel__().visible and controls.weight_decay.visible
+
+
+def test_settings_changed_together_reach_every_widget():
+    s = Stand(dataset="blobs")
+    controls = ClassificationControls(s)
+    s.param.update(features="x1_sq", weight_decay=0.1, dataset="regression")
+    assert controls.features.value == ["x1_sq"] and controls.weight_decay.value == 0.1
+    assert not controls.features.visible
