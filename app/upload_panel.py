@@ -22,6 +22,8 @@ class UploadPanel(pn.viewable.Viewer):
 
     message = param.String(default="", doc="what happened to the last file (Markdown)")
     accepted = param.Boolean(default=False, doc="the last file is in use")
+    in_use = param.Boolean(default=False, doc="an uploaded file (this one or an earlier) "
+                                              "is the training data")
 
     def __init__(self, use: Callable[[UploadedData | None], str | None], **params):
         super().__init__(**params)
@@ -58,6 +60,7 @@ class UploadPanel(pn.viewable.Viewer):
         if reason:
             return self._refuse(filename, reason)
         names = ", ".join(data.class_names)
+        self.in_use = True
         self._say(f"**{filename}** in use: {data.size} rows, {len(data.feature_names)} "
                   f"features ({', '.join(data.feature_names)}), {data.classes} classes "
                   f"({names}); features rescaled to [-1, 1].", accepted=True)
@@ -67,9 +70,16 @@ class UploadPanel(pn.viewable.Viewer):
         """Train on the built-in data set again (``use(None)``)."""
         reason = self.use(None)
         if reason:
-            self._say(f"**The built-in data could not be used:** {reason}", accepted=True)
+            self._say(f"**The built-in data could not be used:** {reason}", accepted=False)
         else:
+            self.in_use = False
             self._say("Back to the built-in data set.", accepted=False)
+
+    def dropped(self) -> None:
+        """The dashboard replaced the upload (a data set was chosen): say so."""
+        if self.in_use:
+            self.in_use = False
+            self._say("The uploaded data was replaced by the data set chosen.", accepted=False)
 
     def _refuse(self, filename: str, reason: str) -> bool:
         self._say(f"**{filename} not used:** {reason}. The running model and its data are "
@@ -78,5 +88,5 @@ class UploadPanel(pn.viewable.Viewer):
 
     def _say(self, text: str, accepted: bool) -> None:
         self._message.object = text
-        self.clear_button.visible = accepted
+        self.clear_button.visible = self.in_use
         self.param.update(message=text, accepted=accepted)

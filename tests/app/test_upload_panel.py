@@ -40,3 +40,15 @@ def test_back_to_the_built_in_data():
     panel.clear_button.clicks += 1
     assert received[-1] is None and not panel.accepted and not panel.clear_button.visible
     assert "built-in" in panel.message
+
+
+def test_a_bad_file_after_a_good_one_keeps_the_good_one_and_its_way_back():
+    received = []
+    panel = UploadPanel(lambda data: received.append(data))
+    panel.receive(b"a,b,label\n0,1,x\n1,0,y\n", "good.csv")
+    panel.receive(b"a,b,label\n0,1,x\n", "bad.csv")
+    assert len(received) == 1 and not panel.accepted and panel.in_use
+    assert panel.clear_button.visible
+    panel.dropped()
+    assert not panel.in_use and not panel.clear_button.visible
+    assert "replaced by the data set chosen" in panel.message
