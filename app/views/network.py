@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearColorMapper
 from bokeh.plotting import figure
 
 from .common import DIVERGING, View
@@ -146,10 +146,10 @@ class NetworkView(View):
             self._body.objects = [self._caption]
             return
         tallest = max(sizes)
-        half = (tallest - 1) / 2.0 * UNIT_GAP + SIDE
         plot = figure(
-            title="", x_range=Range1d(-1.3, (len(sizes) - 1) * LEVEL_GAP + SIDE + 1.0),
-            y_range=Range1d(-half - 0.2, half + 0.8), tools="pan,wheel_zoom,reset,save",
+            title="", match_aspect=True,  # square heatmaps: ranges follow the data
+            x_range=DataRange1d(range_padding=0.12), y_range=DataRange1d(range_padding=0.08),
+            tools="pan,wheel_zoom,reset,save",
             height=int(min(900, max(320, 52 * tallest + 90))), sizing_mode="stretch_width",
             min_width=360, toolbar_location="right",
         )
