@@ -1,9 +1,10 @@
 # hessian-lab: every target sets up what it needs in .venv (created on first use) and then runs.
-#   make serve     start the app (HESSIAN_LAB_ADDRESS, HESSIAN_LAB_PORT, HESSIAN_LAB_ORIGIN)
+#   make serve     start the app (HESSIAN_LAB_ADDRESS, HESSIAN_LAB_PORT, HESSIAN_LAB_ORIGIN;
+#                  WORKERS=N: N processes behind HAProxy, see serve/supervisor.py)
 #   make test      run every test: core, app in headless Chromium, notebooks, packaging
 #   make test-gpu  run the core tests on CuPy (needs an NVIDIA GPU)
 #   make bench     run every benchmarks/bench_*.py
-#   make lab       JupyterLab on notebooks/
+#   make lab       JupyterLab on notebooks/ (a save writes both files of a jupytext pair)
 #   make lint      ruff
 # Variables can be given on the command line or in the environment: make serve HESSIAN_LAB_PORT=8080
 
@@ -24,18 +25,21 @@ STAMP := $(VENV)/.hessian-lab-installed
 comma := ,
 SOURCES := pyproject.toml $(wildcard hessian_core/__init__.py app/__init__.py)
 
-# make serve: address and port to listen on, and the browser origins allowed to connect.
-# Serving a class: make serve HESSIAN_LAB_ADDRESS=0.0.0.0 (students open http://HOST:5006/app).
+# make serve: address and port to listen on, and the browser origins allowed to connect:
+# by default this server's own names and addresses with the port (serve/origins.py), never *.
+# Serving a class: make serve WORKERS=4 HESSIAN_LAB_ADDRESS=0.0.0.0 (students open
+# http://HOST:5006/app). WORKERS=1 is one `panel serve app` process; more run that many
+# processes on loopback ports behind HAProxy (Debian's package, installed here when missing).
+# HESSIAN_LAB_STATE_FILE (WORKERS > 1): a JSON file of the processes' pids, for tests.
 HESSIAN_LAB_ADDRESS ?= localhost
 HESSIAN_LAB_PORT ?= 5006
-ifneq ($(filter localhost 127.0.0.1,$(HESSIAN_LAB_ADDRESS)),)
-HESSIAN_LAB_ORIGIN ?= localhost:$(HESSIAN_LAB_PORT) 127.0.0.1:$(HESSIAN_LAB_PORT)
-else ifeq ($(HESSIAN_LAB_ADDRESS),0.0.0.0)
-HESSIAN_LAB_ORIGIN ?= *
-else
-HESSIAN_LAB_ORIGIN ?= $(HESSIAN_LAB_ADDRESS):$(HESSIAN_LAB_PORT)
-endif
+HESSIAN_LAB_ORIGIN ?= $(shell $(PYTHON) -m serve.origins '$(HESSIAN_LAB_ADDRESS)' '$(HESSIAN_LAB_PORT)')
+HESSIAN_LAB_STATE_FILE ?=
+WORKERS ?= 1
+# Workers started on other machines, HOST:PORT separated by spaces, added behind HAProxy.
+REMOTE_WORKERS ?=
 SERVE_ARGS ?=
+BALANCED := $(or $(filter-out 1,$(WORKERS)),$(strip $(REMOTE_WORKERS)))
 
 # make test: extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k fnn".
 # BROWSER_TESTS=0 leaves out the tests that need Chromium.
@@ -45,7 +49,7 @@ ifeq ($(BROWSER_TESTS),0)
 BROWSER_PYTEST_ARGS := -m "not browser"
 endif
 
-.PHONY: help serve test test-gpu bench lab lint browser gpu-check clean
+.PHONY: help serve serve-check haproxy test test-gpu bench lab lint browser gpu-check clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -59,9 +63,35 @@ $(STAMP)-%: $(SOURCES) | $(PY)
 	$(LOCKED) $(PY) -m pip install --quiet -e "$(if $(filter base,$*),.,.[$(subst +,$(comma),$*)])"
 	@touch $@
 
-serve: $(STAMP)-base
+serve: serve-check $(STAMP)-base $(if $(BALANCED),haproxy)
+ifeq ($(BALANCED),)
 	$(VENV)/bin/panel serve app --address $(HESSIAN_LAB_ADDRESS) --port $(HESSIAN_LAB_PORT) \
 		$(foreach origin,$(HESSIAN_LAB_ORIGIN),--allow-websocket-origin='$(origin)') $(SERVE_ARGS)
+else
+	exec $(PY) -m serve.supervisor --workers $(WORKERS) --address $(HESSIAN_LAB_ADDRESS) \
+		--port $(HESSIAN_LAB_PORT) $(foreach origin,$(HESSIAN_LAB_ORIGIN),--origin='$(origin)') \
+		$(foreach remote,$(REMOTE_WORKERS),--remote='$(remote)') \
+		$(if $(HESSIAN_LAB_STATE_FILE),--state-file='$(HESSIAN_LAB_STATE_FILE)') -- $(SERVE_ARGS)
+endif
+
+serve-check:
+	@[[ "$(WORKERS)" =~ ^[1-9][0-9]*$$ ]] || { echo "make serve: WORKERS must be a whole number >= 1, not '$(WORKERS)'" >&2; exit 1; }
+	@[[ -n "$(strip $(HESSIAN_LAB_ORIGIN))" ]] || { echo "make serve: no websocket origin for HESSIAN_LAB_ADDRESS=$(HESSIAN_LAB_ADDRESS); set HESSIAN_LAB_ORIGIN=HOST:PORT" >&2; exit 1; }
+	@if [[ " $(HESSIAN_LAB_ORIGIN) " == *" * "* ]]; then echo "make serve: HESSIAN_LAB_ORIGIN='*' would let any web page drive the app; name the origins (HOST:PORT)" >&2; exit 1; fi
+
+# Debian's HAProxy in front of the workers of make serve WORKERS=N (N > 1).
+haproxy:
+	@if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's haproxy for make serve WORKERS=$(WORKERS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy </dev/null; \
+	else \
+		echo "make serve WORKERS=$(WORKERS) runs the workers behind HAProxy, and none was found. Either" >&2; \
+		echo "  - install it: sudo apt-get install haproxy   (Debian/Ubuntu), or" >&2; \
+		echo "  - serve one process: make serve (WORKERS=1)" >&2; \
+		exit 1; \
+	fi
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
 browser:
@@ -109,6 +139,8 @@ bench: $(STAMP)-bench
 		$(PY) -m "$$module" $(BENCH_ARGS) || exit 1; \
 	done
 
+# The notebook extra brings jupytext, whose JupyterLab extension saves each notebook's .ipynb and
+# its paired percent-format .py together (notebooks/jupytext.toml).
 LAB_ARGS ?=
 lab: $(STAMP)-notebook
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)

@@ -3,9 +3,12 @@
     from app import Dashboard
     Dashboard()
 
-Modules: settings (the controls, synced with the URL), datasets (seeded toy data),
+Modules: settings (every setting, synced with the URL), datasets (seeded toy data),
 training (the session: SGD with momentum, and a full-backprop twin under a sparse rule),
-views/ (seven plots), lessons, dashboard.
+views/ (seven plots), lessons, and the dashboard in parts: scheduler (one per process:
+fair training slices and paced frames for every playing page), loop (one session's
+training and frames), controls (the settings panel), composition (the view tabs),
+dashboard (the data store that wires them).
 Names are imported lazily so that ``panel serve`` (which runs this file as a package
 of its own) and plain imports both stay cheap.
 """

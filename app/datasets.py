@@ -39,6 +39,25 @@ class Dataset:
         return int(self.X.shape[0])
 
 
+#: (inputs N, outputs M) of each data set, known without making the data
+FNN_WIDTHS = {"xor": (2, 1), "circles": (2, 1), "spirals": (2, 1), "blobs": (2, 1),
+              "regression": (1, 1)}
+SEQUENCE_WIDTHS = {"sine": (1, 1), "adding": (2, 1), "echo": (1, 1)}
+
+
+def data_widths(model: str, name: str) -> tuple[int, int]:
+    """(N, M) of the FNN data set or RNN task ``name``: the first and last layer widths.
+
+    >>> data_widths("fnn", "regression"), data_widths("rnn", "adding")
+    ((1, 1), (2, 1))
+    """
+    table = SEQUENCE_WIDTHS if model == "rnn" else FNN_WIDTHS
+    if name not in table:
+        kind = "sequence task" if model == "rnn" else "data set"
+        raise ValueError(f"unknown {kind} {name!r}: choose one of {', '.join(table)}")
+    return table[name]
+
+
 def label_values(output_activation: str) -> tuple[float, float]:
     return (0.0, 1.0) if output_activation == "sigmoid" else (-1.0, 1.0)
 

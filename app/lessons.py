@@ -1,7 +1,15 @@
 """Lessons: one per result of the paper. Choosing one sets the controls and explains.
 
-Each lesson is plain data: the settings it applies (any :class:`app.settings.Settings`
-parameter), a short explanation in Markdown and the equation in LaTeX.
+Each lesson is plain data: the settings in which it differs from the defaults of
+:class:`app.settings.Settings` (any parameter), an explanation in Markdown, the equation in
+LaTeX and one line saying what to look at. A lesson is a complete configuration:
+``Settings.apply({"lesson": key})`` starts from the defaults, so it looks the same whatever
+was open before (``app/settings.py``, :func:`app.settings.lesson_configuration`).
+
+Every lesson's settings are chosen so that its claim shows unmistakably in the numbers
+(``tests/app/test_lessons.py`` checks each claim with hessian_core): the rank bound is below
+the gradient's width, the Kronecker blocks are larger than 1x1, the paper's errors are large
+where the lesson is about them.
 """
 
 from __future__ import annotations
@@ -14,102 +22,126 @@ class Lesson:
     key: str
     title: str
     settings: dict = field(default_factory=dict)
-    text: str = ""
+    explanation: str = ""
     equation: str = ""
+    look: str = ""  # one line: what to look at
+
+    @property
+    def text(self) -> str:
+        """The explanation and, on its own line, what to look at (Markdown)."""
+        return f"{self.explanation}\n\n**Look at:** {self.look}" if self.look else self.explanation
 
 
-FNN_BASE = dict(model="fnn", activation="relu", output_activation="identity", dataset="xor",
-                formula="exact", sparse="none")
-RNN_BASE = dict(model="rnn", activation="tanh", output_activation="identity", task="sine",
-                levels=1, hidden_width=8, tau=8, output_from=1, formula="exact", wrt="W",
-                sparse="none")
+FNN = dict(model="fnn", formula="exact", sparse="none")
+RNN = dict(model="rnn", activation="tanh", output_activation="identity", formula="exact",
+           wrt="W", sparse="none")
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "rank-1", "Lemma 1: one sample gives a rank-1 gradient",
-        dict(FNN_BASE, architecture="2-8-8-1", view="rank", scope="sample", layer=2),
+        dict(FNN, activation="tanh", architecture="2-8-8-1", view="rank", scope="sample",
+             layer=2),
         "Back-propagation builds the gradient of level k from two vectors: the error signal "
         "**v** (eq. 18-19) and the level's input **z**. Their outer product has rank 1, "
-        "whatever the width of the layer. Look at the singular values: one is large, every "
-        "other one sits at round-off.",
+        "whatever the width of the layer: G_W^(2) here is 8×8.",
         r"G_W^{(k)} = \mathbf{v}^{(k)}\,\mathbf{z}^{(k-1)T} \qquad (16)",
+        "the singular values of G_W^(2): one is large, the other seven sit at round-off.",
     ),
     Lesson(
         "rank-r", "Corollary 1: a mini-batch of r gives rank r",
-        dict(FNN_BASE, architecture="2-16-16-1", view="rank", scope="batch", batch_size=4, layer=2),
+        dict(FNN, activation="tanh", architecture="2-16-16-1", view="rank", scope="batch",
+             batch_size=4, layer=2),
         "A mini-batch sums one rank-1 term per sample, so the update has rank at most r "
-        "(here r = 4) even though G is 16×16. Change the batch size and watch the gap move.",
+        "(here r = 4) even though G_W^(2) is 16×16. Change the batch size and watch the gap "
+        "move with it.",
         r"\Delta W^{(k)} = V^{(k)} Z^{(k-1)T},\quad "
         r"V = [\mathbf{v}_1,\dots,\mathbf{v}_r] \qquad (26)",
+        "G_W^(2): four singular values, then a drop of ten decades at the dashed line r = 4.",
     ),
     Lesson(
         "rank-t", "Lemma 2: rank t through time",
-        dict(RNN_BASE, hidden_width=16, view="rank", scope="sample", time_step=4),
+        dict(RNN, levels=2, hidden_width=16, view="rank", scope="sample", time_step=4,
+             layer=2),
         "In an RNN the loss at time t reaches W through every earlier step s ≤ t, one rank-1 "
-        "term per step: the gradient of E^(t) has rank at most t (here t = 4).",
+        "term per step: the gradient of E^(t) has rank at most t (here t = 4), although "
+        "G_W^(2) of the second level is 16×16.",
         r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\,"
         r"\mathbf{z}^{(k-1,s)T} \qquad (55)",
+        "G_W^(2): exactly t = 4 singular values above round-off; move t and the count follows.",
     ),
     Lesson(
         "rank-rt", "Corollary 3: rank r·t for a batch through time",
-        dict(RNN_BASE, hidden_width=16, view="rank", scope="batch", batch_size=2, time_step=3),
+        dict(RNN, levels=2, hidden_width=16, view="rank", scope="batch", batch_size=2,
+             time_step=3, layer=2),
         "With r sequences and output time t the update is a sum of r·t outer products "
         "(here 2·3 = 6), for W and for the feedback matrix U alike.",
         r"\Delta W^{(k)} = \sum_{s=1}^{t} \tilde{V}^{(k,s)} Z^{(k-1,s)T} \qquad (71)",
+        "G_W^(2) (16×16): six singular values left of the dashed line r·t = 6, the rest at "
+        "round-off.",
     ),
     Lesson(
         "kronecker", "Theorem 1 and Corollary 2: the Hessian is a Kronecker product",
-        dict(FNN_BASE, architecture="2-4-4-1", view="kronecker", scope="sample", layer=2),
+        dict(FNN, activation="tanh", architecture="2-4-4-1", view="kronecker",
+             scope="sample", layer=2),
         "For one sample the Hessian with respect to W^(k) is an m×m grid of n×n blocks, and "
         "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The grid lines in the image "
         "are the block boundaries; the small images are the two factors.",
         r"H_W^{(k)} = \tilde{C}^{(k)} \otimes "
         r"\big(\mathbf{z}^{(k-1)}\mathbf{z}^{(k-1)T}\big),\quad "
-        r"\tilde{C}^{(k-1)} = W^{(k)T}\tilde{C}^{(k)}W^{(k)} \circ F^{(k-1)} \qquad (43\text{-}44)",
+        r"\tilde{C}^{(k-1)} = W^{(k)T}\tilde{C}^{(k)}W^{(k)} \circ F^{(k-1)} "
+        r"\qquad (43\text{-}44)",
+        "every 4×4 block of H repeats the pattern of z zᵀ, scaled by one entry of C.",
     ),
     Lesson(
         "relu-masks", "ReLU: the binary masks F^(k)",
-        dict(FNN_BASE, architecture="2-16-16-1", view="masks", scope="batch", layer=1),
+        dict(FNN, activation="relu", architecture="2-16-16-1", view="masks", scope="batch",
+             layer=1),
         "For ReLU, f' is 0 or 1 and f'' = 0, so the Hessian recursion only masks: "
-        "F = f' f'ᵀ keeps the entries of units that are active for this sample. Dead units "
-        "(never active) drop out of the gradient and the Hessian entirely.",
+        "F = f' f'ᵀ keeps the entries of units that are active for this sample. Inactive "
+        "units drop out of the gradient and the Hessian entirely; units that are never "
+        "active (dead) stay out.",
         r"F^{(k)} = \mathbf{f}'(\mathbf{y}^{(k)})\,\mathbf{f}'(\mathbf{y}^{(k)})^T "
         r"\in \{0,1\}^{m\times m} \qquad (30)",
+        "the masks are only 0 or 1: each sample switches off a different set of the 16 units.",
     ),
     Lesson(
         "eq46", "Eq. (46): eigenvalues from an m×m matrix",
-        dict(FNN_BASE, activation="tanh", architecture="2-8-8-1", view="spectrum",
+        dict(FNN, activation="tanh", architecture="2-8-8-1", view="spectrum",
              scope="sample", layer=2),
         "Since z zᵀ has one nonzero eigenvalue ‖z‖², the mn eigenvalues of H are (n−1)m zeros "
-        "and ‖z‖² times the m eigenvalues of C. The crosses (prediction) sit on the dots "
-        "(exact). With tanh, C has eigenvalues of both signs: H is indefinite, and the m×m "
-        "matrix alone says so. (With ReLU and one output, C has rank 1.)",
+        "and ‖z‖² times the m eigenvalues of C. With tanh, C has eigenvalues of both signs: "
+        "H is indefinite, and the m×m matrix alone says so. (With ReLU and one output, C has "
+        "rank 1.)",
         r"\lambda_q(H_W^{(k)}) = \big\{0,\ "
         r"\|\mathbf{z}^{(k-1)}\|_2^2\,\lambda_i(\tilde{C}^{(k)})\big\} \qquad (46)",
+        "the crosses (eq. 46) sit on the dots (exact eigenvalues), some below zero, some above.",
     ),
     Lesson(
         "rnn-hessian", "Theorem 2: the RNN Hessian, t² Kronecker terms",
-        dict(RNN_BASE, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
+        dict(RNN, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
              time_step=4, layer=2),
         "Through time the Hessian of E^(t) is a sum over all pairs of steps (s, ζ): a t×t "
         "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The middle image shows that "
-        "grid, the lower one the t input vectors.",
+        "grid (here 4×4 blocks of 4×4), the lower one the t input vectors, the hidden states "
+        "of the first level.",
         r"H_W^{(k,t)} = \sum_{s=1}^{t}\sum_{\zeta=1}^{t} \tilde{C}^{(k,t,s,\zeta)} \otimes "
         r"\big(\mathbf{z}^{(k-1,s)}\mathbf{z}^{(k-1,\zeta)T}\big) \qquad (74)",
+        "the 4×4 grid of C̃(s, ζ): all t² = 16 blocks are filled, one per pair of steps.",
     ),
     Lesson(
         "weyl", "Weyl's theorem: bounds for sums of terms",
-        dict(FNN_BASE, architecture="2-8-8-1", view="spectrum", scope="batch", batch_size=8,
-             layer=2),
+        dict(FNN, activation="tanh", architecture="2-8-8-1", view="spectrum", scope="batch",
+             batch_size=8, layer=2),
         "A batch (or the terms through time) adds Kronecker products, and eq. (46) no longer "
         "gives the eigenvalues. Weyl's inequality still traps each one between the spectrum "
         "of one term plus the extreme eigenvalues of the rest: the shaded band.",
         r"\lambda_q(A) + \lambda_1(B) \le \lambda_q(A+B) \le "
         r"\lambda_q(A) + \lambda_n(B) \qquad (101)",
+        "every exact eigenvalue (dot) lies inside its shaded Weyl band.",
     ),
     Lesson(
         "errata", "Where the paper slips: paper vs exact",
-        dict(FNN_BASE, activation="sigmoid", output_activation="sigmoid", architecture="2-8-8-1",
+        dict(FNN, activation="sigmoid", output_activation="sigmoid", architecture="2-8-8-1",
              view="errata", scope="batch", formula="paper"),
         "The paper's Theorem 1 seeds the recursion with C^(l) = I∘F^(l) and builds D from "
         "f'' alone. For ReLU these slips vanish, but for smooth activations they do not. The "
@@ -117,34 +149,37 @@ LESSONS: tuple[Lesson, ...] = (
         r"\text{paper: } C^{(l)} = I \circ F^{(l)}\ (32) \qquad \text{exact: } Q^{(l)} = I,\ "
         r"M^{(k)} = Q^{(k)} \circ F^{(k)} + \operatorname{diag}\big(\mathbf{a}^{(k)} \circ "
         r"\mathbf{f}''(\mathbf{y}^{(k)})\big)",
+        "the bars: relative errors of order one, far above round-off (1e-16).",
     ),
     Lesson(
         "meprop", "meProp: back-propagate only the top-k entries of v",
-        dict(FNN_BASE, architecture="2-16-16-1", dataset="circles", view="sparse",
-             scope="batch", layer=2, sparse="topk", topk="0.05"),
+        dict(FNN, activation="tanh", architecture="2-16-16-1", dataset="circles",
+             view="sparse", scope="batch", layer=2, sparse="topk", topk="0.05"),
         "meProp keeps, in the backward pass, only the k largest entries of each error vector "
         "**v** (here 5 %, which for a width of 16 is one entry per sample) and zeroes the "
         "rest; the sparse vector is what travels further down. In the matrix form the "
         "gradient is still V Zᵀ, but V is sparse, so the update touches only the rows of the "
         "kept units. A twin trained with full back-propagation from the same weights on the "
-        "same batches runs beside it: compare the loss curves, the cosine similarity of the "
-        "two gradients, and their singular values. Try k = 0.25 or 3, or a wider net.",
-        r"G_W^{(k)} = V^{(k)} Z^{(k-1)T},\quad V^{(k)} = ig[\operatorname{top}_k(\mathbf{v}_1),"
-        r"\dots,\operatorname{top}_k(\mathbf{v}_r)ig] \qquad (26)",
+        "same batches runs beside it. Try k = 0.25 or 3, or a wider net.",
+        r"G_W^{(k)} = V^{(k)} Z^{(k-1)T},\quad V^{(k)} = \big[\operatorname{top}_k"
+        r"(\mathbf{v}_1),\dots,\operatorname{top}_k(\mathbf{v}_r)\big] \qquad (26)",
+        "the cosine similarity of the two gradients, below 1, and the two loss curves.",
     ),
     Lesson(
         "truncated-bptt", "Truncated and selected BPTT: keeping some of the t terms",
-        dict(RNN_BASE, task="echo", delay=4, hidden_width=16, view="sparse", scope="sample",
+        dict(RNN, task="echo", delay=4, hidden_width=16, view="sparse", scope="sample",
              time_step=8, wrt="U", layer=1, sparse="truncate", truncate=2),
         "Through time the gradient of E^(t) is a sum of t rank-1 terms, one per step s ≤ t "
         "(eq. 55). Truncated BPTT holds the hidden state K steps back constant and keeps only "
-        "the last K terms, so for one sample the rank drops to K (here 2): compare the red and "
-        "black singular values. The echo task needs the input 4 steps back, which a window of "
-        "K = 2 cannot see: watch the loss curves part. Selected steps (sparse attentive "
-        "backtracking) keep a chosen set S of terms instead, e.g. largest:2 or 1,4,8.",
-        r"G_W^{(k,t)} = \sum_{s=1}^{t} 	ilde{\mathbf{v}}^{(k,t,s)}\mathbf{z}^{(k-1,s)T}"
-        r"\ \longrightarrow\ \sum_{s=t-K+1}^{t} \cdots \ 	ext{ or }\ \sum_{s\in S} \cdots"
+        "the last K terms, so for one sample the rank drops to K (here 2). The echo task "
+        "needs the input 4 steps back, which a window of K = 2 cannot see. Selected steps "
+        "(sparse attentive backtracking) keep a chosen set S of terms instead, e.g. largest:2 "
+        "or 1,4,8.",
+        r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\mathbf{z}^{(k-1,s)T}"
+        r"\ \longrightarrow\ \sum_{s=t-K+1}^{t} \cdots \ \text{ or }\ \sum_{s\in S} \cdots"
         r" \qquad (55)",
+        "G_U^(1): two singular values for truncated BPTT against seven for full BPTT; then "
+        "the loss curves part.",
     ),
 )
 

@@ -1,5 +1,13 @@
-"""Served entry point: ``panel serve app`` runs this file once per browser session."""
+"""Served entry point: ``panel serve app`` runs this file once per browser session.
 
+When the page loses its server (the worker process serving it stopped or was restarted, see
+``serve/supervisor.py``), Panel's notification area shows :data:`DISCONNECT_MESSAGE`. Under
+``make serve WORKERS=N`` each worker has ``HESSIAN_LAB_WORKER`` (``w1``, ``w2``, ...) in its
+environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
+"worker w1"), so a teacher or a test can tell which process serves a page.
+"""
+
+import os
 import sys
 from pathlib import Path
 
@@ -11,5 +19,18 @@ except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.dashboard import Dashboard
 
-pn.extension("katex", notifications=False)
-Dashboard(sync_url=True).servable(title="hessian-lab")
+DISCONNECT_MESSAGE = (
+    "Connection to the server lost: this page no longer trains. Reload the page to start "
+    "again (the settings are kept in the address)."
+)
+
+# disconnect_notification turns on Panel's notification area, which shows it
+pn.extension("katex", disconnect_notification=DISCONNECT_MESSAGE)
+dashboard = Dashboard(sync_url=True)
+if worker := os.environ.get("HESSIAN_LAB_WORKER"):
+    # below the dashboard, in the same root (a second root would get a second notification area)
+    label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
+                         styles={"color": "#888", "font-size": "0.8em"})
+    pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
+else:
+    dashboard.servable(title="hessian-lab")

@@ -6,15 +6,30 @@ configuration. Values that cannot be expressed as a plain parameter check (the a
 string ``"2-8-8-1"``) are validated by :func:`parse_architecture`; a bad value leaves the last
 valid one in force and fills ``messages[name]`` with the reason, shown next to the control.
 
+How values combine (:meth:`Settings.apply`, used for URL values, keyword arguments and
+lessons): each value is first checked on its own (type, range, allowed words); then the
+values that pass, together with the settings they leave alone, are made to hold together by
+:func:`settle`: the FNN architecture's first and last widths are those of the data set,
+``layer`` is at most the number of levels, ``time_step``, ``output_from``, ``truncate`` and
+``delay`` fit in the sequence length, ``batch_size`` in the data set and ``sample`` in the
+batch. A value the caller gave that had to change is reported with the reason. A lesson
+(``lesson=key``) is a complete configuration: the defaults, the lesson's settings, then any
+other value given (:func:`lesson_configuration`).
+
 Paper notation: level ``layer`` = k (1-based), time ``time_step`` = t (1-based),
 ``batch_size`` = r, ``tau`` = sequence length, ``output_from`` = a (outputs at t = a..tau).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
+from collections.abc import Iterable
 
 import param
+
+from .datasets import data_widths
+from .lessons import BY_KEY
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
 FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "regression")
@@ -65,21 +80,34 @@ def parse_architecture(text: str, max_width: int = 256, max_levels: int = 8) -> 
     >>> parse_architecture(" 2 - 16 -1 ")
     (2, 16, 1)
     """
-    parts = [part.strip() for part in str(text).replace(",", "-").split("-")]
+    example = "e.g. 2-8-8-1 (2 inputs, two levels of 8 units, 1 output)"
+    text = str(text).strip()
+    parts = [part.strip() for part in text.replace(",", "-").split("-")]
+    if not text:
+        raise ArchitectureError(f"the architecture is empty: give the widths, {example}")
     if len(parts) < 2:
-        raise ArchitectureError("give at least two widths, e.g. 2-8-1")
+        if parts[0].isdigit():
+            raise ArchitectureError(f"one width is not a network: give at least two widths "
+                                    f"(inputs and outputs) joined by '-', {example}")
+        raise ArchitectureError(f"'{text}' is not a list of widths: give whole numbers joined "
+                                f"by '-', {example}")
     sizes = []
     for part in parts:
+        if not part:
+            raise ArchitectureError(f"a width is missing in '{text}' (two '-' in a row, or one "
+                                    f"at an end): {example}")
         if not part.isdigit():
-            raise ArchitectureError(f"'{part}' is not a positive whole number")
+            raise ArchitectureError(f"'{part}' is not a positive whole number: the architecture "
+                                    f"is widths joined by '-', {example}")
         width = int(part)
         if width < 1:
-            raise ArchitectureError("widths must be at least 1")
+            raise ArchitectureError(f"width {width} is too small: every width must be at least 1")
         if width > max_width:
-            raise ArchitectureError(f"width {width} is above the limit of {max_width}")
+            raise ArchitectureError(f"width {width} is above the limit of {max_width} units")
         sizes.append(width)
     if len(sizes) - 1 > max_levels:
-        raise ArchitectureError(f"at most {max_levels} levels")
+        raise ArchitectureError(f"{len(sizes) - 1} levels is too deep: at most {max_levels} "
+                                f"levels ({max_levels + 1} widths)")
     return tuple(sizes)
 
 
@@ -188,9 +216,10 @@ class Settings(param.Parameterized):
     # --- model -------------------------------------------------------------------------
     model = param.Selector(default="fnn", objects=["fnn", "rnn"], doc="network kind")
     architecture = param.String(default="2-8-8-1", doc="FNN widths N-m1-...-M")
-    activation = param.Selector(default="relu", objects=list(ACTIVATION_NAMES))
+    activation = param.Selector(default="tanh", objects=list(ACTIVATION_NAMES),
+                                doc="hidden activation f (tanh: the paper's slips show)")
     output_activation = param.Selector(default="identity", objects=list(ACTIVATION_NAMES))
-    levels = param.Integer(default=1, bounds=(1, 3), doc="RNN levels l")
+    levels = param.Integer(default=2, bounds=(1, 3), doc="RNN hidden levels")
     hidden_width = param.Integer(default=8, bounds=(1, 64), doc="RNN hidden width m")
     tau = param.Integer(default=8, bounds=(2, 64), doc="RNN sequence length")
     output_from = param.Integer(default=1, bounds=(1, 64), doc="first output time a")
@@ -199,7 +228,8 @@ class Settings(param.Parameterized):
     dataset = param.Selector(default="xor", objects=list(FNN_DATASETS))
     noise = param.Number(default=0.1, bounds=(0.0, 1.0))
     samples = param.Integer(default=200, bounds=(8, 5000), doc="data set size")
-    task = param.Selector(default="sine", objects=list(RNN_TASKS), doc="RNN sequence task")
+    task = param.Selector(default="adding", objects=list(RNN_TASKS),
+                          doc="RNN sequence task (adding: N = 2 inputs)")
     delay = param.Integer(default=2, bounds=(1, 32), doc="echo delay in time steps")
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1))
 
@@ -208,9 +238,12 @@ class Settings(param.Parameterized):
     momentum = param.Number(default=0.9, bounds=(0.0, 0.999))
     clip_norm = param.Number(default=1.0, bounds=(0.0, 100.0),
                              doc="largest gradient norm used in a step (0 = no clipping)")
-    batch_size = param.Integer(default=16, bounds=(1, 512), doc="mini-batch size r")
+    batch_size = param.Integer(default=4, bounds=(1, 512),
+                               doc="mini-batch size r (below the widths: the rank bound bites)")
     steps_per_tick = param.Integer(default=1, bounds=(1, 100))
     refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")
+    speed = param.Integer(default=0, bounds=(0, 1000),
+                          doc="most SGD steps between two frames (0 = as fast as allowed)")
 
     # --- sparse back-propagation (a second, full-backprop run is kept for comparison) ---
     sparse = param.Selector(default="none", objects=list(SPARSE_RULES),
@@ -221,13 +254,24 @@ class Settings(param.Parameterized):
 
     # --- what the views show -----------------------------------------------------------
     view = param.Selector(default="training", objects=list(VIEWS))
-    layer = param.Integer(default=1, bounds=(1, 16), doc="level k")
+    layer = param.Integer(default=2, bounds=(1, 16), doc="level k (2: an m x m weight)")
     time_step = param.Integer(default=0, bounds=(0, 64), doc="time t (0 = tau)")
     scope = param.Selector(default="batch", objects=["batch", "sample"])
     sample = param.Integer(default=0, bounds=(0, 511), doc="sample index in the batch")
     formula = param.Selector(default="exact", objects=["exact", "paper"])
     wrt = param.Selector(default="W", objects=["W", "U"], doc="RNN Hessian w.r.t. W or U")
     lesson = param.String(default="", doc="key of the lesson shown")
+
+    @param.depends("tau", "batch_size", "samples", watch=True)
+    def _keep_in_range(self) -> None:
+        """A change made by hand (a slider, not :meth:`apply`) keeps the time step, the batch
+        size and the sample index in range, so that the link the page then shows holds
+        together; the other rules of :func:`settle` are the dashboard's on a rebuild."""
+        batch = min(self.batch_size, self.samples)
+        fitted = {"time_step": min(self.time_step, self.tau), "batch_size": batch,
+                  "sample": min(self.sample, batch - 1)}
+        self.param.update(**{name: value for name, value in fitted.items()
+                             if value != getattr(self, name)})
 
     def resolved_time(self) -> int:
         """The output time t actually used (1..tau): ``time_step`` 0 means tau."""
@@ -238,32 +282,182 @@ class Settings(param.Parameterized):
         """Parameters carried by the URL (all but the name)."""
         return [name for name in self.param if name != "name"]
 
-    def apply(self, values: dict) -> dict[str, str]:
-        """Set each value on its own; return ``{name: reason}`` for those refused.
+    def values(self) -> dict:
+        """Every setting's current value, by name."""
+        return {name: getattr(self, name) for name in self.query_parameters()}
 
-        Used for URL values (strings) and lessons; a refused value leaves the old one.
+    def apply(self, values: dict) -> dict[str, str]:
+        """Apply several values at once; return ``{name: reason}`` for those refused or
+        adjusted.
+
+        Used for URL values (strings), keyword arguments and lessons. Each value is checked
+        on its own (:func:`check_value`): a refused one leaves the old value in force (the
+        lesson's, when a lesson is given). The values that pass, with the settings they leave
+        alone, are then made to hold together (:func:`settle`), and everything is set in one
+        batch (watchers run once). A known ``lesson`` key starts from that lesson's complete
+        configuration.
         """
+        values = dict(values)
         errors: dict[str, str] = {}
-        valid = {}
-        scratch = Settings()
-        for name, value in values.items():
+        requested: dict = {}
+        if "lesson" in values:
+            try:
+                key = check_value(self.param["lesson"], "lesson", values["lesson"])
+            except ValueError as error:
+                errors["lesson"] = str(error)
+                del values["lesson"]
+            else:
+                requested = lesson_configuration(key) if key else {}
+        valid, scratch = {}, Settings()
+        # the lesson's values first: a value given with it that is refused leaves the lesson's
+        for name, value in [*requested.items(), *values.items()]:
             if name not in self.param or name == "name":
-                errors[name] = "unknown setting"
+                errors[str(name)] = unknown_setting(str(name), self.query_parameters())
                 continue
             try:
-                value = coerce(self.param[name], value)
-                if name == "architecture":
-                    parse_architecture(value)
-                elif name == "topk":
-                    parse_topk(value)
-                elif name == "backtrack":
-                    parse_backtrack(value)
-                setattr(scratch, name, value)  # validation only
-                valid[name] = value
-            except Exception as error:  # noqa: BLE001 - any bad value becomes a message
-                errors[name] = f"{value!r} refused: {error}".split("\n")[0][:200]
-        self.param.update(**valid)  # one batch: watchers run once
+                valid[name] = check_value(self.param[name], name, value, scratch)
+            except ValueError as error:
+                errors[name] = str(error)
+            else:
+                errors.pop(name, None)
+        settled, notes = settle({**self.values(), **valid}, given=set(values) & set(valid))
+        errors.update(notes)
+        changed = {name: value for name, value in settled.items()
+                   if value != getattr(self, name)}
+        self.param.update(**changed)  # one batch: watchers run once
         return errors
+
+
+def unknown_setting(name: str, known: list[str]) -> str:
+    """Why a name is ignored, with the closest setting names.
+
+    >>> unknown_setting("batchsize", ["batch_size", "seed"])
+    'unknown setting, ignored: did you mean batch_size?'
+    """
+    close = difflib.get_close_matches(name, known, n=2)
+    hint = f"did you mean {' or '.join(close)}?" if close else (
+        "the settings are the names in a link the app writes, e.g. model, batch_size, view")
+    return f"unknown setting, ignored: {hint}"
+
+
+def lesson_configuration(key: str) -> dict:
+    """The complete settings of a lesson: every default, then the lesson's own values.
+
+    >>> lesson_configuration("rank-r")["batch_size"], lesson_configuration("rank-r")["lesson"]
+    (4, 'rank-r')
+    """
+    if key not in BY_KEY:
+        raise KeyError(f"unknown lesson {key!r}: choose one of {', '.join(BY_KEY)}")
+    defaults = {name: parameter.default for name, parameter in Settings.param.objects().items()
+                if name != "name"}
+    return {**defaults, **BY_KEY[key].settings, "lesson": key}
+
+
+def allowed_values(parameter: param.Parameter) -> str:
+    """What a parameter accepts, in words: ``"one of fnn, rnn"``, ``"a whole number from 1
+    to 512"``."""
+    if isinstance(parameter, param.Selector):
+        return "one of " + ", ".join(str(option) for option in parameter.objects)
+    if isinstance(parameter, (param.Integer, param.Number)):
+        kind = "a whole number" if isinstance(parameter, param.Integer) else "a number"
+        low, high = parameter.bounds or (None, None)
+        if low is not None and high is not None:
+            return f"{kind} from {number_text(low)} to {number_text(high)}"
+        return kind
+    return "text"
+
+
+def number_text(value: float) -> str:
+    """``2147483647`` for whole numbers, ``1e-06`` or ``0.999`` for others."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+#: what the text settings accept, for their refusal messages
+TEXT_FORMS = {
+    "architecture": "widths joined by '-', e.g. 2-8-8-1",
+    "topk": "a count such as 3 or a fraction such as 0.05",
+    "backtrack": "largest:K or time steps such as 1,4,8",
+    "lesson": "one of " + ", ".join(BY_KEY) + " (or nothing for no lesson)",
+}
+
+
+def check_value(parameter: param.Parameter, name: str, value,
+                scratch: Settings | None = None):
+    """``value`` (a URL string or a Python value) as the setting ``name`` takes it; a
+    ValueError whose text says what was refused and what the setting accepts. The value is
+    tried on ``scratch`` (a throwaway :class:`Settings`, made if not given)."""
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    try:
+        value = coerce(parameter, value)
+        if name == "architecture":
+            parse_architecture(value)
+        elif name == "topk":
+            parse_topk(value)
+        elif name == "backtrack":
+            parse_backtrack(value)
+        elif name == "lesson" and value not in BY_KEY and value != "":
+            raise ValueError("unknown lesson")
+        setattr(Settings() if scratch is None else scratch, name, value)
+    except (ArchitectureError, SparseRuleError) as error:
+        raise ValueError(f"{shown} refused: {error}"[:300]) from None
+    except (ValueError, TypeError, OverflowError):
+        reason = f"{name} takes {TEXT_FORMS.get(name) or allowed_values(parameter)}"
+        raise ValueError(f"{shown} refused: {reason}"[:300]) from None
+    return value
+
+
+def settle(values: dict, given: Iterable[str] = ()) -> tuple[dict, dict[str, str]]:
+    """Make a complete set of settings hold together; (settled values, {name: reason} for
+    each value in ``given`` that had to change).
+
+    >>> values = dict(Settings().values(), dataset="regression", layer=9)
+    >>> settled, notes = settle(values, given={"layer"})
+    >>> settled["architecture"], settled["layer"], sorted(notes)
+    ('1-8-8-1', 3, ['layer'])
+    """
+    values, given, notes = dict(values), set(given), {}
+
+    def adjust(name: str, new, reason: str) -> None:
+        if values[name] != new:
+            if name in given:
+                notes[name] = f"{values[name]!r} adjusted to {new!r}: {reason}"
+            values[name] = new
+
+    # the FNN's first and last widths are the data set's (kept for the RNN too, so that
+    # switching back to the FNN works); text typed in the architecture box that is no list
+    # of widths stays for the user to correct (the dashboard keeps the last model)
+    inputs, outputs = data_widths("fnn", values["dataset"])
+    try:
+        sizes = list(parse_architecture(values["architecture"]))
+    except ArchitectureError:
+        sizes = None
+    if sizes is not None and (sizes[0], sizes[-1]) != (inputs, outputs):
+        sizes[0], sizes[-1] = inputs, outputs
+        adjust("architecture", format_architecture(tuple(sizes)),
+               f"the {values['dataset']} data has {inputs} input(s) and {outputs} output(s)")
+    levels = None
+    if values["model"] == "rnn":
+        levels = values["levels"] + 1  # the hidden levels and the output level
+        network = f"the RNN has {values['levels']} hidden level(s) and an output level"
+    elif sizes is not None:
+        levels = len(sizes) - 1
+        network = f"the network {format_architecture(tuple(sizes))} has {levels} levels"
+    if levels is not None:
+        adjust("layer", min(values["layer"], levels), f"{network}: k takes 1 to {levels}")
+    tau = values["tau"]
+    adjust("time_step", min(values["time_step"], tau),
+           f"the sequences have τ = {tau} steps: t takes 0 (meaning τ) or 1 to {tau}")
+    adjust("output_from", min(values["output_from"], tau),
+           f"the sequences have τ = {tau} steps: a takes 1 to {tau}")
+    adjust("truncate", min(values["truncate"], tau), f"the window K takes 1 to τ = {tau}")
+    adjust("delay", min(values["delay"], tau - 1),
+           f"in sequences of τ = {tau} steps an echo is at most {tau - 1} steps late")
+    adjust("batch_size", min(values["batch_size"], values["samples"]),
+           f"the data set has {values['samples']} samples")
+    batch = values["batch_size"]
+    adjust("sample", min(values["sample"], batch - 1),
+           f"the batch has {batch} sample(s): p takes 0 to {batch - 1}")
+    return values, notes
 
 
 def coerce(parameter: param.Parameter, value):
@@ -272,6 +466,8 @@ def coerce(parameter: param.Parameter, value):
     if isinstance(parameter, param.String) and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, bool) and isinstance(parameter, (param.Integer, param.Number)):
+        raise ValueError("a yes/no value is not a number")
     if not isinstance(value, str):
         return value
     text = value.strip().strip('"')

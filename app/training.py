@@ -41,6 +41,7 @@ from .settings import (
     Settings,
     SparseRuleError,
     describe_sparse_rule,
+    format_architecture,
     parse_architecture,
     parse_sparse_rule,
 )
@@ -80,6 +81,7 @@ class TrainingSession(param.Parameterized):
         self.X = self.Z = None  # the current mini-batch
         self.loss_steps: list[int] = []
         self.loss_values: list[float] = []
+        self.initial_loss = float("nan")  # loss of the first batch at the initial weights
         # sparse back-propagation: the rule in force (core keywords), why a requested rule
         # was refused, and the full-backprop twin run (None while the rule is "none")
         self.rule: dict = {}
@@ -101,13 +103,13 @@ class TrainingSession(param.Parameterized):
         if s.model == "rnn":
             return (data.input_width,) + (s.hidden_width,) * s.levels + (data.output_width,)
         sizes = parse_architecture(s.architecture)
-        if sizes[0] != data.input_width:
+        inputs, outputs = data.input_width, data.output_width
+        if (sizes[0], sizes[-1]) != (inputs, outputs):
+            fitted = format_architecture((inputs, *sizes[1:-1], outputs))
             raise ArchitectureError(
-                f"the {data.name} data has {data.input_width} input(s): the first width must be "
-                f"{data.input_width}"
+                f"the {data.name} data has {inputs} input(s) and {outputs} output(s): the first "
+                f"width must be {inputs} and the last {outputs}, e.g. {fitted}"
             )
-        if sizes[-1] != data.output_width:
-            raise ArchitectureError(f"the last width must be {data.output_width} (one output)")
         return sizes
 
     def make_data(self) -> Dataset:
@@ -144,7 +146,8 @@ class TrainingSession(param.Parameterized):
         self.loss_steps, self.loss_values = [], []
         self.full_loss_values, self.similarity_values = [], []
         self.next_batch()
-        self.param.update(step=0, loss=self.current_loss(), status="", version=self.version + 1)
+        self.initial_loss = self.current_loss()
+        self.param.update(step=0, loss=self.initial_loss, status="", version=self.version + 1)
         return None
 
     # --- the sparse back-propagation rule ----------------------------------------------
@@ -259,16 +262,17 @@ class TrainingSession(param.Parameterized):
         """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
         failed (a str)."""
         grads = self._flat(gradients)
-        if not all(np.all(np.isfinite(g)) for g in grads):
+        # one reduction per array: the norm is finite exactly when every entry is
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
         clip = float(self.settings.clip_norm)
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
         if clip > 0 and norm > clip:
             grads = [g * (clip / norm) for g in grads]
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
         velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
         updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not all(np.all(np.isfinite(w)) for w in updated):
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):  # a NaN or inf entry
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 

@@ -265,9 +265,3 @@ class FNN(Network):
         forward = self.forward(X)
         adjoints = self.adjoints(forward, Z_target)
         return self.hessian_from(forward, adjoints, layer, formula, wrt)
-
-    # -- deprecated private names (kept until every caller uses the public API) -------------
-    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
-        """Deprecated: use :meth:`forward` and :meth:`adjoints`, which validate X and Z_target."""
-        X = self._inputs(X)
-        return X, None if Z_target is None else self._targets(Z_target, X.shape[0])

@@ -523,15 +523,3 @@ class RNN(Network):
             return shift_back(xp, forward.activations[layer])
         Y = forward.pre_activations[layer - 1]
         return xp.ones((Y.shape[0], Y.shape[1], 1), dtype=Y.dtype, device=device_of(Y))
-
-    # -- deprecated private names (kept until every caller uses the public API) -------------
-    def _batch(self, X: Any, Z_target: Any | None = None) -> tuple[Any, Any]:
-        """Deprecated: use :meth:`forward` and :meth:`adjoints`, which validate X and Z_target."""
-        X = self._inputs(X)
-        if Z_target is None:
-            return X, None
-        return X, self._targets(Z_target, X.shape[0], X.shape[1])
-
-    def _kronecker_inputs(self, forward: Forward, layer: int, wrt: str, like: Any = None) -> Any:
-        """Deprecated alias of :meth:`kronecker_inputs`."""
-        return self.kronecker_inputs(forward, layer, wrt)

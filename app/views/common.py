@@ -1,9 +1,16 @@
 """What every view shares: the base class, downloads, block averaging, symlog.
 
-A view is a :class:`pn.viewable.Viewer` built per session. It holds ``hv.streams.Pipe`` /
-``hv.streams.Buffer`` objects and DynamicMaps drawn from them, so a refresh sends new
-arrays into plots that already exist. ``refresh()`` asks ``hessian_core`` for the numbers
-(views draw; the core computes) and keeps them in ``self.arrays`` for the downloads.
+A view is a :class:`pn.viewable.Viewer` built per session. ``build()`` creates its plots once
+per model (Bokeh figures in ``pn.pane.Bokeh`` fed through ``ColumnDataSource`` updates, or
+HoloViews ``Pipe``/``Buffer`` streams), so a refresh sends new arrays into plots that already
+exist. ``refresh()`` asks ``hessian_core`` for the numbers (views draw; the core computes)
+and keeps them in ``self.arrays`` for the downloads.
+
+The live loop (``app/loop.py``) calls, in frames and under the page's document lock:
+``stream()`` for cheap streamed updates every frame, and ``redraw()``, a generator over the
+plot updates of one complete redraw (``update()``), spread over frames; ``offload(fn)`` runs
+a heavy core computation on the session's worker thread, yielding ``WAITING`` meanwhile,
+while the view shows that it is computing (``view-computing``).
 """
 
 from __future__ import annotations
@@ -142,6 +149,9 @@ class View(pn.viewable.Viewer):
     title = "View"
     #: the session's single worker thread (set by the dashboard while training), or None
     executor = None
+    #: shortest time between two complete redraws while playing (seconds); ``stream()``
+    #: still runs every frame in between
+    min_redraw_interval = 0.0
 
     note = param.String(default="", doc="what the view shows right now (sizes, fallbacks)")
 
@@ -154,6 +164,10 @@ class View(pn.viewable.Viewer):
         self._inline = False
         self._version = -1
         self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
+        self._computing = pn.pane.HTML(
+            "computing on this session's worker…", css_classes=["view-computing"],
+            visible=False, margin=(0, 10), styles={"color": "#555", "font-style": "italic"},
+        )
         self._body = pn.Column(sizing_mode="stretch_width")
         self._downloads = pn.Row(
             pn.widgets.FileDownload(
@@ -166,7 +180,7 @@ class View(pn.viewable.Viewer):
             ),
         )
         self._layout = pn.Column(
-            self._note, self._body, self._downloads,
+            self._note, self._computing, self._body, self._downloads,
             sizing_mode="stretch_width", css_classes=["view", f"view-{self.key}"],
         )
 
@@ -231,8 +245,16 @@ class View(pn.viewable.Viewer):
         if self.executor is None or self._inline:
             return function()
         future = self.executor.submit(timed)
-        while not future.done():
-            yield WAITING
+        waited = False
+        try:
+            while not future.done():
+                if not waited:
+                    waited = True
+                    self._computing.visible = True
+                yield WAITING
+        finally:
+            if waited:
+                self._computing.visible = False
         result, seconds = future.result()
         self.worker_seconds += seconds
         return result

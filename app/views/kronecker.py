@@ -10,31 +10,25 @@ The matrices come from ``net.hessian(...)``: ``blocks[p, s, :, zeta, :]`` and
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 
-from .common import (
-    DIVERGING,
-    GRID_OPTIONS,
-    IMAGE_OPTIONS,
-    View,
-    block_average,
-    grid_path,
-    matrix_image,
-    plot_pane,
-)
+from .common import View, block_average
+from .figures import MatrixPlot, pane
+from .masks import dead_level_warning
 
 NAMES = ("H", "C", "z", "diff")
 #: largest m*n for which the dense Hessian is formed; above it H is drawn as block means
 DENSE_LIMIT = 2048
 TITLES = {
     "H": "Hessian H^(k)",
-    "C": "m×m factor C^(k)",
-    "z": "input factor z zᵀ",
+    "C": "factor C^(k) (m×m)",
+    "z": "factor z zᵀ (n×n)",
     "diff": "exact − paper",
 }
-RNN_TITLES = dict(TITLES, C="t×t grid of m×m matrices C̃(s, ζ)", z="input vectors z_s (row s)")
+RNN_TITLES = dict(TITLES, C="C̃(s, ζ): t×t grid of m×m", z="inputs z_s (row s)")
+#: frame sides (px) of the Hessian (and difference) and of the factor images
+LARGE, SMALL = 400, 240
 
 
 def block_means(hessian) -> np.ndarray:
@@ -56,39 +50,36 @@ class KroneckerView(View):
     key = "kronecker"
     title = "Kronecker structure"
 
-    def build(self) -> None:
-        self._pipes = {name: hv.streams.Pipe(data=None) for name in NAMES}
-        self._captions = {name: pn.pane.Markdown("", margin=(0, 10)) for name in NAMES}
-        image_options = dict(IMAGE_OPTIONS, cmap=DIVERGING, symmetric=True, responsive=False)
-        titles = RNN_TITLES if self.session.is_rnn else TITLES
-        panes = {}
-        for name in NAMES:
-            side = 440 if name in ("H", "diff") else 230
-            size = dict(frame_width=side, frame_height=side)
-            if name in ("H", "C"):
-                element = hv.DynamicMap(self._draw_with_grid, streams=[self._pipes[name]]).opts({
-                    "Image": dict(image_options, **size), "Segments": GRID_OPTIONS,
-                    "Overlay": dict(title=titles[name], framewise=True, **size),
-                })
-            else:
-                element = hv.DynamicMap(
-                    lambda data: matrix_image(data), streams=[self._pipes[name]]
-                ).opts(title=titles[name], **image_options, **size)
-            panes[name] = pn.Column(
-                self._captions[name], plot_pane(element), sizing_mode="stretch_width"
-            )
-        self._diff = panes["diff"]
-        self._body.objects = [
-            pn.Row(panes["H"], pn.Column(panes["C"], panes["z"], sizing_mode="stretch_width"),
-                   sizing_mode="stretch_width"),
-            self._diff,
-        ]
+    plots: dict[str, MatrixPlot] | None = None
 
-    @staticmethod
-    def _draw_with_grid(data):
-        matrix, every = (np.zeros((1, 1)), 0) if data is None else data
-        rows, cols = np.shape(matrix) if np.ndim(matrix) == 2 else (1, 1)
-        return matrix_image(matrix) * grid_path(rows, cols, every, every)
+    def build(self) -> None:
+        """The figures are made once per session and retitled for each model: new Bokeh
+        models put into a live page after a rebuild would miss their first data."""
+        titles = RNN_TITLES if self.session.is_rnn else TITLES
+        if self.plots is None:
+            self._make_figures(titles)
+        for name in NAMES:
+            self.plots[name].figure.title.text = titles[name]
+            self.plots[name].set(np.full((1, 1), np.nan))
+            self._caption(name, "")
+        self._diff.visible = self.settings.formula == "paper"
+
+    def _make_figures(self, titles: dict[str, str]) -> None:
+        self.plots = {name: MatrixPlot(titles[name], side=LARGE if name in ("H", "diff")
+                                       else SMALL) for name in NAMES}
+        self._captions = {name: pn.pane.Markdown("", margin=(0, 10), width=LARGE + 80)
+                          for name in NAMES}
+        for name in ("C", "z"):
+            self._captions[name].width = SMALL + 80
+        self._panes = {
+            name: pn.Column(self._captions[name], pane(self.plots[name].figure))
+            for name in NAMES
+        }
+        self._diff = self._panes["diff"]
+        self._body.objects = [
+            pn.FlexBox(self._panes["H"], pn.Column(self._panes["C"], self._panes["z"]),
+                       self._diff, flex_wrap="wrap", gap="10px", sizing_mode="stretch_width"),
+        ]
 
     def _caption(self, name: str, text: str) -> None:
         if self._captions[name].object != text:
@@ -96,18 +87,22 @@ class KroneckerView(View):
 
     def update(self):
         session, settings = self.session, self.settings
+        paper = settings.formula == "paper"
+        self._diff.visible = paper
         X, Z = self.batch()
         options = self.hessian_options(X)
         if options is None:
+            self._body.visible = False
             return
         k = options["layer"]
         if session.is_rnn and settings.wrt == "U" and settings.formula == "exact":
             m = session.layer_sizes[k]
             if m * m > DENSE_LIMIT:
+                self._body.visible = False
                 self.set_note(f"H_U^({k}) is {m * m}×{m * m}: the exact H_U has no Kronecker "
                               "form and is too large to form here; choose W or a narrower level.")
                 return
-        net, paper = session.net, settings.formula == "paper"
+        net = session.net
 
         def compute():
             """The Hessian (dense, or block means when large) and, for formula=paper, the
@@ -122,6 +117,7 @@ class KroneckerView(View):
             return hessian, draw(hessian), exact
 
         hessian, drawn, exact = yield from self.offload(compute)
+        self._body.visible = True
         blocks, inputs = np.asarray(hessian.blocks), np.asarray(hessian.inputs)
         m, n = hessian.n_outputs, hessian.n_inputs
         r = X.shape[0]
@@ -130,53 +126,48 @@ class KroneckerView(View):
         what = "H_U" if (session.is_rnn and settings.wrt == "U") else "H_W"
         large = m * n > DENSE_LIMIT
         if large:
-            dense = None
             shown, factor, every = drawn, n, 0
             self.arrays = {"H_block_means": shown, "blocks": blocks, "inputs": inputs}
         else:
-            dense = drawn
-            shown, factor = block_average(dense)
+            shown, factor = block_average(drawn)
             every = n // factor if (factor == 1 or n % factor == 0) and m > 1 else 0
-            self.arrays = {"H": dense, "blocks": blocks, "inputs": inputs}
-        self._pipes["H"].send((shown, every))
+            self.arrays = {"H": drawn, "blocks": blocks, "inputs": inputs}
+        self.plots["H"].set(shown, every)
         yield
         self._caption("H", f"**{what}^({k})**, {m * n}×{m * n}, formula = {settings.formula}: "
                            f"an {m}×{m} grid of {n}×{n} blocks"
                            + (f" — drawn as means of {factor}×{factor} cells"
-                              if factor > 1 else ""))
+                              if factor > 1 else "") + ". Blue < 0 < red.")
 
         if session.is_rnn:
             T = blocks.shape[1]
             grid = blocks[p].reshape(T * m, T * m)
             grid_shown, grid_factor = block_average(grid)
-            self._pipes["C"].send((grid_shown, m if grid_factor == 1 else 0))
+            self.plots["C"].set(grid_shown, m if grid_factor == 1 else 0)
             yield
             self._caption("C", f"sample {label}: the {T}×{T} grid of {m}×{m} matrices "
                                "C̃(s, ζ), s, ζ = 1..t")
-            self._pipes["z"].send(inputs[p])
+            self.plots["z"].set(inputs[p])
             yield
             self._caption("z", f"sample {label}: the input vectors z_s (row s = 1..{T}, "
                                f"length {n})")
         else:
-            self._pipes["C"].send((blocks[p, 0, :, 0, :], 0))
+            self.plots["C"].set(blocks[p, 0, :, 0, :])
             yield
             z = inputs[p, 0]
-            self._pipes["z"].send(np.outer(z, z))
+            self.plots["z"].set(np.outer(z, z))
             yield
             self._caption("C", f"sample {label}: the {m}×{m} matrix C^({k}) (incl. 1/r)")
             self._caption("z", f"sample {label}: z zᵀ ({n}×{n}, rank 1)")
 
         if paper:
             difference = exact - drawn
-            self._pipes["diff"].send(block_average(difference)[0])
+            self.plots["diff"].set(block_average(difference)[0])
             yield
             scale = float(np.max(np.abs(exact))) or 1.0
             self._caption("diff", "exact − paper: max |difference| / max |H| = "
                                   f"**{float(np.max(np.abs(difference))) / scale:.2e}**")
-            self._diff.visible = True
             self.arrays["exact_minus_paper"] = difference
-        else:
-            self._diff.visible = False
 
         if session.is_rnn:
             T = blocks.shape[1]
@@ -184,9 +175,11 @@ class KroneckerView(View):
         else:
             terms = f"a sum of {r} Kronecker products, one per sample" if r > 1 else (
                 "one Kronecker product C ⊗ z zᵀ")
-        note = f"{what}^({k}) is {terms}."
+        note = (f"**Look at:** the {m}×{m} grid of blocks of {what}^({k}): {terms}"
+                + (", each block a multiple of z zᵀ." if not session.is_rnn and r == 1 else "."))
         if factor > 1:
             note += f" Too large to draw cell by cell: shown as means of {factor}×{factor} cells."
         if not hessian.structured:
             note += " The exact H_U is not a pure Kronecker sum: a dense remainder is included."
-        self.set_note(note)
+        warning = dead_level_warning(session, X)
+        self.set_note(f"{warning}\n\n{note}" if warning else note)

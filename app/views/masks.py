@@ -10,44 +10,86 @@ side by side, separated by a blank (NaN) column.
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.models import FixedTicker
 
-from .common import IMAGE_OPTIONS, MASK, View, block_average, matrix_image, plot_pane
+from .common import View, block_average
+from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
+MASK_LABELS = ("f' = 0: unit blocked", "f' = 1: unit passes")
+
+
+def dead_levels(net, X) -> list[int]:
+    """The levels k (1-based) of a piecewise-linear activation whose units all have
+    f'(y^(k)) = 0 for every sample (and time step) of ``X``: nothing flows through them."""
+    from hessian_core.backend import namespace_of
+
+    forward = net.forward(X)
+    dead = []
+    for k in range(1, net.n_layers + 1):
+        activation = net.activation_of(k)
+        if not activation.piecewise_linear:
+            continue
+        y = forward.pre_activations[k - 1]
+        if not np.any(np.asarray(activation.df(namespace_of(y), y))):
+            dead.append(k)
+    return dead
+
+
+def dead_level_warning(session, X) -> str:
+    """A warning naming the dead levels of ``session.net`` on the batch ``X`` and what to
+    do about them, or "" when no level is dead."""
+    dead = dead_levels(session.net, X)
+    if not dead:
+        return ""
+    levels = ", ".join(str(k) for k in dead)
+    which = f"Level {levels} is" if len(dead) == 1 else f"Levels {levels} are"
+    return (f"**⚠ {which} dead:** every unit gives f'(y) = 0 for every sample of this batch, "
+            "so no gradient flows through it and the gradients and Hessians here are exactly "
+            "0. Lower the learning rate and press Reset, or choose another activation "
+            "(tanh, softplus).")
 
 
 class MasksView(View):
     key = "masks"
     title = "ReLU masks"
 
+    levels_plot: MatrixPlot | None = None
+
     def build(self) -> None:
-        self._levels = hv.streams.Pipe(data=None)
-        self._mask = hv.streams.Pipe(data=None)
-        options = dict(IMAGE_OPTIONS, cmap=MASK, clim=(0.0, 1.0),
-                       clipping_colors={"NaN": "#ffe9a8"},
-                       min_height=260)
-        levels = hv.DynamicMap(
-            lambda data: matrix_image(data, "f'(y)"), streams=[self._levels]
-        ).opts(**options)
-        mask = hv.DynamicMap(
-            lambda data: matrix_image(data, "F"), streams=[self._mask]
-        ).opts(**options)
-        self._levels_caption = pn.pane.Markdown("", margin=(0, 10))
-        self._mask_caption = pn.pane.Markdown("", margin=(0, 10))
-        self._counts = pn.pane.Markdown("", css_classes=["mask-counts"])
+        """The figures are made once per session and switched between a binary mask
+        (piecewise-linear activations) and f'(y) values for each model: new Bokeh models put
+        into a live page after a rebuild would miss their first data."""
+        net = self.session.net
+        self._binary = all(net.activation_of(k).piecewise_linear
+                           for k in range(1, net.n_layers + 1))
+        kind = "binary" if self._binary else "sequential"
+        if self.levels_plot is None:
+            self._make_figures(kind)
+        for plot in (self.levels_plot, self.mask_plot):
+            plot.set_kind(kind)
+            plot.set(np.full((1, 1), np.nan), limits=(0.0, 1.0))
+
+    def _make_figures(self, kind: str) -> None:
+        self.levels_plot = MatrixPlot("f'(y^(k)) of every level k", kind=kind, side=None,
+                                      height=300, labels=MASK_LABELS, value_name="f'(y)")
+        self.levels_plot.figure.xaxis.visible = True
+        self.levels_plot.figure.xaxis.ticker = FixedTicker(ticks=[])
+        self.levels_plot.figure.xaxis.major_tick_line_color = None
+        self.mask_plot = MatrixPlot("F^(k) = f'(y) f'(y)ᵀ", kind=kind, side=280,
+                                    labels=("0: not both pass", "1: both units pass"),
+                                    value_name="F")
+        self._levels_caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
+        self._mask_caption = pn.pane.Markdown("", margin=(0, 10), width=360)
+        self._counts = pn.pane.Markdown("", css_classes=["mask-counts"], min_width=300,
+                                        sizing_mode="stretch_width")
         self._body.objects = [
             self._levels_caption,
-            plot_pane(levels.opts(
-                min_height=300, title="f'(y^(k)) for every level k (left to right)"),
-                sizing_mode="stretch_width", min_height=310),
+            pane(self.levels_plot.figure),
             pn.Row(
-                pn.Column(self._mask_caption, plot_pane(
-                    mask.opts(title="F^(k) = f'(y) f'(y)ᵀ", responsive=False, min_height=None,
-                              frame_width=300, frame_height=300)),
-                    sizing_mode="stretch_width"),
+                pn.Column(self._mask_caption, pane(self.mask_plot.figure)),
                 self._counts, sizing_mode="stretch_width",
             ),
         ]
@@ -90,21 +132,29 @@ class MasksView(View):
                 arrays[f"F_{k}"] = F
                 mask = block_average(F)[0]
                 when = f", time t = {t}" if session.is_rnn else ""
-                binary = "binary (0/1) " if activation.piecewise_linear else ""
-                self._mask_caption.object = (
-                    f"{binary}F^({k}) = f' f'ᵀ of sample {p}{when}: entry (i, j) is 1 when units "
-                    "i and j are both active."
-                )
+                set_text(self._mask_caption, (
+                    f"F^({k}) = f' f'ᵀ of sample {p}{when}: entry (i, j) is "
+                    + ("1 when units i and j both pass." if self._binary else
+                       "f'(y_i) f'(y_j).")
+                ))
         height = images[0].shape[0]
         width = sum(image.shape[1] for image in images) + len(images) - 1
         combined = np.full((height, width), np.nan)
-        column = 0
+        column, centres = 0, []
         for image in images:
             combined[:, column : column + image.shape[1]] = image
+            centres.append(column + image.shape[1] / 2)
             column += image.shape[1] + 1
-        self._levels.send(block_average(combined)[0])
+        shown, factor = block_average(combined)
+        top = float(np.nanmax(combined)) if np.any(np.isfinite(combined)) else 1.0
+        limits = (0.0, 1.0) if self._binary else (0.0, max(top, 1e-12))
+        self.levels_plot.set(shown, limits=limits)
+        axis = self.levels_plot.figure.xaxis[0]
+        ticks = [c / factor for c in centres]
+        set_fixed_ticks(axis, ticks, {tick: f"level {k}" for k, tick in
+                                      enumerate(ticks, start=1)})
         yield
-        self._mask.send(mask)
+        self.mask_plot.set(mask, limits=(0.0, 1.0) if self._binary else None)
         yield
         if session.is_rnn:
             which = f"sample {p}" if settings.scope == "sample" else "batch mean"
@@ -112,20 +162,23 @@ class MasksView(View):
         else:
             rows_are = (f"sample {p}" if settings.scope == "sample"
                         else f"the {height} samples of the batch")
-        self._levels_caption.object = (
-            f"Rows: {rows_are}. Columns: the units of levels 1..{net.n_layers}, left to right "
-            "(yellow columns separate levels). Black = f' = 1 (unit passes its input), "
-            "white = f' = 0 (blocked)."
-        )
-        self._counts.object = (
+        colours = ("Blue = f' = 1 (the unit passes its input), grey = f' = 0 (blocked)."
+                   if self._binary else "Colour = the value of f'(y) (see the colour bar).")
+        set_text(self._levels_caption, (
+            f"Rows: {rows_are}. Columns: the units of levels 1..{net.n_layers}, left to right, "
+            f"separated by a white gap. {colours}"
+        ))
+        set_text(self._counts, (
             f"Counted over {'all ' if counted.shape[0] == session.data.size else 'the first '}"
             f"{counted.shape[0]} samples of the data set"
             + (" and all time steps" if session.is_rnn else "") + ".\n\n"
             "| level | activation | units | dead (f' = 0 always) | always active |\n"
             "|---|---|---|---|---|\n" + "\n".join(rows)
-        )
+        ))
         self.arrays = arrays
-        piecewise = net.activation_of(1).piecewise_linear
-        self.set_note("" if piecewise else
-                      "Smooth activation: the f'(y) values are drawn (grey levels); "
-                      "no unit is ever exactly dead.")
+        look = ("**Look at:** the columns that stay grey for every row — dead units — and how "
+                "the pattern changes as training runs." if self._binary else
+                "**Look at:** smooth activation: the f'(y) values are drawn; no unit is ever "
+                "exactly dead.")
+        warning = dead_level_warning(session, X)
+        self.set_note(f"{warning}\n\n{look}" if warning else look)

@@ -4,62 +4,135 @@ Lemma 1 / Corollary 1: G_W^(k) = V^(k) Z^(k-1)T has rank <= 1 for one sample, <=
 batch of r. Lemma 2 / Corollary 3 (RNN, loss E^(t) at output time t): rank <= t for one
 sample, <= r t for a batch. The numerical rank counts singular values above
 max(m, n) * eps * sigma_max (``hessian_core.rank.numerical_rank``).
+
+The rank history is kept by the view, which lives as long as the browser session: it goes on
+across tab changes and restarts only when the model is rebuilt (Reset, a new architecture).
+It records the rank of G_W^(k) of every level at each redraw, and shows the chosen level.
 """
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View, plot_pane
+from .common import View
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
+from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
+#: scatter renderers made with the figure (one per gradient); deeper models add more
+POOL = 8
+SPREAD = 0.4  # the points of the gradients at one index i spread over i +- SPREAD/2
+MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle", "hex", "star",
+           "plus")
 
 
 class RankView(View):
     key = "rank"
     title = "Gradient rank"
 
+    spectra_plot = None
+
     def build(self) -> None:
-        self._spectra = hv.streams.Pipe(data=None)
-        self._history = hv.streams.Buffer(
-            {"step": np.zeros(0), "rank": np.zeros(0)}, length=2000, index=False
-        )
-        spectra = hv.DynamicMap(self._draw_spectra, streams=[self._spectra]).opts({
-            "Scatter": dict(color="gradient", cmap="Category10", size=8, tools=["hover"],
-                            show_legend=True, framewise=True),
-            "VLines": dict(color="black", line_dash="dashed", line_width=2),
-            "Overlay": dict(logy=True, ylim=(FLOOR, None), legend_position="right",
-                            responsive=True, min_height=360, framewise=True,
-                            title="singular values σ_i of each gradient "
-                                  "(dashed: the paper's bound)"),
-        })
-        history = hv.DynamicMap(
-            lambda data: hv.Curve(data, "step", "rank"), streams=[self._history]
-        ).opts(responsive=True, min_height=220, framewise=True, color="#1f77b4", line_width=2,
-               title="numerical rank of G_W^(k) over training", tools=["hover"])
-        self._table = pn.pane.Markdown("", css_classes=["rank-table"])
+        """The figures are made once per session; each model relabels a pool of scatter
+        renderers (one per gradient, grown when a deeper model needs more) and clears the
+        history: new figures put into a live page after a rebuild would miss their first
+        data."""
+        session = self.session
+        names = ("W", "U") if session.is_rnn else ("W",)
+        self.labels = [f"G_{name}^({k})" for k in range(1, session.net.n_layers + 1)
+                       for name in names]
+        if self.spectra_plot is None:
+            self._make_figures()
+        while len(self._pool) < len(self.labels):
+            self._add_gradient_renderer()
+        self.spectra = {}
+        for i, (source, renderer, item) in enumerate(self._pool):
+            used = i < len(self.labels)
+            source.data = empty_columns("index", "sigma")
+            renderer.visible = item.visible = used
+            if used:
+                item.label = value(self.labels[i])
+                self.spectra[self.labels[i]] = source
+        self.bound.data = empty_columns("x", "y")
+        #: (step, bound, {level: rank of G_W^(level)}) at each redraw, for this session's model
+        self._history: list[tuple[float, float, dict[int, int]]] = []
+        self.history.data = empty_columns("step", "rank", "bound")
+        set_text(self._table, "")
+
+    def _add_gradient_renderer(self) -> None:
+        i = len(self._pool)
+        source = ColumnDataSource(empty_columns("index", "sigma"))
+        renderer = self.spectra_plot.scatter(
+            x="index", y="sigma", source=source, size=9, marker=MARKERS[i % len(MARKERS)],
+            color=OKABE_ITO[i % len(OKABE_ITO)], line_color="black", line_width=0.5)
+        item = LegendItem(label=f"gradient {i + 1}", renderers=[renderer])
+        self._legend.items.insert(i, item)
+        self._hover.renderers = [*self._hover.renderers, renderer]
+        self._pool.append((source, renderer, item))
+
+    def _make_figures(self) -> None:
+        plot = line_figure("singular values σ_i of each gradient", "index i",
+                           "singular value σ_i", y_log=True, height=400,
+                           x_range=Range1d(0.5, 1.5))
+        self.spectra_plot = plot
+        self.bound = ColumnDataSource(empty_columns("x", "y"))
+        bound = plot.line(x="x", y="y", source=self.bound, color="black", line_dash="dashed",
+                          line_width=2)
+        self._legend = Legend(items=[LegendItem(label="the paper's rank bound",
+                                                renderers=[bound])])
+        plot.add_layout(self._legend)
+        self._hover = HoverTool(renderers=[],
+                                tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")])
+        plot.add_tools(self._hover)
+        self._pool: list[tuple[ColumnDataSource, object, LegendItem]] = []
+        for _ in range(POOL):
+            self._add_gradient_renderer()
+        add_legend(plot, "bottom_left")
+        self.history = ColumnDataSource(empty_columns("step", "rank", "bound"))
+        history = line_figure("numerical rank of G_W^(k) over training", "step",
+                              "numerical rank", height=280)
+        history.line(x="step", y="rank", source=self.history, line_width=2,
+                     color=OKABE_ITO[0], legend_label="rank of G_W^(k)")
+        history.scatter(x="step", y="rank", source=self.history, size=6, color=OKABE_ITO[0],
+                        legend_label="rank of G_W^(k)")
+        history.line(x="step", y="bound", source=self.history, line_width=2, color="black",
+                     line_dash="dashed", legend_label="bound")
+        history.scatter(x="step", y="bound", source=self.history, size=5, color="black",
+                        marker="dash", legend_label="bound")
+        history.y_range.start = 0
+        add_legend(history, "bottom_right")
+        self.history_plot = history
+        self._table = pn.pane.Markdown("", css_classes=["rank-table"],
+                                       sizing_mode="stretch_width")
         self._body.objects = [
+            pane(plot),
             pn.Row(
-                plot_pane(spectra, sizing_mode="stretch_width", min_height=370),
-                pn.Column(self._table, plot_pane(history, sizing_mode="stretch_width",
-                                                         min_height=230),
-                          sizing_mode="stretch_width"),
+                pn.Column(self._table, sizing_mode="stretch_width"),
+                pn.Column(pane(history), sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
-            )
+            ),
         ]
 
-    @staticmethod
-    def _draw_spectra(data):
-        if data is None:
-            data = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=str), 0.5)
-        index, values, labels, bound = data
-        largest = float(index.max()) if index.size else 1.0
-        right = max(largest, bound) if bound <= 2.0 * largest + 2.0 else largest
-        axis = hv.Dimension("index i", range=(0.5, right + 0.5))
-        points = hv.Scatter((index, values, labels), axis, ["singular value", "gradient"])
-        return points * hv.VLines([bound])
+    def record(self, step: float, bound: float, ranks: dict[int, int]) -> None:
+        """Add one point to the rank history (a redraw at the same step replaces it) and
+        show the chosen level's ranks."""
+        if self._history and self._history[-1][0] >= step:
+            self._history.pop()
+        self._history.append((step, bound, ranks))
+        k = self.layer()
+        ranks = np.array([r.get(k, np.nan) for _, _, r in self._history], float)
+        bounds = np.array([b for _, b, _ in self._history], float)
+        # a bound far above every rank (r t = 128 for ranks of 1..8) would squash the ranks
+        # to the axis: it is drawn only where it is within reach (the table always states it)
+        reach = 2.0 * float(np.nanmax(ranks, initial=0.0)) + 2.0
+        self.history.data = {
+            "step": np.array([s for s, _, _ in self._history], float),
+            "rank": ranks,
+            "bound": np.where(bounds <= reach, bounds, np.nan),
+        }
 
     def update(self):
         from hessian_core.rank import numerical_rank, singular_values
@@ -76,8 +149,8 @@ class RankView(View):
             gradients = session.net.gradients(X, Z)
             bound, bound_text = r, (f"r = {r}" if r > 1 else "1 (one sample)")
             names = ("W",)
-        rows, index, values, labels, arrays = [], [], [], [], {}
-        history = None
+        rows, arrays, ranks = [], {}, {}
+        largest_index, top = 1, FLOOR
         for g in gradients:
             k = g.layer
             for name in names:
@@ -85,32 +158,37 @@ class RankView(View):
                 sigma = np.asarray(singular_values(G))
                 rank = numerical_rank(G)
                 label = f"G_{name}^({k})"
-                index.append(np.arange(1, sigma.size + 1))
-                values.append(np.maximum(sigma, FLOOR))
-                labels.append(np.full(sigma.size, label))
+                # side by side around each index i, so that no gradient hides another
+                offset = SPREAD * (len(self.labels) > 1) * (
+                    self.labels.index(label) / max(len(self.labels) - 1, 1) - 0.5)
+                self.spectra[label].data = {
+                    "index": np.arange(1, sigma.size + 1, dtype=float) + offset,
+                    "sigma": np.maximum(sigma, FLOOR)}
+                largest_index = max(largest_index, sigma.size)
+                top = max(top, float(np.max(sigma, initial=0.0)))
                 arrays[f"sigma_{name}{k}"] = sigma
                 holds = "yes" if rank <= bound else "**no**"
                 rows.append(f"| {label} | {G.shape[0]}×{G.shape[1]} | {rank} | {holds} |")
-                if k == self.layer() and name == "W":
-                    history = {"step": np.array([float(session.step)]),
-                               "rank": np.array([float(rank)])}
-        self._spectra.send(
-            (np.concatenate(index), np.concatenate(values), np.concatenate(labels), bound + 0.5)
-        )
+                if name == "W":
+                    ranks[k] = rank
+        where = bound + 0.5
+        self.bound.data = {"x": np.array([where, where]), "y": np.array([FLOOR, top * 10.0])}
+        right = max(largest_index, where) if where <= 2.0 * largest_index + 2.0 else largest_index
+        self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
         yield
-        if history is not None:
-            self._history.send(history)
-            yield
+        self.record(float(session.step), float(bound), ranks)
+        yield
         when = f", output time t = {self.time_step()}" if session.is_rnn else ""
-        self._table.object = (
+        set_text(self._table, (
             f"The paper's bound on the rank: **{bound_text}**"
             f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).\n\n"
             "| gradient | shape | numerical rank | rank ≤ bound |\n|---|---|---|---|\n"
             + "\n".join(rows)
-            + f"\n\nThe curve below follows G_W^({self.layer()}) (level k)."
-        )
+            + f"\n\nThe curve follows G_W^({self.layer()}) (level k)."
+        ))
         self.arrays = arrays
-        self.set_note(
-            "Singular values on a log axis: every σ_i right of the dashed line sits at "
-            "round-off (or exactly 0), the rank bound of Lemma 1/2 at work."
-        )
+        look = ("**Look at:** every σ_i right of the dashed line sits at round-off (or exactly "
+                "0): the rank bound of " + ("Lemma 2" if session.is_rnn else "Lemma 1")
+                + " at work. Log axis; exact zeros are drawn at 1e-20.")
+        warning = dead_level_warning(session, X)
+        self.set_note(f"{warning}\n\n{look}" if warning else look)

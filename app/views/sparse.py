@@ -22,18 +22,24 @@ from __future__ import annotations
 import bisect
 import time
 
-import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View, log_range, plot_pane
+from .common import View
+from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
-#: between redraws the two streamed plots (overlays of several curves, ~10-20 ms each to
-#: update) receive their new points at most this often, so that ticks stay within budget
-STREAM_PERIOD_S = 0.5
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-           "#17becf")
+#: between redraws the two streamed plots receive their new points at most this often
+#: (a stream sends only the new points; the period bounds the messages per second)
+STREAM_PERIOD_S = 0.2
+#: most points kept in the streamed curves
+ROLLOVER = 5000
+COLOURS = OKABE_ITO
+FULL, SPARSE = "#000000", OKABE_ITO[1]
+#: cosine lines made with the figure (one per gradient); deeper models add more
+POOL = 8
 
 
 def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
@@ -59,88 +65,98 @@ class SparseView(View):
     key = "sparse"
     title = "Sparse vs full"
 
+    loss: ColumnDataSource | None = None
+
     def build(self) -> None:
+        """The figures are made once per session; each model restarts the curves and
+        relabels a pool of cosine lines (one per gradient, grown for deeper models): new
+        figures put into a live page after a rebuild would miss their first data."""
         session = self.session
         start = session.loss if np.isfinite(session.loss) and session.loss > 0 else 1.0
         self._names = session.gradient_names()
-        self._loss = hv.streams.Buffer(
-            {"step": np.zeros(1), "full": np.array([start]), "sparse": np.array([start])},
-            length=5000, index=False,
-        )
-        self._cosine = hv.streams.Buffer(
-            {"step": np.zeros(0), **{name: np.zeros(0) for name in self._names}},
-            length=5000, index=False,
-        )
         self._sent = 0
         self._streamed_at = 0.0
-        self._sigma = hv.streams.Pipe(data=None)
-        names = list(self._names)
+        if self.loss is None:
+            self._make_figures()
+        while len(self._lines) < len(self._names):
+            self._add_cosine_line()
+        #: the cosine source's column of each gradient name ("W1", "U1", ...)
+        self.column_of = {name: f"c{i}" for i, name in enumerate(self._names)}
+        for i, (renderer, item) in enumerate(self._lines):
+            used = i < len(self._names)
+            renderer.visible = item.visible = used
+            if used:
+                name = self._names[i]
+                item.label = value(f"G_{name[0]}^({name[1:]})")
+                renderer.glyph.line_dash = "solid" if name[0] == "W" else "dotted"
+        self.loss.data = {"step": np.zeros(1), "full": np.array([start]),
+                          "sparse": np.array([start])}
+        self.cosine.data = empty_columns("step", *self._columns())
+        for source in self.sigma.values():
+            source.data = empty_columns("index", "sigma")
+        set_text(self._table, "")
 
-        def draw_loss(data):
-            span = log_range(data["full"], data["sparse"])
-            full = hv.Curve(data, "step", hv.Dimension("full", label="loss", range=span),
-                            label="full backprop")
-            sparse = hv.Curve(data, "step", hv.Dimension("sparse", label="loss", range=span),
-                              label="sparse rule")
-            return (full.opts(color="black", line_width=2, line_dash="dashed")
-                    * sparse.opts(color="#d62728", line_width=2))
+    def _columns(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self._lines))]
 
-        def draw_cosine(data):
-            curves = [
-                hv.Curve(data, "step", (name, "cosine similarity"),
-                         label=f"G_{name[0]}^({name[1:]})")
-                .opts(color=COLOURS[i % len(COLOURS)], line_width=2,
-                      line_dash="solid" if name[0] == "W" else "dotted")
-                for i, name in enumerate(names)
-            ]
-            return hv.Overlay(curves)
+    def _add_cosine_line(self) -> None:
+        i = len(self._lines)
+        column = f"c{i}"
+        if column not in self.cosine.data:
+            self.cosine.data = {**self.cosine.data,
+                                column: np.full(len(self.cosine.data["step"]), np.nan)}
+        renderer = self.cosine_plot.line(x="step", y=column, source=self.cosine,
+                                         color=COLOURS[i % len(COLOURS)], line_width=2)
+        item = LegendItem(label=f"gradient {i + 1}", renderers=[renderer])
+        self._cosine_legend.items.append(item)
+        self._lines.append((renderer, item))
 
-        loss_plot = hv.DynamicMap(draw_loss, streams=[self._loss]).opts({
-            "Overlay": dict(logy=True, responsive=True, min_height=300, framewise=True,
-                            legend_position="top_right",
-                            title="loss of each mini-batch: full vs sparse run"),
-            "Curve": dict(tools=["hover"]),
-        })
-        cosine_plot = hv.DynamicMap(draw_cosine, streams=[self._cosine]).opts({
-            "Overlay": dict(responsive=True, min_height=300, legend_position="bottom_left",
-                            title="cos(sparse gradient, full gradient) per level, each step"),
-            "Curve": dict(tools=["hover"], ylim=(-1.05, 1.05), framewise=True),
-        })
-        spectra = hv.DynamicMap(self._draw_spectra, streams=[self._sigma]).opts({
-            # a list, not a {label: colour} dict: BokehJS failed to decode the dict's mapper
-            # ("Offset is outside the bounds of the DataView"); "full" comes first in the data
-            "Scatter": dict(color="gradient", cmap=["black", "#d62728"],
-                            size=9, tools=["hover"], framewise=True, show_legend=True),
-            "Overlay": dict(logy=True, responsive=True, min_height=300,
-                            framewise=True, legend_position="top_right",
-                            title="singular values of G^(k) at level k: "
-                                  "full (black) vs sparse (red)"),
-        })
-        self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
-                                       sizing_mode="stretch_width")
-        self._body.objects = [
-            pn.Row(
-                plot_pane(cosine_plot, sizing_mode="stretch_width", min_height=310),
-                plot_pane(loss_plot, sizing_mode="stretch_width", min_height=310),
-                sizing_mode="stretch_width",
-            ),
-            pn.Row(
-                plot_pane(spectra, sizing_mode="stretch_width", min_height=310),
-                self._table,
-                sizing_mode="stretch_width",
-            ),
+    def _make_figures(self) -> None:
+        self.loss = ColumnDataSource({"step": np.zeros(1), "full": np.ones(1),
+                                      "sparse": np.ones(1)})
+        self.cosine = ColumnDataSource({"step": np.zeros(0)})
+        loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True)
+        # the full run is drawn dashed over the sparse one, so both show where they agree
+        loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=3,
+                       legend_label="sparse rule")
+        loss_plot.line(x="step", y="full", source=self.loss, color=FULL, line_width=2,
+                       line_dash="dashed", legend_label="full backprop")
+        add_legend(loss_plot, "top_right")
+        cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity")
+        cosine_plot.y_range.start, cosine_plot.y_range.end = -1.05, 1.05
+        self.cosine_plot = cosine_plot
+        self._cosine_legend = Legend(items=[])
+        cosine_plot.add_layout(self._cosine_legend)
+        self._lines: list[tuple[object, LegendItem]] = []
+        for _ in range(POOL):
+            self._add_cosine_line()
+        add_legend(cosine_plot, "bottom_left")
+        self.sigma = {label: ColumnDataSource(empty_columns("index", "sigma"))
+                      for label in ("full", "sparse")}
+        spectra = line_figure("singular values of G^(k), level k", "index i", "singular value",
+                              y_log=True, x_range=Range1d(0.5, 1.5))
+        renderers = [
+            spectra.scatter(x="index", y="sigma", source=self.sigma["full"], size=10,
+                            color=FULL, marker="circle", legend_label="full backprop"),
+            spectra.scatter(x="index", y="sigma", source=self.sigma["sparse"], size=10,
+                            color=SPARSE, marker="triangle", line_color="black",
+                            legend_label="sparse rule"),
         ]
-
-    @staticmethod
-    def _draw_spectra(data):
-        if data is None:
-            data = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=str))
-        index, values, labels = data
-        right = float(index.max()) if index.size else 1.0
-        top = float(values.max()) * 10.0 if values.size else 1.0  # room above the largest
-        axis = hv.Dimension("index i", range=(0.5, right + 0.5))
-        points = hv.Scatter((index, values, labels), axis, ["singular value", "gradient"])
-        return hv.Overlay([points]).opts(ylim=(FLOOR, max(top, 1e3 * FLOOR)))
+        spectra.add_tools(HoverTool(renderers=renderers,
+                                    tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")]))
+        add_legend(spectra, "bottom_left")
+        self.spectra_plot = spectra
+        # a wide table scrolls inside its half of the row rather than widening the page
+        self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
+                                       sizing_mode="stretch_width",
+                                       styles={"overflow-x": "auto"})
+        column = dict(sizing_mode="stretch_width")
+        self._body.objects = [
+            pn.Row(pn.Column(pane(cosine_plot), **column), pn.Column(pane(loss_plot), **column),
+                   **column),
+            pn.Row(pn.Column(pane(spectra), **column), pn.Column(self._table, **column),
+                   **column),
+        ]
 
     # --- streaming (every tick while visible) ------------------------------------------
     def stream(self, force: bool = False) -> None:
@@ -156,16 +172,17 @@ class SparseView(View):
         if first >= len(steps):
             return
         new_steps = np.asarray(steps[first:], float)
-        self._loss.send({
+        self.loss.stream({
             "step": new_steps,
             "full": np.asarray(session.full_loss_values[first:], float),
             "sparse": np.asarray(session.loss_values[first:], float),
-        })
+        }, rollover=ROLLOVER)
         values = np.asarray(session.similarity_values[first:], float).reshape(
             len(new_steps), len(self._names))
-        self._cosine.send({"step": new_steps,
-                           **{name: np.ascontiguousarray(values[:, i])
-                              for i, name in enumerate(self._names)}})
+        columns = {column: np.full(len(new_steps), np.nan) for column in self._columns()}
+        for i, name in enumerate(self._names):
+            columns[self.column_of[name]] = np.ascontiguousarray(values[:, i])
+        self.cosine.stream({"step": new_steps, **columns}, rollover=ROLLOVER)
         self._sent = steps[-1]
 
     # --- the snapshot at the current weights -------------------------------------------
@@ -191,8 +208,7 @@ class SparseView(View):
             full = net.gradients(X, Z)
             sparse = net.gradients(X, Z, **rule)
             bound = f"r = {r}"
-        index, values, labels, rows = [], [], [], []
-        arrays = {}
+        rows, arrays, right = [], {}, 1
         for g, h in zip(sparse, full, strict=True):
             level = g.layer
             V = np.asarray(g.V)
@@ -213,15 +229,17 @@ class SparseView(View):
                 arrays[f"rank_{name}{level}"] = np.array([rank_full, rank_sparse], float)
                 if level == k and name == shown:
                     for label, sigma in (("full", sigma_full), ("sparse", sigma_sparse)):
-                        index.append(np.arange(1, sigma.size + 1)
-                                     + (-0.12 if label == "full" else 0.12))
-                        values.append(np.maximum(sigma, FLOOR))
-                        labels.append(np.full(sigma.size, label))
-        self._sigma.send((np.concatenate(index), np.concatenate(values), np.concatenate(labels)))
+                        self.sigma[label].data = {
+                            "index": np.arange(1, sigma.size + 1)
+                            + (-0.12 if label == "full" else 0.12),
+                            "sigma": np.maximum(sigma, FLOOR),
+                        }
+                        right = max(right, sigma.size)
+        self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
         yield
         when = f" for E^(t) at t = {self.time_step()}" if session.is_rnn else ""
         scope = "one sample" if r == 1 else f"batch of r = {r}"
-        self._table.object = (
+        set_text(self._table, (
             f"**Rule in force:** {session.rule_text}. Singular values shown: "
             f"G_{shown}^({k}).\n\n"
             f"At the current weights ({scope}{when}; the paper's bound for the full gradient: "
@@ -229,7 +247,7 @@ class SparseView(View):
             "| gradient | cos(sparse, full) | ‖sparse‖/‖full‖ | rank full | rank sparse "
             "| nonzeros of V (sparse) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\n*{remark}.*" if remark else "")
-        )
+        ))
         steps = np.asarray(session.loss_steps, float)
         arrays.update(
             loss_step=steps,
@@ -243,7 +261,9 @@ class SparseView(View):
                 "batches" if session.full_net is not None else
                 "no twin is needed with full backprop: both curves are the same run")
         self.set_note(
-            f"Training with **{session.rule_text}**; {twin}. The curves follow every training "
+            "**Look at:** how far the cosine curves fall below 1 and whether the sparse run's "
+            f"loss keeps up with the full run's. Training with **{session.rule_text}**; "
+            f"{twin}. The curves follow every training "
             f"step (the loss being trained, all levels). Below, level k = {k} at the current "
             "weights" + (", the rule applied to E^(t) at the chosen t, as in the Gradient rank "
                          "view." if session.is_rnn else ".")

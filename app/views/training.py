@@ -1,49 +1,91 @@
 """Training: the loss curve (streamed), the decision boundary or fit, predicted sequences.
 
 The loss is the paper's scaled batch loss E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 of each
-mini-batch, appended to an ``hv.streams.Buffer`` as training runs. Plot options are set
-once on each DynamicMap; a refresh only sends arrays.
+mini-batch, before its update (the number the sidebar shows for the current step). The plots
+are Bokeh figures built once per model; every frame streams the new loss points into the
+curve's ``ColumnDataSource`` (``stream``), and a redraw replaces the data of the network's
+output (the decision-boundary image, the regression fit or the predicted sequence). No
+element pipeline runs per frame.
+
+The loss curve keeps the whole run at a bounded size: it holds every step while the run has
+fewer than ``LOSS_POINTS`` steps; beyond that it keeps the steps that are multiples of a
+stride that doubles whenever the curve would exceed ``LOSS_POINTS`` points (the losses shown
+are always exact mini-batch losses, sampled evenly). Its first point, the loss of the initial
+weights, is marked, so the curve shows a value before Play.
 """
 
 from __future__ import annotations
 
 import bisect
 
-import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.models import (
+    BoxAnnotation,
+    CDSView,
+    ColorBar,
+    ColumnDataSource,
+    HoverTool,
+    IndexFilter,
+    LinearColorMapper,
+    LogTicker,
+    PrintfTickFormatter,
+)
+from bokeh.plotting import figure
 
-from .common import DIVERGING, View, log_range, plot_pane
+from .common import DIVERGING, View
 
 GRID = 64  # decision-boundary resolution per axis
+LOSS_POINTS = 4000  # most points on the loss curve
+HEIGHT = 330
+#: colour-blind-safe fills (Okabe-Ito blue and orange) and markers of the two classes
+CLASS_STYLES = (("#0072B2", "circle"), ("#E69F00", "triangle"))
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+
+
+def new_figure(title: str, **options):
+    return figure(title=title, height=HEIGHT, sizing_mode="stretch_width", tools=TOOLS,
+                  toolbar_location="above", **options)
+
+
+def bokeh_pane(plot) -> pn.pane.Bokeh:
+    return pn.pane.Bokeh(plot, sizing_mode="stretch_width", min_height=HEIGHT)
 
 
 class TrainingView(View):
     key = "training"
     title = "Training"
+    #: the network's output is redrawn 10 times a second; the loss streams every frame
+    min_redraw_interval = 0.1
 
     def build(self) -> None:
         session = self.session
-        # start from the loss of the initial weights (a log axis needs one positive value)
-        start = session.loss if np.isfinite(session.loss) and session.loss > 0 else 1.0
-        self._loss = hv.streams.Buffer(
-            {"step": np.zeros(1), "loss": np.array([start])}, length=5000, index=False
-        )
-        self._sent = 0
-        # one Curve, not an overlay: a Buffer streams into a lone element cheaply (an overlay
-        # with a marker doubles the cost of every tick); an explicit range while all values
-        # are equal keeps the first frame's log axis positive
-        loss_plot = hv.DynamicMap(
-            lambda data: hv.Curve(data, "step",
-                                  hv.Dimension("loss", range=log_range(data["loss"]))),
-            streams=[self._loss],
-        ).opts(
-            logy=True, responsive=True, min_height=320, tools=["hover"], color="#1f77b4",
-            line_width=2, title="loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch", framewise=True,
-        )
+        # the whole run so far: the initial loss at step 0, then each step's (a log axis
+        # needs positive values: a non-finite or zero initial loss is left out)
+        initial = session.initial_loss
+        known = bool(np.isfinite(initial) and initial > 0)
+        steps = np.asarray(([0] if known else []) + list(session.loss_steps), float)
+        losses = np.asarray(([initial] if known else []) + list(session.loss_values), float)
+        self._stride = 1
+        while len(steps) > LOSS_POINTS and len(steps) // self._stride > LOSS_POINTS // 2:
+            self._stride *= 2
+        keep = steps % self._stride == 0
+        self._loss = ColumnDataSource({"step": steps[keep], "loss": losses[keep]})
+        self._sent = session.loss_steps[-1] if session.loss_steps else 0  # last step sent
+        loss_plot = new_figure("loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch",
+                               y_axis_type="log", x_axis_label="step",
+                               y_axis_label="loss E (log scale)")
+        loss_plot.line("step", "loss", source=self._loss, color="#1f77b4", line_width=2)
+        loss_plot.scatter("step", "loss", source=self._loss, view=CDSView(filter=IndexFilter([0])),
+                          size=8, color="#1f77b4", line_color="black",
+                          legend_label="initial weights")
+        loss_plot.legend.location = "top_right"
+        # ticks at 1, 2 and 5 times each power of ten, all labelled, in plain numbers
+        loss_plot.yaxis.ticker = LogTicker(mantissas=[1, 2, 5], desired_num_ticks=8)
+        loss_plot.yaxis.formatter = PrintfTickFormatter(format="%.3g")
+        loss_plot.add_tools(HoverTool(tooltips=[("step", "@step"), ("loss", "@loss{0.0000g}")],
+                                      mode="vline"))
         data = session.data
-        self._fit = hv.streams.Pipe(data=None)
-        self._static = hv.streams.Pipe(data=None)
         self._caption = pn.pane.Markdown("", margin=(0, 10))
         if session.is_rnn:
             fit = self._sequence_plot()
@@ -53,10 +95,8 @@ class TrainingView(View):
             fit = self._regression_plot(data)
         self._body.objects = [
             pn.Row(
-                plot_pane(loss_plot, sizing_mode="stretch_width", min_height=330),
-                pn.Column(self._caption, plot_pane(fit, sizing_mode="stretch_width",
-                                                           min_height=330),
-                          sizing_mode="stretch_width"),
+                bokeh_pane(loss_plot),
+                pn.Column(self._caption, bokeh_pane(fit), sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             )
         ]
@@ -66,88 +106,102 @@ class TrainingView(View):
     def _boundary_plot(self, data):
         low, high = data.X.min(axis=0) - 0.2, data.X.max(axis=0) + 0.2
         xs, ys = np.linspace(low[0], high[0], GRID), np.linspace(low[1], high[1], GRID)
-        gx, gy = np.meshgrid(xs, ys)
+        gx, gy = np.meshgrid(xs, ys)  # row i: x2 = ys[i], drawn from the bottom up
         self._grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        bounds = (xs[0], ys[0], xs[-1], ys[-1])
+        half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
         first, second = data.labels
         spread = second - first
-        image = hv.DynamicMap(
-            lambda data: hv.Image(
-                np.zeros((GRID, GRID)) if data is None else data, bounds=bounds,
-                kdims=["x1", "x2"], vdims=["output"],
-            ),
-            streams=[self._fit],
-        ).opts(cmap=DIVERGING, clim=(first - 0.5 * spread, second + 0.5 * spread), alpha=0.8,
-               colorbar=True, tools=["hover"])
-        points = hv.Points((data.X[:, 0], data.X[:, 1], data.Z[:, 0]), ["x1", "x2"], ["target"])
-        points = points.opts(color="target", cmap=DIVERGING, clim=(first, second), size=5,
-                             line_color="black", line_width=0.5)
+        mapper = LinearColorMapper(palette=DIVERGING, low=first - 0.5 * spread,
+                                   high=second + 0.5 * spread)
+        plot = new_figure("decision boundary and data", x_axis_label="x1", y_axis_label="x2",
+                          x_range=(xs[0] - half_x, xs[-1] + half_x),
+                          y_range=(ys[0] - half_y, ys[-1] + half_y))
+        self._fit = ColumnDataSource({"image": [np.zeros((GRID, GRID), np.float32)]})
+        plot.image(image="image", source=self._fit, x=xs[0] - half_x, y=ys[0] - half_y,
+                   dw=xs[-1] - xs[0] + 2 * half_x, dh=ys[-1] - ys[0] + 2 * half_y,
+                   color_mapper=mapper, alpha=0.6)
+        plot.add_layout(ColorBar(color_mapper=mapper, title="network output", width=10), "right")
+        targets = data.Z[:, 0]
+        for label, (colour, marker) in zip((first, second), CLASS_STYLES, strict=True):
+            chosen = np.isclose(targets, label)
+            plot.scatter(data.X[chosen, 0], data.X[chosen, 1], marker=marker, size=7,
+                         fill_color=colour, line_color="black", line_width=0.8,
+                         legend_label=f"target {label:g}")
+        legend = plot.legend[0]  # below the plot: it never hides data points
+        legend.orientation = "horizontal"
+        plot.add_layout(legend, "below")
         self._caption.object = (
             f"Network output on a grid (colour) and the {data.size} data points "
             f"(targets {first:g} / {second:g}); the boundary is where the colour turns."
         )
-        return (image * points).opts(responsive=True, min_height=320,
-                                     title="decision boundary and data")
+        return plot
 
     def _regression_plot(self, data):
         self._grid = np.linspace(data.X.min() - 0.1, data.X.max() + 0.1, 200)
-        grid = self._grid
-        scatter = hv.Scatter((data.X[:, 0], data.Z[:, 0]), "x", "z").opts(
-            color="gray", size=4, alpha=0.6
-        )
-        curve = hv.DynamicMap(
-            lambda data: hv.Curve((grid, np.zeros_like(grid) if data is None else data), "x", "z"),
-            streams=[self._fit],
-        ).opts(color="#d62728", line_width=3)
+        plot = new_figure("fit", x_axis_label="x", y_axis_label="z")
+        plot.scatter(data.X[:, 0], data.Z[:, 0], size=5, fill_color="#999999",
+                     line_color="#333333", line_width=0.5, alpha=0.7, legend_label="data")
+        self._fit = ColumnDataSource({"x": self._grid, "z": np.zeros_like(self._grid)})
+        plot.line("x", "z", source=self._fit, color="#d62728", line_width=3,
+                  legend_label="network")
+        plot.legend.location = "top_left"
         self._caption.object = "Data (grey) and the network's fit (red)."
-        return (scatter * curve).opts(responsive=True, min_height=320, title="fit")
+        return plot
 
     def _sequence_plot(self):
         tau = self.settings.tau
-        steps = np.arange(1, tau + 1)
-
-        def known(data):
-            data = data or {"target": np.zeros(tau), "input": np.zeros(tau)}
-            target = hv.Curve((steps, data["target"]), "time step s", "z", label="target z*")
-            inputs = hv.Curve((steps, data["input"]), "time step s", "z", label="input x")
-            return target.opts(color="black", line_dash="dashed", line_width=2) * inputs.opts(
-                color="gray", alpha=0.6
-            )
-
-        static = hv.DynamicMap(known, streams=[self._static])
-        predicted = hv.DynamicMap(
-            lambda data: hv.Curve((steps, np.zeros(tau) if data is None else data),
-                                  "time step s", "z", label="network z"),
-            streams=[self._fit],
-        ).opts(color="#d62728", line_width=3)
-        window = hv.VSpan(self.session.output_from - 0.5, tau + 0.5).opts(color="#ffe680",
-                                                                            alpha=0.3)
-        return (window * static * predicted).opts(
-            responsive=True, min_height=320, legend_position="top_left", xlabel="time step s",
-            ylabel="z",
-            title="one sequence: target, input and the network's output",
-        )
+        steps = np.arange(1, tau + 1, dtype=float)
+        plot = new_figure("one sequence of the batch",
+                          x_axis_label="time step s", y_axis_label="z")
+        plot.add_layout(BoxAnnotation(left=self.session.output_from - 0.5, right=tau + 0.5,
+                                      fill_color="#ffe680", fill_alpha=0.3))
+        self._static = ColumnDataSource({"s": steps, "target": np.zeros(tau),
+                                         "input": np.zeros(tau)})
+        self._fit = ColumnDataSource({"s": steps, "z": np.zeros(tau)})
+        plot.line("s", "target", source=self._static, color="black", line_dash="dashed",
+                  line_width=2, legend_label="target z*")
+        plot.line("s", "input", source=self._static, color="gray", alpha=0.6,
+                  legend_label="input x")
+        plot.line("s", "z", source=self._fit, color="#d62728", line_width=3,
+                  legend_label="network z")
+        plot.legend.location = "top_left"
+        return plot
 
     # --- refresh -----------------------------------------------------------------------
     def stream(self) -> None:
-        """Streamed between redraws, every tick (the dashboard calls it)."""
+        """Streamed every frame between redraws (the loop calls it)."""
         self.stream_loss()
 
     def stream_loss(self) -> None:
-        """Send the loss points recorded since the last call (cheap: every tick)."""
+        """Send the loss points recorded since the last call (at the curve's stride)."""
         steps, values = self.session.loss_steps, self.session.loss_values
         first = bisect.bisect_right(steps, self._sent)
-        if first < len(steps):
-            self._loss.send({
-                "step": np.asarray(steps[first:], float),
-                "loss": np.asarray(values[first:], float),
-            })
-            self._sent = steps[-1]
+        if first >= len(steps):
+            return
+        new_steps = np.asarray(steps[first:], float)
+        new_values = np.asarray(values[first:], float)
+        self._sent = steps[-1]
+        shown = len(self._loss.data["step"])
+        while shown + len(new_steps) // self._stride + 1 > LOSS_POINTS:
+            self._thin()
+            shown = len(self._loss.data["step"])
+        if self._stride > 1:
+            keep = new_steps % self._stride == 0
+            new_steps, new_values = new_steps[keep], new_values[keep]
+        if len(new_steps):
+            self._loss.stream({"step": new_steps, "loss": new_values})
+
+    def _thin(self) -> None:
+        """Double the stride: keep the points at multiples of the new stride (and step 0)."""
+        self._stride *= 2
+        steps = np.asarray(self._loss.data["step"], float)
+        losses = np.asarray(self._loss.data["loss"], float)
+        keep = steps % self._stride == 0
+        self._loss.data = {"step": steps[keep], "loss": losses[keep]}
 
     def update(self):
         session = self.session
         self.stream_loss()
-        yield
         net, data = session.net, session.data
         arrays = {"loss_step": np.asarray(session.loss_steps, float),
                   "loss": np.asarray(session.loss_values, float)}
@@ -155,7 +209,8 @@ class TrainingView(View):
             p = int(min(self.settings.sample, data.size - 1))
             x, z = data.X[p : p + 1], data.Z[p : p + 1]
             if self._sample_shown != p:
-                self._static.send({"target": z[0, :, 0], "input": x[0, :, 0]})
+                self._static.data.update(target=z[0, :, 0].astype(float),
+                                         input=x[0, :, 0].astype(float))
                 self._sample_shown = p
                 self._caption.object = (
                     f"Data sequence {p}: target (dashed), input (grey) and the network's output "
@@ -163,19 +218,19 @@ class TrainingView(View):
                     "(shaded)."
                 )
             prediction = np.asarray(net.forward(x).output)[0, :, 0]
-            self._fit.send(prediction)
+            self._fit.data.update(z=prediction.astype(float))
             arrays.update(sequence_input=x[0], sequence_target=z[0], sequence_prediction=prediction)
         elif data.input_width == 2:
             prediction = np.asarray(net.forward(self._grid).output)[:, 0].reshape(GRID, GRID)
-            self._fit.send(prediction[::-1])
+            self._fit.data = {"image": [prediction.astype(np.float32)]}
             arrays.update(grid_points=self._grid, grid_prediction=prediction)
         else:
             prediction = np.asarray(net.forward(self._grid[:, None]).output)[:, 0]
-            self._fit.send(prediction)
+            self._fit.data.update(z=prediction.astype(float))
             arrays.update(grid_x=self._grid, grid_prediction=prediction)
         self.arrays = arrays
-        yield
         self.set_note(
-            f"step {session.step} · loss {session.loss:.4g} · batch r = {session.batch_size} · "
-            f"layers {'-'.join(map(str, session.layer_sizes))}"
+            f"batch r = {session.batch_size} · layers {'-'.join(map(str, session.layer_sizes))}"
+            " · the loss of the current step's mini-batch is beside the step counter"
         )
+        yield

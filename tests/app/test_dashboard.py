@@ -78,10 +78,11 @@ def test_structural_change_rebuilds():
     assert dashboard.controls["layer"].end == 3
     dashboard.settings.model = "rnn"
     assert dashboard.session.is_rnn
-    assert dashboard.session.layer_sizes == (1, 8, 1)
-    assert dashboard.session.X.shape == (16, 8, 1)
+    # the default RNN: the adding task (2 inputs), two hidden levels of 8, a batch of 4
+    assert dashboard.session.layer_sizes == (2, 8, 8, 1)
+    assert dashboard.session.X.shape == (4, 8, 2)
     dashboard.settings.tau = 5
-    assert dashboard.session.X.shape == (16, 5, 1)
+    assert dashboard.session.X.shape == (4, 5, 2)
 
 
 def test_dataset_change_fits_the_architecture():
@@ -171,7 +172,7 @@ def test_url_values_are_applied_one_by_one():
     assert settings.model == "rnn" and settings.tau == 12
     assert settings.learning_rate == 0.01 and settings.activation == "tanh"
     assert set(errors) == {"batch_size", "view", "architecture"}
-    assert settings.batch_size == 16 and settings.view == "training"
+    assert settings.batch_size == Settings().batch_size and settings.view == "training"
     assert settings.architecture == "2-8-8-1"
 
 
@@ -188,7 +189,7 @@ def test_url_error_handler_reports_next_to_the_controls():
 def test_settings_given_as_keywords_reproduce_a_configuration():
     dashboard = Dashboard(model="rnn", task="echo", tau=6, hidden_width=5, batch_size=4,
                           view="spectrum", layer=2)
-    assert dashboard.session.layer_sizes == (1, 5, 1)
+    assert dashboard.session.layer_sizes == (1, 5, 5, 1)  # two hidden levels by default
     assert dashboard.session.X.shape == (4, 6, 1)
     assert dashboard.tabs.active == VIEWS.index("spectrum")
 
@@ -214,7 +215,7 @@ def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
     dashboard.settings.steps_per_tick = 3
     dashboard.tick()
     assert dashboard.session.step == 3
-    dashboard._busy = True
+    dashboard.loop.busy = True
     assert dashboard.tick() is False
     assert dashboard.session.step == 3
 
@@ -304,7 +305,7 @@ def test_gradient_clipping_bounds_the_step():
 
 
 def test_very_wide_layers_fall_back_without_forming_the_hessian(rendered):
-    dashboard = rendered(architecture="2-256-256-1", view="kronecker", layer=2)
+    dashboard = rendered(architecture="2-256-256-1", view="kronecker", layer=2, batch_size=16)
     view = dashboard.views["kronecker"]
     assert view.arrays["H_block_means"].shape == (256, 256)
     assert "H" not in view.arrays
@@ -363,7 +364,7 @@ def test_url_query_string_is_applied_and_written_back():
     assert dashboard.settings.model == "rnn" and dashboard.settings.tau == 6
     assert dashboard.settings.view == "spectrum"
     assert dashboard.session.X.shape[1] == 6
-    assert dashboard.settings.batch_size == 16
+    assert dashboard.settings.batch_size == Settings().batch_size
     assert "batch_size" in dashboard.messages
     assert dashboard.url_message.visible
     dashboard.settings.hidden_width = 5
@@ -378,16 +379,16 @@ def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view):
     dashboard.start_worker()
     dashboard.session.running = True
     worker = dashboard.views[view]
-    before = dashboard._last_redraw_end
+    before = dashboard.loop.last_redraw_end
     deadline = time.monotonic() + 60
-    while dashboard._last_redraw_end == before and time.monotonic() < deadline:
+    while dashboard.loop.last_redraw_end == before and time.monotonic() < deadline:
         dashboard.tick()
         time.sleep(0.01)
-    assert dashboard._last_redraw_end != before, "the redraw never finished"
+    assert dashboard.loop.last_redraw_end != before, "the redraw never finished"
     assert worker.worker_seconds > 0
     assert worker.arrays and "Could not draw" not in worker.note
     dashboard.close()
-    assert dashboard._executor is None
+    assert dashboard.loop.executor is None
 
 
 def test_a_closed_page_stops_training_at_the_next_tick():
@@ -397,7 +398,7 @@ def test_a_closed_page_stops_training_at_the_next_tick():
 
     dashboard = Dashboard()
     server_session = SimpleNamespace(connection_count=1, destroyed=False)
-    dashboard._session_context = SimpleNamespace(session=server_session)
+    dashboard.loop.session_context = SimpleNamespace(session=server_session)
     dashboard.session.running = True
     assert dashboard.tick() and dashboard.session.step == 1
     server_session.connection_count = 0

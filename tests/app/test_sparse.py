@@ -296,3 +296,33 @@ def test_sparse_view_downloads(rendered):
     archive = np.load(io.BytesIO(view._npz().getvalue()))
     for name in ("loss_full", "loss_sparse", "similarity", "sigma_full_W1", "sigma_sparse_W1"):
         assert name in archive.files
+
+
+def test_view_sources_hold_the_streamed_curves_and_the_cores_singular_values(rendered):
+    from hessian_core.rank import singular_values
+
+    dashboard = rendered(view="sparse", sparse="topk", topk="0.25", layer=2)
+    session = dashboard.session
+    session.running = True
+    for _ in range(4):
+        dashboard.tick()
+    dashboard.refresh_view()
+    view = dashboard.views["sparse"]
+    view.stream(force=True)
+    loss = view.loss.data
+    # the first point is the initial weights' loss, then one point per step
+    np.testing.assert_array_equal(loss["step"][1:], session.loss_steps)
+    np.testing.assert_array_equal(loss["sparse"][1:], session.loss_values)
+    np.testing.assert_array_equal(loss["full"][1:], session.full_loss_values)
+    similarity = np.asarray(session.similarity_values)
+    for i, name in enumerate(session.gradient_names()):
+        np.testing.assert_array_equal(view.cosine.data[view.column_of[name]], similarity[:, i])
+    X, Z = view.batch()
+    full = session.net.gradients(X, Z)[1].W
+    sparse = session.net.gradients(X, Z, **session.rule)[1].W
+    np.testing.assert_allclose(view.sigma["full"].data["sigma"],
+                               np.maximum(singular_values(full), 1e-20))
+    np.testing.assert_allclose(view.sigma["sparse"].data["sigma"],
+                               np.maximum(singular_values(sparse), 1e-20))
+    legends = {item.label["value"] for item in view.spectra_plot.legend[0].items}
+    assert legends == {"full backprop", "sparse rule"}

@@ -22,7 +22,8 @@ except ImportError:  # the browser fixture says why: a failure in CI, a skip els
         raise
     pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
-# The default model (app/settings.py): FNN 2-8-8-1, and for RNN input 1 (sine), width 8.
+# The default model (app/settings.py): FNN 2-8-8-1; RNN on the adding task (2 inputs), two
+# hidden levels of width 8; the views show level k = 2.
 DEFAULT_ARCHITECTURE = "2-8-8-1"
 
 
@@ -95,16 +96,16 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
     app = open_app("?view=kronecker")
     hessian = "Hessian H^(k)"
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(2, 8),
-        "the 16 x 16 Hessian of level 1 of 2-8-8-1",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(8, 8),
+        "the 64 x 64 Hessian of level 2 of 2-8-8-1",
     )
     app.step()
     app.wait_for_steps(1)
 
     app.set_architecture("2-5-3-1")
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(2, 5),
-        "the Kronecker view to show the 10 x 10 Hessian of 2-5-3-1",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(5, 3),
+        "the Kronecker view to show the 15 x 15 Hessian of level 2 of 2-5-3-1",
     )
     expect(app.counter_locator).to_have_text("step 0")  # a new model starts at step 0
     app.screenshot("architecture-2-5-3-1")
@@ -112,10 +113,10 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
     app.step()
     app.wait_for_steps(1)
     app.click(".model-kind button", "RNN")
-    # RNN on the sine task: 1 input, hidden width 8, so H_W^(1) is 8 x 8
+    # RNN on the adding task: two hidden levels of width 8, so H_W^(2) is 64 x 64
     app.wait_until(
-        lambda: app.image_shape("kronecker", hessian) == hessian_side(1, 8),
-        "the Kronecker view to show the RNN's 8 x 8 Hessian",
+        lambda: app.image_shape("kronecker", hessian) == hessian_side(8, 8),
+        "the Kronecker view to show the RNN's 64 x 64 Hessian",
     )
     expect(app.counter_locator).to_have_text("step 0")
     expect(app.page.locator(".architecture-input")).to_be_hidden()
@@ -125,7 +126,7 @@ def test_switching_model_and_architecture_rebuilds_the_views(open_app):
         lambda: app.figure("training", "one sequence") is not None,
         "the training view to show the RNN's sequence plot",
     )
-    app.wait_until(lambda: "layers 1-8-1" in app.note("training"), "the RNN's layer sizes")
+    app.wait_until(lambda: "layers 2-8-8-1" in app.note("training"), "the RNN's layer sizes")
     assert app.figure("training", "decision boundary") is None
     app.screenshot("switched-to-rnn")
 
@@ -193,11 +194,11 @@ def test_url_reproduces_the_settings(open_app):
     for label in ("sequence length τ: 6", "hidden width m: 5", "Momentum: 0.50"):
         expect(page.get_by_text(label, exact=True)).to_be_visible()
     expect(page.locator(".learning-rate").get_by_text("0.1", exact=True)).to_be_visible()
-    # the model itself follows: H_W^(1) of the RNN with hidden width 5 and 1 input is 5 x 5,
-    # a sum over tau x tau = 6 x 6 time pairs
+    # the model itself follows: H_W^(2) of the RNN with two hidden levels of width 5 is
+    # 25 x 25, a sum over tau x tau = 6 x 6 time pairs
     app.wait_until(
-        lambda: app.image_shape("kronecker", "Hessian H^(k)") == hessian_side(1, 5),
-        "the 5 x 5 Hessian of an RNN of width 5",
+        lambda: app.image_shape("kronecker", "Hessian H^(k)") == hessian_side(5, 5),
+        "the 25 x 25 Hessian of level 2 of an RNN of width 5",
     )
     app.wait_until(
         lambda: "6×6 = 36 Kronecker terms" in app.note("kronecker"),
@@ -265,3 +266,69 @@ def test_two_pages_train_independently(open_app):
     expect(one.page.locator(".play-button button")).to_contain_text("Play")
     one.assert_no_errors()
     two.assert_no_errors()
+
+
+COUNTER_CHANGES_JS = """async ([selector, milliseconds]) => {
+    // every text the step counter shows, recorded by a MutationObserver (no change missed)
+    const find = (root) => {
+        for (const element of root.querySelectorAll('*')) {
+            if (element.classList && element.classList.contains('step-counter')) {
+                return element;
+            }
+            if (element.shadowRoot) {
+                const found = find(element.shadowRoot);
+                if (found) return found;
+            }
+        }
+        return null;
+    };
+    const host = find(document);
+    const within = host.shadowRoot || host;
+    const text = () => {
+        const inner = within.querySelector(selector);
+        return inner ? inner.innerText : "";
+    };
+    const texts = [text()];
+    const observer = new MutationObserver(() => texts.push(text()));
+    observer.observe(within, {childList: true, characterData: true, subtree: true});
+    await new Promise((resolve) => setTimeout(resolve, milliseconds));
+    observer.disconnect();
+    return texts;
+}"""
+
+
+def counter_steps(app, milliseconds: int) -> list[int]:
+    texts = app.page.evaluate(COUNTER_CHANGES_JS, ["div", milliseconds])
+    steps = []
+    for text in texts:
+        match = re.fullmatch(r"\s*step (\d+)\s*", text)
+        if match and (not steps or int(match.group(1)) != steps[-1]):
+            steps.append(int(match.group(1)))
+    return steps
+
+
+@pytest.mark.browser
+def test_speed_control_sets_steps_per_update_and_data_choice_is_above_the_fold(open_app):
+    app = open_app(viewport=(1024, 768))
+    speed = app.page.locator(".speed-select select").first
+    expect(speed).to_be_visible()
+    play = app.page.locator(".play-button button").first.bounding_box()
+    assert speed.bounding_box()["y"] - (play["y"] + play["height"]) < 80  # next to Play
+    data = app.page.locator(".dataset select").first
+    expect(data).to_be_visible()
+    box = data.bounding_box()
+    assert box["y"] + box["height"] <= 768, box  # seen without scrolling at 1024x768
+    app.screenshot("speed-and-data-1024")
+
+    speed.select_option(label="1 step / frame")
+    app.play()
+    app.wait_for_steps(3)
+    steps = counter_steps(app, 3000)
+    assert len(steps) >= 3, steps
+    assert all(b - a == 1 for a, b in zip(steps, steps[1:], strict=False)), steps
+    speed.select_option(label="fastest")
+    steps = counter_steps(app, 3000)
+    assert len(steps) >= 3 and max(b - a for a, b in zip(steps, steps[1:], strict=False)) > 1, (
+        steps)  # many SGD steps between two visible updates
+    app.play()  # pause
+    app.assert_no_errors()

@@ -1,0 +1,299 @@
+"""The live loop of one dashboard: its training slices and its frames.
+
+The process-wide :class:`~app.scheduler.Scheduler` decides *when*; a :class:`SessionLoop`
+decides *what*. Training: ``settings.speed`` is the most SGD steps between two frames (0: as
+many as this session's share of the machine allows); a slice stops at its time budget, at
+that limit, or when a step fails (training pauses and says why). A frame draws, as one batch
+of document changes, the step counter and loss readout and the visible view, so the counter
+and the plots always show the same step:
+
+- the visible view's cheap streamed updates (``View.stream``: the loss curve), every frame;
+- its full redraw (``View.redraw``, a generator of plot updates) spread over frames, at most
+  ``FRAME_DRAW_BUDGET_S`` of plot updates per frame, and started no sooner than
+  ``REDRAW_SPACING`` times the last redraw's cost (and the view's ``min_redraw_interval``)
+  after it ended, so that an expensive view (a large RNN Hessian) redraws less often
+  instead of slowing every frame. Its heavy core
+  computations run on the session's worker thread (``View.offload``) while frames go on.
+
+Served, every change of the views' plots is made in a frame (a settings change or Step asks
+for one at once, :meth:`SessionLoop.request_redraw`), and a frame runs under its page's
+document lock
+(``bokeh.server.session.ServerSession.with_document_locked``, the call behind
+``doc.add_next_tick_callback``) with the page's document as Panel's current document, and
+its changes held by ``pn.io.hold`` and sent together, as one PATCH-DOC message on Panel's
+write path (the one Panel's own callbacks use, so messages keep their order). Until the
+frame is applied and the websocket has written its message out, the frame is *in flight*
+and the scheduler skips this page's frames. Without a server (tests, scripts,
+notebooks) a frame is drawn at once, inside ``pn.io.hold`` (which pushes to a notebook's comm).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import panel as pn
+from panel.io.notebook import push
+from panel.io.state import set_curdoc
+
+from .scheduler import Scheduler, process_scheduler
+from .views.common import WAITING
+
+#: a redraw starts no sooner than this many times its last cost after it ended
+REDRAW_SPACING = 2.0
+#: plot updates of a spread redraw per frame (always at least one)
+FRAME_DRAW_BUDGET_S = 0.012
+
+log = logging.getLogger(__name__)
+
+
+class SessionLoop:
+    """Training slices and frames of one dashboard (a client of the scheduler)."""
+
+    def __init__(self, session, settings, views: dict, update_counters: Callable[[], None],
+                 scheduler: Scheduler | None = None):
+        self.session = session
+        self.settings = settings
+        self.views = views
+        self.update_counters = update_counters
+        self.scheduler = scheduler if scheduler is not None else process_scheduler()
+        # scheduler protocol
+        self.credit = 0.0
+        self._frame_running = False
+        self.last_frame = float("-inf")
+        self.frames_skipped = 0
+        # counts and costs
+        self.frames = 0
+        self.redraws = 0  # complete redraws of the visible view
+        self.steps_since_frame = 0
+        self.frame_seconds = 0.0  # cost of the last frame
+        self.redraw_seconds = 0.0  # cost of the last complete redraw (worker time included)
+        self.last_redraw_end = 0.0
+        self.pending = None  # the redraw in progress (a generator of plot updates)
+        self.pending_seconds = 0.0
+        self.busy = False  # a manual tick is running
+        self.redraw_requested = False  # served: a complete redraw in the next frame
+        self.executor: ThreadPoolExecutor | None = None
+        self.closed = False
+        self.layout = None  # the dashboard's layout (to find a notebook cell's comm)
+        doc = pn.state.curdoc
+        self.document = doc
+        self.session_context = getattr(doc, "session_context", None)
+        self.scheduler.add(self)
+
+    def attach(self, document, session_context) -> None:
+        """Draw into ``document``; ``session_context.session`` (Bokeh's ServerSession, or
+        an object with its ``with_document_locked``) takes the frames under its lock."""
+        self.document = document
+        self.session_context = session_context
+
+    # --- state -------------------------------------------------------------------------
+    @property
+    def server_session(self):
+        """Bokeh's ServerSession of the page, or None (tests, notebooks)."""
+        return getattr(self.session_context, "session", None)
+
+    @property
+    def in_flight(self) -> bool:
+        """The last frame is still being applied, or its patch is still being written to
+        the page's websocket (then the scheduler skips this page's frames)."""
+        return self._frame_running or writes_pending(self.server_session)
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.session.running) and not self.closed and self.session.net is not None
+
+    def disconnected(self) -> bool:
+        """True when served and no browser is connected any more (a closed tab): Bokeh only
+        destroys the session some 15-20 s later."""
+        server_session = self.server_session
+        if server_session is None:
+            return False
+        if getattr(server_session, "destroyed", False):
+            return True
+        return getattr(server_session, "connection_count", 1) == 0
+
+    def stop(self) -> None:
+        self.session.running = False
+
+    def start(self) -> None:
+        """Play: the worker thread, and the scheduler's rounds on the running event loop."""
+        self.start_worker()
+        self.scheduler.add(self)
+        self.scheduler.wake()
+
+    def start_worker(self) -> None:
+        """The session's worker thread for the views' heavy core computations."""
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hessian-lab")
+            for view in self.views.values():
+                view.executor = self.executor
+
+    # --- training ----------------------------------------------------------------------
+    def steps_allowed(self) -> int | None:
+        """Steps this session may still take before its next frame (None: no limit)."""
+        speed = int(self.settings.speed)
+        if speed <= 0:
+            return None
+        return max(speed - self.steps_since_frame, 0)
+
+    def train_for(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> float:
+        """Train until ``seconds`` have passed (at least one step) or the speed's steps per
+        frame are taken; returns the time used."""
+        allowed = self.steps_allowed()
+        if allowed == 0 or not self.playing:
+            return 0.0
+        start = clock()
+        taken = 0
+        while True:
+            if not self.session.train_step():
+                break  # paused, with the reason in session.status
+            taken += 1
+            if (allowed is not None and taken >= allowed) or clock() - start >= seconds:
+                break
+        self.steps_since_frame += taken
+        return clock() - start
+
+    # --- frames ------------------------------------------------------------------------
+    def dispatch_frame(self) -> None:
+        """Draw a frame: under the page's document lock when served, else at once."""
+        server_session = self.server_session
+        if server_session is None or self.document is None:
+            self.frame()
+            return
+        self._frame_running = True
+        future = asyncio.ensure_future(server_session.with_document_locked(self._locked_frame))
+        future.add_done_callback(self._frame_written)
+
+    def _locked_frame(self) -> None:
+        # Panel's hold: its events leave in one PATCH-DOC message, on the same path (and so
+        # in the same order) as those of Panel's own callbacks (a tab opened, a widget moved)
+        with set_curdoc(self.document), pn.io.hold(self.document):
+            self.draw()
+
+    def _frame_written(self, future) -> None:
+        self._frame_running = False
+        if not future.cancelled() and future.exception() is not None:
+            log.error("frame failed", exc_info=future.exception())
+        if self.redraw_requested and not self.closed:
+            self.dispatch_frame()
+
+    def request_redraw(self) -> bool:
+        """Served: redraw the visible view completely in a frame under the document lock,
+        at once or right after the frame in flight; False when not served (then the caller
+        draws now). Drawing only in frames keeps every Bokeh change on one path to the
+        browser, in order (a model is never referred to before it is sent)."""
+        if self.server_session is None or self.document is None:
+            return False
+        self.pending = None
+        self.redraw_requested = True
+        if not self._frame_running:
+            self.dispatch_frame()
+        return True
+
+    def frame(self) -> None:
+        """Draw a frame now, on this thread, as one batch of changes (in a notebook, pushed
+        through the comm of the output cell, plot data included)."""
+        document, comm = self.notebook_output()
+        if comm is None:
+            with pn.io.hold():
+                self.draw()
+            return
+        held = document.callbacks.hold_value
+        document.hold("combine")
+        try:
+            self.draw()
+        finally:
+            push(document, comm)  # the held events, the plots' own data changes included
+            if not held:
+                document.unhold()
+
+    def notebook_output(self) -> tuple:
+        """(document, comm) of a notebook cell showing ``self.layout``, or (None, None)."""
+        for ref in getattr(self.layout, "_models", {}):
+            _, _, document, comm = pn.state._views.get(ref, (None, None, None, None))
+            if comm is not None:
+                return document, comm
+        return None, None
+
+    def draw(self) -> None:
+        """The frame's changes: counters and the visible view (call under a hold)."""
+        start = time.perf_counter()
+        self.steps_since_frame = 0
+        self.update_counters()
+        if self.session.net is not None and self.redraw_requested:
+            self.redraw_requested = False
+            self.views[self.settings.view].refresh()
+            self.redrawn_now(time.perf_counter() - start)
+        elif self.session.net is not None:
+            self.advance_view(start)
+        self.frames += 1
+        self.frame_seconds = time.perf_counter() - start
+        self.scheduler.note_frame_cost(self.frame_seconds)
+
+    def advance_view(self, frame_start: float) -> None:
+        """Stream the visible view's new data, or advance its spread redraw."""
+        view = self.views[self.settings.view]
+        wait = max(REDRAW_SPACING * self.redraw_seconds, view.min_redraw_interval)
+        due = frame_start - self.last_redraw_end >= wait
+        if self.pending is None and due:
+            view.worker_seconds = 0.0
+            self.pending = view.redraw()
+            self.pending_seconds = 0.0
+        if self.pending is None:
+            view.ensure_built()
+            view.stream()
+            return
+        while True:
+            step_start = time.perf_counter()
+            try:
+                step = next(self.pending)
+                finished = False
+            except StopIteration:
+                finished = True
+            now = time.perf_counter()
+            self.pending_seconds += now - step_start
+            if finished:
+                self.pending = None
+                self.redraws += 1
+                self.last_redraw_end = now
+                # drawing on the event loop plus the core time on the worker thread
+                self.redraw_seconds = self.pending_seconds + view.worker_seconds
+                return
+            if step is WAITING or now - frame_start >= FRAME_DRAW_BUDGET_S:
+                return  # the worker is computing, or this frame's budget is used
+
+    def redrawn_now(self, seconds: float) -> None:
+        """A complete redraw was done outside the loop (a settings change, Step)."""
+        self.pending = None
+        self.last_redraw_end = time.perf_counter()
+        self.redraw_seconds = seconds
+
+    # --- end ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Leave the scheduler and stop the worker thread."""
+        self.closed = True
+        self.pending = None
+        self.scheduler.remove(self)
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+            for view in self.views.values():
+                view.executor = None
+
+
+def writes_pending(server_session) -> bool:
+    """True while a websocket of the session still has data to write (the browser, or the
+    network, has not taken the last patch yet). Bokeh has no public call for this: it reads
+    Tornado's ``IOStream.writing()`` of each connection, and says False where the objects
+    differ (no server, another Bokeh version)."""
+    for connection in getattr(server_session, "_subscribed_connections", ()):
+        socket = getattr(connection, "_socket", None)
+        stream = getattr(getattr(socket, "ws_connection", None), "stream", None)
+        writing = getattr(stream, "writing", None)
+        if callable(writing) and writing():
+            return True
+    return False

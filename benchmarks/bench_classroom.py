@@ -1,0 +1,422 @@
+"""A class on one server: N Chromium pages playing at once, and what one worker process holds.
+
+Part 1, browsers. Serves the app with the real make target (``make serve WORKERS=W`` on a
+free loopback port, ``serve/launch.py``), opens N pages of Debian's Chromium, each in its own
+browser context (its own Bokeh session, its own HAProxy cookie), all at once as a class
+arriving, presses Play on each and watches them for a while. In each page a
+MutationObserver on the step counter (``.step-counter``, reading "step N") records every
+visible change with the page's own clock. Per N it prints, per page and as median / worst:
+
+* visible updates/s: changes of the step counter seen in the page;
+* SGD steps/s: from the counter's values;
+* worst gap: the longest time between two visible updates (the window's ends count);
+* the time until all N pages had drawn their step counter;
+* server CPU per visible update: CPU time of every server process (make's descendants:
+  supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates.
+
+Part 2, the server's capacity without browsers. ``make serve WORKERS=1`` (one process) and S
+light clients that speak Bokeh's websocket protocol (``bokeh.protocol``, one asyncio loop):
+each opens a session as a browser would (session token, ACK, PULL-DOC), sends Bokeh's
+DocumentReady and a click on the Play button, then only reads the server's PATCH-DOC
+messages, counting those that change the step counter, without building or rendering any
+document. So the browsers' own cost does not hide the server's. Prints per session
+updates/s and steps/s, and the server's CPU per visible update.
+
+Part 3, the per-view per-frame server cost table of ``benchmarks/frame_costs.py``.
+
+The issue's targets are printed beside the figures with "met" or "NOT met". Everything runs
+on 127.0.0.1; each part is bounded (``--seconds``, load timeouts) and stops its processes.
+Timings on a shared machine are noisy.
+
+Run from the repository root::
+
+    python -m benchmarks.bench_classroom                       # N = 1, 10, 30 on WORKERS=2
+    python -m benchmarks.bench_classroom --pages 1,3 --light-sessions 5 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import re
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+from serve.launch import Served
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOAD_TIMEOUT_MS = 180_000
+STEP = re.compile(r"\bstep (\d+)")
+
+# The issue's targets (issue 9), checked against the figures below.
+TARGET_ONE_PAGE = {"steps_per_s": 1000, "updates_per_s": 20}
+TARGET_CLASS = {"median_updates_per_s": 4, "min_updates_per_s": 2, "steps_per_s": 100,
+                "worst_gap_s": 3.0, "load_s": 25.0, "pages": 30, "workers": 2}
+TARGET_LIGHT = {"sessions": 30, "updates_per_s": 10, "steps_per_s": 100, "cpu_ms_per_update": 3.0}
+
+OBSERVE_JS = """(host) => {
+    const root = host.shadowRoot || host;
+    const read = () => {
+        const match = /\\bstep (\\d+)/.exec(root.textContent || "");
+        return match ? Number(match[1]) : null;
+    };
+    window.__updates = [[performance.now(), read()]];
+    new MutationObserver(() => {
+        const step = read(), last = window.__updates[window.__updates.length - 1];
+        if (step !== null && step !== last[1]) window.__updates.push([performance.now(), step]);
+    }).observe(root, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def chromium_executable() -> str | None:
+    path = os.environ.get("HESSIAN_LAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+@dataclass
+class PageFigures:
+    updates_per_s: float
+    steps_per_s: float
+    worst_gap_s: float
+
+
+def page_figures(updates: list[list[float]], start_ms: float, end_ms: float) -> PageFigures:
+    """Figures of one page from its (time ms, step) records over the window [start, end]."""
+    before = [u for u in updates if u[0] <= start_ms]
+    inside = [u for u in updates if start_ms < u[0] <= end_ms]
+    seconds = (end_ms - start_ms) / 1000
+    first_step = before[-1][1] if before and before[-1][1] is not None else None
+    last_step = inside[-1][1] if inside else first_step
+    steps = (last_step - first_step) if first_step is not None and last_step is not None else 0
+    times = [start_ms] + [u[0] for u in inside] + [end_ms]
+    worst_gap = max(b - a for a, b in zip(times, times[1:], strict=False)) / 1000
+    return PageFigures(len(inside) / seconds, steps / seconds, worst_gap)
+
+
+async def open_page(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(f"{url}/app", wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    await page.locator(".step-counter div").first.wait_for(state="visible",
+                                                           timeout=LOAD_TIMEOUT_MS)
+    return context, page
+
+
+async def browser_run(url: str, pages: int, seconds: float, cpu) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_executable(), args=CHROMIUM_ARGS, headless=True,
+            timeout=60_000,
+        )
+        try:
+            started = time.monotonic()
+            opened = await asyncio.gather(*(open_page(browser, url) for _ in range(pages)))
+            load_s = time.monotonic() - started
+            for _, page in opened:
+                host = await page.locator(".step-counter").first.element_handle()
+                await page.evaluate(OBSERVE_JS, host)
+            for _, page in opened:
+                await page.locator(".play-button button").first.click()
+            await asyncio.sleep(min(3.0, seconds / 4))  # every loop running before the window
+            starts = [await page.evaluate("performance.now()") for _, page in opened]
+            cpu_start = cpu()
+            await asyncio.sleep(seconds)
+            cpu_used = cpu() - cpu_start
+            ends = [await page.evaluate("performance.now()") for _, page in opened]
+            records = [await page.evaluate("window.__updates") for _, page in opened]
+        finally:
+            await browser.close()
+    figures = [page_figures(r, s, e) for r, s, e in zip(records, starts, ends, strict=True)]
+    total_updates = sum(f.updates_per_s for f in figures) * seconds
+    return {"load_s": load_s, "pages": figures,
+            "cpu_ms_per_update": 1000 * cpu_used / total_updates if total_updates else None}
+
+
+def print_browser_run(pages: int, workers: int, run: dict) -> None:
+    figures: list[PageFigures] = run["pages"]
+    updates = [f.updates_per_s for f in figures]
+    steps = [f.steps_per_s for f in figures]
+    gaps = [f.worst_gap_s for f in figures]
+    print(f"\n## {pages} Chromium page(s) on make serve WORKERS={workers}")
+    print("page  updates/s  SGD steps/s  worst gap (s)")
+    for i, f in enumerate(figures, start=1):
+        print(f"{i:4d}  {f.updates_per_s:9.1f}  {f.steps_per_s:11.1f}  {f.worst_gap_s:13.2f}")
+    cpu = run["cpu_ms_per_update"]
+    print(f"median updates/s {statistics.median(updates):.1f}, slowest page {min(updates):.1f}; "
+          f"median SGD steps/s {statistics.median(steps):.1f}, slowest {min(steps):.1f}; "
+          f"worst gap {max(gaps):.2f} s; all pages loaded in {run['load_s']:.1f} s; "
+          f"server CPU per visible update "
+          + (f"{cpu:.1f} ms" if cpu is not None else "- (no update)"))
+    if pages == 1:
+        t = TARGET_ONE_PAGE
+        print(f"target 1 page: >= {t['steps_per_s']} SGD steps/s: {steps[0]:.0f} "
+              f"{verdict(steps[0] >= t['steps_per_s'])}; >= {t['updates_per_s']} visible "
+              f"updates/s: {updates[0]:.1f} {verdict(updates[0] >= t['updates_per_s'])}")
+    if pages == TARGET_CLASS["pages"]:
+        t = TARGET_CLASS
+        where = "" if workers == t["workers"] else f" (measured on WORKERS={workers})"
+        print(f"target {pages} pages on WORKERS={t['workers']}{where}:")
+        print(f"  median >= {t['median_updates_per_s']} updates/s: "
+              f"{statistics.median(updates):.1f} "
+              f"{verdict(statistics.median(updates) >= t['median_updates_per_s'])}")
+        print(f"  every page >= {t['min_updates_per_s']} updates/s: {min(updates):.1f} "
+              f"{verdict(min(updates) >= t['min_updates_per_s'])}")
+        print(f"  >= {t['steps_per_s']} SGD steps/s per page: slowest {min(steps):.0f} "
+              f"{verdict(min(steps) >= t['steps_per_s'])}")
+        print(f"  worst gap <= {t['worst_gap_s']} s: {max(gaps):.2f} "
+              f"{verdict(max(gaps) <= t['worst_gap_s'])}")
+        print(f"  all pages loaded in <= {t['load_s']} s: {run['load_s']:.1f} "
+              f"{verdict(run['load_s'] <= t['load_s'])}")
+
+
+# --- the light client ---------------------------------------------------------------------
+def _find_models(document_json: dict) -> tuple[str | None, str | None, str | None]:
+    """Ids of the Play button, of the step counter and its current text, from PULL-DOC."""
+    play = counter = text = None
+    stack = [document_json]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            attributes = node.get("attributes")
+            if node.get("type") == "object" and isinstance(attributes, dict):
+                classes = attributes.get("css_classes") or []
+                if isinstance(classes, dict):  # serialised as {"type": "list", ...}? keep going
+                    classes = classes.get("entries", [])
+                if "play-button" in classes and "label" in attributes:
+                    play = node["id"]
+                if "step-counter" in classes:
+                    counter, text = node["id"], attributes.get("text")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return play, counter, text
+
+
+async def light_session(url: str, seconds: float, ready: asyncio.Event,
+                        window: dict) -> dict:
+    """One session through Bokeh's protocol; its (time, step) step-counter updates."""
+    from bokeh.client.websocket import WebSocketClientConnectionWrapper
+    from bokeh.protocol import Protocol
+    from bokeh.protocol.messages.patch_doc import patch_doc
+    from bokeh.protocol.receiver import Receiver
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+    from tornado.websocket import websocket_connect
+
+    protocol = Protocol()
+    receiver = Receiver(protocol)
+    token = generate_jwt_token(generate_session_id())
+    socket = await websocket_connect(f"{url.replace('http', 'ws', 1)}/app/ws",
+                                     subprotocols=["bokeh", token],
+                                     max_message_size=64 * 1024 * 1024)
+    connection = WebSocketClientConnectionWrapper(socket)
+
+    async def next_message():
+        while True:
+            fragment = await socket.read_message()
+            if fragment is None:
+                raise ConnectionError("the server closed the websocket")
+            message = await receiver.consume(fragment)
+            if message is not None:
+                return message
+
+    ack = await next_message()
+    assert ack.msgtype == "ACK", ack.msgtype
+    await protocol.create("PULL-DOC-REQ").send(connection)
+    reply = await next_message()
+    if reply.msgtype != "PULL-DOC-REPLY":
+        raise RuntimeError(f"PULL-DOC answered with {reply.msgtype}: {reply.content}")
+    play, counter, text = _find_models(reply.content)
+    if play is None or counter is None:
+        raise RuntimeError("no model with the CSS class play-button or step-counter in the "
+                           "document: the app's stable hooks changed")
+    # what BokehJS sends once the page is drawn, then a click on Play (Bokeh's serialised
+    # DocumentReady and ButtonClick events); the document itself is never built here
+    events = [
+        {"kind": "MessageSent", "msg_type": "bokeh_event",
+         "msg_data": {"type": "event", "name": name, "values": values}}
+        for name, values in (("document_ready", {}), ("button_click", {"model": {"id": play}}))
+    ]
+    await patch_doc(patch_doc.create_header(), {}, {"events": events}).send(connection)
+    ready.set()
+
+    updates: list[tuple[float, int]] = []
+    match = STEP.search(text or "")
+    last = int(match.group(1)) if match else None
+
+    async def close_at_the_end() -> None:  # a read is never cancelled halfway through a message
+        deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000 + seconds + 60  # a safety bound
+        while "end" not in window and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        socket.close()
+
+    closer = asyncio.create_task(close_at_the_end())
+    try:
+        while True:
+            try:
+                message = await next_message()
+            except ConnectionError:  # closed at the end of the window
+                break
+            if message.msgtype != "PATCH-DOC":
+                continue
+            for event in message.content.get("events", []):
+                model = event.get("model") or {}
+                if event.get("kind") == "ModelChanged" and model.get("id") == counter \
+                        and event.get("attr") == "text":
+                    found = STEP.search(str(event.get("new")))
+                    if found and int(found.group(1)) != last:
+                        last = int(found.group(1))
+                        updates.append((time.monotonic(), last))
+    finally:
+        socket.close()
+        closer.cancel()
+    return {"updates": updates, "first_step": int(match.group(1)) if match else 0}
+
+
+async def light_run(url: str, sessions: int, seconds: float, cpu) -> dict:
+    window: dict = {}
+    readies = [asyncio.Event() for _ in range(sessions)]
+    tasks = [asyncio.create_task(light_session(url, seconds, ready, window))
+             for ready in readies]
+    waiting = asyncio.ensure_future(asyncio.gather(*(r.wait() for r in readies)))
+    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    while not waiting.done():  # every session started, or one failed, or the time is up
+        left = deadline - time.monotonic()
+        if left <= 0:
+            window["end"] = time.monotonic()
+            raise TimeoutError(f"the {sessions} light sessions did not all start")
+        done, _ = await asyncio.wait([waiting, *tasks], timeout=left,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task in done:  # a session ended before the window: it failed
+                window["end"] = time.monotonic()
+                task.result()
+                raise RuntimeError("a light session closed before the measurement")
+    await asyncio.sleep(min(3.0, seconds / 4))
+    window["start"], cpu_start = time.monotonic(), cpu()
+    await asyncio.sleep(seconds)
+    window["end"], cpu_used = time.monotonic(), cpu() - cpu_start
+    results = await asyncio.gather(*tasks)
+    per_session = []
+    for result in results:
+        updates = [u for u in result["updates"] if window["start"] < u[0] <= window["end"]]
+        earlier = [u for u in result["updates"] if u[0] <= window["start"]]
+        first = earlier[-1][1] if earlier else result["first_step"]
+        steps = (updates[-1][1] - first) if updates else 0
+        per_session.append((len(updates) / seconds, steps / seconds))
+    total = sum(u for u, _ in per_session) * seconds
+    return {"sessions": per_session,
+            "cpu_ms_per_update": 1000 * cpu_used / total if total else None,
+            "cpu_share": cpu_used / seconds}
+
+
+def print_light_run(sessions: int, run: dict) -> None:
+    updates = [u for u, _ in run["sessions"]]
+    steps = [s for _, s in run["sessions"]]
+    print(f"\n## {sessions} light sessions (Bokeh protocol, no rendering) on ONE worker "
+          "(make serve WORKERS=1)")
+    print("session  updates/s  SGD steps/s")
+    for i, (u, s) in enumerate(run["sessions"], start=1):
+        print(f"{i:7d}  {u:9.1f}  {s:11.1f}")
+    cpu = run["cpu_ms_per_update"]
+    print(f"median updates/s {statistics.median(updates):.1f}, slowest {min(updates):.1f}; "
+          f"median SGD steps/s {statistics.median(steps):.1f}, slowest {min(steps):.1f}; "
+          f"server CPU {run['cpu_share']:.2f} cores, "
+          + (f"{cpu:.1f} ms per visible update" if cpu is not None else "no update"))
+    t = TARGET_LIGHT
+    note = "" if sessions >= t["sessions"] else f" (measured with {sessions} sessions only)"
+    print(f"target: one worker holds >= {t['sessions']} sessions at >= {t['updates_per_s']} "
+          f"updates/s and >= {t['steps_per_s']} SGD steps/s each{note}: slowest "
+          f"{min(updates):.1f} updates/s "
+          f"{verdict(sessions >= t['sessions'] and min(updates) >= t['updates_per_s'])}, "
+          f"{min(steps):.0f} steps/s "
+          f"{verdict(sessions >= t['sessions'] and min(steps) >= t['steps_per_s'])}")
+    if cpu is not None:
+        print(f"target <= {t['cpu_ms_per_update']} server CPU-ms per visible update (training "
+              f"steps included): {cpu:.1f} {verdict(cpu <= t['cpu_ms_per_update'])}")
+
+
+def frame_cost_table() -> None:
+    print("\n## Per-view per-frame server cost (benchmarks/frame_costs.py)")
+    if importlib.util.find_spec("benchmarks.frame_costs") is None:
+        print("not measured: benchmarks/frame_costs.py is not in this checkout yet")
+        return
+    from benchmarks.frame_costs import measure, report
+
+    print(report(measure()))
+
+
+def parse_counts(text: str, name: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise SystemExit(f"{name} must be positive whole numbers separated by commas, "
+                         f"not {text!r}")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_classroom",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", default="1,10,30",
+                        help="Chromium page counts, comma separated (default 1,10,30)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="make serve WORKERS for the pages (default 2)")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="measuring window per run (default 20)")
+    parser.add_argument("--light-sessions", type=int, default=30,
+                        help="light client sessions on one worker (default 30; 0 skips)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
+    parser.add_argument("--no-frame-costs", action="store_true",
+                        help="skip the per-view frame cost table")
+    args = parser.parse_args(argv)
+    pages = parse_counts(args.pages, "--pages")
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, not {args.workers}")
+    if args.seconds <= 0 or args.light_sessions < 0:
+        parser.error("--seconds must be > 0 and --light-sessions >= 0")
+
+    print("# bench_classroom: timings on a shared machine are noisy; "
+          f"{os.cpu_count()} CPUs, window {args.seconds:g} s per run")
+    if not args.no_browser:
+        executable = chromium_executable()
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            executable = None
+            print("\nChromium part skipped: the Python package playwright is missing "
+                  "(pip install -e '.[test]')")
+        if executable is None and not os.environ.get("HESSIAN_LAB_CHROMIUM"):
+            print("\nChromium part skipped: no Chromium (apt-get install chromium, or set "
+                  "HESSIAN_LAB_CHROMIUM)")
+        elif executable is not None:
+            for count in pages:
+                with Served(workers=args.workers) as served:
+                    run = asyncio.run(browser_run(served.url, count, args.seconds,
+                                                  served.cpu_seconds))
+                print_browser_run(count, args.workers, run)
+    if args.light_sessions:
+        with Served(workers=1) as served:
+            run = asyncio.run(light_run(served.url, args.light_sessions, args.seconds,
+                                        served.cpu_seconds))
+        print_light_run(args.light_sessions, run)
+    if not args.no_frame_costs:
+        frame_cost_table()
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

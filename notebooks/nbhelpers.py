@@ -1,0 +1,155 @@
+"""Helpers shared by the notebooks of this folder: finite-difference references and pictures.
+
+A notebook imports them with ``from nbhelpers import ...``: its kernel starts in ``notebooks/``
+(JupyterLab under ``make lab``, nbclient in ``tests/test_notebooks.py``), which puts this folder
+on ``sys.path``. ``tests/test_notebooks.py`` checks the references against functions whose
+derivatives are known in closed form.
+
+The references use nothing but the loss. For a loss E(w) of a flat parameter vector w:
+
+- gradient, central differences:  dE/dw_i ~ (E(w + h e_i) - E(w - h e_i)) / 2h,  error O(h^2);
+- Hessian, four-point central differences
+      H_h[i, j] = (E(w + h e_i + h e_j) - E(w + h e_i - h e_j)
+                   - E(w - h e_i + h e_j) + E(w - h e_i - h e_j)) / 4h^2
+  at h and 2h, combined by Richardson extrapolation (4 H_h - H_2h) / 3, which cancels the
+  O(h^2) term: error O(h^4) + O(eps / h^2).
+
+w is vec(W^(k)) (or vec(U^(k))) in row-major order, as ``hessian_core`` flattens its Hessians:
+entry ``i * n + j`` is w_ij. The layer losses move that one block of a copy of the network and
+keep everything else of it (activations, loss, every other parameter).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import holoviews as hv
+import numpy as np
+
+from hessian_core import FNN, RNN
+
+Loss = Callable[[np.ndarray], float]
+
+
+def central_difference_gradient(loss: Loss, w: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """d loss / d w by central differences: (loss(w + h e_i) - loss(w - h e_i)) / 2h."""
+    gradient = np.empty(w.size)
+    for i in range(w.size):
+        step = np.zeros(w.size)
+        step[i] = h
+        gradient[i] = (loss(w + step) - loss(w - step)) / (2 * h)
+    return gradient
+
+
+def central_difference_hessian(loss: Loss, w: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    """d^2 loss / dw_i dw_j from the loss alone: four-point central differences with steps h and
+    2h, combined by Richardson extrapolation (4 H_h - H_2h) / 3, error O(h^4) + O(eps / h^2)."""
+    n = w.size
+
+    def four_point(step: float) -> np.ndarray:
+        e = np.eye(n) * step
+        hessian = np.empty((n, n))
+        for i in range(n):
+            for j in range(i, n):
+                hessian[i, j] = hessian[j, i] = (
+                    loss(w + e[i] + e[j])
+                    - loss(w + e[i] - e[j])
+                    - loss(w - e[i] + e[j])
+                    + loss(w - e[i] - e[j])
+                ) / (4 * step * step)
+        return hessian
+
+    return (4 * four_point(h) - four_point(2 * h)) / 3
+
+
+def fnn_layer_loss(net: FNN, X: np.ndarray, Z_target: np.ndarray, layer: int) -> Loss:
+    """E as a function of vec(W^(layer)) (row-major), every other parameter held fixed."""
+
+    def loss(w: np.ndarray) -> float:
+        moved = copy.copy(net)  # the same network (activations, loss, ...) with one block moved
+        moved.weights = list(net.weights)
+        moved.weights[layer - 1] = w.reshape(net.weights[layer - 1].shape)
+        return moved.loss(X, Z_target)
+
+    return loss
+
+
+def rnn_layer_loss(
+    rnn: RNN, X: np.ndarray, Z_target: np.ndarray, layer: int, t: int, wrt: Literal["W", "U"] = "W"
+) -> Loss:
+    """E^(t) as a function of vec(W^(layer)) or vec(U^(layer)), the rest held fixed."""
+    if wrt not in ("W", "U"):
+        raise ValueError(f"wrt must be 'W' or 'U', got {wrt!r}")
+
+    def loss(w: np.ndarray) -> float:
+        moved = copy.copy(rnn)  # the same network (activations, loss, ...) with one block moved
+        moved.weights, moved.recurrent = list(rnn.weights), list(rnn.recurrent)
+        chosen = moved.weights if wrt == "W" else moved.recurrent
+        chosen[layer - 1] = w.reshape(chosen[layer - 1].shape)
+        return moved.loss(X, Z_target, t=t)
+
+    return loss
+
+
+def fd_fnn_hessian(net: FNN, X: np.ndarray, Z_target: np.ndarray, layer: int) -> np.ndarray:
+    """H_W^(layer) of the FNN from finite differences of its loss alone."""
+    start = net.weights[layer - 1].reshape(-1)
+    return central_difference_hessian(fnn_layer_loss(net, X, Z_target, layer), start)
+
+
+def fd_rnn_hessian(
+    rnn: RNN, X: np.ndarray, Z_target: np.ndarray, layer: int, t: int, wrt: Literal["W", "U"] = "W"
+) -> np.ndarray:
+    """H_W^(layer,t) or H_U^(layer,t) of the RNN from finite differences of E^(t) alone."""
+    start = (rnn.weights if wrt == "W" else rnn.recurrent)[layer - 1].reshape(-1)
+    return central_difference_hessian(rnn_layer_loss(rnn, X, Z_target, layer, t, wrt), start)
+
+
+def relative(A: np.ndarray, B: np.ndarray) -> float:
+    """||A - B||_F / ||B||_F (or ||A - B||_F where B = 0, as for a dead ReLU layer)"""
+    return float(np.linalg.norm(A - B) / (np.linalg.norm(B) or 1.0))
+
+
+def check_table(rows: Iterable[tuple[str, Any]]) -> hv.Table:
+    """A two-column table of named checks, shown beside the pictures."""
+    rows = list(rows)
+    table = hv.Table([(name, str(value)) for name, value in rows], kdims=["check"], vdims=["value"])
+    return table.opts(width=420, height=28 * (len(rows) + 1))
+
+
+def matrix_picture(
+    matrix: np.ndarray,
+    title: str,
+    block: tuple[int, int] | None = None,
+    width: int = 300,
+    height: int = 280,
+) -> hv.Element | hv.Overlay:
+    """A matrix as an image (row 0 at the top, symmetric colours), with a grid every
+    block=(rows, cols)."""
+    matrix = np.asarray(matrix, dtype=float)
+    rows, cols = matrix.shape
+    picture = hv.Image(
+        matrix, bounds=(0, 0, cols, rows), kdims=["column", "row"], vdims=["value"]
+    ).opts(
+        cmap="RdBu_r",
+        symmetric=True,
+        colorbar=True,
+        xaxis=None,
+        yaxis=None,
+        tools=["hover"],
+        width=width,
+        height=height,
+        axiswise=True,
+    )
+    if block is not None:
+        every_row, every_col = block
+        lines = hv.VLines(list(range(every_col, cols, every_col))) * hv.HLines(
+            [rows - i for i in range(every_row, rows, every_row)]
+        )
+        picture = picture * lines.opts(
+            hv.opts.VLines(color="black", line_width=0.7, alpha=0.5),
+            hv.opts.HLines(color="black", line_width=0.7, alpha=0.5),
+        )
+    return picture.opts(title=title)

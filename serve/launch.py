@@ -1,0 +1,188 @@
+"""Run ``make serve`` from Python and stop it again, for tests and benchmarks.
+
+:class:`Served` starts the real make target (``make serve WORKERS=W`` on a free loopback
+port, in a session of its own), waits until the app answers, tells the server's processes
+(every descendant of make: the supervisor, HAProxy, the workers) and their CPU time from
+``/proc``, and on exit stops them all: SIGTERM to make's process group (make and the
+supervisor, which stops its children), then SIGKILL to whatever of the tree is left.
+
+    with Served(workers=2) as served:
+        print(served.url, served.state()["workers"])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 240.0  # make may first pip-install the project, then the workers import Panel
+STOP_TIMEOUT_S = 30.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children_of() -> dict[int, list[int]]:
+    """Parent pid -> child pids, for every process in ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    tree, found, stack = children_of(), [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(tree.get(current, []))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (0 if it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+class Served:
+    """``make serve WORKERS=workers`` on 127.0.0.1 and a free port, as a context manager."""
+
+    def __init__(self, workers: int = 1, port: int | None = None,
+                 serve_args: str = "", log_path: Path | None = None):
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, not {workers}")
+        self.workers = workers
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.serve_args = serve_args
+        self._dir = Path(tempfile.mkdtemp(prefix="hessian-lab-served-"))
+        self.log_path = log_path or self._dir / "serve.log"
+        self.state_path = self._dir / "state.json"
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        command = ["make", "--no-print-directory", "serve", f"WORKERS={self.workers}",
+                   "HESSIAN_LAB_ADDRESS=127.0.0.1", f"HESSIAN_LAB_PORT={self.port}",
+                   f"HESSIAN_LAB_STATE_FILE={self.state_path}", f"SERVE_ARGS={self.serve_args}"]
+        if sys.prefix != sys.base_prefix:  # this Python's virtual environment
+            command.append(f"VENV={sys.prefix}")
+        return command
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """This environment without an enclosing make's variables (``make test`` runs us)."""
+        return {k: v for k, v in os.environ.items()
+                if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+
+    def __enter__(self) -> Served:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, env=self.environment(),
+            )
+        try:
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_until_serving(self, timeout: float = START_TIMEOUT_S) -> None:
+        assert self.process is not None
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"make serve exited with {self.process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            # with workers, HAProxy starts once every worker answers; the state file says so
+            if self.workers == 1 or self.state_path.exists():
+                try:
+                    with urlopen(f"{self.url}/app", timeout=30) as response:
+                        if response.status == 200:
+                            return
+                except (URLError, OSError) as error:
+                    last = error
+            time.sleep(0.5)
+        raise RuntimeError(f"make serve did not answer {self.url}/app within {timeout:.0f} s "
+                           f"({last}):\n{self.log_tail()}")
+
+    def state(self) -> dict:
+        """The supervisor's state file (``WORKERS`` > 1): pids, ports, restart counts."""
+        return json.loads(self.state_path.read_text())
+
+    def server_pids(self) -> list[int]:
+        """make and every process below it (the server's processes)."""
+        return descendants(self.process.pid) if self.process else []
+
+    def cpu_seconds(self) -> float:
+        """CPU time so far of every process of the server (those still running)."""
+        return sum(cpu_seconds(pid) for pid in self.server_pids())
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        tree = self.server_pids()
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for pid in tree:  # the supervisor stops its children; make sure none is left
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _running(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.process = None
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (zombies count as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -1,0 +1,386 @@
+"""Serve the app with several Panel worker processes behind HAProxy (``make serve WORKERS=N``).
+
+A Bokeh session (one browser page) lives in the process that created it, and one Python
+process runs on one core, so a class is served by several ``panel serve app`` processes
+("workers") behind a load balancer that keeps each browser on its worker. This supervisor,
+standard library only:
+
+* starts N workers on free loopback ports (``panel serve app --liveness --use-xheaders``,
+  each with ``HESSIAN_LAB_WORKER=w1``, ``w2``, ... in its environment) and waits until each
+  answers ``/liveness``;
+* writes HAProxy's configuration from ``serve/haproxy.cfg`` (cookie affinity, round robin,
+  health checks on ``/liveness``; ``--remote HOST:PORT`` adds workers on other machines) and
+  runs ``haproxy`` in the foreground on the public address and port;
+* restarts a worker that dies, on the same port, after a pause that doubles while it keeps
+  dying (1 s up to 30 s); HAProxy's health check takes it out of rotation meanwhile, and
+  the pages it served show Panel's lost-connection notification (``app/main.py``);
+* on Ctrl-C or SIGTERM stops HAProxy and every worker (SIGTERM, then SIGKILL after 10 s).
+  The children run in their own process group, so a terminal's Ctrl-C reaches only this
+  supervisor, which stops them in order; each child also gets SIGKILL from the kernel should
+  the supervisor itself be killed (``PR_SET_PDEATHSIG``), so none is left behind.
+
+With ``--state-file PATH`` it keeps a JSON file of the processes (HAProxy's and each
+worker's pid, port and restart count), rewritten on every change, for tests and benchmarks.
+
+    python -m serve.supervisor --workers 4 --address 0.0.0.0 --port 5006
+    python -m serve.supervisor --workers 2 --print-config      # the HAProxy configuration
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+from serve.origins import (
+    ALL_INTERFACES,
+    LOOPBACK,
+    host_for_origin,
+    machine_hosts,
+    server_origins,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = Path(__file__).resolve().with_name("haproxy.cfg")
+START_TIMEOUT_S = 180.0  # a worker imports Panel, HoloViews and Bokeh: slow on a busy machine
+STOP_TIMEOUT_S = 10.0
+RESTART_PAUSE_S = (1.0, 30.0)  # first pause before a restart, and the longest
+STABLE_S = 60.0  # a worker up this long has its restart pause reset
+POLL_S = 0.2
+CHECK_INTERVAL = "2s"
+
+
+def log(message: str) -> None:
+    print(f"[serve] {message}", flush=True)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def panel_executable() -> str:
+    """The ``panel`` next to this Python (the project's venv), else the PATH's."""
+    beside = Path(sys.executable).with_name("panel")
+    return str(beside) if beside.exists() else (shutil.which("panel") or "panel")
+
+
+try:  # loaded here, not in the child: a forked child must not call dlopen
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: the signal handlers still stop the children
+    _PRCTL = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)  # SIGKILL when the supervisor dies
+
+
+def spawn(command: list[str], env: dict[str, str] | None = None,
+          prefix: str = "") -> subprocess.Popen:
+    """Start a child in its own process group, its output copied here line by line."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, process_group=0, preexec_fn=_die_with_parent,
+    )
+    threading.Thread(target=_copy_output, args=(process, prefix), daemon=True).start()
+    return process
+
+
+def _copy_output(process: subprocess.Popen, prefix: str) -> None:
+    assert process.stdout is not None
+    for line in iter(process.stdout.readline, b""):
+        sys.stdout.write(prefix + line.decode(errors="replace"))
+        sys.stdout.flush()
+
+
+def stop(processes: list[subprocess.Popen], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM to each running process, SIGKILL to those still running after ``timeout``."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Worker:
+    """One ``panel serve app`` process on a fixed loopback port."""
+
+    name: str
+    port: int
+    origins: list[str]
+    extra_args: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    restarts: int = 0
+    pause: float = RESTART_PAUSE_S[0]
+    restart_at: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            panel_executable(), "serve", "app", "--address", "127.0.0.1",
+            "--port", str(self.port), "--liveness", "--use-xheaders",
+            *(f"--allow-websocket-origin={origin}" for origin in self.origins),
+            *self.extra_args,
+        ]
+
+    def start(self) -> None:
+        env = dict(os.environ, HESSIAN_LAB_WORKER=self.name)
+        self.process = spawn(self.command(), env=env, prefix=f"[{self.name}] ")
+        self.started = time.monotonic()
+        self.restart_at = None
+        log(f"worker {self.name} started: pid {self.process.pid}, {self.url}")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def live(self) -> bool:
+        """Whether the worker answers ``/liveness``."""
+        try:
+            with urlopen(f"{self.url}/liveness", timeout=5) as response:
+                return response.status == 200
+        except (URLError, OSError):
+            return False
+
+
+def haproxy_config(bind: str, workers: list[Worker], remotes: list[str]) -> str:
+    """HAProxy's configuration: ``serve/haproxy.cfg`` with the bind address and servers."""
+    lines = [f"    server {w.name} 127.0.0.1:{w.port} cookie {w.name}" for w in workers]
+    lines += [
+        f"    server r{i} {remote} cookie r{i}" for i, remote in enumerate(remotes, start=1)
+    ]
+    template = string.Template(TEMPLATE.read_text())
+    return template.substitute(bind=bind, servers="\n".join(lines),
+                               check_interval=CHECK_INTERVAL)
+
+
+def bind_address(address: str, port: int) -> str:
+    if address in ALL_INTERFACES:
+        return f"0.0.0.0:{port}"  # HAProxy's "all IPv4 interfaces"
+    if address == "localhost":
+        return f"127.0.0.1:{port}"
+    return f"{host_for_origin(address)}:{port}"
+
+
+class Supervisor:
+    """The workers and HAProxy of one ``make serve WORKERS=N``; see the module docstring."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        origins = args.origin or server_origins(args.address, args.port)
+        self.workers = [
+            Worker(f"w{i}", free_port(), origins, list(args.panel_args))
+            for i in range(1, args.workers + 1)
+        ]
+        self.haproxy: subprocess.Popen | None = None
+        self.stopping = False
+        self.config_dir = Path(tempfile.mkdtemp(prefix="hessian-lab-haproxy-"))
+
+    # --- state file --------------------------------------------------------------------
+    def write_state(self) -> None:
+        if not self.args.state_file:
+            return
+        state = {
+            "url": f"http://{bind_address(self.args.address, self.args.port)}/app",
+            "supervisor": os.getpid(),
+            "haproxy": self.haproxy.pid if self.haproxy else None,
+            "workers": {
+                w.name: {"pid": w.process.pid if w.alive() else None, "port": w.port,
+                         "restarts": w.restarts}
+                for w in self.workers
+            },
+        }
+        path = Path(self.args.state_file)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(state, indent=1))
+        partial.replace(path)
+
+    # --- running -----------------------------------------------------------------------
+    def on_signal(self, signum: int, frame) -> None:
+        if not self.stopping:
+            log(f"{signal.Signals(signum).name}: stopping HAProxy and the workers")
+        self.stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self.on_signal)
+        signal.signal(signal.SIGTERM, self.on_signal)
+        try:
+            if not self.start_workers() or not self.start_haproxy():
+                return 0 if self.stopping else 1  # stopped by a signal, or failed
+            self.write_state()
+            where = "every address of this machine" if self.args.address in ALL_INTERFACES \
+                else self.args.address
+            urls = " or ".join(f"http://{host}:{self.args.port}/app"
+                               for host in self.public_hosts())
+            log(f"{len(self.workers)} workers behind HAProxy on {where}, port "
+                f"{self.args.port}: open {urls}")
+            return 0 if self.watch() else 1
+        finally:
+            self.shutdown()
+
+    def public_hosts(self) -> list[str]:
+        """Names and addresses students can open (on all interfaces: not the loopback ones)."""
+        if self.args.address in ALL_INTERFACES:
+            return [h for h in machine_hosts() if h not in LOOPBACK] or ["localhost"]
+        return [host_for_origin(self.args.address)]
+
+    def start_workers(self) -> bool:
+        """Start every worker and wait until each answers ``/liveness``."""
+        for worker in self.workers:
+            worker.start()
+        self.write_state()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        waiting = list(self.workers)
+        while waiting and not self.stopping:
+            for worker in list(waiting):
+                if not worker.alive():
+                    log(f"worker {worker.name} exited with {worker.process.returncode} "
+                        "while starting (its output is above); stopping")
+                    return False
+                if worker.live():
+                    waiting.remove(worker)
+            if time.monotonic() > deadline:
+                names = ", ".join(w.name for w in waiting)
+                log(f"workers {names} did not answer /liveness within {START_TIMEOUT_S:.0f} s")
+                return False
+            time.sleep(POLL_S)
+        return not self.stopping
+
+    def start_haproxy(self) -> bool:
+        if self.stopping:
+            return False
+        config = self.config_dir / "haproxy.cfg"
+        config.write_text(haproxy_config(bind_address(self.args.address, self.args.port),
+                                         self.workers, self.args.remote))
+        executable = self.args.haproxy
+        check = subprocess.run([executable, "-c", "-q", "-f", str(config)],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            log(f"HAProxy refuses the configuration {config}:\n{check.stdout}{check.stderr}")
+            return False
+        self.haproxy = spawn([executable, "-db", "-f", str(config)], prefix="[haproxy] ")
+        time.sleep(0.5)  # a failed bind (port in use) ends HAProxy at once
+        if self.haproxy.poll() is not None:
+            log(f"HAProxy exited with {self.haproxy.returncode} (see above): is port "
+                f"{self.args.port} free?")
+            return False
+        log(f"HAProxy started: pid {self.haproxy.pid}, configuration {config}")
+        return True
+
+    def watch(self) -> bool:
+        """Restart dead workers until a signal arrives (True) or HAProxy exits (False)."""
+        while not self.stopping:
+            now = time.monotonic()
+            if self.haproxy is not None and self.haproxy.poll() is not None:
+                log(f"HAProxy exited with {self.haproxy.returncode}; stopping")
+                return False
+            changed = False
+            for worker in self.workers:
+                if worker.alive():
+                    if now - worker.started > STABLE_S:
+                        worker.pause = RESTART_PAUSE_S[0]
+                    continue
+                if worker.restart_at is None:
+                    worker.restart_at = now + worker.pause
+                    log(f"worker {worker.name} (pid {worker.process.pid}) exited with "
+                        f"{worker.process.returncode}; restarting in {worker.pause:.0f} s")
+                    worker.pause = min(2 * worker.pause, RESTART_PAUSE_S[1])
+                    changed = True
+                elif now >= worker.restart_at:
+                    worker.restarts += 1
+                    worker.start()
+                    changed = True
+            if changed:
+                self.write_state()
+            time.sleep(POLL_S)
+        return True
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        processes = ([self.haproxy] if self.haproxy else []) + [
+            w.process for w in self.workers if w.process is not None
+        ]
+        stop(processes)
+        shutil.rmtree(self.config_dir, ignore_errors=True)
+        if self.args.state_file:
+            Path(self.args.state_file).unlink(missing_ok=True)
+        log("stopped")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m serve.supervisor",
+        description="Panel worker processes behind HAProxy (see serve/supervisor.py).",
+    )
+    parser.add_argument("--workers", type=int, default=2,
+                        help="number of local worker processes (>= 1)")
+    parser.add_argument("--address", default="localhost",
+                        help="address HAProxy listens on: localhost, 0.0.0.0 or one address")
+    parser.add_argument("--port", type=int, default=5006, help="port HAProxy listens on")
+    parser.add_argument("--origin", action="append", default=[],
+                        help="websocket origin host:port allowed (repeatable; default: this "
+                             "server's own names and addresses with the port)")
+    parser.add_argument("--remote", action="append", default=[], metavar="HOST:PORT",
+                        help="a worker started on another machine (repeatable)")
+    parser.add_argument("--haproxy", default=shutil.which("haproxy") or "/usr/sbin/haproxy",
+                        help="the haproxy executable (default: the PATH's, else /usr/sbin's)")
+    parser.add_argument("--state-file", help="keep a JSON file of the processes here")
+    parser.add_argument("--print-config", action="store_true",
+                        help="print HAProxy's configuration and exit")
+    parser.add_argument("panel_args", nargs=argparse.REMAINDER,
+                        help="after --: more arguments for each `panel serve`")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be a whole number >= 1, not {args.workers}")
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be in 1..65535, not {args.port}")
+    for remote in args.remote:
+        host, _, port = remote.rpartition(":")
+        if not host or not port.isdigit():
+            parser.error(f"--remote must be HOST:PORT, not {remote!r}")
+    if args.panel_args[:1] == ["--"]:
+        args.panel_args = args.panel_args[1:]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.print_config:  # the local workers' ports are free ports chosen at start
+        workers = [Worker(f"w{i}", args.port + i, []) for i in range(1, args.workers + 1)]
+        print(haproxy_config(bind_address(args.address, args.port), workers, args.remote))
+        return 0
+    if shutil.which(args.haproxy) is None:  # a path or a name on the PATH
+        log(f"no haproxy executable {args.haproxy!r} found: install Debian's package "
+            "(sudo apt-get install haproxy) or pass --haproxy PATH")
+        return 1
+    return Supervisor(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

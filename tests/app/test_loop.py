@@ -1,0 +1,309 @@
+"""The live loop: one scheduler shares training fairly, speed, frames skipped not queued.
+
+Time is a fake clock here (each reading advances it by a fixed amount, as if every step
+cost that much), so the tests check what the scheduler decides, never how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+
+import panel as pn
+import pytest
+from bokeh.document import Document
+from bokeh.document.events import ColumnsStreamedEvent, ModelChangedEvent
+
+from app import Dashboard
+from app.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
+
+
+class FakeClock:
+    """Seconds that advance by ``per_call`` at every reading (and by ``advance``)."""
+
+    def __init__(self, per_call: float = 0.0):
+        self.now = 0.0
+        self.per_call = per_call
+
+    def __call__(self) -> float:
+        self.now += self.per_call
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeClient:
+    """A scheduler client whose every step costs ``step_cost`` seconds of the fake clock."""
+
+    def __init__(self, clock: FakeClock, step_cost: float, served: list | None = None):
+        self.clock, self.step_cost = clock, step_cost
+        self.served = served if served is not None else []  # clients in order of service
+        self.playing, self.in_flight = True, False
+        self.credit, self.last_frame, self.frames_skipped = 0.0, float("-inf"), 0
+        self.steps, self.trained, self.frames = 0, 0.0, 0
+        self.slices: list[tuple[float, float]] = []  # (credit given, time used)
+
+    def disconnected(self) -> bool:
+        return False
+
+    def stop(self) -> None:
+        self.playing = False
+
+    def train_for(self, seconds: float, clock) -> float:
+        self.served.append(self)
+        start = clock()
+        while True:
+            self.clock.advance(self.step_cost)
+            self.steps += 1
+            if clock() - start >= seconds:
+                break
+        used = clock() - start
+        self.trained += used
+        self.slices.append((seconds, used))
+        return used
+
+    def dispatch_frame(self) -> None:
+        self.frames += 1
+
+
+def test_scheduler_shares_training_time_fairly_and_bounds_slices():
+    clock = FakeClock()
+    scheduler = Scheduler(clock=clock)
+    # a tiny FNN step, a mid-size one, and a huge RNN step far longer than a quantum
+    served = []
+    clients = [FakeClient(clock, cost, served) for cost in (0.0002, 0.002, 0.05)]
+    for client in clients:
+        scheduler.add(client)
+    firsts = set()
+    for _ in range(600):
+        served.clear()
+        scheduler.run_round()
+        if served:
+            firsts.add(id(served[0]))
+    totals = [client.trained for client in clients]
+    assert all(client.steps > 0 for client in clients), "a client was starved"
+    assert max(totals) < 1.5 * min(totals), totals  # the same training time for each
+    assert clients[0].steps > 100 * clients[2].steps  # ... so cheap steps run far more often
+    quantum = max(ROUND_TRAIN_S / len(clients), MIN_QUANTUM)
+    for client in clients:
+        for given, used in client.slices:
+            # a slice ends at its credit, at most one step later; credit never piles up
+            assert given <= CREDIT_ROUNDS * quantum + 1e-12
+            assert used <= given + client.step_cost + 1e-12
+    assert len(firsts) == len(clients), "the same clients were always served first"
+
+
+def test_every_playing_client_gets_frames_and_paused_ones_none():
+    clock = FakeClock()
+    scheduler = Scheduler(clock=clock)
+    clients = [FakeClient(clock, 0.0005) for _ in range(5)]
+    clients[4].playing = False
+    for client in clients:
+        scheduler.add(client)
+    for _ in range(300):
+        scheduler.run_round()
+        clock.advance(0.005)
+    assert all(client.frames > 0 for client in clients[:4])
+    assert clients[4].frames == 0 and clients[4].steps == 0
+
+
+def test_frame_rate_lowers_with_the_cost_of_frames():
+    scheduler = Scheduler()
+    one_page = scheduler.frame_interval(1)
+    for _ in range(200):
+        scheduler.note_frame_cost(0.01)  # expensive frames
+    assert scheduler.frame_interval(30) > scheduler.frame_interval(1) >= one_page
+
+
+def frame_steps(dashboard) -> list[int]:
+    """Record the session's step at each frame the loop draws."""
+    seen = []
+    original = dashboard.loop.update_counters
+
+    def counting():
+        seen.append(dashboard.session.step)
+        original()
+
+    dashboard.loop.update_counters = counting
+    return seen
+
+
+@pytest.mark.parametrize("speed", [0, 1, 3])
+def test_speed_sets_the_steps_between_frames(speed):
+    clock = FakeClock(per_call=0.0002)
+    scheduler = Scheduler(clock=clock)
+    dashboard = Dashboard(speed=speed, scheduler=scheduler)
+    seen = frame_steps(dashboard)
+    dashboard.session.running = True
+    for _ in range(40):
+        scheduler.run_round()
+        clock.advance(0.01)
+    assert len(seen) >= 5
+    between = [b - a for a, b in zip(seen, seen[1:], strict=False)]
+    if speed == 0:
+        assert max(between) >= 10, between  # fastest: many steps per frame
+    else:
+        assert max(between) <= speed and min(between[1:]) == speed, between
+    dashboard.close()
+
+
+def test_speed_menu_follows_the_setting_and_old_url_settings_are_accepted():
+    dashboard = Dashboard(steps_per_tick=5, refresh_every=3, speed=1)
+    assert not dashboard.messages
+    assert dashboard.speed_select.value == 1
+    dashboard.speed_select.value = 30
+    assert dashboard.settings.speed == 30
+    dashboard.settings.speed = 7  # a link's speed that the menu does not list
+    assert dashboard.speed_select.value == 7
+    dashboard.close()
+
+
+class FakeServerSession:
+    """Bokeh's ServerSession as the loop uses it: the frame runs under the "lock", and the
+    coroutine finishes only once ``written`` is set (the patch is on the wire)."""
+
+    def __init__(self):
+        self.connection_count, self.destroyed = 1, False
+        self.locked_calls = 0
+        self.written = asyncio.Event()
+
+    async def with_document_locked(self, func):
+        self.locked_calls += 1
+        func()
+        await self.written.wait()
+
+
+def served(dashboard):
+    """Render the dashboard into a document and attach a fake server session to its loop."""
+    document = Document()
+    document.add_root(pn.panel(dashboard).get_root(document))
+    # what Panel records for a served document: its thread, and that its websocket is open
+    pn.state._thread_id_[document] = threading.get_ident()
+    pn.state._connected[document] = True
+    server_session = FakeServerSession()
+    dashboard.loop.document = document
+    dashboard.loop.session_context = SimpleNamespace(session=server_session)
+    return document, server_session
+
+
+def test_a_frame_in_flight_makes_the_next_ones_skip_not_queue():
+    async def run():
+        clock = FakeClock(per_call=0.0002)
+        scheduler = Scheduler(clock=clock)
+        dashboard = Dashboard(scheduler=scheduler)
+        _, server_session = served(dashboard)
+        dashboard.session.running = True
+        scheduler.run_round()
+        await asyncio.sleep(0)  # the frame's coroutine starts and draws
+        assert server_session.locked_calls == 1 and dashboard.loop.in_flight
+        assert dashboard.loop.frames == 1
+        for _ in range(10):  # frames fall due while the first is still being written
+            clock.advance(0.1)
+            scheduler.run_round()
+            await asyncio.sleep(0)
+        assert server_session.locked_calls == 1, "a frame was queued behind the one in flight"
+        assert dashboard.loop.frames_skipped >= 9
+        steps = dashboard.session.step
+        assert steps > 10  # training went on meanwhile
+        server_session.written.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not dashboard.loop.in_flight
+        clock.advance(0.1)
+        scheduler.run_round()
+        await asyncio.sleep(0)
+        assert server_session.locked_calls == 2 and dashboard.loop.frames == 2
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+class EventRecorder:
+    """Receives the document's patch events, as Bokeh's server session does."""
+
+    def __init__(self, events: list):
+        self.events = events
+
+    def _document_patched(self, event) -> None:
+        self.events.append(event)
+
+
+def test_counter_and_view_change_in_the_same_frame_and_training_alone_changes_nothing():
+    async def run():
+        clock = FakeClock(per_call=0.0002)
+        scheduler = Scheduler(clock=clock)
+        dashboard = Dashboard(scheduler=scheduler)
+        document, server_session = served(dashboard)
+        server_session.written.set()
+        loop = dashboard.loop
+        events = []
+        receiver = EventRecorder(events)
+        document.callbacks.on_change_dispatch_to(receiver)
+        dashboard.session.running = True  # (the Play button's label changes)
+        events.clear()
+        loop.last_frame = clock() + 0.5  # no frame due: a training slice alone
+        scheduler.run_round()
+        assert dashboard.session.step > 0 and events == []
+        for _ in range(4):
+            clock.advance(1.0)
+            events.clear()
+            scheduler.run_round()
+            for _ in range(3):  # the frame's coroutine runs, then its done-callback
+                await asyncio.sleep(0)
+            step = dashboard.session.step
+            texts = [e.new for e in events if isinstance(e, ModelChangedEvent)
+                     and e.attr == "text" and f"step {step}" in str(e.new)]
+            assert texts, "the step counter was not in the frame"
+            streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
+            assert streamed and streamed[-1].data["step"][-1] == step, (
+                "the loss curve of the frame ends at another step than the counter")
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+def test_the_scheduler_stops_a_session_whose_page_closed():
+    scheduler = Scheduler(clock=FakeClock(per_call=0.0002))
+    dashboard = Dashboard(scheduler=scheduler)
+    _, server_session = served(dashboard)
+    dashboard.session.running = True
+    server_session.connection_count = 0
+    scheduler.run_round()
+    assert not dashboard.session.running and dashboard.session.step == 0
+    dashboard.close()
+    assert dashboard.loop not in scheduler.clients
+
+
+def test_loss_curve_starts_with_the_initial_loss_and_stays_bounded(monkeypatch):
+    import app.views.training as training
+
+    monkeypatch.setattr(training, "LOSS_POINTS", 50)
+    dashboard = Dashboard()
+    view = dashboard.views["training"]
+    data = view._loss.data
+    assert list(data["step"]) == [0] and data["loss"][0] == dashboard.session.initial_loss
+    dashboard.session.train(300)
+    view.stream()
+    steps = list(view._loss.data["step"])
+    assert len(steps) <= 50 and steps[0] == 0 and steps == sorted(steps)
+    assert steps[-1] >= 300 - view._stride  # the curve reaches the current step
+    recorded = dict(zip(dashboard.session.loss_steps, dashboard.session.loss_values,
+                        strict=True))
+    for step, loss in zip(steps[1:], view._loss.data["loss"][1:], strict=True):
+        assert loss == recorded[int(step)]  # exact mini-batch losses, sampled
+    dashboard.close()
+
+
+def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
+    import gc
+    import weakref
+
+    scheduler = Scheduler()
+    dashboard = Dashboard(scheduler=scheduler)
+    loop = weakref.ref(dashboard.loop)
+    assert scheduler.clients == [dashboard.loop]
+    del dashboard
+    gc.collect()
+    assert loop() is None and scheduler.clients == []

@@ -1,0 +1,54 @@
+"""Gradient rank view: its sources hold the core's singular values, each gradient has its
+own legend entry, and the rank history survives tab changes (restarting only on Reset)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(scope="sample"),
+                                      dict(model="rnn", time_step=3)])
+def test_sources_hold_the_cores_singular_values(rendered, settings):
+    from hessian_core.rank import numerical_rank, singular_values
+
+    dashboard = rendered(view="rank", **settings)
+    dashboard.step()
+    view, session = dashboard.views["rank"], dashboard.session
+    X, Z = view.batch()
+    extra = {"t": view.time_step()} if session.is_rnn else {}
+    names = ("W", "U") if session.is_rnn else ("W",)
+    legend = [item.label["value"] for item in view.spectra_plot.legend[0].items]
+    for g in session.net.gradients(X, Z, **extra):
+        for name in names:
+            label = f"G_{name}^({g.layer})"
+            sigma = np.asarray(singular_values(np.asarray(getattr(g, name))))
+            np.testing.assert_allclose(view.spectra[label].data["sigma"],
+                                       np.maximum(sigma, 1e-20), rtol=1e-12)
+            assert label in legend
+    bound = X.shape[0] * (view.time_step() if session.is_rnn else 1)
+    assert set(view.bound.data["x"]) == {bound + 0.5}
+    k = view.layer()
+    G = np.asarray(session.net.gradients(X, Z, **extra)[k - 1].W)
+    assert view.history.data["rank"][-1] == numerical_rank(G)
+    drawn = view.history.data["bound"][-1]
+    assert drawn == bound if bound <= 2 * numerical_rank(G) + 2 else np.isnan(drawn)
+    assert "Look at" in view.note
+
+
+def test_rank_history_survives_a_tab_change_and_restarts_on_reset(rendered):
+    dashboard = rendered(view="rank")
+    view = dashboard.views["rank"]
+    for _ in range(3):
+        dashboard.step()
+    before = list(view.history.data["step"])
+    assert before == [0.0, 1.0, 2.0, 3.0]
+    dashboard.settings.view = "training"
+    dashboard.step()
+    dashboard.step()
+    dashboard.settings.view = "rank"
+    assert list(view.history.data["step"]) == before + [5.0]
+    dashboard.settings.layer = 2  # another level: its own ranks, over the same steps
+    assert list(view.history.data["step"]) == before + [5.0]
+    dashboard.reset()
+    assert list(view.history.data["step"]) == [0.0]
