@@ -8,6 +8,7 @@ train/test split. :class:`app.settings.Settings` inherits them, so each is a URL
   :data:`app.classification.FEATURES`; N = their number.
 - ``weight_decay``: lam >= 0, adding lam/2 sum_k ||W^(k)||^2 to E (lam I to every H_W).
 - ``test_fraction``: the share of each class held out as test data; ``show_test``: draw it.
+- ``network_shows``: what the network view's edges show (``app/views/network.py``).
 
 :func:`classification_widths` gives the FNN's first and last widths (N, M) that these
 settings imply for a data set, and the values that had to change for them to fit together.
@@ -54,6 +55,8 @@ class ClassificationSettings(param.Parameterized):
     test_fraction = param.Number(default=0.0, bounds=(0.0, MAX_TEST_FRACTION),
                                  doc="share of each class held out as test data")
     show_test = param.Boolean(default=True, doc="draw the test data")
+    network_shows = param.Selector(default="W", objects=["W", "G", "H"],
+                                   doc="network view edges: W, gradient G, Hessian diagonal H")
 
 
 def is_plane_dataset(name: str) -> bool:

@@ -1,8 +1,9 @@
 """The training view's classification part: decision regions by class (``regions.py``) and
 the loss and accuracy on all training and test rows (``metrics.py``), with a one-line
 summary, for a :class:`app.classification.ClassDataset`. Built once per model; ``update``
-redraws both from the session's current network; ``settings.show_test`` shows or hides
-the test points.
+redraws both from the session's current network and shows or hides the test points as
+``settings.show_test`` says (a change of it redraws, through the dashboard, so every Bokeh
+change is made in a frame).
 """
 
 from __future__ import annotations
@@ -27,16 +28,10 @@ class ClassificationPanel:
         self.session, self.settings = session, settings
         self.regions = DecisionRegions(data, height=height) if data.points is not None else None
         self.metrics = MetricsPlot(data)
-        self._watcher = settings.param.watch(self._show_test, "show_test") \
-            if "show_test" in settings.param else None
         if self.regions is not None:
             self.regions.show_test(getattr(settings, "show_test", True))
         self.caption = pn.pane.Markdown(caption(data, self.regions is not None),
                                         margin=(0, 10), sizing_mode="stretch_width")
-
-    def _show_test(self, event) -> None:
-        if self.regions is not None:
-            self.regions.show_test(event.new)
 
     def region_pane(self):
         """The regions figure (or the caption alone, for data without a plane)."""
@@ -57,16 +52,13 @@ class ClassificationPanel:
     def update(self) -> dict[str, np.ndarray]:
         """Redraw from the current network; the arrays behind the plots."""
         net = self.session.net
-        arrays = {} if self.regions is None else self.regions.update(net)
+        arrays = {}
+        if self.regions is not None:
+            self.regions.show_test(getattr(self.settings, "show_test", True))
+            arrays = self.regions.update(net)
         self.metrics.record(self.session.step, net)
         arrays.update(self.metrics.arrays())
         return arrays
-
-    def release(self) -> None:
-        if self._watcher is not None:
-            self.settings.param.unwatch(self._watcher)
-            self._watcher = None
-
 
 def caption(data, plane: bool) -> str:
     names = ", ".join(data.class_names)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-import param
 from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearColorMapper
 from bokeh.plotting import figure
 
@@ -81,22 +80,19 @@ class NetworkView(View):
     key = "network"
     title = "Network"
 
-    quantity = param.Selector(default="W", objects=list(QUANTITIES),
-                              doc="what the edges show: W, G (gradient) or H (Hessian diagonal)")
-
     def __init__(self, session, settings, **params):
         super().__init__(session, settings, **params)
-        self._choice = pn.widgets.RadioButtonGroup(
-            options={label: key for key, label in QUANTITIES.items()}, value=self.quantity,
+        # the setting ``network_shows`` (in the URL; a change redraws through the dashboard)
+        self._choice = pn.widgets.RadioButtonGroup.from_param(
+            settings.param.network_shows,
+            options={label: key for key, label in QUANTITIES.items()},
             color="light", css_classes=["network-quantity"],
         )
-        self._choice.link(self, value="quantity")
-        self.param.watch(self._quantity_changed, "quantity")
 
-    def _quantity_changed(self, event) -> None:
-        self._choice.value = event.new
-        if self._version == self.session.version and self._body.objects:
-            self.refresh()
+    @property
+    def quantity(self) -> str:
+        """What the edges show now: "W", "G" or "H" (``settings.network_shows``)."""
+        return self.settings.network_shows
 
     # --- the plane of the inputs --------------------------------------------------------
     def plane(self):
@@ -132,25 +128,36 @@ class NetworkView(View):
         return [f"x{j + 1}" for j in range(self.session.layer_sizes[0])]
 
     # --- life cycle ---------------------------------------------------------------------
+    plot = None
+
     def build(self) -> None:
+        """The figure is made once and kept across model rebuilds (a new figure put into a
+        served page misses its first data); a rebuild empties its sources and refits it."""
+        sizes = self.session.layer_sizes
+        if self.plot is None:
+            self.make_figure()
+        for source in (self.units, self.edges, self.labels, self.input_labels):
+            source.data = {name: [] for name in source.data}
+        self.outlines.data = self.frames(sizes)
+        height = int(min(900, max(320, 52 * max(sizes) + 90)))
+        if self.plot.height != height:
+            self.plot.height = height
+        self._pane.visible = max(sizes) <= MAX_UNITS
+        self._body.objects = [self._choice, self._caption, self._pane]
+
+    def make_figure(self) -> None:
         self.units = ColumnDataSource({name: [] for name in (
             "image", "x", "y", "dw", "dh", "unit", "output_range", "bias", "bias_value")})
         self.edges = ColumnDataSource({name: [] for name in (
             "x0", "y0", "x1", "y1", "colour", "width", "edge", "value", "weight")})
         self.labels = ColumnDataSource({"x": [], "y": [], "text": []})
         self.input_labels = ColumnDataSource({"x": [], "y": [], "text": []})
-        sizes = self.session.layer_sizes
+        self.outlines = ColumnDataSource({"x": [], "y": []})
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
-        if max(sizes) > MAX_UNITS:
-            self.plot = None
-            self._body.objects = [self._caption]
-            return
-        tallest = max(sizes)
         plot = figure(
             title="", match_aspect=True,  # square heatmaps: ranges follow the data
             x_range=DataRange1d(range_padding=0.12), y_range=DataRange1d(range_padding=0.08),
-            tools="pan,wheel_zoom,reset,save",
-            height=int(min(900, max(320, 52 * tallest + 90))), sizing_mode="stretch_width",
+            tools="pan,wheel_zoom,reset,save", height=320, sizing_mode="stretch_width",
             min_width=360, toolbar_location="right",
         )
         plot.toolbar.logo = None
@@ -163,7 +170,7 @@ class NetworkView(View):
         units = plot.image(image="image", x="x", y="y", dw="dw", dh="dh", color_mapper=mapper,
                            source=self.units)
         plot.rect(x="x", y="y", width=SIDE, height=SIDE, fill_alpha=0, line_color="#444444",
-                  source=ColumnDataSource(self.frames(sizes)))
+                  source=self.outlines)
         plot.text(x="x", y="y", text="text", source=self.labels, text_align="center",
                   text_font_size="13px", text_color="#333333")
         plot.text(x="x", y="y", text="text", source=self.input_labels, text_align="right",
@@ -176,8 +183,7 @@ class NetworkView(View):
         )
         plot.title.text_font_size = "14px"
         self.plot = plot
-        self._body.objects = [self._choice, self._caption,
-                              pn.pane.Bokeh(plot, sizing_mode="stretch_width")]
+        self._pane = pn.pane.Bokeh(plot, sizing_mode="stretch_width")
 
     @staticmethod
     def frames(sizes) -> dict[str, list[float]]:

@@ -126,10 +126,11 @@ def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
                                   np.argmax(arrays["grid_outputs"], axis=1))
     assert panel.regions.test_renderer.visible
     s.show_test = False
+    panel.update()
     assert not panel.regions.test_renderer.visible
-    panel.release()
-    s.show_test = True  # no longer watched
-    assert not panel.regions.test_renderer.visible
+    s.show_test = True
+    panel.update()
+    assert panel.regions.test_renderer.visible
     assert "18 held-out test points" in panel.caption.object
 
 

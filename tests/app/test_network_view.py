@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from bokeh.document import Document
 
 from app.classification import class_targets, feature_map, make_class_points
 from app.settings import Settings
@@ -116,7 +115,7 @@ def test_edges_hold_the_weights_and_units_the_forward_pass():
 def test_gradient_is_v_z_transpose_plus_decay_and_matches_finite_differences():
     lam = 0.05
     view, session = cross_entropy_view(lam)
-    view.quantity = "G"
+    view.settings.network_shows = "G"
     view.refresh()
     net, sizes = session.net, session.layer_sizes
     weights = [np.array(W) for W in net.weights]
@@ -144,7 +143,7 @@ def test_gradient_is_v_z_transpose_plus_decay_and_matches_finite_differences():
 def test_hessian_diagonal_matches_second_differences_with_cross_entropy_and_decay():
     lam = 0.05
     view, session = cross_entropy_view(lam)
-    view.quantity = "H"
+    view.settings.network_shows = "H"
     view.refresh()
     net, sizes = session.net, session.layer_sizes
     weights = [np.array(W) for W in net.weights]
@@ -217,7 +216,8 @@ def test_one_dimensional_data_gives_strips():
 @pytest.mark.parametrize("quantity", ["W", "G", "H"])
 def test_rnn_levels_hold_w_its_gradient_and_hessian_diagonal(quantity):
     session, settings = session_of(model="rnn", levels=1, hidden_width=4, tau=5, time_step=3)
-    view = NetworkView(session, settings, quantity=quantity)
+    settings.network_shows = quantity
+    view = NetworkView(session, settings)
     view.refresh()
     net, sizes = session.net, session.layer_sizes
     if quantity == "W":
@@ -241,21 +241,19 @@ def test_wide_levels_say_why_they_are_not_drawn():
     session, settings = session_of(architecture="2-40-1")
     view = NetworkView(session, settings)
     view.refresh()
-    assert view.plot is None and "at most 32 units" in view.note and "40" in view.note
+    assert not view._pane.visible and "at most 32 units" in view.note and "40" in view.note
 
 
-def test_the_quantity_buttons_redraw_and_the_view_renders():
-    session, settings = session_of()
-    view = NetworkView(session, settings)
-    pn_root = __import__("panel").panel(view).get_root(Document())
-    assert pn_root is not None
-    view.refresh()
+def test_the_buttons_are_a_url_setting_and_redraw_through_the_dashboard(rendered):
+    dashboard = rendered(view="network")
+    view, session = dashboard.views["network"], dashboard.session
+    assert "network_shows" in dashboard.settings.query_parameters()
     view._choice.value = "G"
-    assert view.quantity == "G"
+    assert dashboard.settings.network_shows == "G" and view.quantity == "G"
     gradients = session.net.gradients(session.X, session.Z)
     expected = np.concatenate([np.asarray(g.W).ravel() for g in gradients])
     np.testing.assert_allclose(view.edges.data["value"], expected, rtol=1e-12)
-    view.quantity = "W"
+    dashboard.settings.network_shows = "W"
     assert view._choice.value == "W"
     np.testing.assert_array_equal(view.edges.data["value"],
                                   np.concatenate([np.ravel(W) for W in session.net.weights]))
@@ -265,7 +263,8 @@ def test_core_work_runs_on_the_worker_thread():
     from app.views.common import WAITING
 
     session, settings = session_of()
-    view = NetworkView(session, settings, quantity="H")
+    settings.network_shows = "H"
+    view = NetworkView(session, settings)
     with ThreadPoolExecutor(max_workers=1) as executor:
         view.executor = executor
         steps = list(view.redraw())
