@@ -57,7 +57,9 @@ class MetricsPlot:
                 ("test", f"@test_{name}{{0.0000}}")]))
             plot.legend.location = "bottom_left" if name == "loss" else "bottom_right"
             plot.legend.background_fill_alpha = 0.8
-        self.summary = pn.pane.Markdown("", css_classes=["metrics-summary"], margin=(0, 10))
+        # plain text (a Bokeh Div underneath): cheaper to change every frame than Markdown
+        self.summary = pn.widgets.StaticText(value="", css_classes=["metrics-summary"],
+                                             margin=(0, 10))
         self.last: dict[str, float] = {}
 
     def record(self, step: int, net) -> dict[str, float]:
@@ -78,7 +80,7 @@ class MetricsPlot:
             self.source.stream({name: [value] for name, value in row.items()},
                                rollover=HISTORY)
         self.last = row
-        self.summary.object = summary_text(row)
+        self.summary.value = summary_text(row)
         return row
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -91,10 +93,10 @@ def summary_text(row: dict[str, float]) -> str:
 
     >>> summary_text({"train_loss": 0.5, "train_accuracy": 0.75, "test_loss": float("nan"),
     ...               "test_accuracy": float("nan")})
-    'training: loss 0.5, accuracy 75.0 %'
+    'training: loss 0.5 · accuracy 75.0 %'
     """
-    text = f"training: loss {row['train_loss']:.4g}, accuracy {100 * row['train_accuracy']:.1f} %"
+    text = f"training: loss {row['train_loss']:.4g} · accuracy {100 * row['train_accuracy']:.1f} %"
     if not math.isnan(row["test_loss"]):
-        text += (f" · test: loss {row['test_loss']:.4g}, accuracy "
+        text += (f" — test: loss {row['test_loss']:.4g} · accuracy "
                  f"{100 * row['test_accuracy']:.1f} %")
     return text

@@ -79,6 +79,8 @@ def unit_positions(sizes: tuple[int, ...]) -> list[np.ndarray]:
 class NetworkView(View):
     key = "network"
     title = "Network"
+    #: while playing, at most 5 complete redraws a second (19 heatmaps are ~45 KiB a frame)
+    min_redraw_interval = 0.2
 
     def __init__(self, session, settings, **params):
         super().__init__(session, settings, **params)
@@ -290,7 +292,7 @@ class NetworkView(View):
                     values = outputs[level][:, i]
                     low, high = float(values.min()), float(values.max())
                     top = max(abs(low), abs(high)) or 1.0
-                    image = (values / top).reshape(plane[2])
+                    image = (values / top).reshape(plane[2]).astype(np.float32)
                 columns["image"].append(image)
                 columns["x"].append(level * LEVEL_GAP)
                 columns["y"].append(heights[level][i] - SIDE / 2)
@@ -310,7 +312,7 @@ class NetworkView(View):
         }
         self.input_labels.data = {"x": [-0.1] * sizes[0], "y": list(heights[0]),
                                   "text": names}
-        if outputs is not None:
+        if outputs is not None:  # the downloads keep float64
             self.arrays["grid_points"] = plane[0]
             for level in range(1, len(sizes)):
                 self.arrays[f"z{level}_on_grid"] = outputs[level]
