@@ -79,8 +79,6 @@ def unit_positions(sizes: tuple[int, ...]) -> list[np.ndarray]:
 class NetworkView(View):
     key = "network"
     title = "Network"
-    #: while playing, at most 5 complete redraws a second (19 heatmaps are ~45 KiB a frame)
-    min_redraw_interval = 0.2
 
     def __init__(self, session, settings, **params):
         super().__init__(session, settings, **params)
