@@ -132,6 +132,15 @@ def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
     panel.update()
     assert panel.regions.test_renderer.visible
     assert "18 held-out test points" in panel.caption.object
+    # while training runs the metrics are recorded at most every METRICS_INTERVAL_S
+    session.running, session.step = True, 8
+    panel.update()
+    session.step = 9
+    panel.update()
+    assert list(panel.metrics.source.data["step"]) == [7]  # within the interval
+    session.running, session.step = False, 10  # paused: every redraw records
+    panel.update()
+    assert list(panel.metrics.source.data["step"]) == [7, 10]
 
 
 def test_rnn_keeps_only_weight_decay():
