@@ -29,7 +29,12 @@ text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "
 ``sparse-rule`` (the none / top-k / truncated / selected-steps buttons), ``sparse-topk``,
 ``sparse-truncate``, ``sparse-backtrack`` (the rule's parameter; the inputs wrap an
 ``input``), ``sparse-message`` (why a rule was refused, next to the group), ``sparse-table``
-(in ``view-sparse``).
+(in ``view-sparse``); the classification card (``app/classification_controls.py``):
+``classification-card``, ``loss-choice``, ``classes-slider``, ``feature-choice`` (a button
+per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
+``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
+``metrics-summary`` (training and test loss and accuracy, ``view-training``),
+``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``).
 
 The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
 loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
