@@ -37,6 +37,7 @@ returns the reason.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -144,11 +145,20 @@ class TrainingSession(param.Parameterized):
         return error
 
     def set_weight_decay(self) -> None:
-        """Take the settings' weight decay into the running model (no restart)."""
-        if self.net is not None:
-            self.net = self._with_parameters(self.parameters())
+        """Take the settings' weight decay into the running model (no restart): the same
+        parameters and options with the new lam (``net.with_parameters`` keeps the old)."""
+        lam = float(self.settings.weight_decay)
+        if self.net is not None and self.net.weight_decay != lam:
+            self.net = self._with_decay(self.net, lam)
             if self.full_net is not None:
-                self.full_net = self._with_parameters(self.parameters(self.full_net))
+                self.full_net = self._with_decay(self.full_net, lam)
+
+    def _with_decay(self, net, lam: float):
+        options = dict(activation=net.activation, output_activation=net.output_activation,
+                       loss=net.loss_name, weight_decay=lam)
+        if self.is_rnn:
+            return type(net)(net.weights, net.recurrent, net.biases, **options)
+        return type(net)(net.weights, net.biases, **options)
 
     def rebuild(self) -> str | None:
         """Fresh data and weights from the settings; on failure keep everything, return why."""
@@ -241,15 +251,12 @@ class TrainingSession(param.Parameterized):
         return arrays
 
     def _with_parameters(self, arrays: list[np.ndarray]):
+        """The running model's shapes and options with the parameters ``arrays``
+        (``net.with_parameters``: checks only shapes, dtype and finiteness)."""
         net = self.net
-        per_level = 3 if self.is_rnn else 2
-        weights = arrays[0::per_level]
-        biases = arrays[1::per_level]
-        options = dict(activation=net.activation, output_activation=net.output_activation,
-                       loss=net.loss_name, weight_decay=float(self.settings.weight_decay))
         if self.is_rnn:
-            return type(net)(weights, arrays[2::per_level], biases, **options)
-        return type(net)(weights, biases, **options)
+            return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3])
+        return net.with_parameters(arrays[0::2], arrays[1::2])
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -296,17 +303,34 @@ class TrainingSession(param.Parameterized):
         """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
         failed (a str)."""
         grads = self._flat(gradients)
+        reduce = np.add.reduce  # what np.sum(x) runs, without its Python wrapper
         # one reduction per array: the norm is finite exactly when every entry is
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
         if not math.isfinite(norm):
             return f"a gradient{which} became non-finite at step {self.step + 1}"
+        # the element-wise steps run once over all arrays laid end to end (the same
+        # operations on the same entries, so bit for bit the per-array result)
+        shapes = [g.shape for g in grads]
+        ends = list(itertools.accumulate(g.size for g in grads))
+        flat = np.concatenate([g.reshape(-1) for g in grads])
         clip = float(self.settings.clip_norm)
         if clip > 0 and norm > clip:
-            grads = [g * (clip / norm) for g in grads]
+            flat = flat * (clip / norm)
         lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
-        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):  # a NaN or inf entry
+        flat_velocity = beta * np.concatenate([v.reshape(-1) for v in velocity]) + flat
+        flat_weights = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
+        flat_weights = flat_weights - lr * flat_velocity
+        starts = [0] + ends[:-1]
+        velocity = [flat_velocity[a:b].reshape(shape)
+                    for a, b, shape in zip(starts, ends, shapes, strict=True)]
+        updated = [flat_weights[a:b].reshape(shape)
+                   for a, b, shape in zip(starts, ends, shapes, strict=True)]
+        # The step fails where the sum of the arrays' sums is not finite (a NaN or inf entry).
+        # Entries all below 1e300 / n in size cannot make it overflow: then one max decides.
+        largest = float(np.maximum.reduce(np.abs(flat_weights), axis=None))
+        if not largest * flat_weights.size < 1e300 and not math.isfinite(
+            sum(float(reduce(w, axis=None)) for w in updated)
+        ):
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 
@@ -324,11 +348,20 @@ class TrainingSession(param.Parameterized):
         rule and (if a rule is set) its full-backprop twin; False (and paused) if it failed."""
         self.next_batch()
         keywords = self.loss_keywords()
+
+        def loss_and_gradients(net, rule: dict):
+            """(loss, gradients) from one forward pass; a NaN loss (and no gradients) where
+            :meth:`current_loss` gives NaN."""
+            try:
+                loss, gradients = net.loss_and_gradients(self.X, self.Z, **keywords, **rule)
+            except (FloatingPointError, ValueError, OverflowError):
+                return float("nan"), None
+            return float(loss), gradients
+
         with np.errstate(all="ignore"):
-            loss = self.current_loss()
+            loss, gradients = loss_and_gradients(self.net, self.rule)
             if not math.isfinite(loss):
                 return self._refuse(f"the loss became {loss} at step {self.step + 1}")
-            gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
             sparse = self._update(self.net, self._velocity, gradients, "")
             if isinstance(sparse, str):
                 return self._refuse(sparse)
@@ -338,12 +371,11 @@ class TrainingSession(param.Parameterized):
             else:
                 exact = self.net.gradients(self.X, self.Z, **keywords)
                 similarity = self.similarities(gradients, exact)
-                full_loss = self.current_loss(self.full_net)
+                full_loss, full_gradients = loss_and_gradients(self.full_net, {})
                 if not math.isfinite(full_loss):
                     return self._refuse(f"the loss of the full-backprop run became {full_loss} "
                                         f"at step {self.step + 1}")
-                full = self._update(self.full_net, self._full_velocity,
-                                    self.full_net.gradients(self.X, self.Z, **keywords),
+                full = self._update(self.full_net, self._full_velocity, full_gradients,
                                     " of the full-backprop run")
                 if isinstance(full, str):
                     return self._refuse(full)

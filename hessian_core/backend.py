@@ -21,6 +21,7 @@ __all__ = [
     "namespace_of",
     "device_of",
     "diagonal_matrices",
+    "transpose",
     "require_namespace",
     "to_numpy",
     "as_float_array",
@@ -62,6 +63,16 @@ def device_of(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
+def transpose(x: Any) -> Any:
+    """``x`` with its last two axes swapped, as ``matrix_transpose`` gives it: the array's own
+    ``x.mT`` (the standard's attribute, one read) where it has one, else the namespace's
+    function. Both are the same view, so results computed from it are the same bit for bit."""
+    try:
+        return x.mT
+    except AttributeError:
+        return namespace_of(x).matrix_transpose(x)
+
+
 def diagonal_matrices(values: Any) -> Any:
     """Stack of diagonal matrices ``diag(v)`` from the last axis of ``values``."""
     xp = namespace_of(values)
@@ -93,6 +104,9 @@ def as_float_array(value: Any, name: str, xp: Any, like: Any) -> Any:
     sequences and scalars are converted.
     """
     device = array_api_compat.device(like)
+    if type(value) is type(like) and value.dtype == like.dtype:
+        if array_api_compat.device(value) == device:  # what xp.asarray would hand back
+            return value
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         try:
             value_xp = array_api_compat.array_namespace(value)

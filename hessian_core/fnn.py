@@ -41,6 +41,11 @@ net.adjoints(forward, Z_target)`` (validates Z_target against it; a^(k) = dE/dz^
 v^(k) = dE/dy^(k) of every level), then ``net.gradient_from(forward, adjoints, layer)``,
 ``net.preactivation_hessians(forward, adjoints, layer)`` (M^(k) of every sample) and
 ``net.hessian_from(forward, adjoints, layer)`` without validating or recomputing anything.
+For training loops: ``net.loss_from(forward, Z_target)`` (the loss of an existing forward
+pass), ``net.loss_and_gradients(X, Z_target, topk=None)`` (loss and gradients from one forward
+pass, equal bit for bit to ``net.loss`` and ``net.gradients``) and
+``net.with_parameters(weights, biases)`` (the same network with new arrays, checking only their
+shapes, dtype, library and finiteness).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import device_of, require_choice, require_shape
+from .backend import device_of, require_choice, require_shape, transpose
 from .kron import LayerHessian
 from .losses import loss_gradient, loss_hessian, sample_losses
 from .network import Network, check_layer_sizes, convert_like, glorot_parameters
@@ -133,7 +138,7 @@ class FNN(Network):
         xp = self.xp
         pre, post = [], [X]
         for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
-            Y = post[-1] @ xp.matrix_transpose(W) + b
+            Y = post[-1] @ transpose(W) + b
             pre.append(Y)
             post.append(self.activation_of(k).f(xp, Y))
         return Forward(pre, post)
@@ -141,10 +146,23 @@ class FNN(Network):
     def loss(self, X: Any, Z_target: Any) -> float:
         """E = 1/r sum_p l(z_p^(l)) (+ lam/2 sum_k ||W^(k)||^2): 1/(2r) sum_p ||z*_p - z_p||^2
         for "mse", the softmax cross-entropy for "cross_entropy" (:mod:`hessian_core.losses`)."""
-        forward = self.forward(X)
+        return self.loss_from(self.forward(X), Z_target)
+
+    def loss_from(self, forward: Forward, Z_target: Any) -> float:
+        """:meth:`loss` of the batch that ``forward`` (from :meth:`forward`) was run on;
+        ``Z_target`` is checked against it."""
         Z_target = self._targets(Z_target, forward.output.shape[0])
+        return self._loss_of(forward, Z_target)
+
+    def _loss_of(self, forward: Forward, Z_target: Any) -> float:
         values = sample_losses(forward.output, Z_target, self.loss_name)
         return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
+
+    def with_parameters(self, weights: Sequence[Any], biases: Sequence[Any]) -> FNN:
+        """A network of the same shapes and options (activations, loss, weight decay) with
+        new ``weights`` and ``biases``; only what can differ is checked (shapes, dtype,
+        library, finiteness). The arrays are held, not copied."""
+        return self._replaced({"weights": weights, "biases": biases})
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
@@ -157,11 +175,17 @@ class FNN(Network):
         Z_target = self._targets(Z_target, forward.output.shape[0])
         return self._adjoints(forward, Z_target, topk)
 
-    def _adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:
+    def _adjoints(
+        self, forward: Forward, Z_target: Any, topk: Any = None, curvature: bool = True
+    ) -> Adjoints:
+        """``curvature=False`` leaves out the seed Q^(l) (``output_hessian`` is None): only the
+        Hessians read it."""
         xp = self.xp
         r = Z_target.shape[0]
         a = loss_gradient(forward.output, Z_target, self.loss_name) / r  # a^(l) = dE/dz^(l)
-        seed = loss_hessian(forward.output, Z_target, self.loss_name) / r  # Q^(l)
+        seed = None  # Q^(l)
+        if curvature:
+            seed = loss_hessian(forward.output, Z_target, self.loss_name) / r
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         output_gradient = a
         for k in range(self.n_layers, 0, -1):
@@ -175,11 +199,13 @@ class FNN(Network):
 
     def gradient_from(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
         """dE/dW^(k), dE/db^(k) of level ``layer`` with the factors V = v^(k)T, Z = z^(k-1)T."""
-        layer = self._check_layer(layer)
+        return self._gradient_of(forward, adjoints, self._check_layer(layer))
+
+    def _gradient_of(self, forward: Forward, adjoints: Adjoints, layer: int) -> Gradient:
         xp = self.xp
         v = adjoints.grad_y[layer - 1]
-        V, Z = xp.matrix_transpose(v), xp.matrix_transpose(forward.activations[layer - 1])
-        G = V @ xp.matrix_transpose(Z)
+        V, Z = transpose(v), transpose(forward.activations[layer - 1])
+        G = V @ transpose(Z)
         if self.weight_decay:
             G = G + self.weight_decay * self.weights[layer - 1]
         return Gradient(W=G, b=xp.sum(v, axis=0), layer=layer, V=V, Z=Z)
@@ -192,6 +218,16 @@ class FNN(Network):
         forward = self.forward(X)
         adjoints = self.adjoints(forward, Z_target, topk)
         return [self.gradient_from(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+
+    def loss_and_gradients(
+        self, X: Any, Z_target: Any, topk: Any = None
+    ) -> tuple[float, list[Gradient]]:
+        """``(loss(X, Z_target), gradients(X, Z_target, topk))`` from one forward pass."""
+        forward = self.forward(X)
+        Z_target = self._targets(Z_target, forward.output.shape[0])
+        adjoints = self._adjoints(forward, Z_target, topk, curvature=False)
+        gradients = [self._gradient_of(forward, adjoints, k) for k in range(1, self.n_layers + 1)]
+        return self._loss_of(forward, Z_target), gradients
 
     def gradient(self, X: Any, Z_target: Any, layer: int, topk: Any = None) -> Gradient:
         """dE/dW^(k) and dE/db^(k) with the factors V (m, r), Z (n, r) of Corollary 1."""

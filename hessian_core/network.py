@@ -5,10 +5,14 @@ Conventions (``docs/contract.md``): W^(k) is ``weights[k-1]`` of shape (m, n); b
 applied at every level, the output level included, unless ``output_activation`` overrides
 the last one. ``loss`` ("mse", the paper's, or "cross_entropy") and ``weight_decay`` (lam >= 0)
 are those of :mod:`hessian_core.losses`; ``formula="paper"`` exists for "mse" only.
+``with_parameters`` (of FNN and RNN) builds the same network from new arrays through
+``Network._replaced``, which checks only what can have changed (count, shape, dtype, library,
+finiteness) instead of everything the constructor checks.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -119,6 +123,41 @@ class Network:
             return 0.0
         total = sum(float(self.xp.sum(A * A)) for A in matrices)
         return 0.5 * self.weight_decay * total
+
+    def _replaced(self, arrays: dict[str, list[Any]]) -> Network:
+        """A copy of this network (same class and options) whose parameter lists ``arrays``
+        (attribute name -> new list) replace the current ones, checking only what can have
+        changed: the number of arrays, each one's shape and dtype, its library and that it is
+        finite. Nothing is copied: the new network holds the given arrays."""
+        reference = self.weights[0]
+        checked = {}
+        for attribute, new in arrays.items():
+            old, new = getattr(self, attribute), list(new)
+            if len(new) != len(old):
+                raise ValueError(
+                    f"{attribute} must hold {len(old)} arrays (one per level), got {len(new)}"
+                )
+            for k, (A, B) in enumerate(zip(old, new, strict=True)):
+                name = f"{attribute}[{k}]"
+                if type(B) is not type(reference):  # the common case costs one type test
+                    require_namespace({"weights[0]": reference, name: B})
+                if tuple(B.shape) != tuple(A.shape) or B.dtype != A.dtype:
+                    raise ValueError(
+                        f"{name} must have shape {tuple(A.shape)} and dtype {A.dtype} like the "
+                        f"network's, got shape {tuple(B.shape)} and dtype {B.dtype}"
+                    )
+            checked[attribute] = new
+        xp = self.xp
+        # one reduction per array: a finite total means every entry is finite; otherwise
+        # (a NaN or infinity, or finite entries whose sum overflows) look array by array
+        if not math.isfinite(sum(float(xp.sum(B)) for new in checked.values() for B in new)):
+            for attribute, new in checked.items():
+                for k, B in enumerate(new):
+                    require_finite(B, f"{attribute}[{k}]", xp)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(checked)
+        return copy
 
     def _as_input(self, value: Any, name: str) -> Any:
         array = as_float_array(value, name, self.xp, self.weights[0])

@@ -42,7 +42,10 @@ Public forward/adjoint API (docs/contract.md): ``forward = rnn.forward(X, steps=
 Z_target, t=None, outputs_from=1, topk=None, truncate=None)`` (g_z, g_y of every level and step
 and the loss's seed), then ``rnn.gradient_from``, ``rnn.preactivation_hessians`` (the blocks M,
 or the paper's C~), ``rnn.hessian_from`` and ``rnn.kronecker_inputs`` without validating or
-recomputing anything.
+recomputing anything. For training loops: ``rnn.loss_from(forward, Z_target, t=None,
+outputs_from=1)``, ``rnn.loss_and_gradients(X, Z_target, ...)`` (the options of
+``rnn.gradients``; loss and gradients from one forward pass, equal bit for bit to ``rnn.loss``
+and ``rnn.gradients``) and ``rnn.with_parameters(weights, recurrent, biases)``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from .backend import (
     require_int_in_range,
     require_namespace,
     require_shape,
+    transpose,
 )
 from .kron import LayerHessian
 from .losses import loss_gradient, loss_hessian, sample_losses
@@ -209,10 +213,11 @@ class RNN(Network):
         for k in range(1, self.n_layers + 1):
             W, U, b = self.weights[k - 1], self.recurrent[k - 1], self.biases[k - 1]
             act = self.activation_of(k)
-            driven = post[-1] @ xp.matrix_transpose(W) + b  # (r, T, m)
+            driven = post[-1] @ transpose(W) + b  # (r, T, m)
+            U_T = transpose(U)
             ys, zs, z = [], [], None
             for s in range(T):
-                y = driven[:, s, :] if z is None else driven[:, s, :] + z @ xp.matrix_transpose(U)
+                y = driven[:, s, :] if z is None else driven[:, s, :] + z @ U_T
                 z = act.f(xp, y)
                 ys.append(y)
                 zs.append(z)
@@ -223,10 +228,32 @@ class RNN(Network):
     def loss(self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1) -> float:
         """E^(t) for one output time ``t``, or E = sum_{t=a..tau} E^(t) for ``t=None``."""
         forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
-        values = sample_losses(forward.output, Z_target, self.loss_name)  # (r, T)
+        return self._loss_of(forward.output, Z_target, t, a, T)
+
+    def loss_from(
+        self, forward: Forward, Z_target: Any, t: int | None = None, outputs_from: int = 1
+    ) -> float:
+        """:meth:`loss` of the batch that ``forward`` (from :meth:`forward`, T time steps)
+        was run on: E^(t) with 1 <= t <= T, or for ``t=None`` the sum over t = a..T.
+        ``Z_target`` (r, tau, M) with tau >= T is checked against it and read up to T."""
+        Z_target = self._adjoint_targets(forward, Z_target)
+        T = forward.output.shape[1]
+        t, a, T = self._output_times(T, t, outputs_from)
+        return self._loss_of(forward.output[:, :T, :], Z_target[:, :T, :], t, a, T)
+
+    def _loss_of(self, output: Any, Z_target: Any, t: int | None, a: int, T: int) -> float:
+        values = sample_losses(output, Z_target, self.loss_name)  # (r, T)
         weights = self._time_weights(T, t, a, values)
         data = float(self.xp.sum(values * weights)) / Z_target.shape[0]
         return data + self._decay_penalty(self.weights + self.recurrent)
+
+    def with_parameters(
+        self, weights: Sequence[Any], recurrent: Sequence[Any], biases: Sequence[Any]
+    ) -> RNN:
+        """A network of the same shapes and options (activations, loss, weight decay) with
+        new ``weights``, ``recurrent`` and ``biases``; only what can differ is checked
+        (shapes, dtype, library, finiteness). The arrays are held, not copied."""
+        return self._replaced({"weights": weights, "recurrent": recurrent, "biases": biases})
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(
@@ -245,18 +272,8 @@ class RNN(Network):
         :meth:`loss` (1 <= t <= T); ``topk`` (meProp) and ``truncate`` (truncated BPTT) as in
         :meth:`gradients`.
         """
-        xp = self.xp
-        r, T = forward.output.shape[0], forward.output.shape[1]
-        Z_target = self._as_input(Z_target, "Z_target")
-        if Z_target.ndim == 2 and r == 1:
-            Z_target = xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
-        require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
-        self._check_targets(Z_target)
-        if Z_target.shape[1] < T:
-            raise ValueError(
-                f"Z_target must hold at least the {T} time steps of forward, "
-                f"got {Z_target.shape[1]}"
-            )
+        T = forward.output.shape[1]
+        Z_target = self._adjoint_targets(forward, Z_target)
         t, a, _ = self._output_times(T, t, outputs_from)  # the adjoints span forward's T steps
         counts = {topk_count(topk, m) for m in self.layer_sizes[1:]}
         if len(counts) > 1:
@@ -268,6 +285,21 @@ class RNN(Network):
         count = counts.pop()
         return self._sparse_adjoints(forward, Z_target[:, :T, :], t, a, T, count, truncate)
 
+    def _adjoint_targets(self, forward: Forward, Z_target: Any) -> Any:
+        """Z_target as a validated (r, tau, M) batch with tau >= the T steps of ``forward``."""
+        r, T = forward.output.shape[0], forward.output.shape[1]
+        Z_target = self._as_input(Z_target, "Z_target")
+        if Z_target.ndim == 2 and r == 1:
+            Z_target = self.xp.reshape(Z_target, (1,) + tuple(Z_target.shape))
+        require_shape(Z_target, "Z_target", (r, None, self.layer_sizes[-1]), "(r, tau, M)")
+        self._check_targets(Z_target)
+        if Z_target.shape[1] < T:
+            raise ValueError(
+                f"Z_target must hold at least the {T} time steps of forward, "
+                f"got {Z_target.shape[1]}"
+            )
+        return Z_target
+
     def _adjoints(
         self,
         forward: Forward,
@@ -276,11 +308,13 @@ class RNN(Network):
         a: int,
         topk: int | None = None,
         window_start: int = 0,
+        curvature: bool = True,
     ) -> Adjoints:
         """BPTT, eq. (59)-(60) and (67)-(68), for every level and time step.
 
         ``topk`` sparsifies each g_y^(j,s) (meProp); ``window_start`` (0-based) stops the
         adjoints before that step (truncated BPTT). See :mod:`hessian_core.sparse`.
+        ``curvature=False`` leaves out ``output_hessian`` (None): only the Hessians read it.
         """
         xp = self.xp
         r, T = Z_target.shape[0], forward.output.shape[1]
@@ -288,9 +322,11 @@ class RNN(Network):
         output, target = forward.output, Z_target[:, :T, :]
         from_above = loss_gradient(output, target, self.loss_name) * weights_t[:, None] / r
         # d^2E/dz^(l,s)dz^(l,s): w_s / r times the loss Hessian (w_s I / r for "mse")
-        output_hessian = loss_hessian(output, target, self.loss_name) * (
-            weights_t[:, None, None] / r
-        )
+        output_hessian = None
+        if curvature:
+            output_hessian = loss_hessian(output, target, self.loss_name) * (
+                weights_t[:, None, None] / r
+            )
         output_gradient = from_above
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
@@ -324,9 +360,11 @@ class RNN(Network):
         times = [t] if t is not None else list(range(a, T + 1))
         return [(time, max(0, time - K)) for time in times]
 
-    def _sparse_adjoints(self, forward, Z_target, t, a, T, topk, truncate) -> Adjoints:
+    def _sparse_adjoints(
+        self, forward, Z_target, t, a, T, topk, truncate, curvature: bool = True
+    ) -> Adjoints:
         parts = [
-            self._adjoints(forward, Z_target, time, a, topk, start)
+            self._adjoints(forward, Z_target, time, a, topk, start, curvature)
             for time, start in self._output_windows(t, a, T, truncate)
         ]
         if len(parts) == 1:
@@ -335,7 +373,7 @@ class RNN(Network):
             grad_z=[sum(p.grad_z[j] for p in parts) for j in range(self.n_layers)],
             grad_y=[sum(p.grad_y[j] for p in parts) for j in range(self.n_layers)],
             output_gradient=sum(p.output_gradient for p in parts),
-            output_hessian=sum(p.output_hessian for p in parts),
+            output_hessian=sum(p.output_hessian for p in parts) if curvature else None,
             time_weights=sum(p.time_weights for p in parts),
             output_times=tuple(time for p in parts for time in p.output_times),
         )
@@ -378,6 +416,33 @@ class RNN(Network):
         adjoints = self._sparse_adjoints(forward, Z_target, t, a, T, counts[0], truncate)
         return [self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)]
 
+    def loss_and_gradients(
+        self,
+        X: Any,
+        Z_target: Any,
+        t: int | None = None,
+        outputs_from: int = 1,
+        topk: Any = None,
+        truncate: int | None = None,
+        backtrack: Any = None,
+    ) -> tuple[float, list[Gradient]]:
+        """``(loss(X, Z_target, t, outputs_from), gradients(X, Z_target, t, outputs_from,
+        topk, truncate, backtrack))`` from one forward pass (two or more only where ``topk``
+        keeps different counts at different levels, as :meth:`gradients` does)."""
+        counts = [topk_count(topk, m) for m in self.layer_sizes[1:]]
+        if len(set(counts)) > 1:
+            gradients = self.gradients(X, Z_target, t, outputs_from, topk, truncate, backtrack)
+            return self.loss(X, Z_target, t, outputs_from), gradients
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        rule = None if backtrack is None else parse_backtrack(backtrack, T)
+        adjoints = self._sparse_adjoints(
+            forward, Z_target, t, a, T, counts[0], truncate, curvature=False
+        )
+        gradients = [
+            self._gradient_of(forward, adjoints, k, rule) for k in range(1, self.n_layers + 1)
+        ]
+        return self._loss_of(forward.output, Z_target, t, a, T), gradients
+
     def gradient(
         self,
         X: Any,
@@ -411,10 +476,10 @@ class RNN(Network):
             steps = xp.asarray(select_steps(rule, g_y, below), device=device_of(g_y))
             g_y, below, previous = (xp.take(x, steps, axis=1) for x in (g_y, below, previous))
         r, T, m = g_y.shape
-        V = xp.matrix_transpose(xp.reshape(g_y, (r * T, m)))
-        Z = xp.matrix_transpose(xp.reshape(below, (r * T, below.shape[2])))
-        Z_rec = xp.matrix_transpose(xp.reshape(previous, (r * T, m)))
-        G_W, G_U = V @ xp.matrix_transpose(Z), V @ xp.matrix_transpose(Z_rec)
+        V = transpose(xp.reshape(g_y, (r * T, m)))
+        Z = transpose(xp.reshape(below, (r * T, below.shape[2])))
+        Z_rec = transpose(xp.reshape(previous, (r * T, m)))
+        G_W, G_U = V @ transpose(Z), V @ transpose(Z_rec)
         if self.weight_decay:  # lam W^(k), lam U^(k): not in the factors V, Z
             G_W = G_W + self.weight_decay * self.weights[k - 1]
             G_U = G_U + self.weight_decay * self.recurrent[k - 1]

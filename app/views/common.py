@@ -1,10 +1,10 @@
 """What every view shares: the base class, downloads, block averaging, symlog.
 
 A view is a :class:`pn.viewable.Viewer` built per session. ``build()`` creates its plots once
-per model (Bokeh figures in ``pn.pane.Bokeh`` fed through ``ColumnDataSource`` updates, or
-HoloViews ``Pipe``/``Buffer`` streams), so a refresh sends new arrays into plots that already
-exist. ``refresh()`` asks ``hessian_core`` for the numbers (views draw; the core computes)
-and keeps them in ``self.arrays`` for the downloads.
+per model (Bokeh figures in ``pn.pane.Bokeh`` fed through ``ColumnDataSource`` updates), so
+a refresh sends new arrays into plots that already exist. ``refresh()`` asks ``hessian_core``
+for the numbers (views draw; the core computes) and keeps them in ``self.arrays`` for the
+downloads.
 
 The live loop (``app/loop.py``) calls, in frames and under the page's document lock:
 ``stream()`` for cheap streamed updates every frame, and ``redraw()``, a generator over the
@@ -18,12 +18,10 @@ from __future__ import annotations
 import io
 import time
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401 - registers the Bokeh backend and its options
 import numpy as np
 import panel as pn
 import param
-from bokeh.palettes import Greys256, RdBu11, interp_palette
+from bokeh.palettes import RdBu11, interp_palette
 
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
@@ -57,42 +55,6 @@ def symlog(values: np.ndarray, linear: float) -> np.ndarray:
     return np.sign(values) * np.log10(1.0 + np.abs(values) / linear)
 
 
-def matrix_image(matrix: np.ndarray, vdim: str = "value") -> hv.Image:
-    """``matrix`` drawn with row 0 at the top, pixel (i, j) centred at (j + 0.5, rows - i - 0.5)."""
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.ndim != 2 or matrix.size == 0:
-        matrix = np.zeros((1, 1))
-    rows, cols = matrix.shape
-    return hv.Image(matrix, bounds=(0, 0, cols, rows), kdims=["column", "row"], vdims=[vdim])
-
-
-def grid_path(rows: int, cols: int, every_row: int, every_col: int) -> hv.Segments:
-    """Block grid lines as one Segments element (in matrix_image coordinates)."""
-    xs = np.zeros(0)
-    ys = np.zeros(0)
-    if 0 < every_col < cols:
-        xs = np.arange(every_col, cols, every_col, dtype=float)
-    if 0 < every_row < rows:
-        ys = rows - np.arange(every_row, rows, every_row, dtype=float)
-    x0 = np.concatenate([xs, np.zeros_like(ys)])
-    x1 = np.concatenate([xs, np.full_like(ys, cols)])
-    y0 = np.concatenate([np.zeros_like(xs), ys])
-    y1 = np.concatenate([np.full_like(xs, rows), ys])
-    return hv.Segments((x0, y0, x1, y1), kdims=["column", "row", "column_end", "row_end"])
-
-
-def log_range(*columns) -> tuple[float | None, float | None]:
-    """A y range for a log axis: (None, None) (from the data) once the positive values span
-    a range, else a decade around the single value, so that a one-point frame (step 0) is
-    not padded below zero (HoloViews pads a one-value range symmetrically)."""
-    values = np.concatenate([np.ravel(np.asarray(column, dtype=float)) for column in columns])
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size and values.max() > values.min():
-        return (None, None)
-    middle = float(values[0]) if values.size else 1.0
-    return (middle / 3.0, middle * 3.0)
-
-
 def symmetric_limits(matrix: np.ndarray) -> tuple[float, float]:
     finite = np.asarray(matrix, dtype=float)
     finite = finite[np.isfinite(finite)]
@@ -101,20 +63,8 @@ def symmetric_limits(matrix: np.ndarray) -> tuple[float, float]:
     return (-top, top)
 
 
-#: blue (negative) - white (0) - red (positive), 256 steps; masks: white (0) - black (1)
+#: blue (negative) - white (0) - red (positive), 256 steps
 DIVERGING = list(interp_palette(RdBu11, 256))
-MASK = list(reversed(Greys256))
-
-IMAGE_OPTIONS = dict(
-    colorbar=True, tools=["hover"], xaxis=None, yaxis=None, responsive=True,
-    framewise=True,
-)
-GRID_OPTIONS = dict(color="black", line_width=1.2, alpha=0.7, framewise=True)
-
-
-def plot_pane(plot, **options) -> pn.pane.HoloViews:
-    """A HoloViews pane whose axes are its own (Panel links equal axis names by default)."""
-    return pn.pane.HoloViews(plot, linked_axes=False, **options)
 
 
 def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:

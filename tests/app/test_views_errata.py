@@ -58,6 +58,6 @@ def test_relu_rnn_h_u_of_eq_75_holds_at_t_1_and_2(rendered, time_step):
 
 
 def test_too_large_shows_only_the_note(rendered):
-    dashboard = rendered(architecture="2-256-256-1", view="errata")
+    dashboard = rendered(architecture="2-256-256-1", batch_size=16, view="errata")
     view = dashboard.views["errata"]
     assert "too large" in view.note and not view._body.visible

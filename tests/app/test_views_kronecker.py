@@ -58,7 +58,7 @@ def test_too_large_rnn_shows_only_the_note(rendered):
 
 
 def test_a_dead_level_is_named(rendered):
-    dashboard = rendered(view="kronecker")
+    dashboard = rendered(view="kronecker", activation="relu")
     session = dashboard.session
     parameters = session.parameters()
     parameters[2] = np.zeros_like(parameters[2])

@@ -18,7 +18,9 @@ def levels_of(image: np.ndarray) -> list[np.ndarray]:
     return parts
 
 
-@pytest.mark.parametrize("settings", [dict(), dict(scope="sample", layer=2)])
+@pytest.mark.parametrize(
+    "settings", [dict(activation="relu"), dict(activation="relu", scope="sample", layer=2)]
+)
 def test_relu_mask_image_is_f_prime_positive(rendered, settings):
     dashboard = rendered(view="masks", **settings)
     dashboard.step()
@@ -62,7 +64,7 @@ def test_smooth_activation_draws_values_with_a_colour_bar(rendered):
 
 
 def test_rnn_rows_are_time_steps(rendered):
-    dashboard = rendered(view="masks", model="rnn", scope="sample")
+    dashboard = rendered(view="masks", model="rnn", scope="sample", activation="relu")
     dashboard.step()
     view = dashboard.views["masks"]
     X, _ = view.batch()

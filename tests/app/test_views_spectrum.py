@@ -87,7 +87,7 @@ def kill_level_one(dashboard):
 
 
 def test_a_dead_relu_level_is_named_with_what_to_do(rendered):
-    dashboard = rendered(view="spectrum")
+    dashboard = rendered(view="spectrum", activation="relu")
     kill_level_one(dashboard)
     dashboard.refresh_view()
     note = dashboard.views["spectrum"].note
@@ -99,7 +99,7 @@ def test_a_dead_relu_level_is_named_with_what_to_do(rendered):
 
 
 def test_too_large_shows_the_note_in_place_of_the_plots(rendered):
-    dashboard = rendered(architecture="2-256-256-1", view="spectrum", layer=2)
+    dashboard = rendered(architecture="2-256-256-1", batch_size=16, view="spectrum", layer=2)
     view = dashboard.views["spectrum"]
     assert "too large" in view.note
     assert not view._body.visible

@@ -1,0 +1,159 @@
+"""The session's SGD step against the step it replaced, bitwise, over hundreds of steps.
+
+``TrainingSession.train_step`` takes the loss and the gradients from one forward pass
+(``net.loss_and_gradients``), updates all arrays laid end to end and builds the next model
+with ``net.with_parameters``. The reference below is the earlier step, written with the
+one-call methods: ``net.loss`` for the loss, ``net.gradients`` for the gradients (a second
+forward pass), the momentum update array by array and the validating constructor for the next
+model. Both must give the same losses, weights, velocities, full-backprop twin and
+similarities, bit for bit, and pause at the same step with the same reason when training
+diverges.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app.settings import Settings
+from app.training import TrainingSession
+
+
+class OneCallSession(TrainingSession):
+    """The SGD step as it was before the one-pass API: loss, gradients, an update array by
+    array and the constructor."""
+
+    def _with_parameters(self, arrays):
+        net = self.net
+        per_level = 3 if self.is_rnn else 2
+        weights, biases = arrays[0::per_level], arrays[1::per_level]
+        options = dict(activation=net.activation, output_activation=net.output_activation,
+                       loss=net.loss_name, weight_decay=net.weight_decay)
+        if self.is_rnn:
+            return type(net)(weights, arrays[2::per_level], biases, **options)
+        return type(net)(weights, biases, **options)
+
+    def _update(self, net, velocity, gradients, which: str):
+        grads = self._flat(gradients)
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+        if not math.isfinite(norm):
+            return f"a gradient{which} became non-finite at step {self.step + 1}"
+        clip = float(self.settings.clip_norm)
+        if clip > 0 and norm > clip:
+            grads = [g * (clip / norm) for g in grads]
+        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
+        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
+        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
+        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):
+            return f"the weights{which} overflowed at step {self.step + 1}"
+        return velocity, updated
+
+    def train_step(self) -> bool:
+        self.next_batch()
+        keywords = self.loss_keywords()
+        with np.errstate(all="ignore"):
+            loss = self.current_loss()
+            if not math.isfinite(loss):
+                return self._refuse(f"the loss became {loss} at step {self.step + 1}")
+            gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
+            sparse = self._update(self.net, self._velocity, gradients, "")
+            if isinstance(sparse, str):
+                return self._refuse(sparse)
+            if self.full_net is None:
+                full_loss, full = loss, None
+                similarity = np.ones(len(self.gradient_names()))
+            else:
+                exact = self.net.gradients(self.X, self.Z, **keywords)
+                similarity = self.similarities(gradients, exact)
+                full_loss = self.current_loss(self.full_net)
+                if not math.isfinite(full_loss):
+                    return self._refuse(f"the loss of the full-backprop run became {full_loss} "
+                                        f"at step {self.step + 1}")
+                full = self._update(self.full_net, self._full_velocity,
+                                    self.full_net.gradients(self.X, self.Z, **keywords),
+                                    " of the full-backprop run")
+                if isinstance(full, str):
+                    return self._refuse(full)
+        self._last_good = self.parameters()
+        self._velocity, updated = sparse
+        self.net = self._with_parameters(updated)
+        if full is not None:
+            self._full_last_good = self.parameters(self.full_net)
+            self._full_velocity, updated = full
+            self.full_net = self._with_parameters(updated)
+        self.step += 1
+        self.loss = loss
+        self.loss_steps.append(self.step)
+        self.loss_values.append(loss)
+        self.full_loss_values.append(full_loss)
+        self.similarity_values.append(similarity)
+        return True
+
+
+def _arrays_equal(first, second) -> bool:
+    return len(first) == len(second) and all(
+        a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+        for a, b in zip(first, second, strict=True)
+    )
+
+
+def _assert_same_state(new: TrainingSession, old: TrainingSession) -> None:
+    assert (new.step, new.running, new.status) == (old.step, old.running, old.status)
+    assert new.loss_values == old.loss_values and new.loss_steps == old.loss_steps
+    assert np.array_equal(new.full_loss_values, old.full_loss_values, equal_nan=True)
+    assert _arrays_equal(new.similarity_values, old.similarity_values)
+    assert _arrays_equal(new.parameters(), old.parameters())
+    assert _arrays_equal(new._velocity, old._velocity)
+    assert _arrays_equal(new._last_good, old._last_good)
+    assert (new.full_net is None) == (old.full_net is None)
+    if new.full_net is not None:
+        assert _arrays_equal(new.parameters(new.full_net), old.parameters(old.full_net))
+        assert _arrays_equal(new._full_velocity, old._full_velocity)
+        assert _arrays_equal(new._full_last_good, old._full_last_good)
+    assert type(new.net) is type(old.net)
+    for name in ("activation", "output_activation", "loss_name", "weight_decay"):
+        assert getattr(new.net, name) == getattr(old.net, name)
+
+
+CASES = {
+    "default FNN": ({}, 400),
+    "FNN spirals, relu, batch 16": (
+        {"dataset": "spirals", "activation": "relu", "batch_size": 16}, 300),
+    "FNN meProp top-k": ({"sparse": "topk", "topk": "0.5"}, 300),
+    "default RNN": ({"model": "rnn"}, 300),
+    "RNN echo, outputs from 3": ({"model": "rnn", "task": "echo", "output_from": 3}, 200),
+    "RNN truncated BPTT": ({"model": "rnn", "sparse": "truncate", "truncate": 3}, 200),
+    "RNN selected steps": ({"model": "rnn", "sparse": "backtrack"}, 200),
+    "RNN meProp per level": ({"model": "rnn", "sparse": "topk", "topk": "0.3"}, 150),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_train_step_matches_the_one_call_step_bitwise(case):
+    values, steps = CASES[case]
+    new, old = TrainingSession(Settings(**values)), OneCallSession(Settings(**values))
+    _assert_same_state(new, old)
+    for _ in range(steps):
+        assert new.train_step() == old.train_step()
+        assert new.loss == old.loss
+    assert new.step == steps
+    _assert_same_state(new, old)
+
+
+@pytest.mark.parametrize("values", [
+    {"learning_rate": 10.0, "clip_norm": 0.0, "momentum": 0.99},
+    {"model": "rnn", "learning_rate": 10.0, "clip_norm": 0.0, "momentum": 0.99},
+    {"learning_rate": 10.0, "clip_norm": 0.0, "momentum": 0.99, "sparse": "topk"},
+])
+def test_a_diverging_run_pauses_where_the_one_call_step_pauses(values):
+    new, old = TrainingSession(Settings(**values)), OneCallSession(Settings(**values))
+    new.running = old.running = True
+    for _ in range(300):
+        went_on = new.train_step()
+        assert went_on == old.train_step()
+        if not went_on:
+            break
+    _assert_same_state(new, old)
+    assert new.status.startswith("Paused:") and not new.running
