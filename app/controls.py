@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import panel as pn
 
+from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
 from .settings import LEARNING_RATES, SPARSE_SETTINGS, SPARSE_TITLES, nearest_learning_rate
+from .upload_panel import UploadPanel
 
 #: the speed control: most SGD steps between two frames (0 = as fast as the machine allows)
 SPEEDS = {
@@ -51,9 +53,11 @@ class Readout(pn.widgets.StaticText):
 class Controls(pn.viewable.Viewer):
     """The sidebar of one dashboard."""
 
-    def __init__(self, settings, on_play, on_step, on_reset, on_lesson, **params):
+    def __init__(self, settings, on_play, on_step, on_reset, on_lesson, on_upload=None,
+                 **params):
         super().__init__(**params)
         self.settings = settings
+        self.on_upload = on_upload  # hands an uploaded data set (or None) to the dashboard
         s, p = settings, settings.param
         self.play_button = pn.widgets.Button(
             label="▶ Play", color="success", css_classes=["play-button"], width=90
@@ -193,10 +197,16 @@ class Controls(pn.viewable.Viewer):
                            c["batch_size"], title="Training", sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],
                        c["wrt"], title="What the views show", sizing_mode="stretch_width")
+        upload = None
+        if self.on_upload is not None:
+            upload = UploadPanel(self.on_upload)
+        self.classification = ClassificationControls(self.settings, upload)
+        self.upload = upload
         sparse = pn.Card(c["sparse"], c["topk"], c["truncate"], c["backtrack"],
                          self.sparse_message, title="Sparse backprop",
                          sizing_mode="stretch_width", css_classes=["sparse-card"])
-        return pn.Column(transport, self.lesson_select, model, show, training, sparse, data,
+        return pn.Column(transport, self.lesson_select, model, show, training,
+                         self.classification, sparse, data,
                          width=340, css_classes=["sidebar"])
 
     # --- showing what the dashboard says -----------------------------------------------

@@ -29,7 +29,12 @@ text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "
 ``sparse-rule`` (the none / top-k / truncated / selected-steps buttons), ``sparse-topk``,
 ``sparse-truncate``, ``sparse-backtrack`` (the rule's parameter; the inputs wrap an
 ``input``), ``sparse-message`` (why a rule was refused, next to the group), ``sparse-table``
-(in ``view-sparse``).
+(in ``view-sparse``); the classification card (``app/classification_controls.py``):
+``classification-card``, ``loss-choice``, ``classes-slider``, ``feature-choice`` (a button
+per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
+``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
+``metrics-summary`` (training and test loss and accuracy, ``view-training``),
+``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``).
 
 The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
 loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
@@ -44,6 +49,7 @@ import time
 import panel as pn
 import param
 
+from .classification_settings import classification_widths
 from .composition import TITLE, Composition
 from .controls import Controls
 from .lessons import BY_KEY
@@ -64,7 +70,8 @@ __all__ = ["TITLE", "Dashboard"]
 
 #: the manual tick's SGD time before its frame (seconds)
 TICK_BUDGET_S = 0.035
-DISPLAY = ("layer", "time_step", "scope", "sample", "formula", "wrt")
+DISPLAY = ("layer", "time_step", "scope", "sample", "formula", "wrt", "network_shows",
+           "show_test")
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -90,7 +97,8 @@ class Dashboard(pn.viewable.Viewer):
         errors = self.settings.apply(values) if values else {}
         self.session = TrainingSession(self.settings)
         self.sidebar = Controls(self.settings, on_play=self.toggle_play, on_step=self.step,
-                                on_reset=self.reset, on_lesson=self._choose_lesson)
+                                on_reset=self.reset, on_lesson=self._choose_lesson,
+                                on_upload=self.use_upload)
         self.main = Composition(self.session, self.settings)
         self.views = self.main.views
         self.loop = SessionLoop(self.session, self.settings, self.views, self._update_counters,
@@ -142,6 +150,7 @@ class Dashboard(pn.viewable.Viewer):
         s.param.watch(self._view_changed, "view")
         s.param.watch(self._lesson_changed, "lesson")
         s.param.watch(self._batch_changed, "batch_size")
+        s.param.watch(self._weight_decay_changed, "weight_decay")
         self.session.param.watch(self._running_changed, "running")
         self.session.param.watch(self._status_changed, "status")
         self.param.watch(self._messages_changed, "messages")
@@ -152,7 +161,15 @@ class Dashboard(pn.viewable.Viewer):
         if "tau" in names:
             s.output_from = min(s.output_from, s.tau)
             s.truncate = min(s.truncate, s.tau)
-        if "dataset" in names and s.model == "fnn":
+        if "dataset" in names and self.session.uploaded is not None:
+            self.session.uploaded = None  # a data set chosen replaces an upload
+            if self.sidebar.upload is not None:
+                self.sidebar.upload.dropped()
+        if names & {"dataset", "classes", "loss", "features"} and s.model == "fnn":
+            _, _, changes = classification_widths(s.values())
+            if changes:  # e.g. xor with 3 classes: the value that must change, changes
+                s.param.update(**{name: value for name, (value, _) in changes.items()})
+                return  # which triggers this method again, which rebuilds
             fitted = self._architecture_for_data()
             if fitted is not None and fitted != s.architecture:
                 s.architecture = fitted  # triggers this method again, which rebuilds
@@ -165,7 +182,10 @@ class Dashboard(pn.viewable.Viewer):
             sizes = list(parse_architecture(self.settings.architecture))
         except ArchitectureError:
             return None
-        data = self.session.make_data()
+        try:
+            data = self.session.make_data()
+        except ValueError:
+            return None  # rebuild() says why
         sizes[0], sizes[-1] = data.input_width, data.output_width
         return format_architecture(tuple(sizes))
 
@@ -225,6 +245,20 @@ class Dashboard(pn.viewable.Viewer):
             self.session.next_batch()
         self.controls["sample"].end = max(self.session.batch_size - 1, 1)
         self.refresh_view()
+
+    def _weight_decay_changed(self, event) -> None:
+        """Weight decay acts from the next step on, without a restart; the views show it."""
+        self.session.set_weight_decay()
+        self.refresh_view()
+
+    def use_upload(self, uploaded) -> str | None:
+        """Train on an uploaded data set (None: the built-in one again), from fresh weights;
+        on failure the running model goes on and the reason is returned."""
+        error = self.session.use_upload(uploaded)
+        if error:
+            return error
+        self._after_rebuild()
+        return None
 
     def _view_changed(self, event) -> None:
         self.main.show_view(event.new)

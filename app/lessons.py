@@ -181,6 +181,36 @@ LESSONS: tuple[Lesson, ...] = (
         "G_U^(1): two singular values for truncated BPTT against seven for full BPTT; then "
         "the loss curves part.",
     ),
+    Lesson(
+        "softmax-hessian", "Beyond the paper: the softmax cross-entropy Hessian",
+        dict(FNN, activation="tanh", output_activation="identity", architecture="2-8-3",
+             dataset="blobs", classes=3, loss="cross_entropy", view="spectrum",
+             scope="sample", layer=2),
+        "Classification is trained with softmax cross-entropy, not the paper's squared "
+        "loss. Only the seed of the backward recursion changes: for one sample the loss "
+        "Hessian with respect to the M outputs is diag(**p**) − **p pᵀ** instead of I, "
+        "with **p** the softmax probabilities. Its rows sum to zero, so its rank is at most "
+        "M − 1 and it is positive semi-definite: at the last level the layer Hessian of "
+        "one sample has at most M − 1 = 2 nonzero eigenvalues, none negative. Switch the "
+        "loss to squared and there are M = 3.",
+        r"H_W^{(l)} = \big(\operatorname{diag}(\mathbf{p}) - \mathbf{p}\mathbf{p}^T\big)"
+        r" \otimes \mathbf{z}^{(l-1)}\mathbf{z}^{(l-1)T},\quad "
+        r"\big(\operatorname{diag}(\mathbf{p}) - \mathbf{p}\mathbf{p}^T\big)\mathbf{1} = 0",
+        "two positive eigenvalues (M − 1 = 2), the other 22 at zero, none below.",
+    ),
+    Lesson(
+        "weight-decay", "Beyond the paper: L2 weight decay shifts the spectrum",
+        dict(FNN, activation="tanh", architecture="2-8-8-1", view="spectrum", scope="sample",
+             layer=2, weight_decay=0.1),
+        "Weight decay λ_wd adds λ_wd/2 ‖W‖² to the loss, hence λ_wd·I to every layer "
+        "Hessian: each eigenvalue moves up by exactly λ_wd. For one sample eq. (46) puts "
+        "m(n − 1) = 56 eigenvalues at zero, flat directions of the loss; with λ_wd = 0.1 "
+        "they sit at 0.1, and negative eigenvalues above −λ_wd turn positive. Set λ_wd "
+        "to 0 and watch them drop back.",
+        r"H_W^{(k)} = \tilde{C}^{(k)} \otimes \mathbf{z}\mathbf{z}^T + \lambda_{wd} I,"
+        r"\quad \lambda_q(H_W^{(k)}) = \lambda_q^{(46)} + \lambda_{wd}",
+        "56 dots (and crosses) at 0.1 instead of zero; the text below the table counts them.",
+    ),
 )
 
 BY_KEY = {lesson.key: lesson for lesson in LESSONS}

@@ -28,13 +28,15 @@ from collections.abc import Iterable
 
 import param
 
-from .datasets import data_widths
+from .classification_settings import STRUCTURAL as CLASSIFICATION_STRUCTURAL
+from .classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
+from .classification_settings import ClassificationSettings, classification_widths
 from .lessons import BY_KEY
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
-FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "regression")
+FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "rings", "regression")
 RNN_TASKS = ("sine", "adding", "echo")
-VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata", "sparse")
+VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata", "sparse", "network")
 VIEW_TITLES = {
     "training": "Training",
     "rank": "Gradient rank",
@@ -43,6 +45,7 @@ VIEW_TITLES = {
     "spectrum": "Spectrum",
     "errata": "Paper vs exact",
     "sparse": "Sparse vs full",
+    "network": "Network",
 }
 #: sparse back-propagation rules: none, meProp top-k, truncated BPTT, selected steps
 SPARSE_RULES = ("none", "topk", "truncate", "backtrack")
@@ -65,6 +68,7 @@ LEARNING_RATES = tuple(
 STRUCTURAL = (
     "model", "architecture", "activation", "output_activation", "dataset", "noise",
     "samples", "levels", "hidden_width", "tau", "output_from", "task", "delay", "seed",
+    *CLASSIFICATION_STRUCTURAL,
 )
 
 
@@ -210,7 +214,7 @@ def describe_sparse_rule(options: dict) -> str:
     return f"{SPARSE_TITLES['backtrack']}, s ∈ {{{', '.join(map(str, sorted(chosen)))}}}"
 
 
-class Settings(param.Parameterized):
+class Settings(ClassificationSettings):
     """All controls of one dashboard; synced with the URL query string."""
 
     # --- model -------------------------------------------------------------------------
@@ -378,6 +382,7 @@ TEXT_FORMS = {
     "topk": "a count such as 3 or a fraction such as 0.05",
     "backtrack": "largest:K or time steps such as 1,4,8",
     "lesson": "one of " + ", ".join(BY_KEY) + " (or nothing for no lesson)",
+    **CLASSIFICATION_FORMS,
 }
 
 
@@ -426,7 +431,9 @@ def settle(values: dict, given: Iterable[str] = ()) -> tuple[dict, dict[str, str
     # the FNN's first and last widths are the data set's (kept for the RNN too, so that
     # switching back to the FNN works); text typed in the architecture box that is no list
     # of widths stays for the user to correct (the dashboard keeps the last model)
-    inputs, outputs = data_widths("fnn", values["dataset"])
+    inputs, outputs, changes = classification_widths(values)
+    for name, (new, reason) in changes.items():
+        adjust(name, new, reason)
     try:
         sizes = list(parse_architecture(values["architecture"]))
     except ArchitectureError:

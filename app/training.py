@@ -11,6 +11,13 @@ to that norm first (recurrent networks otherwise blow up easily at useful learni
 The learning rate and momentum are read from the settings at every step, so changing them
 never resets training; any structural change goes through :meth:`TrainingSession.rebuild`.
 
+Beyond the paper (``app/classification_settings.py``): an FNN trains with the settings'
+``loss`` (the squared loss above, or softmax cross-entropy on one-hot targets) on the data
+of :func:`app.classification_settings.make_fnn_data` (2-5 classes, input features, the
+training rows of a train/test split, or an uploaded CSV, ``use_upload``); the sequence tasks
+keep the squared loss. ``weight_decay`` lam adds lam W to every G_W (and G_U); like the
+learning rate it acts from the next step on, without a restart (``set_weight_decay``).
+
 Sparse back-propagation (``settings.sparse``; :mod:`hessian_core.sparse`): the run is
 trained with the gradients of the chosen rule, ``net.gradients(X, Z, topk=... |
 truncate=... | backtrack=...)``, and a second copy of the model, started from the same
@@ -36,7 +43,8 @@ import math
 import numpy as np
 import param
 
-from .datasets import Dataset, make_fnn_dataset, make_sequence_dataset
+from .classification_settings import fit_widths, make_fnn_data
+from .datasets import Dataset, make_sequence_dataset
 from .settings import (
     ArchitectureError,
     Settings,
@@ -93,6 +101,7 @@ class TrainingSession(param.Parameterized):
         self._full_last_good: list[np.ndarray] | None = None
         self.full_loss_values: list[float] = []
         self.similarity_values: list[np.ndarray] = []  # per step: one value per gradient
+        self.uploaded = None  # an uploaded data set (app/upload.py) in place of the built-in
         error = self.rebuild()
         if error:
             raise ValueError(error)
@@ -104,6 +113,8 @@ class TrainingSession(param.Parameterized):
         if s.model == "rnn":
             return (data.input_width,) + (s.hidden_width,) * s.levels + (data.output_width,)
         sizes = parse_architecture(s.architecture)
+        if self.uploaded is not None:  # the upload brings its own widths
+            return fit_widths(sizes, data)
         inputs, outputs = data.input_width, data.output_width
         if (sizes[0], sizes[-1]) != (inputs, outputs):
             fitted = format_architecture((inputs, *sizes[1:-1], outputs))
@@ -117,7 +128,37 @@ class TrainingSession(param.Parameterized):
         s = self.settings
         if s.model == "rnn":
             return make_sequence_dataset(s.task, s.samples, s.tau, s.noise, s.seed, s.delay)
-        return make_fnn_dataset(s.dataset, s.samples, s.noise, s.seed, s.output_activation)
+        return make_fnn_data(s, self.uploaded)
+
+    @property
+    def loss_name(self) -> str:
+        """The loss trained: the settings' for FNNs, the squared loss for the sequence tasks."""
+        return self.settings.loss if self.settings.model == "fnn" else "mse"
+
+    def use_upload(self, uploaded) -> str | None:
+        """Train on an uploaded data set (None: the built-in one again); on failure keep
+        the running model and data, and return why."""
+        previous, self.uploaded = self.uploaded, uploaded
+        error = self.rebuild()
+        if error:
+            self.uploaded = previous
+        return error
+
+    def set_weight_decay(self) -> None:
+        """Take the settings' weight decay into the running model (no restart): the same
+        parameters and options with the new lam (``net.with_parameters`` keeps the old)."""
+        lam = float(self.settings.weight_decay)
+        if self.net is not None and self.net.weight_decay != lam:
+            self.net = self._with_decay(self.net, lam)
+            if self.full_net is not None:
+                self.full_net = self._with_decay(self.full_net, lam)
+
+    def _with_decay(self, net, lam: float):
+        options = dict(activation=net.activation, output_activation=net.output_activation,
+                       loss=net.loss_name, weight_decay=lam)
+        if self.is_rnn:
+            return type(net)(net.weights, net.recurrent, net.biases, **options)
+        return type(net)(net.weights, net.biases, **options)
 
     def rebuild(self) -> str | None:
         """Fresh data and weights from the settings; on failure keep everything, return why."""
@@ -129,7 +170,8 @@ class TrainingSession(param.Parameterized):
             sizes = self.planned_layer_sizes(data)
             cls = RNN if s.model == "rnn" else FNN
             net = cls.random(
-                sizes, activation=s.activation, output_activation=s.output_activation, seed=s.seed
+                sizes, activation=s.activation, output_activation=s.output_activation, seed=s.seed,
+                loss=self.loss_name, weight_decay=s.weight_decay,
             )
         except (ArchitectureError, ValueError) as error:
             return str(error)

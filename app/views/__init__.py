@@ -1,8 +1,9 @@
-"""The seven views of the dashboard, one module each."""
+"""The eight views of the dashboard, one module each."""
 
 from .errata import ErrataView
 from .kronecker import KroneckerView
 from .masks import MasksView
+from .network import NetworkView
 from .rank import RankView
 from .sparse import SparseView
 from .spectrum import SpectrumView
@@ -16,6 +17,7 @@ VIEW_CLASSES = {
     "spectrum": SpectrumView,
     "errata": ErrataView,
     "sparse": SparseView,
+    "network": NetworkView,
 }
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "ErrataView",
     "KroneckerView",
     "MasksView",
+    "NetworkView",
     "RankView",
     "SparseView",
     "SpectrumView",

@@ -23,6 +23,7 @@ from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
 
 from .common import EIGEN_LIMIT, View, symlog
+from .decay import decay_text
 from .figures import (
     OKABE_ITO,
     add_legend,
@@ -136,6 +137,8 @@ class SpectrumView(View):
         p = 0 if settings.scope == "sample" else self.sample_index()
         anchor = terms[p, -1]
         prediction = np.sort(np.concatenate([anchor, np.zeros(m * n - anchor.size)]))
+        shift = float(getattr(hessian, "shift", 0.0))  # weight decay lam: H + lam I
+        prediction = prediction + shift
         scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
         tolerance = max(scale, 1e-300) * eigenvalues.size * np.finfo(float).eps * 10
         negative = int(np.sum(eigenvalues < -tolerance))
@@ -179,8 +182,10 @@ class SpectrumView(View):
             f"| {negative} | {zero} | {positive} |\n\n"
             f"Top eigenvalue **{top:.4g}** vs 2/α = **{threshold:.4g}**. "
             f"All eigenvalues inside the Weyl band: **{'yes' if inside else 'no'}**. "
-            f"{alone} predicts {m * (n - 1)} zeros for one sample. Zero here means "
+            f"{alone} predicts {m * (n - 1)} zeros for one sample"
+            + (" (at λ_wd with weight decay)" if shift else "") + ". Zero here means "
             f"|λ| ≤ {tolerance:.1e}."
+            + (f"\n\n{decay_text(eigenvalues, shift, tolerance)}" if shift else "")
         ))
         self.arrays = {"eigenvalues": eigenvalues, "weyl_lower": lower, "weyl_upper": upper,
                        "eq46_prediction": prediction, "term_eigenvalues": terms.reshape(-1, m)}

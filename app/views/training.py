@@ -33,6 +33,7 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
+from .classify import ClassificationPanel, is_classification
 from .common import DIVERGING, View
 
 GRID = 64  # decision-boundary resolution per axis
@@ -72,7 +73,7 @@ class TrainingView(View):
         keep = steps % self._stride == 0
         self._loss = ColumnDataSource({"step": steps[keep], "loss": losses[keep]})
         self._sent = session.loss_steps[-1] if session.loss_steps else 0  # last step sent
-        loss_plot = new_figure("loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch",
+        loss_plot = new_figure(loss_title(session.net),
                                y_axis_type="log", x_axis_label="step",
                                y_axis_label="loss E (log scale)")
         loss_plot.line("step", "loss", source=self._loss, color="#1f77b4", line_width=2)
@@ -87,19 +88,25 @@ class TrainingView(View):
                                       mode="vline"))
         data = session.data
         self._caption = pn.pane.Markdown("", margin=(0, 10))
+        self._classify = None
+        if not session.is_rnn and is_classification(data):
+            self._classify = ClassificationPanel(session, self.settings, height=HEIGHT)
+        self._regions = self._classify is not None and needs_regions(data)
         if session.is_rnn:
-            fit = self._sequence_plot()
+            fit = bokeh_pane(self._sequence_plot())
+        elif self._regions:
+            fit = self._classify.region_pane()
         elif data.input_width == 2:
-            fit = self._boundary_plot(data)
+            fit = bokeh_pane(self._boundary_plot(data))
         else:
-            fit = self._regression_plot(data)
+            fit = bokeh_pane(self._regression_plot(data))
         self._body.objects = [
             pn.Row(
                 bokeh_pane(loss_plot),
-                pn.Column(self._caption, bokeh_pane(fit), sizing_mode="stretch_width"),
+                pn.Column(self._caption, fit, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             )
-        ]
+        ] + ([self._classify.metrics_pane()] if self._classify is not None else [])
         self._sample_shown = None
 
     # --- plots -------------------------------------------------------------------------
@@ -220,6 +227,8 @@ class TrainingView(View):
             prediction = np.asarray(net.forward(x).output)[0, :, 0]
             self._fit.data.update(z=prediction.astype(float))
             arrays.update(sequence_input=x[0], sequence_target=z[0], sequence_prediction=prediction)
+        elif self._regions:
+            arrays.update(self._classify.update())
         elif data.input_width == 2:
             prediction = np.asarray(net.forward(self._grid).output)[:, 0].reshape(GRID, GRID)
             self._fit.data = {"image": [prediction.astype(np.float32)]}
@@ -228,9 +237,27 @@ class TrainingView(View):
             prediction = np.asarray(net.forward(self._grid[:, None]).output)[:, 0]
             self._fit.data.update(z=prediction.astype(float))
             arrays.update(grid_x=self._grid, grid_prediction=prediction)
+        if self._classify is not None and not self._regions:
+            arrays.update(self._classify.update())
         self.arrays = arrays
         self.set_note(
             f"batch r = {session.batch_size} · layers {'-'.join(map(str, session.layer_sizes))}"
             " · the loss of the current step's mini-batch is beside the step counter"
         )
         yield
+
+
+def needs_regions(data) -> bool:
+    """Decision regions by class (``classify.py``) instead of the one-output boundary image:
+    more than one output, inputs other than (x1, x2), or test points to show."""
+    return (data.output_width > 1 or data.features not in (None, ("x1", "x2"))
+            or data.points is None or data.test_size > 0)
+
+
+def loss_title(net) -> str:
+    """The loss plot's title for the network's loss (and weight decay)."""
+    if getattr(net, "loss_name", "mse") == "cross_entropy":
+        title = "loss E = −(1/r) Σ z*ᵀ log softmax(z) of each mini-batch"
+    else:
+        title = "loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch"
+    return title + (" + λ_wd/2 Σ‖W‖²" if getattr(net, "weight_decay", 0.0) else "")

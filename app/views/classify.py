@@ -1,0 +1,84 @@
+"""The training view's classification part: decision regions by class (``regions.py``) and
+the loss and accuracy on all training and test rows (``metrics.py``), with a one-line
+summary, for a :class:`app.classification.ClassDataset`. Built once per model; ``update``
+redraws both from the session's current network (the metrics at most every
+``METRICS_INTERVAL_S`` while training runs) and shows or hides the test points as
+``settings.show_test`` says (a change of it redraws, through the dashboard, so every Bokeh
+change is made in a frame).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import panel as pn
+
+from .metrics import MetricsPlot
+from .regions import DecisionRegions
+
+#: while training runs, the loss and accuracy on all rows are recorded at most this often
+#: (seconds): one evaluation of every row per redraw would cost each frame ~0.4 ms
+METRICS_INTERVAL_S = 0.5
+
+
+def is_classification(data) -> bool:
+    """True for data with classes (a ClassDataset)."""
+    return getattr(data, "class_labels", None) is not None
+
+
+class ClassificationPanel:
+    """Regions (when the data has a plane) and metrics of one classification run."""
+
+    def __init__(self, session, settings, height: int = 330):
+        data = session.data
+        self.session, self.settings = session, settings
+        self.regions = DecisionRegions(data, height=height) if data.points is not None else None
+        self.metrics = MetricsPlot(data)
+        if self.regions is not None:
+            self.regions.show_test(getattr(settings, "show_test", True))
+        self.caption = pn.pane.Markdown(caption(data, self.regions is not None),
+                                        margin=(0, 10), sizing_mode="stretch_width")
+        self._recorded_at = -float("inf")
+
+    def region_pane(self):
+        """The regions figure (or the caption alone, for data without a plane)."""
+        if self.regions is None:
+            return self.caption
+        return pn.Column(self.caption, pn.pane.Bokeh(self.regions.figure,
+                                                     sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
+
+    def metrics_pane(self):
+        return pn.Column(
+            self.metrics.summary,
+            pn.Row(pn.pane.Bokeh(self.metrics.loss_figure, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.metrics.accuracy_figure, sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def update(self) -> dict[str, np.ndarray]:
+        """Redraw from the current network; the arrays behind the plots."""
+        net = self.session.net
+        arrays = {}
+        if self.regions is not None:
+            self.regions.show_test(getattr(self.settings, "show_test", True))
+            arrays = self.regions.update(net)
+        now = time.monotonic()
+        playing = bool(getattr(self.session, "running", False))
+        if not playing or now - self._recorded_at >= METRICS_INTERVAL_S:
+            self.metrics.record(self.session.step, net)
+            self._recorded_at = now
+        arrays.update(self.metrics.arrays())
+        return arrays
+
+def caption(data, plane: bool) -> str:
+    names = ", ".join(data.class_names)
+    test = (f" and {data.test_size} held-out test points (hollow triangles)"
+            if data.test_size else "")
+    if not plane:
+        return (f"{data.size} training rows{test}, {data.classes} classes ({names}); the "
+                f"data has {data.input_width} input columns, so no plane to draw regions on.")
+    return (f"Colour: the class the network predicts at each point of the plane, paler where "
+            f"it wins narrowly. {data.size} training points (filled){test}; "
+            f"{data.classes} classes ({names}).")
