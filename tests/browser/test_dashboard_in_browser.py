@@ -15,6 +15,8 @@ import pytest
 
 from app.settings import VIEWS
 
+from .conftest import ROUND_TRIP_MS
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
@@ -172,7 +174,7 @@ def test_invalid_architecture_shows_a_message_and_keeps_training(open_app):
 
     # a valid architecture clears the message and rebuilds
     app.set_architecture("2-4-1")
-    expect(app.page.locator(".architecture-message")).to_be_hidden()
+    expect(app.page.locator(".architecture-message")).to_be_hidden(timeout=ROUND_TRIP_MS)
     app.wait_until(lambda: "layers 2-4-1" in app.note("training"), "the 2-4-1 model")
     app.play()  # pause
     app.assert_no_errors()
