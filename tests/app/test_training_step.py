@@ -12,84 +12,12 @@ diverges.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from app.settings import Settings
 from app.training import TrainingSession
-
-
-class OneCallSession(TrainingSession):
-    """The SGD step as it was before the one-pass API: loss, gradients, an update array by
-    array and the constructor."""
-
-    def _with_parameters(self, arrays):
-        net = self.net
-        per_level = 3 if self.is_rnn else 2
-        weights, biases = arrays[0::per_level], arrays[1::per_level]
-        options = dict(activation=net.activation, output_activation=net.output_activation,
-                       loss=net.loss_name, weight_decay=net.weight_decay)
-        if self.is_rnn:
-            return type(net)(weights, arrays[2::per_level], biases, **options)
-        return type(net)(weights, biases, **options)
-
-    def _update(self, net, velocity, gradients, which: str):
-        grads = self._flat(gradients)
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
-        if not math.isfinite(norm):
-            return f"a gradient{which} became non-finite at step {self.step + 1}"
-        clip = float(self.settings.clip_norm)
-        if clip > 0 and norm > clip:
-            grads = [g * (clip / norm) for g in grads]
-        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
-        updated = [w - lr * v for w, v in zip(self.parameters(net), velocity, strict=True)]
-        if not math.isfinite(sum(float(np.sum(w)) for w in updated)):
-            return f"the weights{which} overflowed at step {self.step + 1}"
-        return velocity, updated
-
-    def train_step(self) -> bool:
-        self.next_batch()
-        keywords = self.loss_keywords()
-        with np.errstate(all="ignore"):
-            loss = self.current_loss()
-            if not math.isfinite(loss):
-                return self._refuse(f"the loss became {loss} at step {self.step + 1}")
-            gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
-            sparse = self._update(self.net, self._velocity, gradients, "")
-            if isinstance(sparse, str):
-                return self._refuse(sparse)
-            if self.full_net is None:
-                full_loss, full = loss, None
-                similarity = np.ones(len(self.gradient_names()))
-            else:
-                exact = self.net.gradients(self.X, self.Z, **keywords)
-                similarity = self.similarities(gradients, exact)
-                full_loss = self.current_loss(self.full_net)
-                if not math.isfinite(full_loss):
-                    return self._refuse(f"the loss of the full-backprop run became {full_loss} "
-                                        f"at step {self.step + 1}")
-                full = self._update(self.full_net, self._full_velocity,
-                                    self.full_net.gradients(self.X, self.Z, **keywords),
-                                    " of the full-backprop run")
-                if isinstance(full, str):
-                    return self._refuse(full)
-        self._last_good = self.parameters()
-        self._velocity, updated = sparse
-        self.net = self._with_parameters(updated)
-        if full is not None:
-            self._full_last_good = self.parameters(self.full_net)
-            self._full_velocity, updated = full
-            self.full_net = self._with_parameters(updated)
-        self.step += 1
-        self.loss = loss
-        self.loss_steps.append(self.step)
-        self.loss_values.append(loss)
-        self.full_loss_values.append(full_loss)
-        self.similarity_values.append(similarity)
-        return True
+from benchmarks.bench_training_step import OneCallSession
 
 
 def _arrays_equal(first, second) -> bool:
