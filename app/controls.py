@@ -14,6 +14,7 @@ import panel as pn
 
 from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
+from .live_text import LiveText
 from .settings import LEARNING_RATES, SPARSE_SETTINGS, SPARSE_TITLES, nearest_learning_rate
 from .upload_panel import UploadPanel
 
@@ -35,19 +36,6 @@ def speed_options(value: int) -> dict[str, int]:
     if value not in options.values():
         options[f"{value} steps / frame"] = value
     return options
-
-
-class Readout(pn.widgets.StaticText):
-    """A line of text updated every frame: a plain Bokeh ``Div`` underneath, several times
-    cheaper to change than an HTML pane; ``object`` reads and sets it as for a pane."""
-
-    @property
-    def object(self) -> str:
-        return self.value
-
-    @object.setter
-    def object(self, text: str) -> None:
-        self.value = text
 
 
 class Controls(pn.viewable.Viewer):
@@ -77,8 +65,9 @@ class Controls(pn.viewable.Viewer):
         )
         self.speed_select.param.watch(lambda event: setattr(s, "speed", event.new), "value")
         s.param.watch(self._speed_changed, "speed")
-        self.step_counter = Readout(value="step 0", css_classes=["step-counter"], margin=(5, 10))
-        self.loss_display = Readout(value="", css_classes=["loss-value"], margin=(5, 10))
+        self.step_counter = LiveText(text="step 0", css_classes=["step-counter"], width=120,
+                                     margin=(5, 10))
+        self.loss_display = LiveText(text="", css_classes=["loss-value"], width=150, margin=(5, 10))
         self.status = pn.pane.Alert("", alert_type="warning", visible=False,
                                     css_classes=["status-message"], sizing_mode="stretch_width")
         self.url_message = pn.pane.Alert("", alert_type="danger", visible=False,
@@ -221,11 +210,11 @@ class Controls(pn.viewable.Viewer):
     def show_counters(self, step: int, loss: float) -> None:
         """The step and the loss of its mini-batch, the one loss number of the page."""
         text = f"step {step}"
-        if self.step_counter.object != text:
-            self.step_counter.object = text
+        if self.step_counter.text != text:
+            self.step_counter.text = text
         loss_text = f"loss {loss:.4g}"
-        if self.loss_display.object != loss_text:
-            self.loss_display.object = loss_text
+        if self.loss_display.text != loss_text:
+            self.loss_display.text = loss_text
 
     def show_model(self, session, messages: dict) -> None:
         """Slider ranges and the controls of the model kind, after a rebuild."""

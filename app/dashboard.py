@@ -34,7 +34,11 @@ text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "
 per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
 ``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
 ``metrics-summary`` (training and test loss and accuracy, ``view-training``),
-``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``).
+``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), and
+``frame-receipts`` (the empty element that receipts painted frames, ``app/receipts.py``).
+The readouts changed every frame (``step-counter``, ``loss-value``, ``metrics-summary``,
+``view-computing``) are :class:`app.live_text.LiveText` lines: their text is in an inner
+``div`` too.
 
 The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
 loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
@@ -107,7 +111,7 @@ class Dashboard(pn.viewable.Viewer):
         self._expose_parts()
         self._layout = pn.Column(
             self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width", css_classes=["hessian-lab"],
+            self.loop.receipts, sizing_mode="stretch_width", css_classes=["hessian-lab"],
         )
         self.loop.layout = self._layout
         self._watch()

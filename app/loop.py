@@ -23,8 +23,11 @@ document lock
 its changes held by ``pn.io.hold`` and sent together, as one PATCH-DOC message on Panel's
 write path (the one Panel's own callbacks use, so messages keep their order). Until the
 frame is applied and the websocket has written its message out, the frame is *in flight*
-and the scheduler skips this page's frames. Without a server (tests, scripts,
-notebooks) a frame is drawn at once, inside ``pn.io.hold`` (which pushes to a notebook's comm).
+and the scheduler skips this page's frames; it also skips them while ``RECEIPT_WINDOW``
+frames wait for the page's receipt that it has painted them (:mod:`app.receipts`), so that
+a page slower than the server gets frames as fast as it paints them, never a queue of them.
+Without a server (tests, scripts, notebooks) a frame is drawn at once, inside ``pn.io.hold``
+(which pushes to a notebook's comm).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +43,7 @@ import panel as pn
 from panel.io.notebook import push
 from panel.io.state import set_curdoc
 
+from .receipts import FrameReceipts
 from .scheduler import Scheduler, process_scheduler
 from .views.common import WAITING
 
@@ -46,6 +51,12 @@ from .views.common import WAITING
 REDRAW_SPACING = 2.0
 #: plot updates of a spread redraw per frame (always at least one)
 FRAME_DRAW_BUDGET_S = 0.012
+#: most frames sent to a page and not yet receipted as painted: while the page paints one,
+#: the next ones are made and travel (on a loaded machine a receipt takes some 100 ms)
+RECEIPT_WINDOW = 3
+#: a frame not receipted after this long no longer holds the next ones back (seconds): a
+#: page that cannot receipt (its script did not load) still gets a frame now and then
+RECEIPT_TIMEOUT_S = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +76,11 @@ class SessionLoop:
         self._frame_running = False
         self.last_frame = float("-inf")
         self.frames_skipped = 0
+        # flow control: frames numbered 1, 2, ... as sent; the page receipts them painted
+        self.receipts = FrameReceipts(self.receipt_arrived, css_classes=["frame-receipts"])
+        self.frames_sent = 0
+        self.frames_receipted = 0
+        self._unreceipted: deque[float] = deque()  # send times of the unreceipted frames
         # counts and costs
         self.frames = 0
         self.redraws = 0  # complete redraws of the visible view
@@ -98,9 +114,30 @@ class SessionLoop:
 
     @property
     def in_flight(self) -> bool:
-        """The last frame is still being applied, or its patch is still being written to
-        the page's websocket (then the scheduler skips this page's frames)."""
-        return self._frame_running or writes_pending(self.server_session)
+        """The last frame is still being applied, its patch is still being written to the
+        page's websocket, or the page has not yet receipted enough of the frames sent to it
+        (then the scheduler skips this page's frames)."""
+        return (self._frame_running or writes_pending(self.server_session)
+                or self.awaiting_receipts())
+
+    def awaiting_receipts(self, now: float | None = None) -> bool:
+        """``RECEIPT_WINDOW`` frames or more are unreceipted, the oldest for less than
+        ``RECEIPT_TIMEOUT_S``."""
+        if len(self._unreceipted) < RECEIPT_WINDOW:
+            return False
+        now = time.perf_counter() if now is None else now
+        return now - self._unreceipted[0] < RECEIPT_TIMEOUT_S
+
+    def receipt_arrived(self, frame: int) -> None:
+        """The page has painted every frame up to number ``frame``."""
+        if frame <= self.frames_receipted or frame > self.frames_sent:
+            return  # an old or foreign number
+        done = frame - self.frames_receipted
+        self.frames_receipted = frame
+        for _ in range(min(done, len(self._unreceipted))):
+            self._unreceipted.popleft()
+        if len(self._unreceipted) == RECEIPT_WINDOW - 1:
+            self.scheduler.offer_frame(self)  # the window just opened: no wait for a round
 
     @property
     def playing(self) -> bool:
@@ -173,6 +210,10 @@ class SessionLoop:
         # in the same order) as those of Panel's own callbacks (a tab opened, a widget moved)
         with set_curdoc(self.document), pn.io.hold(self.document):
             self.draw()
+            # the frame's last change: its number, which the page sends back once painted
+            self.frames_sent += 1
+            self._unreceipted.append(time.perf_counter())
+            self.receipts.frame = self.frames_sent
 
     def _frame_written(self, future) -> None:
         self._frame_running = False

@@ -132,18 +132,31 @@ class Scheduler:
         interval = self.frame_interval(len(playing))
         self.next_frame_in = interval
         for client in order:
-            if now - client.last_frame < interval:
-                self.next_frame_in = min(self.next_frame_in, client.last_frame + interval - now)
-                continue
-            if client.in_flight:
-                client.frames_skipped += 1  # skip, never queue
-                continue
-            # keep to the frame schedule (rounds do not fall on it exactly), unless behind
-            # by more than a frame
-            behind = now - client.last_frame >= 2 * interval
-            client.last_frame = now if behind else client.last_frame + interval
-            client.dispatch_frame()
+            wait = self._frame_if_due(client, now, interval)
+            self.next_frame_in = min(self.next_frame_in, wait)
         return used
+
+    def offer_frame(self, client) -> None:
+        """Dispatch ``client``'s frame now if it is due (called when what held it back is
+        gone: its page receipted a frame), instead of at the end of the next round."""
+        if client.playing:
+            self._frame_if_due(client, self.clock(), self.frame_interval(len(self.playing())))
+
+    def _frame_if_due(self, client, now: float, interval: float) -> float:
+        """Dispatch ``client``'s frame if due and nothing is in flight; returns the time
+        until the scheduler should look again (seconds; a skipped frame is offered again by
+        its client, :meth:`offer_frame`, or at the latest one interval later)."""
+        if now - client.last_frame < interval:
+            return client.last_frame + interval - now
+        if client.in_flight:
+            client.frames_skipped += 1  # skip, never queue
+            return interval
+        # keep to the frame schedule (rounds do not fall on it exactly), unless behind by
+        # more than a frame
+        behind = now - client.last_frame >= 2 * interval
+        client.last_frame = now if behind else client.last_frame + interval
+        client.dispatch_frame()
+        return interval
 
     # --- the task on the event loop ----------------------------------------------------
     def wake(self) -> bool:

@@ -193,9 +193,28 @@ def print_browser_run(pages: int, workers: int, run: dict) -> None:
 
 
 # --- the light client ---------------------------------------------------------------------
-def _find_models(document_json: dict) -> tuple[str | None, str | None, str | None]:
-    """Ids of the Play button, of the step counter and its current text, from PULL-DOC."""
-    play = counter = text = None
+@dataclass
+class PageModels:
+    """What a light client needs of the served document (found by the CSS hooks)."""
+
+    play: str | None = None  # the Play button
+    counter: str | None = None  # the model whose "text" is the step counter's
+    text: str | None = None  # the counter's text when the document was pulled
+    receipts: str | None = None  # the frame receipts component (app/receipts.py)
+    frame: str | None = None  # the model whose "frame" is the number of the last frame
+
+
+def _esm_data(attributes: dict) -> tuple[str | None, dict]:
+    """(id, attributes) of a Panel JSComponent's data model, where its parameters live."""
+    data = attributes.get("data")
+    if isinstance(data, dict) and "id" in data:
+        return data["id"], data.get("attributes") or {}
+    return None, {}
+
+
+def _find_models(document_json: dict) -> PageModels:
+    """The Play button, the step counter and the frame receipts, from PULL-DOC."""
+    found = PageModels()
     stack = [document_json]
     while stack:
         node = stack.pop()
@@ -206,13 +225,27 @@ def _find_models(document_json: dict) -> tuple[str | None, str | None, str | Non
                 if isinstance(classes, dict):  # serialised as {"type": "list", ...}? keep going
                     classes = classes.get("entries", [])
                 if "play-button" in classes and "label" in attributes:
-                    play = node["id"]
+                    found.play = node["id"]
                 if "step-counter" in classes:
-                    counter, text = node["id"], attributes.get("text")
+                    if "text" in attributes:  # a Bokeh Div
+                        found.counter, found.text = node["id"], attributes.get("text")
+                    else:  # a JSComponent (app/live_text.py)
+                        found.counter, data = _esm_data(attributes)
+                        found.text = data.get("text")
+                if "frame-receipts" in classes:
+                    found.receipts = node["id"]
+                    found.frame, _ = _esm_data(attributes)
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return play, counter, text
+    return found
+
+
+def receipt(receipts_id: str, frame) -> dict:
+    """The event a page sends when it has painted ``frame`` (Panel's ESM DataEvent)."""
+    return {"kind": "MessageSent", "msg_type": "bokeh_event",
+            "msg_data": {"type": "event", "name": "data_event",
+                         "values": {"model": {"id": receipts_id}, "data": frame}}}
 
 
 async def light_session(url: str, seconds: float, ready: asyncio.Event,
@@ -248,10 +281,11 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     reply = await next_message()
     if reply.msgtype != "PULL-DOC-REPLY":
         raise RuntimeError(f"PULL-DOC answered with {reply.msgtype}: {reply.content}")
-    play, counter, text = _find_models(reply.content)
-    if play is None or counter is None:
-        raise RuntimeError("no model with the CSS class play-button or step-counter in the "
-                           "document: the app's stable hooks changed")
+    models = _find_models(reply.content)
+    play, counter, text = models.play, models.counter, models.text
+    if play is None or counter is None or models.frame is None:
+        raise RuntimeError("no model with the CSS class play-button, step-counter or "
+                           "frame-receipts in the document: the app's stable hooks changed")
     # what BokehJS sends once the page is drawn, then a click on Play (Bokeh's serialised
     # DocumentReady and ButtonClick events); the document itself is never built here
     events = [
@@ -283,12 +317,17 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                 continue
             for event in message.content.get("events", []):
                 model = event.get("model") or {}
-                if event.get("kind") == "ModelChanged" and model.get("id") == counter \
-                        and event.get("attr") == "text":
+                if event.get("kind") != "ModelChanged":
+                    continue
+                if model.get("id") == counter and event.get("attr") == "text":
                     found = STEP.search(str(event.get("new")))
                     if found and int(found.group(1)) != last:
                         last = int(found.group(1))
                         updates.append((time.monotonic(), last))
+                elif model.get("id") == models.frame and event.get("attr") == "frame":
+                    # receipt the frame at once, as a page that paints in no time would
+                    await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(
+                        models.receipts, event.get("new"))]}).send(connection)
     finally:
         socket.close()
         closer.cancel()

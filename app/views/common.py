@@ -23,6 +23,8 @@ import panel as pn
 import param
 from bokeh.palettes import RdBu11, interp_palette
 
+from app.live_text import LiveText
+
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
 #: largest eigenproblem (side) solved live; the exact H_U of an RNN is dense, size m^2
@@ -90,6 +92,8 @@ def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
 
 #: yielded by a redraw while its core computation runs in the session's worker thread
 WAITING = object()
+#: the line shown while a view's core computation runs on the session's worker thread
+COMPUTING = "computing on this session's worker…"
 
 
 class View(pn.viewable.Viewer):
@@ -114,9 +118,11 @@ class View(pn.viewable.Viewer):
         self._inline = False
         self._version = -1
         self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
-        self._computing = pn.pane.HTML(
-            "computing on this session's worker…", css_classes=["view-computing"],
-            visible=False, margin=(0, 10), styles={"color": "#555", "font-style": "italic"},
+        # shown and hidden around every offloaded computation: a line of its own height
+        # whose text changes, so that the browser lays nothing out (app/live_text.py)
+        self._computing = LiveText(
+            text="", css_classes=["view-computing"], height=20, sizing_mode="stretch_width",
+            margin=(0, 10), styles={"color": "#555", "font-style": "italic"},
         )
         self._body = pn.Column(sizing_mode="stretch_width")
         self._downloads = pn.Row(
@@ -200,11 +206,11 @@ class View(pn.viewable.Viewer):
             while not future.done():
                 if not waited:
                     waited = True
-                    self._computing.visible = True
+                    self._computing.text = COMPUTING
                 yield WAITING
         finally:
             if waited:
-                self._computing.visible = False
+                self._computing.text = ""
         result, seconds = future.result()
         self.worker_seconds += seconds
         return result

@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from app.classification import evaluate
+from app.live_text import LiveText
 
 TRAIN, TEST = "#0072B2", "#D55E00"
 COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -57,9 +57,8 @@ class MetricsPlot:
                 ("test", f"@test_{name}{{0.0000}}")]))
             plot.legend.location = "bottom_left" if name == "loss" else "bottom_right"
             plot.legend.background_fill_alpha = 0.8
-        # plain text (a Bokeh Div underneath): cheaper to change every frame than Markdown
-        self.summary = pn.widgets.StaticText(value="", css_classes=["metrics-summary"],
-                                             margin=(0, 10))
+        # changed while training runs: plain text that lays nothing out (app/live_text.py)
+        self.summary = LiveText(text="", css_classes=["metrics-summary"], margin=(0, 10))
         self.last: dict[str, float] = {}
 
     def record(self, step: int, net) -> dict[str, float]:
@@ -80,7 +79,7 @@ class MetricsPlot:
             self.source.stream({name: [value] for name, value in row.items()},
                                rollover=HISTORY)
         self.last = row
-        self.summary.value = summary_text(row)
+        self.summary.text = summary_text(row)
         return row
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -25,7 +25,7 @@ def test_loss_classes_and_features_rebuild_with_their_widths(rendered):
     assert s.classes == 2 and session.layer_sizes == (3, 8, 8, 2) and not dashboard.messages
     assert dashboard.step()
     view = dashboard.views["training"]
-    assert "accuracy" in view._classify.metrics.summary.value
+    assert "accuracy" in view._classify.metrics.summary.text
 
 
 def test_test_split_and_toggle(rendered):
@@ -40,7 +40,7 @@ def test_test_split_and_toggle(rendered):
     assert view._classify.regions.test_renderer.visible
     s.show_test = False
     assert not view._classify.regions.test_renderer.visible
-    assert "test: loss" in view._classify.metrics.summary.value
+    assert "test: loss" in view._classify.metrics.summary.text
 
 
 def test_weight_decay_acts_without_a_restart(rendered):

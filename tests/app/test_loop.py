@@ -259,6 +259,7 @@ def test_counter_and_view_change_in_the_same_frame_and_training_alone_changes_no
             streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
             assert streamed and streamed[-1].data["step"][-1] == step, (
                 "the loss curve of the frame ends at another step than the counter")
+            loop.receipt_arrived(loop.frames_sent)  # the page painted it
         dashboard.close()
 
     asyncio.run(run())
@@ -307,3 +308,81 @@ def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
     del dashboard
     gc.collect()
     assert loop() is None and scheduler.clients == []
+
+
+def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does():
+    from app.loop import RECEIPT_TIMEOUT_S, RECEIPT_WINDOW
+
+    async def run():
+        clock = FakeClock(per_call=0.0002)
+        scheduler = Scheduler(clock=clock)
+        dashboard = Dashboard(scheduler=scheduler)
+        document, server_session = served(dashboard)
+        server_session.written.set()  # every patch leaves the socket at once
+        loop = dashboard.loop
+        events = []
+        document.callbacks.on_change_dispatch_to(EventRecorder(events))
+        dashboard.session.running = True
+
+        async def due_round():
+            clock.advance(1.0)
+            scheduler.run_round()
+            for _ in range(3):  # the frame's coroutine runs, then its done-callback
+                await asyncio.sleep(0)
+
+        for sent in range(1, RECEIPT_WINDOW + 1):
+            events.clear()
+            await due_round()
+            assert loop.frames_sent == sent
+            # the frame's number is its patch's last change, for the page to send back
+            numbers = [e.new for e in events if isinstance(e, ModelChangedEvent)
+                       and e.attr == "frame"]
+            assert numbers == [sent] and events[-1].attr == "frame"
+        assert loop.in_flight  # a full window: due frames are skipped, training goes on
+        steps = dashboard.session.step
+        for _ in range(5):
+            await due_round()
+        assert loop.frames_sent == RECEIPT_WINDOW and loop.frames_skipped >= 5
+        assert dashboard.session.step > steps
+        loop.receipt_arrived(RECEIPT_WINDOW + 7)  # a number never sent is not a receipt
+        loop.receipt_arrived(0)
+        assert loop.frames_receipted == 0 and loop.in_flight
+        # the page painted the first frame: the next one goes at once, not at the next round
+        loop.last_frame = float("-inf")
+        dashboard.loop.receipts._handle_msg(1)  # as the page's message arrives
+        await asyncio.sleep(0)
+        assert loop.frames_receipted == 1 and loop.frames_sent == RECEIPT_WINDOW + 1
+        assert loop.in_flight
+        # a page that stops receipting still gets a frame once the oldest is stale
+        assert loop.awaiting_receipts(now=loop._unreceipted[0] + RECEIPT_TIMEOUT_S / 2)
+        assert not loop.awaiting_receipts(now=loop._unreceipted[0] + RECEIPT_TIMEOUT_S)
+        for _ in range(3):  # that frame's coroutine finishes
+            await asyncio.sleep(0)
+        loop.receipt_arrived(loop.frames_sent)  # all painted
+        assert not loop.in_flight and not loop._unreceipted
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+def test_readouts_change_their_text_without_a_bokeh_div():
+    """The step counter, the loss and the computing line are LiveText: a change is one
+    property of its data model (the page sets the line's text; no Div re-renders and
+    BokehJS lays nothing out)."""
+    from bokeh.models import Div
+
+    from app.live_text import LiveText
+
+    dashboard = Dashboard()
+    document, _ = served(dashboard)
+    for readout in (dashboard.step_counter, dashboard.loss_display,
+                    dashboard.views["training"]._computing):
+        assert isinstance(readout, LiveText)
+    events = []
+    document.callbacks.on_change_dispatch_to(EventRecorder(events))
+    dashboard.session.train(3)
+    dashboard.loop._locked_frame()  # what a served frame does under the document lock
+    changed = [e for e in events if isinstance(e, ModelChangedEvent)]
+    assert any(e.attr == "text" and e.new == "step 3" for e in changed)
+    assert not [e for e in changed if isinstance(e.model, Div)], "a Div changed in a frame"
+    dashboard.close()

@@ -39,7 +39,7 @@ def test_rows_hold_loss_and_accuracy_of_train_and_test_rows():
     assert list(metrics.source.data["step"]) == [0.0, 5.0]
     assert metrics.source.data["train_loss"][-1] == pytest.approx(
         net_for(data, 2).loss(data.X, data.Z))
-    assert "test: loss" in metrics.summary.value
+    assert "test: loss" in metrics.summary.text
     assert set(metrics.arrays()) == {f"metrics_{name}" for name in metrics.source.data}
 
 
@@ -50,4 +50,4 @@ def test_without_test_rows_only_training_is_drawn():
     from hessian_core import FNN
 
     row = metrics.record(1, FNN.random((2, 4, 1), activation="tanh", seed=0))
-    assert np.isnan(row["test_loss"]) and "test" not in metrics.summary.value
+    assert np.isnan(row["test_loss"]) and "test" not in metrics.summary.text
