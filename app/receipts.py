@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import param
 from panel.custom import JSComponent
+from panel.models.esm import DataEvent
 
 
 class FrameReceipts(JSComponent):
@@ -47,6 +48,22 @@ class FrameReceipts(JSComponent):
         params.setdefault("margin", 0)
         super().__init__(**params)
         self._on_receipt = on_receipt
+
+    # A receipt arrives with every frame of every page: it is taken here, where Panel hands
+    # the component its Bokeh events (served and in a notebook), without the bookkeeping
+    # Panel wraps round an event on its way to ``_handle_msg`` (its busy indicator is set
+    # and cleared, param watchers run: some 2 ms a receipt). Any other event goes that way.
+    def _server_event(self, doc, event) -> None:
+        if isinstance(event, DataEvent):
+            self._handle_msg(event.data)
+        else:
+            super()._server_event(doc, event)
+
+    def _comm_event(self, doc, event) -> None:
+        if isinstance(event, DataEvent):
+            self._handle_msg(event.data)
+        else:
+            super()._comm_event(doc, event)
 
     def _handle_msg(self, data) -> None:
         try:

@@ -256,7 +256,7 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     from bokeh.protocol.messages.patch_doc import patch_doc
     from bokeh.protocol.receiver import Receiver
     from bokeh.util.token import generate_jwt_token, generate_session_id
-    from tornado.websocket import websocket_connect
+    from tornado.websocket import WebSocketClosedError, websocket_connect
 
     protocol = Protocol()
     receiver = Receiver(protocol)
@@ -326,8 +326,11 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                         updates.append((time.monotonic(), last))
                 elif model.get("id") == models.frame and event.get("attr") == "frame":
                     # receipt the frame at once, as a page that paints in no time would
-                    await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(
-                        models.receipts, event.get("new"))]}).send(connection)
+                    try:
+                        await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(
+                            models.receipts, event.get("new"))]}).send(connection)
+                    except WebSocketClosedError:  # closed at the end of the window
+                        break
     finally:
         socket.close()
         closer.cancel()

@@ -14,6 +14,7 @@ import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.document.events import ColumnsStreamedEvent, ModelChangedEvent
+from panel.models.esm import DataEvent
 
 from app import Dashboard
 from app.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
@@ -349,7 +350,9 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
         assert loop.frames_receipted == 0 and loop.in_flight
         # the page painted the first frame: the next one goes at once, not at the next round
         loop.last_frame = float("-inf")
-        dashboard.loop.receipts._handle_msg(1)  # as the page's message arrives
+        # as the page's message arrives: a Bokeh event on the component's model
+        receipts_model = next(model for model, _ in loop.receipts._models.values())
+        document.callbacks.trigger_event(DataEvent(receipts_model, data=1))
         await asyncio.sleep(0)
         assert loop.frames_receipted == 1 and loop.frames_sent == RECEIPT_WINDOW + 1
         assert loop.in_flight
