@@ -189,12 +189,19 @@ def served(dashboard):
     return document, server_session
 
 
+def served_on_a_fake_clock():
+    """(clock, scheduler, dashboard, document, server session): a served dashboard whose
+    scheduler reads a fake clock that advances 0.2 ms per reading."""
+    clock = FakeClock(per_call=0.0002)
+    scheduler = Scheduler(clock=clock)
+    dashboard = Dashboard(scheduler=scheduler)
+    document, server_session = served(dashboard)
+    return clock, scheduler, dashboard, document, server_session
+
+
 def test_a_frame_in_flight_makes_the_next_ones_skip_not_queue():
     async def run():
-        clock = FakeClock(per_call=0.0002)
-        scheduler = Scheduler(clock=clock)
-        dashboard = Dashboard(scheduler=scheduler)
-        _, server_session = served(dashboard)
+        clock, scheduler, dashboard, _, server_session = served_on_a_fake_clock()
         dashboard.session.running = True
         scheduler.run_round()
         await asyncio.sleep(0)  # the frame's coroutine starts and draws
@@ -233,10 +240,7 @@ class EventRecorder:
 
 def test_counter_and_view_change_in_the_same_frame_and_training_alone_changes_nothing():
     async def run():
-        clock = FakeClock(per_call=0.0002)
-        scheduler = Scheduler(clock=clock)
-        dashboard = Dashboard(scheduler=scheduler)
-        document, server_session = served(dashboard)
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
         server_session.written.set()
         loop = dashboard.loop
         events = []
@@ -315,10 +319,7 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
     from app.loop import RECEIPT_TIMEOUT_S, RECEIPT_WINDOW
 
     async def run():
-        clock = FakeClock(per_call=0.0002)
-        scheduler = Scheduler(clock=clock)
-        dashboard = Dashboard(scheduler=scheduler)
-        document, server_session = served(dashboard)
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
         server_session.written.set()  # every patch leaves the socket at once
         loop = dashboard.loop
         events = []
