@@ -22,14 +22,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import param
-from panel.custom import JSComponent
 from panel.models.esm import DataEvent
 
+from .live_text import ServerToPage
 
-class FrameReceipts(JSComponent):
+
+class FrameReceipts(ServerToPage):
     """An empty element that sends back the number of each frame the page has painted."""
 
     frame = param.Integer(default=0, doc="The number of the last frame sent to the page.")
+
+    _direct_params = ("frame",)
 
     _esm = """
     export function render({ model }) {

@@ -256,13 +256,18 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     from bokeh.protocol.messages.patch_doc import patch_doc
     from bokeh.protocol.receiver import Receiver
     from bokeh.util.token import generate_jwt_token, generate_session_id
+    from tornado.httpclient import HTTPRequest
     from tornado.websocket import WebSocketClosedError, websocket_connect
 
     protocol = Protocol()
     receiver = Receiver(protocol)
     token = generate_jwt_token(generate_session_id())
-    socket = await websocket_connect(f"{url.replace('http', 'ws', 1)}/app/ws",
-                                     subprotocols=["bokeh", token],
+    # a class arriving at once: the server builds the sessions one after another, so a
+    # connection may wait longer than Tornado's default 20 s for its document
+    request = HTTPRequest(f"{url.replace('http', 'ws', 1)}/app/ws",
+                          connect_timeout=LOAD_TIMEOUT_MS / 1000,
+                          request_timeout=LOAD_TIMEOUT_MS / 1000)
+    socket = await websocket_connect(request, subprotocols=["bokeh", token],
                                      max_message_size=64 * 1024 * 1024)
     connection = WebSocketClientConnectionWrapper(socket)
 
