@@ -10,10 +10,12 @@ and the plots always show the same step:
 - the visible view's cheap streamed updates (``View.stream``: the loss curve), every frame;
 - its full redraw (``View.redraw``, a generator of plot updates) spread over frames, at most
   ``FRAME_DRAW_BUDGET_S`` of plot updates per frame, and started no sooner than
-  ``REDRAW_SPACING`` times the last redraw's cost (and the view's ``min_redraw_interval``)
-  after it ended, so that an expensive view (a large RNN Hessian) redraws less often
-  instead of slowing every frame. Its heavy core
-  computations run on the session's worker thread (``View.offload``) while frames go on.
+  ``REDRAW_SPACING`` times the last redraw's cost (and the view's ``min_redraw_interval``, and
+  the scheduler's share of redraws among the playing sessions,
+  :meth:`~app.scheduler.Scheduler.redraw_interval`) after it ended, so that an expensive view
+  (a large RNN Hessian) or a full class redraws less often instead of slowing every frame.
+  Its heavy core computations run on the session's worker thread (``View.offload``) while
+  frames go on.
 
 Served, every change of the views' plots is made in a frame (a settings change or Step asks
 for one at once, :meth:`SessionLoop.request_redraw`), and a frame runs under its page's
@@ -85,7 +87,7 @@ class SessionLoop:
         self.frames = 0
         self.redraws = 0  # complete redraws of the visible view
         self.steps_since_frame = 0
-        self.frame_seconds = 0.0  # cost of the last frame
+        self.frame_seconds = 0.0  # cost of the last frame, its message made and handed on
         self.redraw_seconds = 0.0  # cost of the last complete redraw (worker time included)
         self.last_redraw_end = 0.0
         self.pending = None  # the redraw in progress (a generator of plot updates)
@@ -208,12 +210,16 @@ class SessionLoop:
     def _locked_frame(self) -> None:
         # Panel's hold: its events leave in one PATCH-DOC message, on the same path (and so
         # in the same order) as those of Panel's own callbacks (a tab opened, a widget moved)
+        start = time.perf_counter()
         with set_curdoc(self.document), pn.io.hold(self.document):
             self.draw()
             # the frame's last change: its number, which the page sends back once painted
             self.frames_sent += 1
             self._unreceipted.append(time.perf_counter())
             self.receipts.frame = self.frames_sent
+        # the frame's cost with its message made and handed to the websocket (the hold's end)
+        self.frame_seconds = time.perf_counter() - start
+        self.scheduler.note_frame_cost(self.frame_seconds)
 
     def _frame_written(self, future) -> None:
         self._frame_running = False
@@ -238,19 +244,22 @@ class SessionLoop:
     def frame(self) -> None:
         """Draw a frame now, on this thread, as one batch of changes (in a notebook, pushed
         through the comm of the output cell, plot data included)."""
+        start = time.perf_counter()
         document, comm = self.notebook_output()
         if comm is None:
             with pn.io.hold():
                 self.draw()
-            return
-        held = document.callbacks.hold_value
-        document.hold("combine")
-        try:
-            self.draw()
-        finally:
-            push(document, comm)  # the held events, the plots' own data changes included
-            if not held:
-                document.unhold()
+        else:
+            held = document.callbacks.hold_value
+            document.hold("combine")
+            try:
+                self.draw()
+            finally:
+                push(document, comm)  # the held events, the plots' own data changes included
+                if not held:
+                    document.unhold()
+        self.frame_seconds = time.perf_counter() - start
+        self.scheduler.note_frame_cost(self.frame_seconds)
 
     def notebook_output(self) -> tuple:
         """(document, comm) of a notebook cell showing ``self.layout``, or (None, None)."""
@@ -272,13 +281,12 @@ class SessionLoop:
         elif self.session.net is not None:
             self.advance_view(start)
         self.frames += 1
-        self.frame_seconds = time.perf_counter() - start
-        self.scheduler.note_frame_cost(self.frame_seconds)
 
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw."""
         view = self.views[self.settings.view]
-        wait = max(REDRAW_SPACING * self.redraw_seconds, view.min_redraw_interval)
+        wait = max(REDRAW_SPACING * self.redraw_seconds, view.min_redraw_interval,
+                   self.scheduler.redraw_interval(self.redraw_seconds))
         due = frame_start - self.last_redraw_end >= wait
         if self.pending is None and due:
             view.worker_seconds = 0.0

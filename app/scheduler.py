@@ -15,7 +15,12 @@ asyncio task on the process's event loop runs *rounds* while any client plays:
    frames together use at most DRAW_SHARE of the wall time and the frame rate of every page
    lowers instead of the event loop lagging. A due frame whose previous frame is still being
    written to the browser is *skipped*, never queued: at most one frame's patch is in flight
-   per page (fast training never floods a slow browser).
+   per page (fast training never floods a slow browser). A frame streams the cheap updates
+   (counters, the loss curve); a complete redraw of the visible view (the decision regions,
+   a Hessian's spectrum) rides in a frame only every :meth:`Scheduler.redraw_interval`: with
+   n playing clients at least n x (its cost) / REDRAW_SHARE apart, so that the redraws of a
+   class take at most REDRAW_SHARE of the wall time and the frames themselves stay cheap (the
+   counters and the loss keep their rate; the heavier pictures update less often).
 3. **Pause.** The task then sleeps so that training uses at most TRAIN_SHARE of the wall time;
    frames, websocket traffic and widget callbacks run meanwhile (the event loop stays
    responsive: it is never held longer than one round's training plus one step).
@@ -56,7 +61,9 @@ CREDIT_ROUNDS = 2
 #: most of the wall time spent training (the rest: frames, websocket I/O, other callbacks)
 TRAIN_SHARE = 0.75
 #: most of the wall time spent drawing the frames of all clients together
-DRAW_SHARE = 0.3
+DRAW_SHARE = 0.5
+#: most of the wall time spent on complete redraws of the visible views, all clients together
+REDRAW_SHARE = 0.15
 #: smallest pause between rounds (seconds)
 MIN_PAUSE_S = 0.001
 #: the frame cost assumed before any frame was measured (seconds)
@@ -72,6 +79,7 @@ class Scheduler:
         self.clock = clock
         self._clients: list[weakref.ref] = []  # weak: a dashboard nobody closed may go
         self.frame_cost = INITIAL_FRAME_COST  # running mean of one frame's cost (seconds)
+        self.playing_count = 0  # clients playing in the last round
         self.rounds = 0
         self.next_frame_in = 0.0  # after a round: time until the next frame is due (seconds)
         self._rotation = 0
@@ -105,6 +113,11 @@ class Scheduler:
         """Shortest time between two frames of one client while ``playing`` clients play."""
         return max(1.0 / FRAME_RATE, playing * self.frame_cost / DRAW_SHARE)
 
+    def redraw_interval(self, cost: float) -> float:
+        """Shortest time between two complete redraws of a client's view that cost ``cost``
+        seconds, while the clients of the last round play (every one redrawing as often)."""
+        return max(self.playing_count, 1) * max(cost, 0.0) / REDRAW_SHARE
+
     # --- one round ---------------------------------------------------------------------
     def run_round(self) -> float:
         """Train every playing client for its share, then dispatch the frames that are due;
@@ -113,6 +126,7 @@ class Scheduler:
             if client.disconnected():
                 client.stop()  # the page was closed: stop training until Play again
         playing = self.playing()
+        self.playing_count = len(playing)
         if not playing:
             return 0.0
         start = self._rotation % len(playing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from types import SimpleNamespace
 
 import panel as pn
@@ -116,6 +117,54 @@ def test_frame_rate_lowers_with_the_cost_of_frames():
     for _ in range(200):
         scheduler.note_frame_cost(0.01)  # expensive frames
     assert scheduler.frame_interval(30) > scheduler.frame_interval(1) >= one_page
+
+
+def test_redraws_of_a_class_are_spaced_by_their_share_of_the_machine():
+    from app.scheduler import REDRAW_SHARE
+
+    scheduler = Scheduler()
+    scheduler.playing_count = 1
+    alone = scheduler.redraw_interval(0.005)
+    scheduler.playing_count = 30
+    assert scheduler.redraw_interval(0.005) == pytest.approx(30 * alone)
+    assert scheduler.redraw_interval(0.005) == pytest.approx(30 * 0.005 / REDRAW_SHARE)
+    assert scheduler.redraw_interval(0.0) == 0.0
+
+
+def test_a_full_class_streams_every_frame_and_redraws_less_often():
+    """With 30 sessions playing, a frame still streams the counter and the loss curve, but
+    the decision regions are redrawn only once their share of the machine allows."""
+    from app.loop import REDRAW_SPACING
+
+    clock = FakeClock(per_call=0.0002)
+    scheduler = Scheduler(clock=clock)
+    dashboard = Dashboard(scheduler=scheduler)
+    loop, view = dashboard.loop, dashboard.views["training"]
+    dashboard.session.running = True
+    scheduler.run_round()  # one playing client (its frame is drawn at once: not served)
+    redraws = loop.redraws
+    loop.last_redraw_end = float("-inf")
+    loop.frame()  # a redraw is due
+    assert loop.redraws == redraws + 1 and loop.redraw_seconds > 0
+    scheduler.playing_count = 30
+    wait = scheduler.redraw_interval(loop.redraw_seconds)
+    alone = max(view.min_redraw_interval, REDRAW_SPACING * loop.redraw_seconds)
+    assert wait > alone
+    seen = frame_steps(dashboard)
+    streamed = []
+    original = view.stream
+    view.stream = lambda: (streamed.append(dashboard.session.step), original())
+    for _ in range(5):
+        dashboard.session.train(2)
+        # long enough since the last redraw for one session, not for one of a class of 30
+        loop.last_redraw_end = time.perf_counter() - (alone + wait) / 2
+        loop.frame()
+    assert loop.redraws == redraws + 1, "a redraw came sooner than the class's share allows"
+    assert len(seen) == 5 and streamed == seen
+    loop.last_redraw_end = time.perf_counter() - wait  # the share's wait has passed
+    loop.frame()
+    assert loop.redraws == redraws + 2
+    dashboard.close()
 
 
 def frame_steps(dashboard) -> list[int]:
