@@ -153,8 +153,8 @@ class Scheduler:
     def offer_frame(self, client) -> None:
         """Dispatch ``client``'s frame now if it is due (called when what held it back is
         gone: its page receipted a frame), instead of at the end of the next round."""
-        if client.playing:
-            self._frame_if_due(client, self.clock(), self.frame_interval(len(self.playing())))
+        if client.playing:  # (paced as in the last round: this runs at every receipt)
+            self._frame_if_due(client, self.clock(), self.frame_interval(self.playing_count))
 
     def _frame_if_due(self, client, now: float, interval: float) -> float:
         """Dispatch ``client``'s frame if due and nothing is in flight; returns the time
