@@ -9,7 +9,8 @@ standard library only:
   each with ``HESSIAN_LAB_WORKER=w1``, ``w2``, ... in its environment) and waits until each
   answers ``/liveness``;
 * writes HAProxy's configuration from ``serve/haproxy.cfg`` (cookie affinity, round robin,
-  health checks on ``/liveness``; ``--remote HOST:PORT`` adds workers on other machines) and
+  TCP health checks, which a busy worker passes and a dead one fails; ``--remote HOST:PORT``
+  adds workers on other machines) and
   runs ``haproxy`` in the foreground on the public address and port;
 * restarts a worker that dies, on the same port, after a pause that doubles while it keeps
   dying (1 s up to 30 s); HAProxy's health check takes it out of rotation meanwhile, and
