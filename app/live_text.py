@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import param
 from panel.custom import JSComponent
-from panel.io.state import state
 
 
 class ServerToPage(JSComponent):
@@ -29,43 +28,15 @@ class ServerToPage(JSComponent):
     nothing is listened for.
     """
 
-    #: params whose changes are written straight to the page's data model (see below)
-    _direct_params: tuple[str, ...] = ()
-
     @property
     def _linked_properties(self) -> tuple[str, ...]:
         return ()
-
-    # A change goes through Panel's ``ReactiveESM._update_model`` (a hold, a frozen document,
-    # a diff of every property: some 1-2 ms). For the params in ``_direct_params`` it is
-    # written to the Bokeh data model directly wherever that is safe now: served, with the
-    # page's document being processed on its own thread (the live loop's frames, widget
-    # callbacks), or in a plain document. Otherwise (a notebook's comm, another thread)
-    # Panel's own path, which pushes or schedules the change, takes it.
-    def _param_change(self, *events) -> None:
-        direct = {event.name: event.new for event in events if event.name in self._direct_params}
-        if not direct or len(direct) < len(events) or not self._direct_safe():
-            super()._param_change(*events)
-            return
-        for model, _ in self._models.copy().values():
-            model.data.update(**direct)
-
-    def _direct_safe(self) -> bool:
-        for ref in self._models:
-            if ref not in state._views or ref in state._fake_roots:
-                return False
-            _, _, document, comm = state._views[ref]
-            if comm is not None or (document.session_context and not state._unblocked(document)):
-                return False
-        return True
 
 
 class LiveText(ServerToPage):
     """One line of plain text (never HTML), cheap to change many times a second."""
 
     text = param.String(default="", doc="The text shown, as plain text.")
-
-    _direct_params = ("text",)
 
     _esm = """
     export function render({ model }) {

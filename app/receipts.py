@@ -32,7 +32,6 @@ class FrameReceipts(ServerToPage):
 
     frame = param.Integer(default=0, doc="The number of the last frame sent to the page.")
 
-    _direct_params = ("frame",)
 
     _esm = """
     export function render({ model }) {
