@@ -8,8 +8,9 @@ for every parameter block (W, U, b) of every level k, with the gradients G^(k) o
 E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 from ``net.gradients(X, Z)`` (one backward pass).
 If ``clip_norm`` > 0 and the norm of all gradients together exceeds it, they are scaled down
 to that norm first (recurrent networks otherwise blow up easily at useful learning rates).
-The learning rate and momentum are read from the settings at every step, so changing them
-never resets training; any structural change goes through :meth:`TrainingSession.rebuild`.
+The learning rate, momentum and clip norm are taken from the settings whenever they change
+(a watcher), so the next step uses them and changing them never resets training; any
+structural change goes through :meth:`TrainingSession.rebuild`.
 
 Beyond the paper (``app/classification_settings.py``): an FNN trains with the settings'
 ``loss`` (the squared loss above, or softmax cross-entropy on one-hot targets) on the data
@@ -57,6 +58,9 @@ from .settings import (
 
 HISTORY_LIMIT = 20_000
 
+#: The settings every step reads (the rest of a step's settings go through a rebuild).
+RATES = ("learning_rate", "momentum", "clip_norm")
+
 
 def cosine_similarity(a, b) -> float:
     """<a, b> / (||a|| ||b||) of two arrays taken as vectors; 1 if both are zero, 0 if one is."""
@@ -79,10 +83,13 @@ class TrainingSession(param.Parameterized):
     def __init__(self, settings: Settings, **params):
         super().__init__(**params)
         self.settings = settings
+        self._read_rates()
+        settings.param.watch(self._read_rates, list(RATES))
         self.net = None
         self.data: Dataset | None = None
         self.layer_sizes: tuple[int, ...] = ()
-        self._velocity: list[np.ndarray] = []
+        self._layout: list[tuple] = []  # (start, end, shape) of each array laid end to end
+        self._flat_velocity = np.zeros(0)
         self._last_good: list[np.ndarray] | None = None
         self._order = np.arange(0)
         self._cursor = 0
@@ -97,7 +104,7 @@ class TrainingSession(param.Parameterized):
         self.rule_error: str | None = None
         self._rule_source = ("none", "0.25", 4, "largest:2")
         self.full_net = None
-        self._full_velocity: list[np.ndarray] = []
+        self._flat_full_velocity = np.zeros(0)
         self._full_last_good: list[np.ndarray] | None = None
         self.full_loss_values: list[float] = []
         self.similarity_values: list[np.ndarray] = []  # per step: one value per gradient
@@ -177,11 +184,14 @@ class TrainingSession(param.Parameterized):
             return str(error)
         self.net, self.data, self.layer_sizes = net, data, tuple(sizes)
         self.rule, self.rule_error = self.rule_from_settings()
-        self._velocity = [np.zeros_like(array) for array in self.parameters()]
         self._last_good = [array.copy() for array in self.parameters()]
+        ends = list(itertools.accumulate(array.size for array in self._last_good))
+        self._layout = [(start, end, array.shape) for start, end, array in
+                        zip([0] + ends[:-1], ends, self._last_good, strict=True)]
+        self._flat_velocity = np.zeros(ends[-1])
         # the full-backprop twin: the same initial weights, the same batches
         self.full_net = self._with_parameters(self.parameters()) if self.rule else None
-        self._full_velocity = [np.zeros_like(array) for array in self._last_good]
+        self._flat_full_velocity = np.zeros(ends[-1])
         self._full_last_good = [array.copy() for array in self._last_good]
         self._rng = np.random.default_rng([s.seed, 3])
         self._order = self._rng.permutation(data.size)
@@ -258,6 +268,38 @@ class TrainingSession(param.Parameterized):
             return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3])
         return net.with_parameters(arrays[0::2], arrays[1::2])
 
+    def _stepped(self, net, arrays: list[np.ndarray]):
+        """``net`` with the parameters ``arrays`` that :meth:`_update` made from its own:
+        unchecked, as the module's docstring says why."""
+        if self.is_rnn:
+            named = {"weights": arrays[0::3], "biases": arrays[1::3], "recurrent": arrays[2::3]}
+        else:
+            named = {"weights": arrays[0::2], "biases": arrays[1::2]}
+        return net._replaced(named, validate=False)
+
+    def _split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """The arrays of :meth:`parameters`' shapes laid end to end in ``flat``, as views."""
+        return [flat[start:end].reshape(shape) for start, end, shape in self._layout]
+
+    @property
+    def _velocity(self) -> list[np.ndarray]:
+        """The velocity V of every array of :meth:`parameters` (kept laid end to end: a step
+        updates it in one operation)."""
+        return self._split(self._flat_velocity)
+
+    @_velocity.setter
+    def _velocity(self, arrays: list[np.ndarray]) -> None:
+        self._flat_velocity = np.concatenate([array.reshape(-1) for array in arrays])
+
+    @property
+    def _full_velocity(self) -> list[np.ndarray]:
+        """The velocity of the full-backprop twin, as :attr:`_velocity`."""
+        return self._split(self._flat_full_velocity)
+
+    @_full_velocity.setter
+    def _full_velocity(self, arrays: list[np.ndarray]) -> None:
+        self._flat_full_velocity = np.concatenate([array.reshape(-1) for array in arrays])
+
     # --- data --------------------------------------------------------------------------
     @property
     def batch_size(self) -> int:
@@ -292,46 +334,47 @@ class TrainingSession(param.Parameterized):
         self.param.update(running=False, status=reason)
 
     def _flat(self, gradients) -> list[np.ndarray]:
-        grads = []
-        for g in gradients:
-            grads += [np.asarray(g.W), np.asarray(g.b)]
-            if self.is_rnn:
-                grads.append(np.asarray(g.U))
-        return grads
+        """[G_W1, G_b1, (G_U1,) G_W2, ...] in the order of :meth:`parameters`."""
+        if self.is_rnn:
+            return [G for g in gradients for G in (g.W, g.b, g.U)]
+        return [G for g in gradients for G in (g.W, g.b)]
 
-    def _update(self, net, velocity, gradients, which: str):
-        """(new velocity, new parameters) of one SGD-with-momentum step, or the reason it
-        failed (a str)."""
+    def _read_rates(self, *events) -> None:
+        """Keep the :data:`RATES` as plain floats, read again whenever one changes (a watcher):
+        three param reads would cost a step as much as its forward pass."""
+        self._rates = tuple(float(getattr(self.settings, name)) for name in RATES)
+
+    def _update(self, net, velocity, gradients, which: str, step: int):
+        """(new velocity, new parameters) of SGD-with-momentum step ``step``, or the reason
+        it failed (a str); the velocity laid end to end, before and after."""
         grads = self._flat(gradients)
+        learning_rate, momentum, clip = self._rates
         reduce = np.add.reduce  # what np.sum(x) runs, without its Python wrapper
-        # one reduction per array: the norm is finite exactly when every entry is
-        norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
-        if not math.isfinite(norm):
-            return f"a gradient{which} became non-finite at step {self.step + 1}"
         # the element-wise steps run once over all arrays laid end to end (the same
         # operations on the same entries, so bit for bit the per-array result)
-        shapes = [g.shape for g in grads]
-        ends = list(itertools.accumulate(g.size for g in grads))
         flat = np.concatenate([g.reshape(-1) for g in grads])
-        clip = float(self.settings.clip_norm)
-        if clip > 0 and norm > clip:
-            flat = flat * (clip / norm)
-        lr, beta = float(self.settings.learning_rate), float(self.settings.momentum)
-        flat_velocity = beta * np.concatenate([v.reshape(-1) for v in velocity]) + flat
+        # The norm is the root of the arrays' sums of squares added one after another, finite
+        # exactly when every entry is. One sum over all the n entries (each >= 0) is within
+        # n * 2^-53 of it, relatively: far inside 1e-6, so it settles the usual step, finite
+        # and below the clip (or no clip), as the norm would. Any other step takes the norm.
+        squares = float(reduce(flat * flat))
+        if not (squares < 1e300 and (clip <= 0 or squares < clip * clip * (1 - 1e-6))):
+            norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
+            if not math.isfinite(norm):
+                return f"a gradient{which} became non-finite at step {step}"
+            if clip > 0 and norm > clip:
+                flat = flat * (clip / norm)
+        velocity = momentum * velocity + flat
         flat_weights = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
-        flat_weights = flat_weights - lr * flat_velocity
-        starts = [0] + ends[:-1]
-        velocity = [flat_velocity[a:b].reshape(shape)
-                    for a, b, shape in zip(starts, ends, shapes, strict=True)]
-        updated = [flat_weights[a:b].reshape(shape)
-                   for a, b, shape in zip(starts, ends, shapes, strict=True)]
+        flat_weights = flat_weights - learning_rate * velocity
+        updated = self._split(flat_weights)
         # The step fails where the sum of the arrays' sums is not finite (a NaN or inf entry).
         # Entries all below 1e300 / n in size cannot make it overflow: then one max decides.
         largest = float(np.maximum.reduce(np.abs(flat_weights), axis=None))
         if not largest * flat_weights.size < 1e300 and not math.isfinite(
             sum(float(reduce(w, axis=None)) for w in updated)
         ):
-            return f"the weights{which} overflowed at step {self.step + 1}"
+            return f"the weights{which} overflowed at step {step}"
         return velocity, updated
 
     def similarities(self, sparse, full) -> np.ndarray:
@@ -347,13 +390,14 @@ class TrainingSession(param.Parameterized):
         """One SGD-with-momentum step on a fresh batch, for the run trained with the sparse
         rule and (if a rule is set) its full-backprop twin; False (and paused) if it failed."""
         self.next_batch()
-        keywords = self.loss_keywords()
+        X, Z, keywords = self.X, self.Z, self.loss_keywords()
+        step = self.step + 1
 
         def loss_and_gradients(net, rule: dict):
             """(loss, gradients) from one forward pass; a NaN loss (and no gradients) where
             :meth:`current_loss` gives NaN."""
             try:
-                loss, gradients = net.loss_and_gradients(self.X, self.Z, **keywords, **rule)
+                loss, gradients = net.loss_and_gradients(X, Z, **keywords, **rule)
             except (FloatingPointError, ValueError, OverflowError):
                 return float("nan"), None
             return float(loss), gradients
@@ -361,34 +405,34 @@ class TrainingSession(param.Parameterized):
         with np.errstate(all="ignore"):
             loss, gradients = loss_and_gradients(self.net, self.rule)
             if not math.isfinite(loss):
-                return self._refuse(f"the loss became {loss} at step {self.step + 1}")
-            sparse = self._update(self.net, self._velocity, gradients, "")
+                return self._refuse(f"the loss became {loss} at step {step}")
+            sparse = self._update(self.net, self._flat_velocity, gradients, "", step)
             if isinstance(sparse, str):
                 return self._refuse(sparse)
             if self.full_net is None:
                 full_loss, full = loss, None
-                similarity = np.ones(len(self.gradient_names()))
+                similarity = np.ones(len(gradients) * (2 if self.is_rnn else 1))  # G_W (, G_U)
             else:
-                exact = self.net.gradients(self.X, self.Z, **keywords)
+                exact = self.net.gradients(X, Z, **keywords)
                 similarity = self.similarities(gradients, exact)
                 full_loss, full_gradients = loss_and_gradients(self.full_net, {})
                 if not math.isfinite(full_loss):
                     return self._refuse(f"the loss of the full-backprop run became {full_loss} "
-                                        f"at step {self.step + 1}")
-                full = self._update(self.full_net, self._full_velocity, full_gradients,
-                                    " of the full-backprop run")
+                                        f"at step {step}")
+                full = self._update(self.full_net, self._flat_full_velocity, full_gradients,
+                                    " of the full-backprop run", step)
                 if isinstance(full, str):
                     return self._refuse(full)
         self._last_good = self.parameters()
-        self._velocity, updated = sparse
-        self.net = self._with_parameters(updated)
+        self._flat_velocity, updated = sparse
+        self.net = self._stepped(self.net, updated)
         if full is not None:
             self._full_last_good = self.parameters(self.full_net)
-            self._full_velocity, updated = full
-            self.full_net = self._with_parameters(updated)
-        self.step += 1
+            self._flat_full_velocity, updated = full
+            self.full_net = self._stepped(self.full_net, updated)
+        self.step = step
         self.loss = loss
-        self.loss_steps.append(self.step)
+        self.loss_steps.append(step)
         self.loss_values.append(loss)
         self.full_loss_values.append(full_loss)
         self.similarity_values.append(similarity)
@@ -402,10 +446,10 @@ class TrainingSession(param.Parameterized):
         """Pause, restore the last weights whose loss was finite, say why."""
         if self._last_good is not None:
             self.net = self._with_parameters([array.copy() for array in self._last_good])
-            self._velocity = [np.zeros_like(array) for array in self._last_good]
+            self._flat_velocity = np.zeros_like(self._flat_velocity)
         if self.full_net is not None and self._full_last_good is not None:
             self.full_net = self._with_parameters([a.copy() for a in self._full_last_good])
-            self._full_velocity = [np.zeros_like(array) for array in self._full_last_good]
+            self._flat_full_velocity = np.zeros_like(self._flat_full_velocity)
         self.pause(
             f"Paused: {reason}. The weights of the last step with a finite loss are kept; "
             "lower the learning rate, then press Play."
@@ -430,7 +474,7 @@ class TrainingSession(param.Parameterized):
         """Drop every array (session destroyed)."""
         self.running = False
         self.net = self.data = self.X = self.Z = self.full_net = None
-        self._velocity, self._last_good = [], None
-        self._full_velocity, self._full_last_good = [], None
+        self._layout, self._last_good, self._full_last_good = [], None, None
+        self._flat_velocity = self._flat_full_velocity = np.zeros(0)
         self.loss_steps, self.loss_values = [], []
         self.full_loss_values, self.similarity_values = [], []

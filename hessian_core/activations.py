@@ -35,6 +35,12 @@ class Activation:
         """True when f'' vanishes (ReLU, identity): the paper's ReLU corollaries apply."""
         return self.name in ("relu", "identity")
 
+    @property
+    def is_identity(self) -> bool:
+        """True for f(y) = y: then f' = 1 and a product with f' is its other factor, bit for
+        bit, so back-propagation skips it (the common output level)."""
+        return self.name == "identity"
+
 
 def _sigmoid(xp: Any, y: Any) -> Any:
     return 0.5 * (1.0 + xp.tanh(0.5 * y))

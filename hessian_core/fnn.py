@@ -155,7 +155,7 @@ class FNN(Network):
         return self._loss_of(forward, Z_target)
 
     def _loss_of(self, forward: Forward, Z_target: Any) -> float:
-        values = sample_losses(forward.output, Z_target, self.loss_name)
+        values = sample_losses(forward.output, Z_target, self.loss_name, self.xp)
         return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
 
     def with_parameters(self, weights: Sequence[Any], biases: Sequence[Any]) -> FNN:
@@ -182,17 +182,19 @@ class FNN(Network):
         Hessians read it."""
         xp = self.xp
         r = Z_target.shape[0]
-        a = loss_gradient(forward.output, Z_target, self.loss_name) / r  # a^(l) = dE/dz^(l)
+        a = loss_gradient(forward.output, Z_target, self.loss_name, xp) / r  # a^(l) = dE/dz^(l)
         seed = None  # Q^(l)
         if curvature:
             seed = loss_hessian(forward.output, Z_target, self.loss_name) / r
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         output_gradient = a
         for k in range(self.n_layers, 0, -1):
-            v = a * self.activation_of(k).df(xp, forward.pre_activations[k - 1])  # (r, m)
+            act = self.activation_of(k)
+            v = a if act.is_identity else a * act.df(xp, forward.pre_activations[k - 1])  # (r, m)
             v = keep_top(v, topk_count(topk, v.shape[1]))
             grad_z[k - 1], grad_y[k - 1] = a, v
-            a = v @ self.weights[k - 1]
+            if k > 1:  # a^(0) = dE/dx is of no use
+                a = v @ self.weights[k - 1]
         return Adjoints(
             grad_z=grad_z, grad_y=grad_y, output_gradient=output_gradient, output_hessian=seed
         )

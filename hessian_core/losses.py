@@ -94,9 +94,10 @@ def softmax(xp: Any, Y: Any) -> Any:
     return e / xp.sum(e, axis=-1, keepdims=True)
 
 
-def sample_losses(output: Any, target: Any, loss: str) -> Any:
-    """l(z_p) for every sample (and time step): shape ``output.shape[:-1]``."""
-    xp = namespace_of(output, target)
+def sample_losses(output: Any, target: Any, loss: str, xp: Any = None) -> Any:
+    """l(z_p) for every sample (and time step): shape ``output.shape[:-1]``. ``xp``, the
+    arrays' namespace if the caller knows it, saves looking it up (a cost at small sizes)."""
+    xp = namespace_of(output, target) if xp is None else xp
     if loss == "mse":
         residual = output - target
         return 0.5 * xp.sum(residual * residual, axis=-1)
@@ -105,11 +106,12 @@ def sample_losses(output: Any, target: Any, loss: str) -> Any:
     return -xp.sum(target * log_p, axis=-1)
 
 
-def loss_gradient(output: Any, target: Any, loss: str) -> Any:
-    """dl/dz for every sample, shaped like ``output`` (no 1/r)."""
+def loss_gradient(output: Any, target: Any, loss: str, xp: Any = None) -> Any:
+    """dl/dz for every sample, shaped like ``output`` (no 1/r); ``xp`` as in
+    :func:`sample_losses`."""
     if loss == "mse":
         return output - target
-    xp = namespace_of(output, target)
+    xp = namespace_of(output, target) if xp is None else xp
     mass = xp.sum(target, axis=-1, keepdims=True)
     return mass * softmax(xp, output) - target
 

@@ -124,11 +124,17 @@ class Network:
         total = sum(float(self.xp.sum(A * A)) for A in matrices)
         return 0.5 * self.weight_decay * total
 
-    def _replaced(self, arrays: dict[str, list[Any]]) -> Network:
+    def _replaced(self, arrays: dict[str, list[Any]], validate: bool = True) -> Network:
         """A copy of this network (same class and options) whose parameter lists ``arrays``
         (attribute name -> new list) replace the current ones, checking only what can have
         changed: the number of arrays, each one's shape and dtype, its library and that it is
-        finite. Nothing is copied: the new network holds the given arrays."""
+        finite. Nothing is copied: the new network holds the given arrays.
+
+        ``validate=False`` checks nothing, for a training loop that made the arrays from this
+        network's own by element-wise steps (so of the same shapes, dtype and library) and has
+        found them finite: there the checks cost more than the step's arithmetic."""
+        if not validate:
+            return self._copy_with(arrays)
         reference = self.weights[0]
         checked = {}
         for attribute, new in arrays.items():
@@ -154,9 +160,12 @@ class Network:
             for attribute, new in checked.items():
                 for k, B in enumerate(new):
                     require_finite(B, f"{attribute}[{k}]", xp)
+        return self._copy_with(checked)
+
+    def _copy_with(self, arrays: dict[str, list[Any]]) -> Network:
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
-        copy.__dict__.update(checked)
+        copy.__dict__.update(arrays)
         return copy
 
     def _as_input(self, value: Any, name: str) -> Any:

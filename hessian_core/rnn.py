@@ -242,7 +242,7 @@ class RNN(Network):
         return self._loss_of(forward.output[:, :T, :], Z_target[:, :T, :], t, a, T)
 
     def _loss_of(self, output: Any, Z_target: Any, t: int | None, a: int, T: int) -> float:
-        values = sample_losses(output, Z_target, self.loss_name)  # (r, T)
+        values = sample_losses(output, Z_target, self.loss_name, self.xp)  # (r, T)
         weights = self._time_weights(T, t, a, values)
         data = float(self.xp.sum(values * weights)) / Z_target.shape[0]
         return data + self._decay_penalty(self.weights + self.recurrent)
@@ -320,7 +320,7 @@ class RNN(Network):
         r, T = Z_target.shape[0], forward.output.shape[1]
         weights_t = self._time_weights(T, t, a, forward.output)
         output, target = forward.output, Z_target[:, :T, :]
-        from_above = loss_gradient(output, target, self.loss_name) * weights_t[:, None] / r
+        from_above = loss_gradient(output, target, self.loss_name, xp) * weights_t[:, None] / r
         # d^2E/dz^(l,s)dz^(l,s): w_s / r times the loss Hessian (w_s I / r for "mse")
         output_hessian = None
         if curvature:
@@ -330,19 +330,21 @@ class RNN(Network):
         output_gradient = from_above
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
-            fp = self.activation_of(k).df(xp, forward.pre_activations[k - 1])
+            act = self.activation_of(k)
+            fp = None if act.is_identity else act.df(xp, forward.pre_activations[k - 1])
             U = self.recurrent[k - 1]
             gz_steps, gy_steps, carry = [], [], None
             for s in range(T - 1, -1, -1):
                 gz = from_above[:, s, :] if carry is None else from_above[:, s, :] + carry @ U
                 if s < window_start:
                     gz = xp.zeros_like(gz)
-                carry = keep_top(gz * fp[:, s, :], topk)
+                carry = keep_top(gz if fp is None else gz * fp[:, s, :], topk)
                 gz_steps.append(gz)
                 gy_steps.append(carry)
             grad_z[k - 1] = xp.stack(gz_steps[::-1], axis=1)
             grad_y[k - 1] = xp.stack(gy_steps[::-1], axis=1)
-            from_above = grad_y[k - 1] @ self.weights[k - 1]
+            if k > 1:  # dE/dx^(s) is of no use
+                from_above = grad_y[k - 1] @ self.weights[k - 1]
         return Adjoints(
             grad_z=grad_z,
             grad_y=grad_y,
