@@ -14,7 +14,6 @@ import panel as pn
 
 from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
-from .live_text import LiveText
 from .settings import LEARNING_RATES, SPARSE_SETTINGS, SPARSE_TITLES, nearest_learning_rate
 from .upload_panel import UploadPanel
 
@@ -39,10 +38,11 @@ def speed_options(value: int) -> dict[str, int]:
 
 
 class Controls(pn.viewable.Viewer):
-    """The sidebar of one dashboard."""
+    """The sidebar of one dashboard; ``readouts`` (the step counter and the loss, which the
+    live loop changes every frame, :class:`app.receipts.FrameReadouts`) sits below Play."""
 
-    def __init__(self, settings, on_play, on_step, on_reset, on_lesson, on_upload=None,
-                 **params):
+    def __init__(self, settings, readouts, on_play, on_step, on_reset, on_lesson,
+                 on_upload=None, **params):
         super().__init__(**params)
         self.settings = settings
         self.on_upload = on_upload  # hands an uploaded data set (or None) to the dashboard
@@ -65,9 +65,7 @@ class Controls(pn.viewable.Viewer):
         )
         self.speed_select.param.watch(lambda event: setattr(s, "speed", event.new), "value")
         s.param.watch(self._speed_changed, "speed")
-        self.step_counter = LiveText(text="step 0", css_classes=["step-counter"], width=120,
-                                     margin=(5, 10))
-        self.loss_display = LiveText(text="", css_classes=["loss-value"], width=150, margin=(5, 10))
+        self.readouts = readouts
         self.status = pn.pane.Alert("", alert_type="warning", visible=False,
                                     css_classes=["status-message"], sizing_mode="stretch_width")
         self.url_message = pn.pane.Alert("", alert_type="danger", visible=False,
@@ -171,7 +169,7 @@ class Controls(pn.viewable.Viewer):
         transport = pn.Column(
             pn.Row(self.play_button, self.step_button, self.reset_button),
             self.speed_select,
-            pn.Row(self.step_counter, self.loss_display),
+            self.readouts,
             self.status, self.url_message, sizing_mode="stretch_width",
         )
         model = pn.Card(
@@ -206,15 +204,6 @@ class Controls(pn.viewable.Viewer):
     def show_status(self, text: str) -> None:
         self.status.object = text
         self.status.visible = bool(text)
-
-    def show_counters(self, step: int, loss: float) -> None:
-        """The step and the loss of its mini-batch, the one loss number of the page."""
-        text = f"step {step}"
-        if self.step_counter.text != text:
-            self.step_counter.text = text
-        loss_text = f"loss {loss:.4g}"
-        if self.loss_display.text != loss_text:
-            self.loss_display.text = loss_text
 
     def show_model(self, session, messages: dict) -> None:
         """Slider ranges and the controls of the model kind, after a rebuild."""

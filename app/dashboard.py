@@ -35,10 +35,11 @@ per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``inp
 ``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
 ``metrics-summary`` (training and test loss and accuracy, ``view-training``),
 ``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), and
-``frame-receipts`` (the empty element that receipts painted frames, ``app/receipts.py``).
-The readouts changed every frame (``step-counter``, ``loss-value``, ``metrics-summary``,
-``view-computing``) are :class:`app.live_text.LiveText` lines: their text is in an inner
-``div`` too.
+``frame-readouts`` (the step counter and the loss, which also receipts painted frames,
+``app/receipts.py``). The readouts changed every frame are plain-text lines that lay nothing
+out (:mod:`app.live_text`): ``step-counter`` and ``loss-value`` are elements inside
+``frame-readouts``, ``metrics-summary`` and ``view-computing`` are
+:class:`app.live_text.LiveText` lines; the text of each is in an inner ``div`` too.
 
 The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
 loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
@@ -58,6 +59,7 @@ from .composition import TITLE, Composition
 from .controls import Controls
 from .lessons import BY_KEY
 from .loop import SessionLoop
+from .receipts import FrameReadouts
 from .scheduler import Scheduler
 from .settings import (
     SPARSE_SETTINGS,
@@ -100,18 +102,19 @@ class Dashboard(pn.viewable.Viewer):
                          if name in known}, **values}
         errors = self.settings.apply(values) if values else {}
         self.session = TrainingSession(self.settings)
-        self.sidebar = Controls(self.settings, on_play=self.toggle_play, on_step=self.step,
-                                on_reset=self.reset, on_lesson=self._choose_lesson,
-                                on_upload=self.use_upload)
+        self.readouts = FrameReadouts(css_classes=["frame-readouts"])
+        self.sidebar = Controls(self.settings, self.readouts, on_play=self.toggle_play,
+                                on_step=self.step, on_reset=self.reset,
+                                on_lesson=self._choose_lesson, on_upload=self.use_upload)
         self.main = Composition(self.session, self.settings)
         self.views = self.main.views
-        self.loop = SessionLoop(self.session, self.settings, self.views, self._update_counters,
+        self.loop = SessionLoop(self.session, self.settings, self.views, self.readouts,
                                 scheduler)
         self._deferred = None  # inside apply_settings: None, or whether a redraw was asked
         self._expose_parts()
         self._layout = pn.Column(
             self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width"),
-            self.loop.receipts, sizing_mode="stretch_width", css_classes=["hessian-lab"],
+            sizing_mode="stretch_width", css_classes=["hessian-lab"],
         )
         self.loop.layout = self._layout
         self._watch()
@@ -138,7 +141,7 @@ class Dashboard(pn.viewable.Viewer):
         side, main = self.sidebar, self.main
         self.controls = side.widgets
         for name in ("play_button", "step_button", "reset_button", "speed_select",
-                     "step_counter", "loss_display", "status", "url_message",
+                     "status", "url_message",
                      "architecture_input", "architecture_message", "lesson_select",
                      "learning_rate_slider", "sparse_message"):
             setattr(self, name, getattr(side, name))
@@ -377,7 +380,7 @@ class Dashboard(pn.viewable.Viewer):
         self.loop.redrawn_now(time.perf_counter() - start)
 
     def _update_counters(self) -> None:
-        self.sidebar.show_counters(self.session.step, self.session.loss)
+        self.loop.show_readouts()
 
     # --- end of session ----------------------------------------------------------------
     def _on_session_destroyed(self, session_context) -> None:

@@ -8,13 +8,16 @@ the page's main thread is saturated, so patches queue up in the browser and a cl
 shows its effect only seconds later. :class:`LiveText` is a Panel ``JSComponent`` whose only
 reaction to a new text is ``textContent = text`` on its own ``<div>``: the browser reflows
 that line, BokehJS lays out nothing. Its element carries the component's ``css_classes``, and
-the text is in the inner ``div`` (``.step-counter div`` reads "step 12", as before).
+the text is in the inner ``div`` (``.metrics-summary div``). The step counter and the loss
+are such lines too, inside :class:`app.receipts.FrameReadouts`.
 """
 
 from __future__ import annotations
 
 import param
 from panel.custom import JSComponent
+from panel.io.document import hold
+from panel.reactive import Reactive
 
 
 class ServerToPage(JSComponent):
@@ -31,6 +34,30 @@ class ServerToPage(JSComponent):
     @property
     def _linked_properties(self) -> tuple[str, ...]:
         return ()
+
+    # What Panel does on every server-side change of a component, and these components need
+    # not: a live readout changes many times a second, so each of these was a visible part of
+    # a frame's cost on the event loop.
+    # - It asks the design (theme) for its parameter values, though it uses them only for a
+    #   change of ``stylesheets``.
+    # - Before setting a property it reads the property's old value from the component's
+    #   Bokeh model, to see whether it held other models; a JSComponent's own parameters live
+    #   on the model's data model, so the read misses, and Bokeh's AttributeError for a miss
+    #   looks for similar names (difflib) each time. These properties hold strings and
+    #   numbers, never models.
+    def _update_properties(self, *events, doc):
+        if any(event.name == "stylesheets" for event in events):
+            return super()._update_properties(*events, doc=doc)
+        return self._process_param_change({event.name: event.new for event in events})
+
+    def _update_model(self, events, msg, root, model, doc, comm) -> None:
+        own = [name for name in msg
+               if name not in Reactive.param and name not in ("esm", "importmap")]
+        if len(own) < len(msg) or any(name in model.children for name in own):
+            super()._update_model(events, msg, root, model, doc, comm)  # layout, style
+            return
+        with hold(doc):  # one message, as Panel's own path sends it
+            self._set_on_model(msg, root, model.data)
 
 
 class LiveText(ServerToPage):

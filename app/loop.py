@@ -45,7 +45,7 @@ import panel as pn
 from panel.io.notebook import push
 from panel.io.state import set_curdoc
 
-from .receipts import FrameReceipts
+from .receipts import FrameReadouts
 from .scheduler import Scheduler, process_scheduler
 from .views.common import WAITING
 
@@ -66,20 +66,21 @@ log = logging.getLogger(__name__)
 class SessionLoop:
     """Training slices and frames of one dashboard (a client of the scheduler)."""
 
-    def __init__(self, session, settings, views: dict, update_counters: Callable[[], None],
+    def __init__(self, session, settings, views: dict, readouts: FrameReadouts,
                  scheduler: Scheduler | None = None):
         self.session = session
         self.settings = settings
         self.views = views
-        self.update_counters = update_counters
         self.scheduler = scheduler if scheduler is not None else process_scheduler()
         # scheduler protocol
         self.credit = 0.0
         self._frame_running = False
         self.last_frame = float("-inf")
         self.frames_skipped = 0
-        # flow control: frames numbered 1, 2, ... as sent; the page receipts them painted
-        self.receipts = FrameReceipts(self.receipt_arrived, css_classes=["frame-receipts"])
+        # flow control: frames numbered 1, 2, ... as sent, with the step counter and the
+        # loss; the page receipts them painted
+        self.readouts = readouts
+        readouts.on_receipt = self.receipt_arrived
         self.frames_sent = 0
         self.frames_receipted = 0
         self._unreceipted: deque[float] = deque()  # send times of the unreceipted frames
@@ -212,11 +213,11 @@ class SessionLoop:
         # in the same order) as those of Panel's own callbacks (a tab opened, a widget moved)
         start = time.perf_counter()
         with set_curdoc(self.document), pn.io.hold(self.document):
-            self.draw()
-            # the frame's last change: its number, which the page sends back once painted
+            # the frame's last change, with the readouts: its number, which the page sends
+            # back once painted
             self.frames_sent += 1
             self._unreceipted.append(time.perf_counter())
-            self.receipts.frame = self.frames_sent
+            self.draw(frame=self.frames_sent)
         # the frame's cost with its message made and handed to the websocket (the hold's end)
         self.frame_seconds = time.perf_counter() - start
         self.scheduler.note_frame_cost(self.frame_seconds)
@@ -269,18 +270,23 @@ class SessionLoop:
                 return document, comm
         return None, None
 
-    def draw(self) -> None:
-        """The frame's changes: counters and the visible view (call under a hold)."""
+    def draw(self, frame: int | None = None) -> None:
+        """The frame's changes: the visible view, then the readouts with the frame's
+        number ``frame`` if given (call under a hold)."""
         start = time.perf_counter()
         self.steps_since_frame = 0
-        self.update_counters()
         if self.session.net is not None and self.redraw_requested:
             self.redraw_requested = False
             self.views[self.settings.view].refresh()
             self.redrawn_now(time.perf_counter() - start)
         elif self.session.net is not None:
             self.advance_view(start)
+        self.show_readouts(frame)
         self.frames += 1
+
+    def show_readouts(self, frame: int | None = None) -> None:
+        """The step counter and the loss (and the frame's number) in the page."""
+        self.readouts.show(self.session.step, self.session.loss, frame)
 
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw."""

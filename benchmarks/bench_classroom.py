@@ -198,10 +198,10 @@ class PageModels:
     """What a light client needs of the served document (found by the CSS hooks)."""
 
     play: str | None = None  # the Play button
-    counter: str | None = None  # the model whose "text" is the step counter's
+    counter: str | None = None  # the data model whose "step" is the step counter's text
     text: str | None = None  # the counter's text when the document was pulled
-    receipts: str | None = None  # the frame receipts component (app/receipts.py)
-    frame: str | None = None  # the model whose "frame" is the number of the last frame
+    receipts: str | None = None  # the frame readouts component (app/receipts.py)
+    frame: str | None = None  # the data model whose "frame" is the number of the last frame
 
 
 def _esm_data(attributes: dict) -> tuple[str | None, dict]:
@@ -213,7 +213,8 @@ def _esm_data(attributes: dict) -> tuple[str | None, dict]:
 
 
 def _find_models(document_json: dict) -> PageModels:
-    """The Play button, the step counter and the frame receipts, from PULL-DOC."""
+    """The Play button and the frame readouts (the step counter, the frame's number),
+    from PULL-DOC."""
     found = PageModels()
     stack = [document_json]
     while stack:
@@ -226,15 +227,10 @@ def _find_models(document_json: dict) -> PageModels:
                     classes = classes.get("entries", [])
                 if "play-button" in classes and "label" in attributes:
                     found.play = node["id"]
-                if "step-counter" in classes:
-                    if "text" in attributes:  # a Bokeh Div
-                        found.counter, found.text = node["id"], attributes.get("text")
-                    else:  # a JSComponent (app/live_text.py)
-                        found.counter, data = _esm_data(attributes)
-                        found.text = data.get("text")
-                if "frame-receipts" in classes:
+                if "frame-readouts" in classes:  # a JSComponent (app/receipts.py)
                     found.receipts = node["id"]
-                    found.frame, _ = _esm_data(attributes)
+                    found.frame, data = _esm_data(attributes)
+                    found.counter, found.text = found.frame, data.get("step")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -289,8 +285,8 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     models = _find_models(reply.content)
     play, counter, text = models.play, models.counter, models.text
     if play is None or counter is None or models.frame is None:
-        raise RuntimeError("no model with the CSS class play-button, step-counter or "
-                           "frame-receipts in the document: the app's stable hooks changed")
+        raise RuntimeError("no model with the CSS class play-button or frame-readouts in "
+                           "the document: the app's stable hooks changed")
     # what BokehJS sends once the page is drawn, then a click on Play (Bokeh's serialised
     # DocumentReady and ButtonClick events); the document itself is never built here
     events = [
@@ -324,12 +320,12 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                 model = event.get("model") or {}
                 if event.get("kind") != "ModelChanged":
                     continue
-                if model.get("id") == counter and event.get("attr") == "text":
+                if model.get("id") == counter and event.get("attr") == "step":
                     found = STEP.search(str(event.get("new")))
                     if found and int(found.group(1)) != last:
                         last = int(found.group(1))
                         updates.append((time.monotonic(), last))
-                elif model.get("id") == models.frame and event.get("attr") == "frame":
+                if model.get("id") == models.frame and event.get("attr") == "frame":
                     # receipt the frame at once, as a page that paints in no time would
                     try:
                         await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(

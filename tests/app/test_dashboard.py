@@ -20,12 +20,12 @@ def test_step_and_reset_change_state():
     assert dashboard.session.step == 0
     assert dashboard.step()
     assert dashboard.session.step == 1
-    assert dashboard.step_counter.text == "step 1"
+    assert dashboard.readouts.step == "step 1"
     assert any(not np.array_equal(a, b) for a, b in zip(before, weights_of(dashboard), strict=True))
     assert len(dashboard.session.loss_values) == 1
     dashboard.reset()
     assert dashboard.session.step == 0
-    assert dashboard.step_counter.text == "step 0"
+    assert dashboard.readouts.step == "step 0"
     assert all(np.array_equal(a, b) for a, b in zip(before, weights_of(dashboard), strict=True))
 
 

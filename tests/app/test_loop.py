@@ -170,13 +170,13 @@ def test_a_full_class_streams_every_frame_and_redraws_less_often():
 def frame_steps(dashboard) -> list[int]:
     """Record the session's step at each frame the loop draws."""
     seen = []
-    original = dashboard.loop.update_counters
+    original = dashboard.loop.draw
 
-    def counting():
+    def counting(*args, **kwargs):
         seen.append(dashboard.session.step)
-        original()
+        original(*args, **kwargs)
 
-    dashboard.loop.update_counters = counting
+    dashboard.loop.draw = counting
     return seen
 
 
@@ -308,7 +308,7 @@ def test_counter_and_view_change_in_the_same_frame_and_training_alone_changes_no
                 await asyncio.sleep(0)
             step = dashboard.session.step
             texts = [e.new for e in events if isinstance(e, ModelChangedEvent)
-                     and e.attr == "text" and f"step {step}" in str(e.new)]
+                     and e.attr == "step" and f"step {step}" in str(e.new)]
             assert texts, "the step counter was not in the frame"
             streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
             assert streamed and streamed[-1].data["step"][-1] == step, (
@@ -401,7 +401,7 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
         # the page painted the first frame: the next one goes at once, not at the next round
         loop.last_frame = float("-inf")
         # as the page's message arrives: a Bokeh event on the component's model
-        receipts_model = next(model for model, _ in loop.receipts._models.values())
+        receipts_model = next(model for model, _ in loop.readouts._models.values())
         document.callbacks.trigger_event(DataEvent(receipts_model, data=1))
         await asyncio.sleep(0)
         assert loop.frames_receipted == 1 and loop.frames_sent == RECEIPT_WINDOW + 1
@@ -419,37 +419,71 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
 
 
 def test_readouts_change_their_text_without_a_bokeh_div():
-    """The step counter, the loss and the computing line are LiveText: a change is one
-    property of its data model (the page sets the line's text; no Div re-renders and
-    BokehJS lays nothing out)."""
+    """The step counter and the loss (FrameReadouts) and the computing line (LiveText) are
+    ServerToPage components: a change is one property of a data model (the page sets the
+    line's text; no Div re-renders and BokehJS lays nothing out)."""
     from bokeh.models import Div
 
-    from app.live_text import LiveText
+    from app.live_text import LiveText, ServerToPage
 
     dashboard = Dashboard()
     document, _ = served(dashboard)
-    for readout in (dashboard.step_counter, dashboard.loss_display,
-                    dashboard.views["training"]._computing):
-        assert isinstance(readout, LiveText)
+    assert isinstance(dashboard.readouts, ServerToPage)
+    assert isinstance(dashboard.views["training"]._computing, LiveText)
     events = []
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(3)
     dashboard.loop._locked_frame()  # what a served frame does under the document lock
     changed = [e for e in events if isinstance(e, ModelChangedEvent)]
-    assert any(e.attr == "text" and e.new == "step 3" for e in changed)
+    assert any(e.attr == "step" and e.new == "step 3" for e in changed)
+    assert any(e.attr == "loss" and e.new.startswith("loss ") for e in changed)
     assert not [e for e in changed if isinstance(e.model, Div)], "a Div changed in a frame"
     dashboard.close()
 
 
+def test_a_frame_changes_its_readouts_and_number_in_one_change_of_one_component():
+    """The step counter, the loss and the frame's number are one ``param.update`` of
+    FrameReadouts: Panel handles one server-side change per frame for them, not three, and
+    the number is the last property set."""
+    dashboard = Dashboard()
+    document, _ = served(dashboard)
+    readouts = dashboard.readouts
+    batches = []
+    readouts.param.watch(lambda *events: batches.append([e.name for e in events]),
+                         ["step", "loss", "frame"])
+    events = []
+    document.callbacks.on_change_dispatch_to(EventRecorder(events))
+    dashboard.session.train(2)
+    dashboard.loop._locked_frame()
+    assert batches == [["step", "loss", "frame"]]
+    data_changes = [e.attr for e in events if isinstance(e, ModelChangedEvent)
+                    and e.attr in ("step", "loss", "frame")]
+    assert data_changes == ["step", "loss", "frame"]
+    batches.clear()
+    dashboard.loop._locked_frame()  # nothing trained: only the number changes
+    assert batches == [["frame"]] and readouts.frame == 2 and readouts.step == "step 2"
+    dashboard.close()
+
+
+def test_readouts_show_refuses_nothing_and_formats_the_counter_and_the_loss():
+    from app.receipts import FrameReadouts
+
+    readouts = FrameReadouts()
+    readouts.show(12, 0.123456789)
+    assert (readouts.step, readouts.loss, readouts.frame) == ("step 12", "loss 0.1235", 0)
+    readouts.show(12, float("nan"), frame=5)
+    assert (readouts.loss, readouts.frame) == ("loss nan", 5)
+
+
 def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes(monkeypatch):
-    """A frame's changes of the readouts and of the frame number go straight to their data
-    models: Panel never sees them again at the end of the frame's hold as if the page had
-    made them (its page-change handling, busy indicator included, cost ~6 ms a change)."""
+    """A frame's changes of the readouts and of the frame number are never handled at the
+    end of the frame's hold as if the page had made them (Panel's page-change handling,
+    busy indicator included, cost ~6 ms a change)."""
     from app.live_text import LiveText
-    from app.receipts import FrameReceipts
+    from app.receipts import FrameReadouts
 
     taken = []
-    for component in (LiveText, FrameReceipts):
+    for component in (LiveText, FrameReadouts):
         monkeypatch.setattr(component, "_process_events",
                             lambda self, events: taken.append((self, events)))
     dashboard = Dashboard()
@@ -460,8 +494,8 @@ def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes
     dashboard.loop._locked_frame()  # a served frame: its changes held, sent together
     changed = {(type(e.model).__name__, e.attr, e.new) for e in events
                if isinstance(e, ModelChangedEvent)}
-    assert any(attr == "text" and new == "step 2" for _, attr, new in changed)
+    assert any(attr == "step" and new == "step 2" for _, attr, new in changed)
     assert any(attr == "frame" and new == 1 for _, attr, new in changed)
-    assert dashboard.step_counter.text == "step 2" and dashboard.loop.receipts.frame == 1
+    assert dashboard.readouts.step == "step 2" and dashboard.readouts.frame == 1
     assert taken == [], "a change made by the server was handled as one from the page"
     dashboard.close()
