@@ -241,7 +241,7 @@ class Dashboard(pn.viewable.Viewer):
         if s.layer > session.net.n_layers:
             s.layer = session.net.n_layers
         self.sidebar.show_model(session, self.messages)
-        self._update_counters()
+        self.loop.show_readouts()
         self.refresh_view()
 
     def _display_changed(self, *events) -> None:
@@ -324,7 +324,7 @@ class Dashboard(pn.viewable.Viewer):
         ok = self.session.train_step()
         if not self.loop.request_redraw():  # served: counters and view in the next frame
             with pn.io.hold():
-                self._update_counters()
+                self.loop.show_readouts()
                 self.refresh_view()
         return ok
 
@@ -378,9 +378,6 @@ class Dashboard(pn.viewable.Viewer):
         with pn.io.hold():
             self.main.visible.refresh()
         self.loop.redrawn_now(time.perf_counter() - start)
-
-    def _update_counters(self) -> None:
-        self.loop.show_readouts()
 
     # --- end of session ----------------------------------------------------------------
     def _on_session_destroyed(self, session_context) -> None:

@@ -18,7 +18,7 @@ browser stops, gets none until it is shown again (at most one per ``RECEIPT_TIME
 
 The same component shows the step counter and the loss, the two readouts every frame changes,
 so that a frame's readouts and its number are one change of one component: Panel's handling
-of a server-side change costs some 0.5 ms of the event loop whatever it carries, and a frame
+of a server-side change costs the event loop about as much whatever it carries, and a frame
 paid it three times when the counter, the loss and the number were three components.
 """
 
