@@ -85,11 +85,25 @@ class ServerStandIn:
         asyncio.get_running_loop().call_soon(self.loop.receipt_arrived, self.loop.frames_sent)
 
 
+def served_document(dashboard):
+    """``dashboard`` rendered into a Bokeh ``Document`` as ``panel serve`` serves it: Panel's
+    record of a served document (its thread, its open websocket), and the document sent to
+    the page once (``Document.to_json``, as for the page's first pull), after which Bokeh
+    no longer counts its models as new (until then every patch walks all of them)."""
+    import panel as pn
+    from bokeh.document import Document
+
+    document = Document()
+    document.add_root(pn.panel(dashboard).get_root(document))
+    pn.state._thread_id_[document] = threading.get_ident()
+    pn.state._connected[document] = True
+    document.to_json()
+    return document
+
+
 async def measure_view(model: str, view: str, seconds: float, speed: int = 0) -> dict:
     """Play one dashboard showing ``view`` for ``seconds`` under the process scheduler, at
     ``speed`` SGD steps per frame at most (0: fastest)."""
-    import panel as pn
-    from bokeh.document import Document
 
     from app import Dashboard
     from app.scheduler import INITIAL_FRAME_COST, process_scheduler
@@ -99,11 +113,7 @@ async def measure_view(model: str, view: str, seconds: float, speed: int = 0) ->
     process_scheduler().frame_cost = INITIAL_FRAME_COST
     dashboard = Dashboard(view=view, speed=speed, **CONFIGURATIONS[model],
                           **VIEW_SETTINGS.get((model, view), {}))
-    document = Document()
-    document.add_root(pn.panel(dashboard).get_root(document))
-    # what Panel records for a served document: its thread, and that its websocket is open
-    pn.state._thread_id_[document] = threading.get_ident()
-    pn.state._connected[document] = True
+    document = served_document(dashboard)
     server = ServerStandIn(document, dashboard.loop)
     dashboard.loop.attach(document, SimpleNamespace(session=server))
     for _ in range(2):  # warm up: compile, caches
@@ -144,9 +154,6 @@ async def measure_sessions(count: int, seconds: float) -> dict:
     scheduler, as one server process with light clients that read every patch at once."""
     import statistics
 
-    import panel as pn
-    from bokeh.document import Document
-
     from app import Dashboard
     from app.scheduler import INITIAL_FRAME_COST, process_scheduler
 
@@ -154,10 +161,7 @@ async def measure_sessions(count: int, seconds: float) -> dict:
     dashboards = []
     for _ in range(count):
         dashboard = Dashboard()
-        document = Document()
-        document.add_root(pn.panel(dashboard).get_root(document))
-        pn.state._thread_id_[document] = threading.get_ident()
-        pn.state._connected[document] = True
+        document = served_document(dashboard)
         dashboard.loop.attach(document,
                               SimpleNamespace(session=ServerStandIn(document, dashboard.loop)))
         dashboards.append(dashboard)

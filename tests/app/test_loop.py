@@ -7,18 +7,16 @@ cost that much), so the tests check what the scheduler decides, never how fast t
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from types import SimpleNamespace
 
-import panel as pn
 import pytest
-from bokeh.document import Document
 from bokeh.document.events import ColumnsStreamedEvent, ModelChangedEvent
 from panel.models.esm import DataEvent
 
 from app import Dashboard
 from app.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
+from benchmarks.frame_costs import ServerStandIn, served_document
 
 
 class FakeClock:
@@ -227,11 +225,7 @@ class FakeServerSession:
 
 def served(dashboard):
     """Render the dashboard into a document and attach a fake server session to its loop."""
-    document = Document()
-    document.add_root(pn.panel(dashboard).get_root(document))
-    # what Panel records for a served document: its thread, and that its websocket is open
-    pn.state._thread_id_[document] = threading.get_ident()
-    pn.state._connected[document] = True
+    document = served_document(dashboard)
     server_session = FakeServerSession()
     dashboard.loop.document = document
     dashboard.loop.session_context = SimpleNamespace(session=server_session)
@@ -498,4 +492,20 @@ def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes
     assert any(attr == "frame" and new == 1 for _, attr, new in changed)
     assert dashboard.readouts.step == "step 2" and dashboard.readouts.frame == 1
     assert taken == [], "a change made by the server was handled as one from the page"
+    dashboard.close()
+
+
+def test_a_served_document_counts_its_models_as_sent_before_and_after_a_frame():
+    """As on a server after the page's first pull, none of the document's models is new
+    (Bokeh walks the new ones in every patch): the benchmarks measure frames that way."""
+    dashboard = Dashboard()
+    document = served_document(dashboard)
+    assert document.models.synced_references == set(document.models)
+    server = ServerStandIn(document, dashboard.loop)
+    dashboard.loop.attach(document, SimpleNamespace(session=server))
+    for _ in range(3):
+        dashboard.session.train_step()
+    asyncio.run(server.with_document_locked(dashboard.loop._locked_frame))
+    assert server.frame_cpu and server.bytes > 0  # one frame, its patch serialised
+    assert document.models.synced_references == set(document.models)
     dashboard.close()
