@@ -104,7 +104,6 @@ def served_document(dashboard):
 async def measure_view(model: str, view: str, seconds: float, speed: int = 0) -> dict:
     """Play one dashboard showing ``view`` for ``seconds`` under the process scheduler, at
     ``speed`` SGD steps per frame at most (0: fastest)."""
-
     from app import Dashboard
     from app.scheduler import INITIAL_FRAME_COST, process_scheduler
 
