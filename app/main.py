@@ -4,7 +4,8 @@ When the page loses its server (the worker process serving it stopped or was res
 ``serve/supervisor.py``), Panel's notification area shows :data:`DISCONNECT_MESSAGE`. Under
 ``make serve WORKERS=N`` each worker has ``HESSIAN_LAB_WORKER`` (``w1``, ``w2``, ...) in its
 environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
-"worker w1"), so a teacher or a test can tell which process serves a page.
+"worker w1"), so a teacher or a test can tell which process serves a page. Bokeh's
+self-checks of every new session are skipped (:mod:`app.bokeh_checks`; the tests run them).
 """
 
 import os
@@ -14,9 +15,11 @@ from pathlib import Path
 import panel as pn
 
 try:
+    from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
 
 DISCONNECT_MESSAGE = (
@@ -26,6 +29,7 @@ DISCONNECT_MESSAGE = (
 
 # disconnect_notification turns on Panel's notification area, which shows it
 pn.extension("katex", disconnect_notification=DISCONNECT_MESSAGE)
+skip_self_checks()
 dashboard = Dashboard(sync_url=True)
 if worker := os.environ.get("HESSIAN_LAB_WORKER"):
     # below the dashboard, in the same root (a second root would get a second notification area)
