@@ -281,12 +281,13 @@ class SessionLoop:
             self.redrawn_now(time.perf_counter() - start)
         elif self.session.net is not None:
             self.advance_view(start)
-        self.show_readouts(frame)
+        self.show_readouts(frame, in_frame=True)
         self.frames += 1
 
-    def show_readouts(self, frame: int | None = None) -> None:
-        """The step counter and the loss (and the frame's number) in the page."""
-        self.readouts.show(self.session.step, self.session.loss, frame)
+    def show_readouts(self, frame: int | None = None, in_frame: bool = False) -> None:
+        """The step counter and the loss (and the frame's number) in the page; ``in_frame``:
+        called from a frame (see :meth:`app.receipts.FrameReadouts.show`)."""
+        self.readouts.show(self.session.step, self.session.loss, frame, in_frame=in_frame)
 
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw."""

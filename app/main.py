@@ -5,7 +5,9 @@ When the page loses its server (the worker process serving it stopped or was res
 ``make serve WORKERS=N`` each worker has ``HESSIAN_LAB_WORKER`` (``w1``, ``w2``, ...) in its
 environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
 "worker w1"), so a teacher or a test can tell which process serves a page. Bokeh's
-self-checks of every new session are skipped (:mod:`app.bokeh_checks`; the tests run them).
+self-checks of every new session are skipped (:mod:`app.bokeh_checks`; the tests run them),
+and once the session is built its objects are kept out of later garbage collections until a
+session ends (:mod:`app.gc_policy`).
 """
 
 import os
@@ -17,10 +19,12 @@ import panel as pn
 try:
     from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
+    from app.gc_policy import freeze_built_session
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
+    from app.gc_policy import freeze_built_session
 
 DISCONNECT_MESSAGE = (
     "Connection to the server lost: this page no longer trains. Reload the page to start "
@@ -38,3 +42,4 @@ if worker := os.environ.get("HESSIAN_LAB_WORKER"):
     pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
 else:
     dashboard.servable(title="hessian-lab")
+freeze_built_session(pn.state.curdoc)

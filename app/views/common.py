@@ -144,11 +144,15 @@ class View(pn.viewable.Viewer):
         return self._layout
 
     # --- downloads ---------------------------------------------------------------------
+    def download_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays the downloads hold: those behind the last drawing (``self.arrays``)."""
+        return self.arrays
+
     def _csv(self):
-        return io.StringIO(arrays_to_csv(self.arrays))
+        return io.StringIO(arrays_to_csv(self.download_arrays()))
 
     def _npz(self):
-        return arrays_to_npz(self.arrays)
+        return arrays_to_npz(self.download_arrays())
 
     # --- life cycle --------------------------------------------------------------------
     def ensure_built(self) -> None:

@@ -210,8 +210,7 @@ class TrainingView(View):
         session = self.session
         self.stream_loss()
         net, data = session.net, session.data
-        arrays = {"loss_step": np.asarray(session.loss_steps, float),
-                  "loss": np.asarray(session.loss_values, float)}
+        arrays = {}
         if session.is_rnn:
             p = int(min(self.settings.sample, data.size - 1))
             x, z = data.X[p : p + 1], data.Z[p : p + 1]
@@ -245,6 +244,14 @@ class TrainingView(View):
             " · the loss of the current step's mini-batch is beside the step counter"
         )
         yield
+
+    def download_arrays(self) -> dict[str, np.ndarray]:
+        """The loss of every recorded step up to now, and the arrays behind the last drawing
+        of the fit. The history (up to ``app.training.HISTORY_LIMIT`` steps) is made into
+        arrays here, on a download, not at every redraw: that cost a redraw up to 0.7 ms."""
+        session = self.session
+        return {"loss_step": np.asarray(session.loss_steps, float),
+                "loss": np.asarray(session.loss_values, float), **self.arrays}
 
 
 def needs_regions(data) -> bool:

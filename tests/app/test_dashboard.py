@@ -421,3 +421,22 @@ def test_served_dashboard_is_built_from_the_url_at_once(monkeypatch):
     assert dashboard.session.rule == {"truncate": 2}
     assert dashboard.tabs.active == VIEWS.index("spectrum")
     assert dashboard.views["training"]._version == -1  # the hidden tab was never drawn
+
+
+def test_the_training_views_download_holds_the_loss_of_every_step_up_to_now(rendered):
+    import io
+
+    dashboard = rendered(view="training")
+    dashboard.session.running = True
+    for _ in range(3):
+        dashboard.tick()
+    view = dashboard.views["training"]
+    assert "loss" not in view.arrays  # a redraw does not copy the history
+    dashboard.session.train(4)  # trained after the last redraw: the download has it
+    arrays = view.download_arrays()
+    np.testing.assert_array_equal(arrays["loss_step"], dashboard.session.loss_steps)
+    np.testing.assert_array_equal(arrays["loss"], dashboard.session.loss_values)
+    assert arrays["loss_step"][-1] == dashboard.session.step == 7
+    assert set(view.arrays) < set(arrays)
+    archive = np.load(io.BytesIO(view._npz().getvalue()))
+    np.testing.assert_array_equal(archive["loss"], dashboard.session.loss_values)

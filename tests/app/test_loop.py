@@ -435,10 +435,10 @@ def test_readouts_change_their_text_without_a_bokeh_div():
     dashboard.close()
 
 
-def test_a_frame_changes_its_readouts_and_number_in_one_change_of_one_component():
-    """The step counter, the loss and the frame's number are one ``param.update`` of
-    FrameReadouts: Panel handles one server-side change per frame for them, not three, and
-    the number is the last property set."""
+def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last():
+    """In a frame the step counter, the loss and the frame's number go straight to the page's
+    Bokeh data model (no param watcher runs, Panel handles no change), the number last; the
+    component's parameters hold the values, so that a later rendering shows them."""
     dashboard = Dashboard()
     document, _ = served(dashboard)
     readouts = dashboard.readouts
@@ -449,13 +449,24 @@ def test_a_frame_changes_its_readouts_and_number_in_one_change_of_one_component(
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(2)
     dashboard.loop._locked_frame()
-    assert batches == [["step", "loss", "frame"]]
-    data_changes = [e.attr for e in events if isinstance(e, ModelChangedEvent)
+    assert batches == []
+    data_changes = [(e.attr, e.new) for e in events if isinstance(e, ModelChangedEvent)
                     and e.attr in ("step", "loss", "frame")]
-    assert data_changes == ["step", "loss", "frame"]
-    batches.clear()
+    assert [attr for attr, _ in data_changes] == ["step", "loss", "frame"]
+    assert data_changes[0][1] == "step 2" and data_changes[2][1] == 1
+    assert (readouts.step, readouts.frame) == ("step 2", 1)
+    assert readouts.loss == f"loss {dashboard.session.loss:.4g}"
+    events.clear()
     dashboard.loop._locked_frame()  # nothing trained: only the number changes
-    assert batches == [["frame"]] and readouts.frame == 2 and readouts.step == "step 2"
+    assert [(e.attr, e.new) for e in events if isinstance(e, ModelChangedEvent)] == [
+        ("frame", 2)]
+    assert readouts.frame == 2 and readouts.step == "step 2"
+    # a rendering after the frames shows their values
+    model = readouts.get_root(document)
+    assert (model.data.step, model.data.frame) == ("step 2", 2)
+    # outside a frame (a reset, Step) the parameter path is taken: watchers run
+    readouts.show(7, 0.5)
+    assert batches == [["step", "loss"]]
     dashboard.close()
 
 
