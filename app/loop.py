@@ -187,14 +187,8 @@ class SessionLoop:
         if allowed == 0 or not self.playing:
             return 0.0
         start = clock()
-        taken = 0
-        while True:
-            if not self.session.train_step():
-                break  # paused, with the reason in session.status
-            taken += 1
-            if (allowed is not None and taken >= allowed) or clock() - start >= seconds:
-                break
-        self.steps_since_frame += taken
+        # stops early where a step fails: paused, with the reason in session.status
+        self.steps_since_frame += self.session.train_steps(allowed, seconds, clock)
         return clock() - start
 
     # --- frames ------------------------------------------------------------------------

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
+from collections.abc import Callable
 
 import numpy as np
 import param
@@ -389,9 +391,37 @@ class TrainingSession(param.Parameterized):
     def train_step(self) -> bool:
         """One SGD-with-momentum step on a fresh batch, for the run trained with the sparse
         rule and (if a rule is set) its full-backprop twin; False (and paused) if it failed."""
+        return self.train_steps(1) == 1
+
+    def train_steps(self, limit: int | None, seconds: float | None = None,
+                    clock: Callable[[], float] = time.perf_counter) -> int:
+        """Up to ``limit`` steps (None: no limit), stopping once ``seconds`` have passed (after
+        at least one step) or at a step that fails (paused, as :meth:`train_step` says);
+        returns the number of steps taken. :attr:`step` and :attr:`loss` take their new
+        values once, at the end (or before the pause is announced): a parameter's write at
+        every step cost a tenth of the step."""
+        start = clock()
+        step, loss, taken = self.step, self.loss, 0
+        failure = None
+        while limit is None or taken < limit:
+            outcome = self._advance(step + 1)
+            if isinstance(outcome, str):
+                failure = outcome
+                break
+            step, loss, taken = step + 1, outcome, taken + 1
+            if seconds is not None and clock() - start >= seconds:
+                break
+        if taken:
+            self.param.update(step=step, loss=loss)
+        if failure is not None:
+            self._refuse(failure)
+        return taken
+
+    def _advance(self, step: int) -> float | str:
+        """Step number ``step`` (see :meth:`train_step`), without publishing it: the batch's
+        loss, or why the step failed (nothing changed then)."""
         self.next_batch()
         X, Z, keywords = self.X, self.Z, self.loss_keywords()
-        step = self.step + 1
 
         def loss_and_gradients(net, rule: dict):
             """(loss, gradients) from one forward pass; a NaN loss (and no gradients) where
@@ -405,10 +435,10 @@ class TrainingSession(param.Parameterized):
         with np.errstate(all="ignore"):
             loss, gradients = loss_and_gradients(self.net, self.rule)
             if not math.isfinite(loss):
-                return self._refuse(f"the loss became {loss} at step {step}")
+                return f"the loss became {loss} at step {step}"
             sparse = self._update(self.net, self._flat_velocity, gradients, "", step)
             if isinstance(sparse, str):
-                return self._refuse(sparse)
+                return sparse
             if self.full_net is None:
                 full_loss, full = loss, None
                 similarity = np.ones(len(gradients) * (2 if self.is_rnn else 1))  # G_W (, G_U)
@@ -417,12 +447,12 @@ class TrainingSession(param.Parameterized):
                 similarity = self.similarities(gradients, exact)
                 full_loss, full_gradients = loss_and_gradients(self.full_net, {})
                 if not math.isfinite(full_loss):
-                    return self._refuse(f"the loss of the full-backprop run became {full_loss} "
-                                        f"at step {step}")
+                    return (f"the loss of the full-backprop run became {full_loss} "
+                            f"at step {step}")
                 full = self._update(self.full_net, self._flat_full_velocity, full_gradients,
                                     " of the full-backprop run", step)
                 if isinstance(full, str):
-                    return self._refuse(full)
+                    return full
         self._last_good = self.parameters()
         self._flat_velocity, updated = sparse
         self.net = self._stepped(self.net, updated)
@@ -430,8 +460,6 @@ class TrainingSession(param.Parameterized):
             self._full_last_good = self.parameters(self.full_net)
             self._flat_full_velocity, updated = full
             self.full_net = self._stepped(self.full_net, updated)
-        self.step = step
-        self.loss = loss
         self.loss_steps.append(step)
         self.loss_values.append(loss)
         self.full_loss_values.append(full_loss)
@@ -440,7 +468,7 @@ class TrainingSession(param.Parameterized):
             for history in (self.loss_steps, self.loss_values, self.full_loss_values,
                             self.similarity_values):
                 del history[: HISTORY_LIMIT // 2]
-        return True
+        return loss
 
     def _refuse(self, reason: str) -> bool:
         """Pause, restore the last weights whose loss was finite, say why."""
@@ -458,17 +486,9 @@ class TrainingSession(param.Parameterized):
 
     def train(self, steps: int, budget_seconds: float | None = None) -> int:
         """Up to ``steps`` steps, stopping early on failure or after ``budget_seconds``."""
-        import time
-
-        start = time.perf_counter()
-        done = 0
-        for _ in range(int(steps)):
-            if not self.train_step():
-                break
-            done += 1
-            if budget_seconds is not None and time.perf_counter() - start > budget_seconds:
-                break
-        return done
+        if int(steps) <= 0:
+            return 0
+        return self.train_steps(int(steps), budget_seconds)
 
     def release(self) -> None:
         """Drop every array (session destroyed)."""

@@ -85,3 +85,34 @@ def test_a_diverging_run_pauses_where_the_one_call_step_pauses(values):
             break
     _assert_same_state(new, old)
     assert new.status.startswith("Paused:") and not new.running
+
+
+@pytest.mark.parametrize("case", ["default FNN", "default RNN", "FNN meProp top-k"])
+def test_a_slice_of_steps_is_the_steps_one_by_one_and_publishes_once(case):
+    values, _ = CASES[case]
+    sliced, one_by_one = TrainingSession(Settings(**values)), TrainingSession(Settings(**values))
+    published = []
+    sliced.param.watch(lambda *events: published.append([e.name for e in events]),
+                       ["step", "loss"])
+    assert sliced.train_steps(25) == 25
+    for _ in range(25):
+        assert one_by_one.train_step()
+    _assert_same_state(sliced, one_by_one)
+    assert sliced.loss == one_by_one.loss
+    assert published == [["step", "loss"]]
+    assert sliced.train_steps(None, seconds=0.0) == 1  # a time limit still takes one step
+    assert sliced.step == 26
+
+
+def test_a_slice_that_fails_publishes_its_last_good_step_before_the_pause():
+    values = {"learning_rate": 10.0, "clip_norm": 0.0, "momentum": 0.99}
+    sliced, one_by_one = TrainingSession(Settings(**values)), TrainingSession(Settings(**values))
+    sliced.running = one_by_one.running = True
+    seen_at_pause = []
+    sliced.param.watch(lambda event: seen_at_pause.append(sliced.step), "status")
+    taken = sliced.train_steps(300)
+    while one_by_one.train_step():
+        pass
+    assert taken == sliced.step == one_by_one.step < 300
+    assert seen_at_pause == [sliced.step]
+    _assert_same_state(sliced, one_by_one)
