@@ -54,7 +54,8 @@ REDRAW_SPACING = 2.0
 #: plot updates of a spread redraw per frame (always at least one)
 FRAME_DRAW_BUDGET_S = 0.012
 #: most frames sent to a page and not yet receipted as painted: while the page paints one,
-#: the next ones are made and travel (on a loaded machine a receipt takes some 100 ms)
+#: the next ones are made and travel (on a loaded machine a receipt takes some 100 ms); at
+#: least ``app.receipts.RECEIPT_EVERY``, so that every window holds a frame the page receipts
 RECEIPT_WINDOW = 3
 #: a frame not receipted after this long no longer holds the next ones back (seconds): a
 #: page that cannot receipt (its script did not load) still gets a frame now and then

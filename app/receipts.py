@@ -10,7 +10,9 @@ the model as it was seconds ago.
 So every frame ends by numbering itself (:attr:`FrameReadouts.frame`, the last change of the
 frame's patch). When BokehJS has applied that patch the component waits for the browser's
 next animation frame (BokehJS draws its canvases in animation frames, and the browser runs
-the next one only when it has rendered the last) and sends the number back. The loop
+the next one only when it has rendered the last) and sends the number back, for every
+``RECEIPT_EVERY``-th frame (a receipt says that the frames before it were painted too, and it
+costs the server a message in and Bokeh's answer out). The loop
 (``app.loop.SessionLoop``) lets at most ``RECEIPT_WINDOW`` frames go unreceipted: a fast
 page gets frames at the full rate (the next frames are made while the last one travels), a
 slow page gets them as fast as it paints them, and a hidden tab, whose animation frames the
@@ -30,6 +32,10 @@ import param
 from panel.models.esm import DataEvent
 
 from .live_text import ServerToPage
+
+#: the page receipts the frames whose number is a multiple of this (every second frame): any
+#: ``RECEIPT_WINDOW`` frames in a row (``app.loop``) hold one it receipts
+RECEIPT_EVERY = 2
 
 
 class FrameReadouts(ServerToPage):
@@ -64,12 +70,13 @@ class FrameReadouts(ServerToPage):
       model.on("loss", () => { loss.textContent = model.loss })
       model.on("frame", () => {
         const frame = model.frame
+        if (frame % RECEIPT_EVERY !== 0) return
         // at the page's next animation frame, after BokehJS has drawn the frame's changes
         requestAnimationFrame(() => model.send_msg(frame))
       })
       return row
     }
-    """
+    """.replace("RECEIPT_EVERY", str(RECEIPT_EVERY))
 
     _stylesheets = ["""
     .readouts { display: flex; white-space: nowrap; font-size: 1.05em; }

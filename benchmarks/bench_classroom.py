@@ -47,6 +47,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from app.receipts import RECEIPT_EVERY
 from serve.launch import Served
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -325,8 +326,10 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                     if found and int(found.group(1)) != last:
                         last = int(found.group(1))
                         updates.append((time.monotonic(), last))
-                if model.get("id") == models.frame and event.get("attr") == "frame":
-                    # receipt the frame at once, as a page that paints in no time would
+                if (model.get("id") == models.frame and event.get("attr") == "frame"
+                        and int(event.get("new")) % RECEIPT_EVERY == 0):
+                    # receipt the frame at once, as a page that paints in no time would (the
+                    # page receipts every RECEIPT_EVERY-th frame, app/receipts.py)
                     try:
                         await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(
                             models.receipts, event.get("new"))]}).send(connection)

@@ -358,6 +358,41 @@ def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
     assert loop() is None and scheduler.clients == []
 
 
+def test_a_page_that_receipts_every_few_frames_gets_every_due_frame():
+    """The page receipts the frames numbered a multiple of RECEIPT_EVERY only: any window of
+    unreceipted frames holds one of them, so a page that paints at once never waits."""
+    from app.loop import RECEIPT_WINDOW
+    from app.receipts import RECEIPT_EVERY
+
+    assert RECEIPT_WINDOW >= RECEIPT_EVERY >= 1
+
+    async def run():
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
+        server_session.written.set()
+        loop = dashboard.loop
+        numbers = []
+
+        class Page(EventRecorder):  # receipts at once what the page's script receipts
+            def _document_patched(self, event):
+                if isinstance(event, ModelChangedEvent) and event.attr == "frame":
+                    numbers.append(event.new)
+                    if event.new % RECEIPT_EVERY == 0:
+                        asyncio.get_running_loop().call_soon(loop.receipt_arrived, event.new)
+
+        document.callbacks.on_change_dispatch_to(Page([]))
+        dashboard.session.running = True
+        for _ in range(12):
+            clock.advance(1.0)  # a frame is due at every round
+            scheduler.run_round()
+            for _ in range(4):
+                await asyncio.sleep(0)
+        assert numbers == list(range(1, 13)) and loop.frames_skipped == 0
+        assert len(loop._unreceipted) < RECEIPT_EVERY
+        dashboard.close()
+
+    asyncio.run(run())
+
+
 def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does():
     from app.loop import RECEIPT_TIMEOUT_S, RECEIPT_WINDOW
 
