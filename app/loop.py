@@ -15,7 +15,7 @@ and the plots always show the same step:
   :meth:`~app.scheduler.Scheduler.redraw_interval`) after it ended, so that an expensive view
   (a large RNN Hessian) or a full class redraws less often instead of slowing every frame.
   Its heavy core computations run on the session's worker thread (``View.offload``) while
-  frames go on.
+  frames go on; those that last took a few milliseconds at most run in the frame.
 
 Served, every change of the views' plots is made in a frame (a settings change or Step asks
 for one at once, :meth:`SessionLoop.request_redraw`), and a frame runs under its page's

@@ -10,7 +10,10 @@ The live loop (``app/loop.py``) calls, in frames and under the page's document l
 ``stream()`` for cheap streamed updates every frame, and ``redraw()``, a generator over the
 plot updates of one complete redraw (``update()``), spread over frames; ``offload(fn)`` runs
 a heavy core computation on the session's worker thread, yielding ``WAITING`` meanwhile,
-while the view shows that it is computing (``view-computing``).
+while the view shows that it is computing (``view-computing``). A computation whose last run
+took at most ``INLINE_COMPUTE_S`` runs in the frame instead: on the worker thread it would
+wait for the interpreter lock behind training (an RNN spectrum's 3 ms took 10 ms there, and
+its redraw spanned frames).
 """
 
 from __future__ import annotations
@@ -92,6 +95,11 @@ def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
 
 #: yielded by a redraw while its core computation runs in the session's worker thread
 WAITING = object()
+#: a live redraw's core computation runs in the frame, not on the worker thread, when its
+#: last run took at most this much CPU time (seconds; under half of a frame's drawing budget,
+#: ``app.loop.FRAME_DRAW_BUDGET_S``). A settings change or a rebuild redraws in the frame
+#: anyway (``refresh``), and measures the computation again for its new sizes.
+INLINE_COMPUTE_S = 0.005
 #: the line shown while a view's core computation runs on the session's worker thread
 COMPUTING = "computing on this session's worker…"
 
@@ -115,6 +123,7 @@ class View(pn.viewable.Viewer):
         self.settings = settings
         self.arrays: dict[str, np.ndarray] = {}
         self.worker_seconds = 0.0  # core time of the current redraw spent on the worker
+        self.compute_seconds = float("inf")  # CPU time of the last core computation
         self._inline = False
         self._version = -1
         self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
@@ -195,15 +204,18 @@ class View(pn.viewable.Viewer):
         """Run ``function`` (core computations only: no plotting, no session changes) on the
         session's worker thread if there is one, yielding WAITING until it is done, so that
         ticks go on meanwhile; without a worker, run it here. Use as
-        ``result = yield from self.offload(function)``."""
+        ``result = yield from self.offload(function)``. A computation whose last run took
+        at most ``INLINE_COMPUTE_S`` of CPU time runs here too (see the module)."""
 
         def timed():
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             result = function()
+            self.compute_seconds = time.thread_time() - cpu
             return result, time.perf_counter() - start
 
-        if self.executor is None or self._inline:
-            return function()
+        if self.executor is None or self._inline or self.compute_seconds <= INLINE_COMPUTE_S:
+            result, _ = timed()
+            return result
         future = self.executor.submit(timed)
         waited = False
         try:

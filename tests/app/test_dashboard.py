@@ -374,9 +374,13 @@ def test_url_query_string_is_applied_and_written_back():
 
 
 @pytest.mark.parametrize("view", ["kronecker", "spectrum", "errata"])
-def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view):
+def test_heavy_views_compute_on_the_worker_while_ticks_go_on(rendered, view, monkeypatch):
     import time
 
+    from app.views import common
+
+    # every computation counts as heavy here (these ones take less than the threshold)
+    monkeypatch.setattr(common, "INLINE_COMPUTE_S", 0.0)
     dashboard = rendered(model="rnn", view=view, formula="paper", tau=6)
     dashboard.start_worker()
     dashboard.session.running = True
@@ -440,3 +444,28 @@ def test_the_training_views_download_holds_the_loss_of_every_step_up_to_now(rend
     assert set(view.arrays) < set(arrays)
     archive = np.load(io.BytesIO(view._npz().getvalue()))
     np.testing.assert_array_equal(archive["loss"], dashboard.session.loss_values)
+
+
+@pytest.mark.parametrize("view", ["kronecker", "spectrum", "errata", "network"])
+def test_a_cheap_computation_runs_in_the_frame_and_a_costly_one_on_the_worker(rendered, view):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.views.common import INLINE_COMPUTE_S, WAITING
+
+    dashboard = rendered(model="rnn", view=view)
+    worker = dashboard.views[view]
+    worker.compute_seconds = float("inf")
+    worker.refresh()  # as after a settings change: in the frame, and measured
+    assert 0.0 < worker.compute_seconds < float("inf")
+    worker.compute_seconds = INLINE_COMPUTE_S  # as if measured cheap
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        worker.executor = executor
+        worker.worker_seconds = 0.0
+        steps = list(worker.redraw())  # a live redraw
+        assert WAITING not in steps and worker.worker_seconds == 0.0
+        worker.compute_seconds = float("inf")  # as if it had become costly
+        list(worker.redraw())
+        assert worker.worker_seconds > 0.0  # computed on the worker thread
+        assert worker.compute_seconds < float("inf")  # and measured there again
+        worker.executor = None
+    assert worker.arrays and "Could not draw" not in worker.note
