@@ -4,10 +4,10 @@ When the page loses its server (the worker process serving it stopped or was res
 ``serve/supervisor.py``), Panel's notification area shows :data:`DISCONNECT_MESSAGE`. Under
 ``make serve WORKERS=N`` each worker has ``HESSIAN_LAB_WORKER`` (``w1``, ``w2``, ...) in its
 environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
-"worker w1"), so a teacher or a test can tell which process serves a page. Bokeh's
-self-checks of every new session are skipped (:mod:`app.bokeh_checks`; the tests run them),
-and once the session is built its objects are kept out of later garbage collections until a
-session ends (:mod:`app.gc_policy`).
+"worker w1"), so a teacher or a test can tell which process serves a page. The process skips
+Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS thread
+(:mod:`app.serving`); once a session is built, its objects are kept out of later garbage
+collections until a session ends (:mod:`app.gc_policy`).
 """
 
 import os
@@ -17,14 +17,14 @@ from pathlib import Path
 import panel as pn
 
 try:
-    from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
+    from app.serving import configure_served_process
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from app.bokeh_checks import skip_self_checks
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
+    from app.serving import configure_served_process
 
 DISCONNECT_MESSAGE = (
     "Connection to the server lost: this page no longer trains. Reload the page to start "
@@ -33,7 +33,7 @@ DISCONNECT_MESSAGE = (
 
 # disconnect_notification turns on Panel's notification area, which shows it
 pn.extension("katex", disconnect_notification=DISCONNECT_MESSAGE)
-skip_self_checks()
+configure_served_process()
 dashboard = Dashboard(sync_url=True)
 if worker := os.environ.get("HESSIAN_LAB_WORKER"):
     # below the dashboard, in the same root (a second root would get a second notification area)

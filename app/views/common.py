@@ -12,8 +12,8 @@ plot updates of one complete redraw (``update()``), spread over frames; ``offloa
 a heavy core computation on the session's worker thread, yielding ``WAITING`` meanwhile,
 while the view shows that it is computing (``view-computing``). A computation whose last run
 took at most ``INLINE_COMPUTE_S`` runs in the frame instead: on the worker thread it would
-wait for the interpreter lock behind training (an RNN spectrum's 3 ms took 10 ms there, and
-its redraw spanned frames).
+wait for the interpreter lock behind training (an RNN spectrum's 3-6 ms took 10 ms there,
+and its redraw spanned frames).
 """
 
 from __future__ import annotations
@@ -96,10 +96,10 @@ def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
 #: yielded by a redraw while its core computation runs in the session's worker thread
 WAITING = object()
 #: a live redraw's core computation runs in the frame, not on the worker thread, when its
-#: last run took at most this much CPU time (seconds; under half of a frame's drawing budget,
+#: last run took at most this much CPU time (seconds; within a frame's drawing budget,
 #: ``app.loop.FRAME_DRAW_BUDGET_S``). A settings change or a rebuild redraws in the frame
 #: anyway (``refresh``), and measures the computation again for its new sizes.
-INLINE_COMPUTE_S = 0.005
+INLINE_COMPUTE_S = 0.010
 #: the line shown while a view's core computation runs on the session's worker thread
 COMPUTING = "computing on this session's worker…"
 

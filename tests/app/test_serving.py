@@ -1,5 +1,6 @@
-"""Served, Bokeh's self-checks of every new session are skipped (app.bokeh_checks): here they
-run on every view's document, so that skipping them hides nothing."""
+"""What a server process sets for itself (app.serving). Served, Bokeh's self-checks of every new
+session are skipped: here they run on every view's document, so that skipping them hides
+nothing. And a served process keeps one BLAS thread."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from bokeh.document import Document
 from bokeh.settings import settings
 
 from app import Dashboard
-from app.bokeh_checks import SELF_CHECKS, skip_self_checks
+from app.serving import (
+    BLAS_THREADS_VARIABLE,
+    SELF_CHECKS,
+    blas_threads,
+    limit_blas_threads,
+    skip_self_checks,
+)
 from app.settings import VIEWS
 
 
@@ -48,3 +55,24 @@ def test_serving_skips_the_checks_unless_the_environment_sets_them(bokeh_setting
     assert skip_self_checks() == ["perform_error_diagnostics"]
     assert settings.perform_document_validation()
     assert not settings.perform_error_diagnostics()
+
+
+def test_a_served_process_keeps_one_blas_thread_unless_told(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    monkeypatch.delenv(BLAS_THREADS_VARIABLE, raising=False)
+    assert blas_threads() == 1
+    monkeypatch.setenv(BLAS_THREADS_VARIABLE, "2")
+    assert blas_threads() == 2
+    for text in ("0", "two", ""):
+        monkeypatch.setenv(BLAS_THREADS_VARIABLE, text)
+        with pytest.raises(ValueError, match=f"{BLAS_THREADS_VARIABLE} must be a whole number"):
+            blas_threads()
+    monkeypatch.delenv(BLAS_THREADS_VARIABLE)
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library that threadpoolctl knows is loaded")
+    with threadpool_limits(limits=None):  # the test process's own threads, restored after
+        assert limit_blas_threads() == 1
+        assert all(info["num_threads"] == 1 for info in threadpool_info()
+                   if info["user_api"] == "blas")

@@ -1,0 +1,76 @@
+"""What a server process sets for itself once: Bokeh's self-checks off, one BLAS thread.
+
+**Bokeh's self-checks of every new session.** Building a session's document is the server's
+largest cost when a class arrives (some 0.5 s of CPU per page). Two of Bokeh's documented
+settings make a fifth of it:
+
+- ``perform_document_validation`` (``BOKEH_VALIDATE_DOC``): every new document is validated
+  (``Document.validate``, Bokeh's model integrity checks) before it is served;
+- ``perform_error_diagnostics`` (``BOKEH_PERFORM_ERROR_DIAGNOSTICS``): the signature of every
+  property callback is inspected when it is registered, and Panel registers one for every
+  synced property of every model.
+
+Both check the code, not the user's input: the documents and callbacks are the same for every
+session. The test suite builds every view's document with both checks on and asserts that
+they pass (``tests/app/test_serving.py``); served, they are off, unless the environment sets
+them (``BOKEH_VALIDATE_DOC=true panel serve app`` keeps validating).
+
+**One BLAS thread.** The live views solve small eigenproblems many times a second (an 8 x 8
+RNN layer's is 64 x 64). A multithreaded BLAS spreads each over the machine's cores and keeps
+its threads spinning in between: one page of the RNN spectrum cost the process 1.5 cores
+where one thread does the same work with 1 (``benchmarks/frame_costs.py``: update_ms 49 against
+33 per frame). A server's parallelism is its sessions and its worker processes
+(``make serve WORKERS=N``), so each process keeps one BLAS thread (``threadpoolctl``) unless
+``HESSIAN_LAB_BLAS_THREADS`` says otherwise. Notebooks and scripts are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: the settings skipped when serving, with their environment variables
+SELF_CHECKS = {"perform_document_validation": "BOKEH_VALIDATE_DOC",
+               "perform_error_diagnostics": "BOKEH_PERFORM_ERROR_DIAGNOSTICS"}
+#: the environment variable that sets a served process's BLAS threads (default 1)
+BLAS_THREADS_VARIABLE = "HESSIAN_LAB_BLAS_THREADS"
+
+
+def skip_self_checks() -> list[str]:
+    """Turn off the :data:`SELF_CHECKS` whose environment variable is not set; returns the
+    names of those turned off."""
+    from bokeh.settings import settings
+
+    skipped = []
+    for name, variable in SELF_CHECKS.items():
+        if variable not in os.environ:
+            getattr(settings, name).set_value(False)
+            skipped.append(name)
+    return skipped
+
+
+def blas_threads() -> int:
+    """The BLAS threads a served process keeps: ``HESSIAN_LAB_BLAS_THREADS`` or 1."""
+    text = os.environ.get(BLAS_THREADS_VARIABLE, "1").strip()
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(f"{BLAS_THREADS_VARIABLE} must be a whole number >= 1, not {text!r}")
+    return threads
+
+
+def limit_blas_threads() -> int:
+    """Keep the process's BLAS libraries to :func:`blas_threads` threads; returns the number.
+    (The limit holds until changed; setting it again costs a millisecond.)"""
+    from threadpoolctl import threadpool_limits
+
+    threads = blas_threads()
+    threadpool_limits(limits=threads, user_api="blas")
+    return threads
+
+
+def configure_served_process() -> None:
+    """What ``app/main.py`` sets before it builds a session."""
+    skip_self_checks()
+    limit_blas_threads()
