@@ -248,14 +248,6 @@ class SparseView(View):
             "| nonzeros of V (sparse) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
             + (f"\n\n*{remark}.*" if remark else "")
         ))
-        steps = np.asarray(session.loss_steps, float)
-        arrays.update(
-            loss_step=steps,
-            loss_sparse=np.asarray(session.loss_values, float),
-            loss_full=np.asarray(session.full_loss_values, float),
-            similarity=np.asarray(session.similarity_values, float).reshape(
-                steps.size, len(self._names)),
-        )
         self.arrays = arrays
         twin = ("a twin trained with full backprop from the same initial weights on the same "
                 "batches" if session.full_net is not None else
@@ -268,3 +260,19 @@ class SparseView(View):
             "weights" + (", the rule applied to E^(t) at the chosen t, as in the Gradient rank "
                          "view." if session.is_rnn else ".")
         )
+
+    def download_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of the last snapshot, and the loss of both runs and the cosine
+        similarities of every recorded step up to now. The history (up to
+        ``app.training.HISTORY_LIMIT`` steps) is made into arrays here, on a download, not at
+        every redraw."""
+        session = self.session
+        steps = np.asarray(session.loss_steps, float)
+        return {
+            **self.arrays,
+            "loss_step": steps,
+            "loss_sparse": np.asarray(session.loss_values, float),
+            "loss_full": np.asarray(session.full_loss_values, float),
+            "similarity": np.asarray(session.similarity_values, float).reshape(
+                steps.size, len(self._names)),
+        }

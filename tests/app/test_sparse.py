@@ -96,8 +96,11 @@ def test_view_shows_the_cores_comparison(rendered, settings):
         np.testing.assert_allclose(view.arrays[f"sigma_sparse_W{k}"], singular_values(g.W))
         np.testing.assert_allclose(view.arrays[f"sigma_full_W{k}"], singular_values(h.W))
         assert list(view.arrays[f"rank_W{k}"]) == [numerical_rank(h.W), numerical_rank(g.W)]
-    assert view.arrays["loss_sparse"].size == view.arrays["loss_full"].size == session.step
-    assert view.arrays["similarity"].shape == (session.step, len(session.gradient_names()))
+    assert "loss_sparse" not in view.arrays  # a redraw does not copy the history
+    downloaded = view.download_arrays()
+    assert downloaded["loss_sparse"].size == downloaded["loss_full"].size == session.step
+    assert downloaded["similarity"].shape == (session.step, len(session.gradient_names()))
+    np.testing.assert_array_equal(downloaded["loss_step"], session.loss_steps)
     assert "Could not draw" not in view.note and session.rule_text in view.note
 
 
