@@ -20,9 +20,14 @@ rebuilt) waits for the end of some session, or the next unfreeze, to be freed.
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bokeh.document import Document
+    from bokeh.server.contexts import BokehSessionContext
 
 
-def freeze_built_session(document) -> None:
+def freeze_built_session(document: Document) -> None:
     """Freeze the objects made so far, once ``document``'s session is built, and unfreeze them
     all when that session is destroyed (``document.on_session_destroyed``)."""
     gc.collect(1)
@@ -30,7 +35,7 @@ def freeze_built_session(document) -> None:
     document.on_session_destroyed(unfreeze)
 
 
-def unfreeze(session_context) -> None:
+def unfreeze(session_context: BokehSessionContext | None) -> None:
     """Let the next full collection scan every object again (``session_context``'s session
     ended)."""
     gc.unfreeze()

@@ -419,7 +419,7 @@ class TrainingSession(param.Parameterized):
 
     def _advance(self, step: int) -> float | str:
         """Step number ``step`` (see :meth:`train_step`), without publishing it: the batch's
-        loss, or why the step failed (nothing changed then)."""
+        loss, or why the step failed (then the weights and velocities are as they were)."""
         self.next_batch()
         X, Z, keywords = self.X, self.Z, self.loss_keywords()
 

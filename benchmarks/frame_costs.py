@@ -86,13 +86,6 @@ class ServerStandIn:
         asyncio.get_running_loop().call_soon(self.loop.receipt_arrived, self.loop.frames_sent)
 
 
-def serve_like_a_worker() -> None:
-    """This process set up as ``app/main.py`` sets up a server process (``app.serving``)."""
-    from app.serving import configure_served_process
-
-    configure_served_process()
-
-
 def served_document(dashboard):
     """``dashboard`` rendered into a Bokeh ``Document`` as ``panel serve`` serves it: Panel's
     record of a served document (its thread, its open websocket), and the document sent to
@@ -114,8 +107,9 @@ async def measure_view(model: str, view: str, seconds: float, speed: int = 0) ->
     ``speed`` SGD steps per frame at most (0: fastest)."""
     from app import Dashboard
     from app.scheduler import INITIAL_FRAME_COST, process_scheduler
+    from app.serving import configure_served_process
 
-    serve_like_a_worker()
+    configure_served_process()  # as app/main.py sets up a server process
     # each view starts from the same frame pacing (the process scheduler keeps a running
     # mean of frame costs, which the previous view would otherwise have set)
     process_scheduler().frame_cost = INITIAL_FRAME_COST
@@ -164,8 +158,9 @@ async def measure_sessions(count: int, seconds: float) -> dict:
 
     from app import Dashboard
     from app.scheduler import INITIAL_FRAME_COST, process_scheduler
+    from app.serving import configure_served_process
 
-    serve_like_a_worker()
+    configure_served_process()  # as app/main.py sets up a server process
     process_scheduler().frame_cost = INITIAL_FRAME_COST
     dashboards = []
     for _ in range(count):

@@ -456,7 +456,7 @@ def test_a_cheap_computation_runs_in_the_frame_and_a_costly_one_on_the_worker(re
     worker = dashboard.views[view]
     worker.compute_seconds = float("inf")
     worker.refresh()  # as after a settings change: in the frame, and measured
-    assert 0.0 < worker.compute_seconds < float("inf")
+    assert worker.compute_seconds < float("inf")  # measured
     worker.compute_seconds = INLINE_COMPUTE_S  # as if measured cheap
     with ThreadPoolExecutor(max_workers=1) as executor:
         worker.executor = executor
