@@ -14,6 +14,12 @@ visible change with the page's own clock. Per N it prints, per page and as media
 * server CPU per visible update: CPU time of every server process (make's descendants:
   supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates.
 
+Then the same N pages of the reference page (``benchmarks/reference_page.py``: one Bokeh
+line and a step counter, 20 NumPy steps per frame, one ``panel serve`` process), measured the
+same way right after, and the app's figures as ratios of its: what the app costs beyond the
+least a live Panel page costs the server and the browsers on this machine
+(``--no-reference`` skips it).
+
 Part 2, the server's capacity without browsers. ``make serve WORKERS=1`` (one process) and S
 light clients that speak Bokeh's websocket protocol (``bokeh.protocol``, one asyncio loop):
 each opens a session as a browser would (session token, ACK, PULL-DOC), sends Bokeh's
@@ -46,9 +52,12 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.receipts import RECEIPT_EVERY
 from serve.launch import Served
+
+REFERENCE_PAGE = Path(__file__).resolve().with_name("reference_page.py")
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOAD_TIMEOUT_MS = 180_000
@@ -106,7 +115,7 @@ def page_figures(updates: list[list[float]], start_ms: float, end_ms: float) -> 
 async def open_page(browser, url: str):
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
-    await page.goto(f"{url}/app", wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    await page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
     await page.locator(".step-counter div").first.wait_for(state="visible",
                                                            timeout=LOAD_TIMEOUT_MS)
     return context, page
@@ -151,46 +160,102 @@ async def browser_run(url: str, pages: int, seconds: float, cpu) -> dict:
             "cpu_ms_per_update": 1000 * cpu_used / total_updates if total_updates else None}
 
 
-def print_browser_run(pages: int, workers: int, run: dict) -> None:
+class ReferenceServed(Served):
+    """``panel serve benchmarks/reference_page.py``: one process, the app's process settings."""
+
+    page = "/reference_page"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "panel", "serve", str(REFERENCE_PAGE),
+                "--address", "127.0.0.1", "--port", str(self.port),
+                f"--allow-websocket-origin=127.0.0.1:{self.port}"]
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        environment = Served.environment()
+        for name in ("BOKEH_VALIDATE_DOC", "BOKEH_PERFORM_ERROR_DIAGNOSTICS"):  # app.serving
+            environment.setdefault(name, "false")
+        return environment
+
+
+def browser_summary(run: dict) -> dict:
+    """Median and worst figures of one Chromium run."""
     figures: list[PageFigures] = run["pages"]
     updates = [f.updates_per_s for f in figures]
     steps = [f.steps_per_s for f in figures]
-    gaps = [f.worst_gap_s for f in figures]
+    return {"median_updates": statistics.median(updates), "min_updates": min(updates),
+            "median_steps": statistics.median(steps), "min_steps": min(steps),
+            "worst_gap": max(f.worst_gap_s for f in figures), "load_s": run["load_s"],
+            "cpu_ms": run["cpu_ms_per_update"], "not_loaded": run.get("not_loaded", [])}
+
+
+def summary_line(s: dict) -> str:
+    return (f"median updates/s {s['median_updates']:.1f}, slowest page {s['min_updates']:.1f}; "
+            f"median SGD steps/s {s['median_steps']:.1f}, slowest {s['min_steps']:.1f}; "
+            f"worst gap {s['worst_gap']:.2f} s; all pages loaded in {s['load_s']:.1f} s; "
+            "server CPU per visible update "
+            + (f"{s['cpu_ms']:.1f} ms" if s["cpu_ms"] is not None else "- (no update)"))
+
+
+def print_browser_run(pages: int, workers: int, run: dict) -> None:
+    figures: list[PageFigures] = run["pages"]
     print(f"\n## {pages} Chromium page(s) on make serve WORKERS={workers}")
     print("page  updates/s  SGD steps/s  worst gap (s)")
     for i, f in enumerate(figures, start=1):
         print(f"{i:4d}  {f.updates_per_s:9.1f}  {f.steps_per_s:11.1f}  {f.worst_gap_s:13.2f}")
-    cpu = run["cpu_ms_per_update"]
-    not_loaded = run.get("not_loaded", [])
+    s = browser_summary(run)
+    not_loaded = s["not_loaded"]
     if not_loaded:
         print(f"{len(not_loaded)} of {pages} pages did not load within "
               f"{LOAD_TIMEOUT_MS / 1000:.0f} s (left out of the figures): {not_loaded[0]}")
-    print(f"median updates/s {statistics.median(updates):.1f}, slowest page {min(updates):.1f}; "
-          f"median SGD steps/s {statistics.median(steps):.1f}, slowest {min(steps):.1f}; "
-          f"worst gap {max(gaps):.2f} s; all pages loaded in {run['load_s']:.1f} s; "
-          f"server CPU per visible update "
-          + (f"{cpu:.1f} ms" if cpu is not None else "- (no update)"))
+    print(summary_line(s))
     if pages == 1:
         t = TARGET_ONE_PAGE
-        print(f"target 1 page: >= {t['steps_per_s']} SGD steps/s: {steps[0]:.0f} "
-              f"{verdict(steps[0] >= t['steps_per_s'])}; >= {t['updates_per_s']} visible "
-              f"updates/s: {updates[0]:.1f} {verdict(updates[0] >= t['updates_per_s'])}")
+        steps, updates = s["median_steps"], s["median_updates"]
+        print(f"target 1 page: >= {t['steps_per_s']} SGD steps/s: {steps:.0f} "
+              f"{verdict(steps >= t['steps_per_s'])}; >= {t['updates_per_s']} visible "
+              f"updates/s: {updates:.1f} {verdict(updates >= t['updates_per_s'])}")
     if pages == TARGET_CLASS["pages"]:
         t = TARGET_CLASS
         where = "" if workers == t["workers"] else f" (measured on WORKERS={workers})"
         print(f"target {pages} pages on WORKERS={t['workers']}{where}:")
-        print(f"  median >= {t['median_updates_per_s']} updates/s: "
-              f"{statistics.median(updates):.1f} "
-              f"{verdict(statistics.median(updates) >= t['median_updates_per_s'])}")
-        print(f"  every page >= {t['min_updates_per_s']} updates/s: {min(updates):.1f} "
-              f"{verdict(min(updates) >= t['min_updates_per_s'])}")
-        print(f"  >= {t['steps_per_s']} SGD steps/s per page: slowest {min(steps):.0f} "
-              f"{verdict(min(steps) >= t['steps_per_s'])}")
-        print(f"  worst gap <= {t['worst_gap_s']} s: {max(gaps):.2f} "
-              f"{verdict(max(gaps) <= t['worst_gap_s'])}")
-        print(f"  all pages loaded in <= {t['load_s']} s: {run['load_s']:.1f}"
+        print(f"  median >= {t['median_updates_per_s']} updates/s: {s['median_updates']:.1f} "
+              f"{verdict(s['median_updates'] >= t['median_updates_per_s'])}")
+        print(f"  every page >= {t['min_updates_per_s']} updates/s: {s['min_updates']:.1f} "
+              f"{verdict(s['min_updates'] >= t['min_updates_per_s'])}")
+        print(f"  >= {t['steps_per_s']} SGD steps/s per page: slowest {s['min_steps']:.0f} "
+              f"{verdict(s['min_steps'] >= t['steps_per_s'])}")
+        print(f"  worst gap <= {t['worst_gap_s']} s: {s['worst_gap']:.2f} "
+              f"{verdict(s['worst_gap'] <= t['worst_gap_s'])}")
+        print(f"  all pages loaded in <= {t['load_s']} s: {s['load_s']:.1f}"
               + (f" ({len(not_loaded)} never loaded)" if not_loaded else "") + " "
-              + verdict(run['load_s'] <= t['load_s'] and not not_loaded))
+              + verdict(s['load_s'] <= t['load_s'] and not not_loaded))
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or not denominator:
+        return "-"
+    return f"{numerator / denominator:.2f}x"
+
+
+def print_reference_run(pages: int, app_run: dict, reference_run: dict) -> None:
+    """The reference page's figures and the app's as ratios of them (same N, same window)."""
+    app, ref = browser_summary(app_run), browser_summary(reference_run)
+    print(f"\n## {pages} Chromium page(s) of the reference page "
+          "(benchmarks/reference_page.py, one panel serve process)")
+    if ref["not_loaded"]:
+        print(f"{len(ref['not_loaded'])} of {pages} pages did not load: {ref['not_loaded'][0]}")
+    print(summary_line(ref))
+    print(f"app / reference: median updates/s {ratio(app['median_updates'], ref['median_updates'])}"
+          f", slowest page {ratio(app['min_updates'], ref['min_updates'])}; "
+          f"worst gap {ratio(app['worst_gap'], ref['worst_gap'])}; "
+          f"load time {ratio(app['load_s'], ref['load_s'])}; "
+          f"server CPU per update {ratio(app['cpu_ms'], ref['cpu_ms'])}")
+    no_worse = (app["median_updates"] >= ref["median_updates"]
+                and app["min_updates"] >= ref["min_updates"]
+                and app["worst_gap"] <= ref["worst_gap"] and app["load_s"] <= ref["load_s"])
+    print(f"no worse than the reference page (updates/s as high, gap and load time as short): "
+          f"{verdict(no_worse)}")
 
 
 # --- the light client ---------------------------------------------------------------------
@@ -437,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--light-sessions", type=int, default=30,
                         help="light client sessions on one worker (default 30; 0 skips)")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the reference page's Chromium runs")
     parser.add_argument("--no-frame-costs", action="store_true",
                         help="skip the per-view frame cost table")
     args = parser.parse_args(argv)
@@ -462,9 +529,14 @@ def main(argv: list[str] | None = None) -> int:
         elif executable is not None:
             for count in pages:
                 with Served(workers=args.workers) as served:
-                    run = asyncio.run(browser_run(served.url, count, args.seconds,
+                    run = asyncio.run(browser_run(served.page_url, count, args.seconds,
                                                   served.cpu_seconds))
                 print_browser_run(count, args.workers, run)
+                if not args.no_reference:
+                    with ReferenceServed() as served:
+                        reference = asyncio.run(browser_run(served.page_url, count,
+                                                            args.seconds, served.cpu_seconds))
+                    print_reference_run(count, run, reference)
     if args.light_sessions:
         with Served(workers=1) as served:
             run = asyncio.run(light_run(served.url, args.light_sessions, args.seconds,

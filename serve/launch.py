@@ -73,6 +73,9 @@ def cpu_seconds(pid: int) -> float:
 class Served:
     """``make serve WORKERS=workers`` on 127.0.0.1 and a free port, as a context manager."""
 
+    #: the page that answers once the server serves (``page_url``)
+    page = "/app"
+
     def __init__(self, workers: int = 1, port: int | None = None,
                  serve_args: str = "", log_path: Path | None = None):
         if workers < 1:
@@ -85,6 +88,10 @@ class Served:
         self.log_path = log_path or self._dir / "serve.log"
         self.state_path = self._dir / "state.json"
         self.process: subprocess.Popen | None = None
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.url}{self.page}"
 
     def command(self) -> list[str]:
         command = ["make", "--no-print-directory", "serve", f"WORKERS={self.workers}",
@@ -127,18 +134,18 @@ class Served:
         deadline, last = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"make serve exited with {self.process.returncode}:\n"
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n"
                                    f"{self.log_tail()}")
             # with workers, HAProxy starts once every worker answers; the state file says so
             if self.workers == 1 or self.state_path.exists():
                 try:
-                    with urlopen(f"{self.url}/app", timeout=30) as response:
+                    with urlopen(self.page_url, timeout=30) as response:
                         if response.status == 200:
                             return
                 except (URLError, OSError) as error:
                     last = error
             time.sleep(0.5)
-        raise RuntimeError(f"make serve did not answer {self.url}/app within {timeout:.0f} s "
+        raise RuntimeError(f"the server did not answer {self.page_url} within {timeout:.0f} s "
                            f"({last}):\n{self.log_tail()}")
 
     def state(self) -> dict:
