@@ -10,10 +10,13 @@ and the plots always show the same step:
 - the visible view's cheap streamed updates (``View.stream``: the loss curve), every frame;
 - its full redraw (``View.redraw``, a generator of plot updates) spread over frames, at most
   ``FRAME_DRAW_BUDGET_S`` of plot updates per frame, and started no sooner than
-  ``REDRAW_SPACING`` times the last redraw's cost (and the view's ``min_redraw_interval``, and
-  the scheduler's share of redraws among the playing sessions,
-  :meth:`~app.scheduler.Scheduler.redraw_interval`) after it ended, so that an expensive view
-  (a large RNN Hessian) or a full class redraws less often instead of slowing every frame.
+  ``REDRAW_SPACING`` times the last redraw's cost (and the scheduler's share of redraws
+  among the playing sessions, :meth:`~app.scheduler.Scheduler.redraw_interval`) after it
+  ended, so that an expensive view (a large RNN Hessian) or a full class redraws less often
+  instead of slowing every frame. A cheap view redraws at its own pace, once every
+  ``min_redraw_interval`` on average: the redraws keep to that schedule, so an interval that
+  is not a whole number of frames (0.1 s on 40 ms frames) is met by alternating spacings
+  (80 and 120 ms) instead of being rounded up to the next frame each time.
   Its heavy core computations run on the session's worker thread (``View.offload``) while
   frames go on; those that last took a few milliseconds at most run in the frame.
 
@@ -51,6 +54,9 @@ from .views.common import WAITING
 
 #: a redraw starts no sooner than this many times its last cost after it ended
 REDRAW_SPACING = 2.0
+#: a redraw whose time on the view's schedule comes this little after a frame rides in it
+#: (frames are dispatched a little late, by varying amounts: seconds)
+PACE_TOLERANCE_S = 0.005
 #: plot updates of a spread redraw per frame (always at least one)
 FRAME_DRAW_BUDGET_S = 0.012
 #: most frames sent to a page and not yet receipted as painted: while the page paints one,
@@ -92,6 +98,7 @@ class SessionLoop:
         self.frame_seconds = 0.0  # cost of the last frame, its message made and handed on
         self.redraw_seconds = 0.0  # cost of the last complete redraw (worker time included)
         self.last_redraw_end = 0.0
+        self.next_redraw_at = 0.0  # the visible view's next redraw on its own schedule
         self.pending = None  # the redraw in progress (a generator of plot updates)
         self.pending_seconds = 0.0
         self.busy = False  # a manual tick is running
@@ -287,10 +294,12 @@ class SessionLoop:
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw."""
         view = self.views[self.settings.view]
-        wait = max(REDRAW_SPACING * self.redraw_seconds, view.min_redraw_interval,
+        wait = max(REDRAW_SPACING * self.redraw_seconds,
                    self.scheduler.redraw_interval(self.redraw_seconds))
-        due = frame_start - self.last_redraw_end >= wait
+        due = (frame_start - self.last_redraw_end >= wait
+               and frame_start >= self.next_redraw_at - PACE_TOLERANCE_S)
         if self.pending is None and due:
+            self._keep_pace(frame_start, view.min_redraw_interval)
             view.worker_seconds = 0.0
             self.pending = view.redraw()
             self.pending_seconds = 0.0
@@ -317,10 +326,18 @@ class SessionLoop:
             if step is WAITING or now - frame_start >= FRAME_DRAW_BUDGET_S:
                 return  # the worker is computing, or this frame's budget is used
 
+    def _keep_pace(self, start: float, interval: float) -> None:
+        """A redraw starts at ``start``: the next one on the view's schedule, one
+        ``interval`` after this one was due (after ``start`` when behind by an interval)."""
+        behind = start - self.next_redraw_at >= interval
+        self.next_redraw_at = (start if behind else self.next_redraw_at) + interval
+
     def redrawn_now(self, seconds: float) -> None:
         """A complete redraw was done outside the loop (a settings change, Step)."""
         self.pending = None
         self.last_redraw_end = time.perf_counter()
+        self.next_redraw_at = (self.last_redraw_end
+                               + self.views[self.settings.view].min_redraw_interval)
         self.redraw_seconds = seconds
 
     # --- end ---------------------------------------------------------------------------

@@ -141,12 +141,12 @@ def test_a_full_class_streams_every_frame_and_redraws_less_often():
     dashboard.session.running = True
     scheduler.run_round()  # one playing client (its frame is drawn at once: not served)
     redraws = loop.redraws
-    loop.last_redraw_end = float("-inf")
+    loop.last_redraw_end = loop.next_redraw_at = float("-inf")
     loop.frame()  # a redraw is due
     assert loop.redraws == redraws + 1 and loop.redraw_seconds > 0
     scheduler.playing_count = 30
     wait = scheduler.redraw_interval(loop.redraw_seconds)
-    alone = max(view.min_redraw_interval, REDRAW_SPACING * loop.redraw_seconds)
+    alone = REDRAW_SPACING * loop.redraw_seconds
     assert wait > alone
     seen = frame_steps(dashboard)
     streamed = []
@@ -156,10 +156,12 @@ def test_a_full_class_streams_every_frame_and_redraws_less_often():
         dashboard.session.train(2)
         # long enough since the last redraw for one session, not for one of a class of 30
         loop.last_redraw_end = time.perf_counter() - (alone + wait) / 2
+        loop.next_redraw_at = float("-inf")  # the view's own pace allows it
         loop.frame()
     assert loop.redraws == redraws + 1, "a redraw came sooner than the class's share allows"
     assert len(seen) == 5 and streamed == seen
     loop.last_redraw_end = time.perf_counter() - wait  # the share's wait has passed
+    loop.next_redraw_at = float("-inf")
     loop.frame()
     assert loop.redraws == redraws + 2
     dashboard.close()
@@ -554,4 +556,63 @@ def test_a_served_document_counts_its_models_as_sent_before_and_after_a_frame():
     asyncio.run(server.with_document_locked(dashboard.loop._locked_frame))
     assert server.frame_cpu and server.bytes > 0  # one frame, its patch serialised
     assert document.models.synced_references == set(document.models)
+    dashboard.close()
+
+
+class PacedView:
+    """A view that redraws in no time, at most every ``min_redraw_interval`` seconds."""
+
+    min_redraw_interval = 0.1
+    worker_seconds = 0.0
+
+    def __init__(self):
+        self.redraws = 0
+
+    def redraw(self):
+        self.redraws += 1
+        yield
+
+    def stream(self) -> None:
+        pass
+
+    def ensure_built(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("lateness", [0.0, 0.003])
+def test_a_cheap_view_redraws_at_its_own_pace_on_the_frame_grid(lateness):
+    """A 0.1 s pace on 40 ms frames is ten redraws a second (spaced 80 and 120 ms), not
+    every third frame; frames dispatched a little late, by varying amounts, keep it."""
+    dashboard = Dashboard(scheduler=Scheduler())
+    loop = dashboard.loop
+    view = PacedView()
+    loop.views = {dashboard.settings.view: view}
+    loop.redraw_seconds = 0.0
+    start = time.perf_counter() + 100.0  # frame times ahead of any real redraw's end
+    frames = [start + 0.04 * k + lateness * (k % 3) for k in range(250)]  # 10 s of frames
+    redrawn_in = []  # the frames that redrew
+    for k, frame_start in enumerate(frames):
+        before = view.redraws
+        loop.advance_view(frame_start)
+        if view.redraws > before:
+            redrawn_in.append(k)
+    assert len(redrawn_in) == 100
+    assert {b - a for a, b in zip(redrawn_in, redrawn_in[1:], strict=False)} == {2, 3}
+    dashboard.close()
+
+
+def test_a_view_behind_its_pace_does_not_catch_up_in_a_burst():
+    dashboard = Dashboard(scheduler=Scheduler())
+    loop = dashboard.loop
+    view = PacedView()
+    loop.views = {dashboard.settings.view: view}
+    loop.redraw_seconds = 0.0
+    start = time.perf_counter() + 100.0
+    loop.advance_view(start)
+    loop.advance_view(start + 1.0)  # a second without frames (a pause, a slow machine)
+    for k in range(1, 3):  # the next two frames: the pace starts again from the late one
+        loop.advance_view(start + 1.0 + 0.04 * k)
+    assert view.redraws == 2
+    loop.advance_view(start + 1.12)
+    assert view.redraws == 3
     dashboard.close()
