@@ -282,7 +282,7 @@ class SessionLoop:
             self.views[self.settings.view].refresh()
             self.redrawn_now(time.perf_counter() - start)
         elif self.session.net is not None:
-            self.advance_view(start)
+            self.advance_view(self.scheduler.clock())
         self.show_readouts(frame, in_frame=True)
         self.frames += 1
 
@@ -292,7 +292,9 @@ class SessionLoop:
         self.readouts.show(self.session.step, self.session.loss, frame, in_frame=in_frame)
 
     def advance_view(self, frame_start: float) -> None:
-        """Stream the visible view's new data, or advance its spread redraw."""
+        """Stream the visible view's new data, or advance its spread redraw; ``frame_start``
+        on the scheduler's clock, which times the redraws (their costs are measured)."""
+        budget_start = time.perf_counter()
         view = self.views[self.settings.view]
         wait = max(REDRAW_SPACING * self.redraw_seconds,
                    self.scheduler.redraw_interval(self.redraw_seconds))
@@ -319,11 +321,11 @@ class SessionLoop:
             if finished:
                 self.pending = None
                 self.redraws += 1
-                self.last_redraw_end = now
+                self.last_redraw_end = self.scheduler.clock()
                 # drawing on the event loop plus the core time on the worker thread
                 self.redraw_seconds = self.pending_seconds + view.worker_seconds
                 return
-            if step is WAITING or now - frame_start >= FRAME_DRAW_BUDGET_S:
+            if step is WAITING or now - budget_start >= FRAME_DRAW_BUDGET_S:
                 return  # the worker is computing, or this frame's budget is used
 
     def _keep_pace(self, start: float, interval: float) -> None:
@@ -335,7 +337,7 @@ class SessionLoop:
     def redrawn_now(self, seconds: float) -> None:
         """A complete redraw was done outside the loop (a settings change, Step)."""
         self.pending = None
-        self.last_redraw_end = time.perf_counter()
+        self.last_redraw_end = self.scheduler.clock()
         self.next_redraw_at = (self.last_redraw_end
                                + self.views[self.settings.view].min_redraw_interval)
         self.redraw_seconds = seconds

@@ -161,7 +161,7 @@ async def browser_run(url: str, pages: int, seconds: float, cpu) -> dict:
 
 
 class ReferenceServed(Served):
-    """``panel serve benchmarks/reference_page.py``: one process, the app's process settings."""
+    """``panel serve benchmarks/reference_page.py``: one process (set up as the app's are)."""
 
     page = "/reference_page"
 
@@ -169,13 +169,6 @@ class ReferenceServed(Served):
         return [sys.executable, "-m", "panel", "serve", str(REFERENCE_PAGE),
                 "--address", "127.0.0.1", "--port", str(self.port),
                 f"--allow-websocket-origin=127.0.0.1:{self.port}"]
-
-    @staticmethod
-    def environment() -> dict[str, str]:
-        environment = Served.environment()
-        for name in ("BOKEH_VALIDATE_DOC", "BOKEH_PERFORM_ERROR_DIAGNOSTICS"):  # app.serving
-            environment.setdefault(name, "false")
-        return environment
 
 
 def browser_summary(run: dict) -> dict:

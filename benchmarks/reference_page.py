@@ -7,8 +7,9 @@ reading "step N" (the app's CSS hooks ``play-button`` and ``step-counter``, so t
 benchmark's page observer reads both pages alike) and one Bokeh line. Every frame
 (:data:`FRAME_MS`) it takes :data:`STEPS_PER_FRAME` NumPy SGD steps of a least-squares
 model, streams one (step, loss) point into the line and writes the counter: the least a
-live page can send and draw. Whatever it costs the server and the browsers is the floor
-the app is measured against on the same machine, in the same run.
+live page can send and draw. Its process is set up as the app's (``app.serving``).
+Whatever it costs the server and the browsers is the floor the app is measured against on
+the same machine, in the same run.
 """
 
 from __future__ import annotations
@@ -87,5 +88,8 @@ class ReferencePage(pn.viewable.Viewer):
 
 
 if pn.state.served:
+    from app.serving import configure_served_process
+
     pn.extension()
+    configure_served_process()  # as app/main.py: no Bokeh self-checks, one BLAS thread
     ReferencePage().servable(title="reference page")

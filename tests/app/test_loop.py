@@ -7,7 +7,6 @@ cost that much), so the tests check what the scheduler decides, never how fast t
 from __future__ import annotations
 
 import asyncio
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -155,12 +154,12 @@ def test_a_full_class_streams_every_frame_and_redraws_less_often():
     for _ in range(5):
         dashboard.session.train(2)
         # long enough since the last redraw for one session, not for one of a class of 30
-        loop.last_redraw_end = time.perf_counter() - (alone + wait) / 2
+        loop.last_redraw_end = clock() - (alone + wait) / 2
         loop.next_redraw_at = float("-inf")  # the view's own pace allows it
         loop.frame()
     assert loop.redraws == redraws + 1, "a redraw came sooner than the class's share allows"
     assert len(seen) == 5 and streamed == seen
-    loop.last_redraw_end = time.perf_counter() - wait  # the share's wait has passed
+    loop.last_redraw_end = clock() - wait  # the share's wait has passed
     loop.next_redraw_at = float("-inf")
     loop.frame()
     assert loop.redraws == redraws + 2
@@ -583,17 +582,19 @@ class PacedView:
 def test_a_cheap_view_redraws_at_its_own_pace_on_the_frame_grid(lateness):
     """A 0.1 s pace on 40 ms frames is ten redraws a second (spaced 80 and 120 ms), not
     every third frame; frames dispatched a little late, by varying amounts, keep it."""
-    dashboard = Dashboard(scheduler=Scheduler())
+    clock = FakeClock()
+    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
     loop = dashboard.loop
     view = PacedView()
     loop.views = {dashboard.settings.view: view}
     loop.redraw_seconds = 0.0
-    start = time.perf_counter() + 100.0  # frame times ahead of any real redraw's end
+    start = clock.now + 1.0
     frames = [start + 0.04 * k + lateness * (k % 3) for k in range(250)]  # 10 s of frames
     redrawn_in = []  # the frames that redrew
     for k, frame_start in enumerate(frames):
         before = view.redraws
-        loop.advance_view(frame_start)
+        clock.now = frame_start
+        loop.advance_view(clock())
         if view.redraws > before:
             redrawn_in.append(k)
     assert len(redrawn_in) == 100
@@ -602,17 +603,23 @@ def test_a_cheap_view_redraws_at_its_own_pace_on_the_frame_grid(lateness):
 
 
 def test_a_view_behind_its_pace_does_not_catch_up_in_a_burst():
-    dashboard = Dashboard(scheduler=Scheduler())
+    clock = FakeClock()
+    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
     loop = dashboard.loop
     view = PacedView()
     loop.views = {dashboard.settings.view: view}
     loop.redraw_seconds = 0.0
-    start = time.perf_counter() + 100.0
-    loop.advance_view(start)
-    loop.advance_view(start + 1.0)  # a second without frames (a pause, a slow machine)
-    for k in range(1, 3):  # the next two frames: the pace starts again from the late one
-        loop.advance_view(start + 1.0 + 0.04 * k)
+    start = clock.now + 1.0
+
+    def frame_at(seconds: float) -> None:
+        clock.now = start + seconds
+        loop.advance_view(clock())
+
+    frame_at(0.0)
+    frame_at(1.0)  # a second without frames (a pause, a slow machine)
+    frame_at(1.04)  # the next two frames: the pace starts again from the late one
+    frame_at(1.08)
     assert view.redraws == 2
-    loop.advance_view(start + 1.12)
+    frame_at(1.12)
     assert view.redraws == 3
     dashboard.close()

@@ -67,12 +67,17 @@ def test_reference_server_serves_the_reference_page_to_its_own_origin_only():
     assert served.page_url == "http://127.0.0.1:5999/reference_page"
 
 
-def test_reference_server_runs_with_the_apps_process_settings(monkeypatch):
-    monkeypatch.delenv("BOKEH_VALIDATE_DOC", raising=False)
-    monkeypatch.setenv("BOKEH_PERFORM_ERROR_DIAGNOSTICS", "true")
-    environment = ReferenceServed.environment()
-    assert environment["BOKEH_VALIDATE_DOC"] == "false"
-    assert environment["BOKEH_PERFORM_ERROR_DIAGNOSTICS"] == "true"  # a set variable wins
+def test_the_served_reference_page_sets_its_process_up_as_the_app(monkeypatch):
+    import runpy
+
+    import app.serving
+
+    calls = []
+    monkeypatch.setattr(app.serving, "configure_served_process", lambda: calls.append(1))
+    monkeypatch.setattr(type(pn.state), "served", property(lambda self: True))
+    monkeypatch.setattr(ReferencePage, "servable", lambda self, **options: self)
+    runpy.run_path(reference_page.__file__)
+    assert calls == [1]
 
 
 def run_of(updates: list[float], gap: float, load_s: float, cpu_ms: float | None) -> dict:
