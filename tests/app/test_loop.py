@@ -346,6 +346,32 @@ def test_loss_curve_starts_with_the_initial_loss_and_stays_bounded(monkeypatch):
     dashboard.close()
 
 
+def test_the_initial_loss_marker_and_its_legend_stay_still_while_the_curve_streams():
+    """The legend's entry draws from a source of its own (BokehJS rebuilds a legend whose
+    entries' sources change), and the curve is a one-pixel line (the browser's fast path)."""
+    from bokeh.models import GlyphRenderer, Legend
+
+    import app.views.training as training
+
+    dashboard = Dashboard()
+    view = dashboard.views["training"]
+    plot = view._loss_plot
+    legends = [item for item in plot.center if isinstance(item, Legend)]
+    sources = {renderer.data_source for legend in legends for item in legend.items
+               for renderer in item.renderers}
+    assert view._loss not in sources and view._initial in sources
+    line = next(r for r in plot.renderers if isinstance(r, GlyphRenderer)
+                and r.data_source is view._loss)
+    assert line.glyph.line_width == training.LOSS_LINE_WIDTH == 1
+    marker = dict(view._initial.data)
+    dashboard.session.train(50)
+    view.stream()
+    assert len(view._loss.data["step"]) > 1
+    assert list(view._initial.data["step"]) == [0] == list(marker["step"])
+    assert view._initial.data["loss"][0] == dashboard.session.initial_loss
+    dashboard.close()
+
+
 def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
     import gc
     import weakref
