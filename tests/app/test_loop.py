@@ -604,16 +604,22 @@ class PacedView:
         pass
 
 
+def paced_dashboard() -> tuple[FakeClock, Dashboard, PacedView]:
+    """A dashboard on a fake clock whose visible view is a PacedView with free redraws."""
+    clock = FakeClock()
+    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
+    view = PacedView()
+    dashboard.loop.views = {dashboard.settings.view: view}
+    dashboard.loop.redraw_seconds = 0.0
+    return clock, dashboard, view
+
+
 @pytest.mark.parametrize("lateness", [0.0, 0.003])
 def test_a_cheap_view_redraws_at_its_own_pace_on_the_frame_grid(lateness):
     """A 0.1 s pace on 40 ms frames is ten redraws a second (spaced 80 and 120 ms), not
     every third frame; frames dispatched a little late, by varying amounts, keep it."""
-    clock = FakeClock()
-    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
+    clock, dashboard, view = paced_dashboard()
     loop = dashboard.loop
-    view = PacedView()
-    loop.views = {dashboard.settings.view: view}
-    loop.redraw_seconds = 0.0
     start = clock.now + 1.0
     frames = [start + 0.04 * k + lateness * (k % 3) for k in range(250)]  # 10 s of frames
     redrawn_in = []  # the frames that redrew
@@ -629,12 +635,8 @@ def test_a_cheap_view_redraws_at_its_own_pace_on_the_frame_grid(lateness):
 
 
 def test_a_view_behind_its_pace_does_not_catch_up_in_a_burst():
-    clock = FakeClock()
-    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
+    clock, dashboard, view = paced_dashboard()
     loop = dashboard.loop
-    view = PacedView()
-    loop.views = {dashboard.settings.view: view}
-    loop.redraw_seconds = 0.0
     start = clock.now + 1.0
 
     def frame_at(seconds: float) -> None:
