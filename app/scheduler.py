@@ -9,7 +9,11 @@ asyncio task on the process's event loop runs *rounds* while any client plays:
    lasts at most its credit plus one SGD step. A client whose step is slower than its quantum
    overdraws and sits out rounds until its credit is positive again: every client gets the
    same training time over a few rounds, however costly its steps, and none is starved. The
-   first client of a round rotates, so none is always served first.
+   first client of a round rotates, so none is always served first. Slices are timed on
+   ``train_clock``, the event-loop thread's CPU time: a process that the operating system
+   preempts in the middle of a slice (30 browsers sharing the machine with the server) is
+   not charged the time it waited, which on the wall clock overdrew a client by up to
+   seconds and made it sit out hundreds of rounds while the others trained.
 2. **Frames.** A client's frame is due when 1/FRAME_RATE has passed since its last one, or
    longer under load: the interval is at least n x (mean frame cost) / DRAW_SHARE, so that all
    frames together use at most DRAW_SHARE of the wall time and the frame rate of every page
@@ -75,8 +79,10 @@ log = logging.getLogger(__name__)
 class Scheduler:
     """Training slices and frames for all playing clients of this process (see the module)."""
 
-    def __init__(self, clock: Callable[[], float] = time.perf_counter):
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] = time.perf_counter,
+                 train_clock: Callable[[], float] = time.thread_time):
+        self.clock = clock  # frames and redraws are paced on the wall clock
+        self.train_clock = train_clock  # training slices are timed in this thread's CPU time
         self._clients: list[weakref.ref] = []  # weak: a dashboard nobody closed may go
         self.frame_cost = INITIAL_FRAME_COST  # running mean of one frame's cost (seconds)
         self.playing_count = 0  # clients playing in the last round
@@ -139,7 +145,7 @@ class Scheduler:
             client.credit = min(client.credit + quantum, CREDIT_ROUNDS * quantum)
             if client.credit <= 0.0:
                 continue  # overdrawn by a slow step: sits this round out
-            spent = client.train_for(client.credit, self.clock)
+            spent = client.train_for(client.credit, self.train_clock)
             client.credit -= spent
             used += spent
         now = self.clock()

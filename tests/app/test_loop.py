@@ -7,6 +7,7 @@ cost that much), so the tests check what the scheduler decides, never how fast t
 from __future__ import annotations
 
 import asyncio
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -69,7 +70,7 @@ class FakeClient:
 
 def test_scheduler_shares_training_time_fairly_and_bounds_slices():
     clock = FakeClock()
-    scheduler = Scheduler(clock=clock)
+    scheduler = Scheduler(clock=clock, train_clock=clock)
     # a tiny FNN step, a mid-size one, and a huge RNN step far longer than a quantum
     served = []
     clients = [FakeClient(clock, cost, served) for cost in (0.0002, 0.002, 0.05)]
@@ -94,9 +95,45 @@ def test_scheduler_shares_training_time_fairly_and_bounds_slices():
     assert len(firsts) == len(clients), "the same clients were always served first"
 
 
+def test_a_client_preempted_mid_slice_is_not_charged_the_wait():
+    """The operating system takes the CPU from the server for 2 s in the middle of one
+    client's slice (browsers sharing the machine): on the wall clock that slice would be
+    charged 2 s, some 2500 rounds of sitting out; on the training clock it costs what it ran."""
+    wall = FakeClock()
+
+    class ThreadTime(FakeClock):  # a step takes CPU and wall time alike, a preemption wall
+        preempt = 0.0
+
+        def advance(self, seconds: float) -> None:
+            super().advance(seconds)
+            wall.advance(seconds + self.preempt)
+            self.preempt = 0.0
+
+    cpu = ThreadTime()
+    scheduler = Scheduler(clock=wall, train_clock=cpu)
+    assert Scheduler().train_clock is time.thread_time  # served: the event loop's CPU time
+    clients = [FakeClient(cpu, 0.0002) for _ in range(3)]
+    for client in clients:
+        scheduler.add(client)
+    preempted = clients[1]
+    original = preempted.train_for
+
+    def train_for_preempted_once(seconds, clock):
+        if not preempted.slices:
+            cpu.preempt = 2.0  # descheduled during its first step: this thread's CPU stops
+        return original(seconds, clock)
+
+    preempted.train_for = train_for_preempted_once
+    for _ in range(200):
+        scheduler.run_round()
+    steps = [client.steps for client in clients]
+    assert min(steps) > 0.8 * max(steps), steps
+    assert len(preempted.slices) == 200  # it sat out no round
+
+
 def test_every_playing_client_gets_frames_and_paused_ones_none():
     clock = FakeClock()
-    scheduler = Scheduler(clock=clock)
+    scheduler = Scheduler(clock=clock, train_clock=clock)
     clients = [FakeClient(clock, 0.0005) for _ in range(5)]
     clients[4].playing = False
     for client in clients:
@@ -134,7 +171,7 @@ def test_a_full_class_streams_every_frame_and_redraws_less_often():
     from app.loop import REDRAW_SPACING
 
     clock = FakeClock(per_call=0.0002)
-    scheduler = Scheduler(clock=clock)
+    scheduler = Scheduler(clock=clock, train_clock=clock)
     dashboard = Dashboard(scheduler=scheduler)
     loop, view = dashboard.loop, dashboard.views["training"]
     dashboard.session.running = True
@@ -182,7 +219,7 @@ def frame_steps(dashboard) -> list[int]:
 @pytest.mark.parametrize("speed", [0, 1, 3])
 def test_speed_sets_the_steps_between_frames(speed):
     clock = FakeClock(per_call=0.0002)
-    scheduler = Scheduler(clock=clock)
+    scheduler = Scheduler(clock=clock, train_clock=clock)
     dashboard = Dashboard(speed=speed, scheduler=scheduler)
     seen = frame_steps(dashboard)
     dashboard.session.running = True
@@ -237,7 +274,7 @@ def served_on_a_fake_clock():
     """(clock, scheduler, dashboard, document, server session): a served dashboard whose
     scheduler reads a fake clock that advances 0.2 ms per reading."""
     clock = FakeClock(per_call=0.0002)
-    scheduler = Scheduler(clock=clock)
+    scheduler = Scheduler(clock=clock, train_clock=clock)
     dashboard = Dashboard(scheduler=scheduler)
     document, server_session = served(dashboard)
     return clock, scheduler, dashboard, document, server_session
@@ -607,7 +644,7 @@ class PacedView:
 def paced_dashboard() -> tuple[FakeClock, Dashboard, PacedView]:
     """A dashboard on a fake clock whose visible view is a PacedView with free redraws."""
     clock = FakeClock()
-    dashboard = Dashboard(scheduler=Scheduler(clock=clock))
+    dashboard = Dashboard(scheduler=Scheduler(clock=clock, train_clock=clock))
     view = PacedView()
     dashboard.loop.views = {dashboard.settings.view: view}
     dashboard.loop.redraw_seconds = 0.0
