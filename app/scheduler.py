@@ -17,7 +17,9 @@ asyncio task on the process's event loop runs *rounds* while any client plays:
 2. **Frames.** A client's frame is due when 1/FRAME_RATE has passed since its last one, or
    longer under load: the interval is at least n x (mean frame cost) / DRAW_SHARE, so that all
    frames together use at most DRAW_SHARE of the wall time and the frame rate of every page
-   lowers instead of the event loop lagging. A due frame whose previous frame is still being
+   lowers instead of the event loop lagging (frame costs are wall-clock times, unlike the
+   slices': a process given little CPU measures dearer frames and draws fewer, which is what
+   it can hold; every page is slowed alike). A due frame whose previous frame is still being
    written to the browser is *skipped*, never queued: at most one frame's patch is in flight
    per page (fast training never floods a slow browser). A frame streams the cheap updates
    (counters, the loss curve); a complete redraw of the visible view (the decision regions,
