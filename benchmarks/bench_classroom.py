@@ -12,7 +12,12 @@ visible change with the page's own clock. Per N it prints, per page and as media
 * worst gap: the longest time between two visible updates (the window's ends count);
 * the time until all N pages had drawn their step counter;
 * server CPU per visible update: CPU time of every server process (make's descendants:
-  supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates.
+  supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates;
+* where the machine's CPU went over the window, in cores: the server's processes on a CPU
+  and the time their threads waited, runnable, for one (the kernel's scheduler statistics,
+  ``/proc/PID/task/TID/schedstat``), and the browsers' processes (Chromium, Playwright's
+  driver). A server that waits for a CPU far longer than it runs is held back by the
+  browsers sharing its cores, not by its own work.
 
 Then the same N pages of the reference page (``benchmarks/reference_page.py``: one Bokeh
 line and a step counter, 20 NumPy steps per frame, one ``panel serve`` process), measured the
@@ -55,7 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.receipts import RECEIPT_EVERY
-from serve.launch import Served
+from serve.launch import Served, cpu_seconds, descendants
 
 REFERENCE_PAGE = Path(__file__).resolve().with_name("reference_page.py")
 
@@ -121,7 +126,44 @@ async def open_page(browser, url: str):
     return context, page
 
 
-async def browser_run(url: str, pages: int, seconds: float, cpu) -> dict:
+@dataclass
+class CpuSample:
+    """CPU seconds so far: the server's processes, their threads' wait for a CPU (None where
+    the kernel keeps no scheduler statistics), and the browsers' processes."""
+
+    server: float
+    server_waiting: float | None
+    browsers: float
+
+
+def cpu_sample(served: Served) -> CpuSample:
+    """The server's processes are ``served``'s; the browsers' are every other descendant of
+    this process (Playwright's driver and the Chromium it launched)."""
+    server_pids = served.server_pids()
+    scheduling = served.scheduling_seconds()
+    others = set(descendants(os.getpid())) - set(server_pids) - {os.getpid()}
+    return CpuSample(server=sum(cpu_seconds(pid) for pid in server_pids),
+                     server_waiting=scheduling[1] if scheduling is not None else None,
+                     browsers=sum(cpu_seconds(pid) for pid in others))
+
+
+def cpu_shares(start: CpuSample, end: CpuSample, seconds: float) -> dict:
+    """Cores used over a window from two samples (CPU seconds per second)."""
+    waiting = (None if start.server_waiting is None or end.server_waiting is None
+               else (end.server_waiting - start.server_waiting) / seconds)
+    return {"server": (end.server - start.server) / seconds, "server_waiting": waiting,
+            "browsers": (end.browsers - start.browsers) / seconds}
+
+
+def cpu_line(shares: dict) -> str:
+    waiting = shares["server_waiting"]
+    return (f"CPU in the window, in cores (of {os.cpu_count()}): server {shares['server']:.2f} "
+            + (f"on a CPU, its threads {waiting:.2f} waiting for one" if waiting is not None
+               else "(no scheduler statistics on this kernel)")
+            + f"; browsers {shares['browsers']:.2f}")
+
+
+async def browser_run(url: str, pages: int, seconds: float, served: Served) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -145,16 +187,18 @@ async def browser_run(url: str, pages: int, seconds: float, cpu) -> dict:
                 await page.locator(".play-button button").first.click()
             await asyncio.sleep(min(3.0, seconds / 4))  # every loop running before the window
             starts = [await page.evaluate("performance.now()") for _, page in opened]
-            cpu_start = cpu()
+            cpu_start = cpu_sample(served)
             await asyncio.sleep(seconds)
-            cpu_used = cpu() - cpu_start
+            cpu_end = cpu_sample(served)
             ends = [await page.evaluate("performance.now()") for _, page in opened]
             records = [await page.evaluate("window.__updates") for _, page in opened]
         finally:
             await browser.close()
     figures = [page_figures(r, s, e) for r, s, e in zip(records, starts, ends, strict=True)]
     total_updates = sum(f.updates_per_s for f in figures) * seconds
+    cpu_used = cpu_end.server - cpu_start.server
     return {"load_s": load_s, "pages": figures,
+            "cpu_shares": cpu_shares(cpu_start, cpu_end, seconds),
             "not_loaded": [f"{type(error).__name__}: {str(error).splitlines()[0]}"
                            for error in failed],
             "cpu_ms_per_update": 1000 * cpu_used / total_updates if total_updates else None}
@@ -202,6 +246,7 @@ def print_browser_run(pages: int, workers: int, run: dict) -> None:
         print(f"{len(not_loaded)} of {pages} pages did not load within "
               f"{LOAD_TIMEOUT_MS / 1000:.0f} s (left out of the figures): {not_loaded[0]}")
     print(summary_line(s))
+    print(cpu_line(run["cpu_shares"]))
     if pages == 1:
         t = TARGET_ONE_PAGE
         steps, updates = s["median_steps"], s["median_updates"]
@@ -239,6 +284,7 @@ def print_reference_run(pages: int, app_run: dict, reference_run: dict) -> None:
     if ref["not_loaded"]:
         print(f"{len(ref['not_loaded'])} of {pages} pages did not load: {ref['not_loaded'][0]}")
     print(summary_line(ref))
+    print(cpu_line(reference_run["cpu_shares"]))
     print(f"app / reference: median updates/s {ratio(app['median_updates'], ref['median_updates'])}"
           f", slowest page {ratio(app['min_updates'], ref['min_updates'])}; "
           f"worst gap {ratio(app['worst_gap'], ref['worst_gap'])}; "
@@ -522,13 +568,12 @@ def main(argv: list[str] | None = None) -> int:
         elif executable is not None:
             for count in pages:
                 with Served(workers=args.workers) as served:
-                    run = asyncio.run(browser_run(served.page_url, count, args.seconds,
-                                                  served.cpu_seconds))
+                    run = asyncio.run(browser_run(served.page_url, count, args.seconds, served))
                 print_browser_run(count, args.workers, run)
                 if not args.no_reference:
                     with ReferenceServed() as served:
                         reference = asyncio.run(browser_run(served.page_url, count,
-                                                            args.seconds, served.cpu_seconds))
+                                                            args.seconds, served))
                     print_reference_run(count, run, reference)
     if args.light_sessions:
         with Served(workers=1) as served:

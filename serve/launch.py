@@ -2,9 +2,10 @@
 
 :class:`Served` starts the real make target (``make serve WORKERS=W`` on a free loopback
 port, in a session of its own), waits until the app answers, tells the server's processes
-(every descendant of make: the supervisor, HAProxy, the workers) and their CPU time from
-``/proc``, and on exit stops them all: SIGTERM to make's process group (make and the
-supervisor, which stops its children), then SIGKILL to whatever of the tree is left.
+(every descendant of make: the supervisor, HAProxy, the workers), their CPU time and the
+time their threads waited for a CPU from ``/proc``, and on exit stops them all: SIGTERM to
+make's process group (make and the supervisor, which stops its children), then SIGKILL to
+whatever of the tree is left.
 
     with Served(workers=2) as served:
         print(served.url, served.state()["workers"])
@@ -68,6 +69,44 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def scheduling_seconds(pid: int) -> tuple[float, float] | None:
+    """(on a CPU, waiting for a CPU) so far, in seconds summed over the threads of a process:
+    the kernel's scheduler statistics (``/proc/PID/task/TID/schedstat``: time run, time spent
+    runnable on a run queue). (0, 0) if the process has ended, None if the kernel keeps no
+    such statistics."""
+    task_dir = Path(f"/proc/{pid}/task")
+    try:
+        threads = list(task_dir.iterdir())
+    except FileNotFoundError:
+        return 0.0, 0.0
+    except OSError:
+        return None
+    running = waiting = 0
+    for thread in threads:
+        try:
+            fields = (thread / "schedstat").read_text().split()
+        except FileNotFoundError:
+            if not Path("/proc/self/schedstat").exists():
+                return None  # no schedstat on this kernel
+            continue  # the thread ended meanwhile
+        except OSError:
+            continue
+        running += int(fields[0])
+        waiting += int(fields[1])
+    return running / 1e9, waiting / 1e9
+
+
+def sum_scheduling(pids: list[int]) -> tuple[float, float] | None:
+    """``scheduling_seconds`` summed over ``pids``; None where the kernel keeps none."""
+    running = waiting = 0.0
+    for pid in pids:
+        seconds = scheduling_seconds(pid)
+        if seconds is None:
+            return None
+        running, waiting = running + seconds[0], waiting + seconds[1]
+    return running, waiting
 
 
 class Served:
@@ -159,6 +198,11 @@ class Served:
     def cpu_seconds(self) -> float:
         """CPU time so far of every process of the server (those still running)."""
         return sum(cpu_seconds(pid) for pid in self.server_pids())
+
+    def scheduling_seconds(self) -> tuple[float, float] | None:
+        """(on a CPU, waiting for a CPU) so far of the server's threads (``scheduling_seconds``);
+        None where the kernel keeps no scheduler statistics."""
+        return sum_scheduling(self.server_pids())
 
     def stop(self) -> None:
         if self.process is None:

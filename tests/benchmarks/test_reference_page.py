@@ -82,7 +82,8 @@ def test_the_served_reference_page_sets_its_process_up_as_the_app(monkeypatch):
 
 def run_of(updates: list[float], gap: float, load_s: float, cpu_ms: float | None) -> dict:
     return {"pages": [PageFigures(u, 100 * u, gap) for u in updates], "load_s": load_s,
-            "cpu_ms_per_update": cpu_ms, "not_loaded": []}
+            "cpu_ms_per_update": cpu_ms, "not_loaded": [],
+            "cpu_shares": {"server": 0.5, "server_waiting": 0.1, "browsers": 1.2}}
 
 
 def test_the_app_is_printed_as_ratios_of_the_reference(capsys):
