@@ -7,7 +7,8 @@ environment and the page shows it in a small text with the CSS class ``worker-id
 "worker w1"), so a teacher or a test can tell which process serves a page. The process skips
 Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS thread
 (:mod:`app.serving`); once a session is built, its objects are kept out of later garbage
-collections until a session ends (:mod:`app.gc_policy`).
+collections until a session ends (:mod:`app.gc_policy`). The page's BokehJS draws each live
+update through two shims that skip work it does for nothing here (:mod:`app.browser_shims`).
 """
 
 import os
@@ -17,11 +18,13 @@ from pathlib import Path
 import panel as pn
 
 try:
+    from app import browser_shims
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
     from app.serving import configure_served_process
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app import browser_shims
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
     from app.serving import configure_served_process
@@ -42,4 +45,5 @@ if worker := os.environ.get("HESSIAN_LAB_WORKER"):
     pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
 else:
     dashboard.servable(title="hessian-lab")
+browser_shims.install(pn.state.curdoc)
 freeze_built_session(pn.state.curdoc)

@@ -66,6 +66,7 @@ REFERENCE_PAGE = Path(__file__).resolve().with_name("reference_page.py")
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOAD_TIMEOUT_MS = 180_000
+VIEWPORT = {"width": 1400, "height": 1000}
 STEP = re.compile(r"\bstep (\d+)")
 
 # The issue's targets (issue 9), checked against the figures below.
@@ -118,12 +119,17 @@ def page_figures(updates: list[list[float]], start_ms: float, end_ms: float) -> 
 
 
 async def open_page(browser, url: str):
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = await browser.new_context(viewport=VIEWPORT)
     page = await context.new_page()
+    await load(page, url)
+    return context, page
+
+
+async def load(page, url: str) -> None:
+    """Open ``url`` in ``page`` and wait until its step counter is drawn."""
     await page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
     await page.locator(".step-counter div").first.wait_for(state="visible",
                                                            timeout=LOAD_TIMEOUT_MS)
-    return context, page
 
 
 @dataclass

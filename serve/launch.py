@@ -116,13 +116,15 @@ class Served:
     page = "/app"
 
     def __init__(self, workers: int = 1, port: int | None = None,
-                 serve_args: str = "", log_path: Path | None = None):
+                 serve_args: str = "", log_path: Path | None = None,
+                 env: dict[str, str] | None = None):
         if workers < 1:
             raise ValueError(f"workers must be >= 1, not {workers}")
         self.workers = workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.serve_args = serve_args
+        self.env = dict(env or {})  # set for the server, over this process's environment
         self._dir = Path(tempfile.mkdtemp(prefix="hessian-lab-served-"))
         self.log_path = log_path or self._dir / "serve.log"
         self.state_path = self._dir / "state.json"
@@ -140,11 +142,12 @@ class Served:
             command.append(f"VENV={sys.prefix}")
         return command
 
-    @staticmethod
-    def environment() -> dict[str, str]:
-        """This environment without an enclosing make's variables (``make test`` runs us)."""
-        return {k: v for k, v in os.environ.items()
-                if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    def environment(self) -> dict[str, str]:
+        """This environment without an enclosing make's variables (``make test`` runs us),
+        with ``env`` set over it."""
+        inherited = {k: v for k, v in os.environ.items()
+                     if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+        return {**inherited, **self.env}
 
     def __enter__(self) -> Served:
         with open(self.log_path, "wb") as log:

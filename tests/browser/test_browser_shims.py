@@ -1,0 +1,71 @@
+"""The BokehJS shims of app/browser_shims.py in a served page: applied, and exact here.
+
+The shim of the visuals' CSS variables answers "none set" without asking the page's style.
+That is exact only while no stylesheet of the page sets a ``--bk-*`` variable of a visual: the
+second test serves the app without the shims (``HESSIAN_LAB_BROWSER_SHIMS=off``), wraps
+BokehJS's own lookup before the page is built, plays, opens every view and checks that the
+lookups happened and every one found nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app import browser_shims
+from app.settings import VIEWS
+from serve.launch import Served
+
+from .conftest import AppPage
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: before any page script: wrap BokehJS's lookup, once it is loaded, to record its answers
+RECORD_LOOKUPS_JS = """
+window.__lookups = {count: 0, found: {}};
+const wrap = setInterval(() => {
+    if (!(window.Bokeh && Bokeh.require)) return;
+    clearInterval(wrap);
+    const visuals = Bokeh.require("core/visuals/visual").VisualProperties.prototype;
+    const original = visuals._get_css_value;
+    visuals._get_css_value = function (name) {
+        const value = original.call(this, name);
+        window.__lookups.count++;
+        if (value !== "") window.__lookups.found[this.css_prefix + name] = value;
+        return value;
+    };
+}, 1);
+"""
+
+
+def test_the_page_applies_both_shims(browser, server):
+    context = browser.new_context()
+    try:
+        app = AppPage(context, server).open()
+        app.page.wait_for_function("window.hessianLabShims !== undefined")
+        assert app.page.evaluate("window.hessianLabShims") == [
+            "visual-css-variables", "unchanged-stylesheets"]
+        app.play()
+        app.wait_for_steps(50)
+        app.assert_no_errors()
+    finally:
+        context.close()
+
+
+def test_no_stylesheet_sets_a_css_variable_of_a_visual_in_any_view(browser):
+    with Served(env={browser_shims.VARIABLE: "off"}) as served:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            context.add_init_script(RECORD_LOOKUPS_JS)
+            app = AppPage(context, served.url).open()
+            assert app.page.evaluate("window.hessianLabShims") is None  # served without them
+            app.play()
+            app.wait_for_steps(20)
+            for key in VIEWS:
+                app.show_view(key)
+                app.wait_for_drawn_view(key)
+            lookups = app.page.evaluate("window.__lookups")
+            app.assert_no_errors()
+        finally:
+            context.close()
+    assert lookups["count"] > 1000
+    assert lookups["found"] == {}
