@@ -18,9 +18,10 @@ that do nothing on this page:
   text they already hold, and every write makes the browser recalculate that component's
   style. The shim writes only a text that differs.
 
-Measured with ``python -m benchmarks.bench_page`` (one page, the app with and without the
-shims, interleaved): per visible update the page's main thread 14.0 -> 12.0 ms, style
-recalculations 9.8 -> 1.5, all Chromium's processes 19.5 -> 17.4 CPU-ms.
+Measured with ``python -m benchmarks.bench_page`` (one page at a time, the app with and
+without the shims in turn), per visible update of the training view, in two runs: the page's
+main thread 16.4 -> 13.5 and 13.8 -> 12.4 ms, its style recalculations 10.5 -> 1.4 and
+9.9 -> 1.4, all Chromium's processes 23.7 -> 21.5 and 19.4 -> 18.2 CPU-ms.
 
 They apply to the BokehJS this project is tested with (:data:`BOKEH_SERIES`) and only where the
 two functions are found; anywhere else the page is left as BokehJS made it. They are installed
