@@ -7,7 +7,8 @@ browser's time per change, and with the step counter and the loss changed 25 tim
 the page's main thread is saturated, so patches queue up in the browser and a click (Pause)
 shows its effect only seconds later. :class:`LiveText` is a Panel ``JSComponent`` whose only
 reaction to a new text is ``textContent = text`` on its own ``<div>``: the browser reflows
-that line, BokehJS lays out nothing. Its element carries the component's ``css_classes``, and
+that line, BokehJS lays out nothing. It is as wide as its column unless told otherwise, so
+that a longer or shorter text does not resize it either. Its element carries the component's ``css_classes``, and
 the text is in the inner ``div`` (``.metrics-summary div``). The step counter and the loss
 are such lines too, inside :class:`app.receipts.FrameReadouts`.
 """
@@ -76,3 +77,10 @@ class LiveText(ServerToPage):
     """
 
     _stylesheets = [":host { white-space: nowrap; } .live-text { font-size: 1.05em; }"]
+
+    def __init__(self, **params):
+        # as wide as its column (unless told otherwise): a longer or shorter text must not
+        # resize the line, since a resize makes the page lay the view out again (~16 ms of
+        # the browser's main thread in a profile of the training view)
+        params.setdefault("sizing_mode", "stretch_width")
+        super().__init__(**params)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import sys
 import time
@@ -50,11 +49,12 @@ from benchmarks.bench_classroom import (  # noqa: E402
     VIEWPORT,
     ReferenceServed,
     chromium_executable,
+    cpu_sample,
     load,
     open_page,
     ratio,
 )
-from serve.launch import Served, cpu_seconds, descendants  # noqa: E402
+from serve.launch import Served  # noqa: E402
 
 #: Chromium's main-thread metrics (``Performance.getMetrics``), in seconds but the count
 MAIN_THREAD = {"TaskDuration": "main thread, all tasks", "ScriptDuration": "  script",
@@ -95,11 +95,11 @@ def per_update(deltas: dict[str, float], browser_s: float, server_s: float,
     """The playing window's figures: updates/s, and per visible update the main thread's
     times and CPU times in ms and the style recalculations (None without an update)."""
     row: dict[str, float | None] = {"updates_per_s": updates / seconds}
+    per = (lambda value, scale=1000: scale * value / updates) if updates else (lambda *_: None)
     for key in MAIN_THREAD:
-        row[key] = 1000 * deltas[key] / updates if updates else None
-    row[STYLE_RECALCS] = deltas[STYLE_RECALCS] / updates if updates else None
-    row["browser_cpu_ms"] = 1000 * browser_s / updates if updates else None
-    row["server_cpu_ms"] = 1000 * server_s / updates if updates else None
+        row[key] = per(deltas[key])
+    row[STYLE_RECALCS] = per(deltas[STYLE_RECALCS], 1)
+    row["browser_cpu_ms"], row["server_cpu_ms"] = per(browser_s), per(server_s)
     return row
 
 
@@ -122,16 +122,11 @@ async def main_thread(cdp) -> dict[str, float]:
     return {metric["name"]: metric["value"] for metric in metrics}
 
 
-def browser_cpu(served: Served) -> float:
-    """CPU seconds of this process's descendants other than the server's (Chromium and
-    Playwright's driver)."""
-    others = set(descendants(os.getpid())) - set(served.server_pids()) - {os.getpid()}
-    return sum(cpu_seconds(pid) for pid in others)
-
-
 async def sample(cdp, served: Served) -> tuple[dict[str, float], float, float]:
-    """(main-thread metrics, Chromium's CPU seconds, the server's CPU seconds) so far."""
-    return await main_thread(cdp), browser_cpu(served), served.cpu_seconds()
+    """(main-thread metrics, Chromium's CPU seconds, the server's CPU seconds) so far
+    (``bench_classroom.cpu_sample``'s accounting of the processes)."""
+    cpu = cpu_sample(served)
+    return await main_thread(cdp), cpu.browsers, cpu.server
 
 
 def differences(before: tuple, after: tuple) -> tuple[dict[str, float], float, float]:

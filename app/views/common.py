@@ -130,7 +130,7 @@ class View(pn.viewable.Viewer):
         # shown and hidden around every offloaded computation: a line of its own height
         # whose text changes, so that the browser lays nothing out (app/live_text.py)
         self._computing = LiveText(
-            text="", css_classes=["view-computing"], height=20, sizing_mode="stretch_width",
+            text="", css_classes=["view-computing"], height=20,
             margin=(0, 10), styles={"color": "#555", "font-style": "italic"},
         )
         self._body = pn.Column(sizing_mode="stretch_width")

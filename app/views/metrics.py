@@ -57,11 +57,8 @@ class MetricsPlot:
                 ("test", f"@test_{name}{{0.0000}}")]))
             plot.legend.location = "bottom_left" if name == "loss" else "bottom_right"
             plot.legend.background_fill_alpha = 0.8
-        # changed while training runs: plain text that lays nothing out (app/live_text.py),
-        # as wide as its column, so that a longer or shorter text does not resize it (a
-        # resize makes the page lay out the view again: ~16 ms of the browser's main thread)
-        self.summary = LiveText(text="", css_classes=["metrics-summary"], margin=(0, 10),
-                                sizing_mode="stretch_width")
+        # changed while training runs: plain text that lays nothing out (app/live_text.py)
+        self.summary = LiveText(text="", css_classes=["metrics-summary"], margin=(0, 10))
         self.last: dict[str, float] = {}
 
     def record(self, step: int, net) -> dict[str, float]:
