@@ -24,16 +24,17 @@ main thread 16.4 -> 13.5 and 13.8 -> 12.4 ms, its style recalculations 10.5 -> 1
 9.9 -> 1.4, all Chromium's processes 23.7 -> 21.5 and 19.4 -> 18.2 CPU-ms.
 
 They apply to the BokehJS this project is tested with (:data:`BOKEH_SERIES`) and only where the
-two functions are found; anywhere else the page is left as BokehJS made it. They are installed
-once per page when its document is ready (a ``DocumentReady`` callback), so the first drawing
-is BokehJS's own and every later one goes through them. ``HESSIAN_LAB_BROWSER_SHIMS=off``
-serves the page without them (to compare, or should a BokehJS release change what they rely
-on).
+two functions are found; anywhere else the page is left as BokehJS made it. They are a script
+of the app's ``static`` folder (:data:`SCRIPT`), which the page loads after BokehJS and before
+its document is built, so that every drawing goes through them, the page's first included.
+``HESSIAN_LAB_BROWSER_SHIMS=off`` serves the page without them (to compare, or should a
+BokehJS release change what they rely on).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 #: the environment variable that turns the shims off; its values
 VARIABLE = "HESSIAN_LAB_BROWSER_SHIMS"
@@ -41,29 +42,12 @@ VALUES = ("on", "off")
 #: the BokehJS releases the shims are written and tested for (``Bokeh.version`` prefix)
 BOKEH_SERIES = "3.9."
 
-#: run in the page once its document is ready; ``window.hessianLabShims`` lists those applied
-SHIMS_JS = """
-if (window.hessianLabShims === undefined) {
-  window.hessianLabShims = [];
-  const bokeh = window.Bokeh;
-  if (bokeh && typeof bokeh.require === "function"
-      && String(bokeh.version).startsWith(SERIES)) {
-    const visuals = bokeh.require("core/visuals/visual").VisualProperties;
-    if (visuals && typeof visuals.prototype._get_css_value === "function") {
-      // no stylesheet of the page sets a --bk-* variable of a visual
-      visuals.prototype._get_css_value = function () { return ""; };
-      window.hessianLabShims.push("visual-css-variables");
-    }
-    const sheet = bokeh.require("core/dom").InlineStyleSheet;
-    if (sheet && typeof sheet.prototype._update === "function") {
-      sheet.prototype._update = function (css) {
-        if (this.el.textContent !== css) this.el.textContent = css;
-      };
-      window.hessianLabShims.push("unchanged-stylesheets");
-    }
-  }
-}
-"""
+#: the shims' script (served from the app's ``static`` folder) and the address the page loads
+#: it from: after BokehJS, before the page's document is built
+SCRIPT = Path(__file__).with_name("static") / "browser_shims.js"
+SCRIPT_URL = f"app/static/{SCRIPT.name}?bokeh={BOKEH_SERIES}"
+#: the key of the script in ``pn.config.js_files``
+JS_FILES_KEY = "hessian_lab_shims"
 
 
 def enabled() -> bool:
@@ -74,12 +58,15 @@ def enabled() -> bool:
     return value == "on"
 
 
-def install(document) -> bool:
-    """Have ``document``'s page apply the shims when it is ready; False if they are off."""
+def install() -> bool:
+    """Have this session's page load the shims' script; False if they are off.
+
+    Called while the served session is built (``app/main.py``): ``pn.config.js_files`` is
+    kept per session there, and the page's resources are read from it when the page is sent.
+    """
     if not enabled():
         return False
-    from bokeh.models import CustomJS
+    import panel as pn
 
-    code = SHIMS_JS.replace("SERIES", repr(BOKEH_SERIES))
-    document.js_on_event("document_ready", CustomJS(code=code))
+    pn.config.js_files = {**pn.config.js_files, JS_FILES_KEY: SCRIPT_URL}
     return True

@@ -8,9 +8,9 @@ the page's main thread is saturated, so patches queue up in the browser and a cl
 shows its effect only seconds later. :class:`LiveText` is a Panel ``JSComponent`` whose only
 reaction to a new text is ``textContent = text`` on its own ``<div>``: the browser reflows
 that line, BokehJS lays out nothing. It is as wide as its column unless told otherwise, so
-that a longer or shorter text does not resize it either. Its element carries the component's ``css_classes``, and
-the text is in the inner ``div`` (``.metrics-summary div``). The step counter and the loss
-are such lines too, inside :class:`app.receipts.FrameReadouts`.
+that a longer or shorter text does not resize it either. Its element carries the component's
+``css_classes``, and the text is in the inner ``div`` (``.metrics-summary div``). The step
+counter and the loss are such lines too, inside :class:`app.receipts.FrameReadouts`.
 """
 
 from __future__ import annotations

@@ -45,5 +45,5 @@ if worker := os.environ.get("HESSIAN_LAB_WORKER"):
     pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
 else:
     dashboard.servable(title="hessian-lab")
-browser_shims.install(pn.state.curdoc)
+browser_shims.install()
 freeze_built_session(pn.state.curdoc)

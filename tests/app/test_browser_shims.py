@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
 import bokeh
+import panel as pn
 import pytest
-from bokeh.document import Document
-from bokeh.models import CustomJS
 
+import app
 from app import browser_shims
-
-
-def ready_callbacks(document: Document) -> list[CustomJS]:
-    return list(document.callbacks.js_event_callbacks.get("document_ready", []))
 
 
 def test_on_unless_the_environment_turns_them_off(monkeypatch):
@@ -29,21 +28,37 @@ def test_a_value_other_than_on_or_off_is_refused_by_name(monkeypatch):
         browser_shims.enabled()
 
 
-def test_install_sends_the_shims_once_the_document_is_ready(monkeypatch):
+@pytest.fixture
+def js_files(monkeypatch):
+    """``pn.config.js_files`` of this test only (outside a session it is the process's)."""
+    monkeypatch.setattr(pn.config, "js_files", {})
+    return lambda: pn.config.js_files
+
+
+def test_install_has_the_page_load_the_script_from_the_apps_static_folder(monkeypatch, js_files):
     monkeypatch.delenv(browser_shims.VARIABLE, raising=False)
-    document = Document()
-    assert browser_shims.install(document)
-    [callback] = ready_callbacks(document)
-    assert f"startsWith({browser_shims.BOKEH_SERIES!r})" in callback.code
-    assert "_get_css_value" in callback.code and "InlineStyleSheet" in callback.code
-    assert "SERIES" not in callback.code  # the placeholder is filled in
+    pn.config.js_files = {"other": "other.js"}
+    assert browser_shims.install()
+    assert js_files() == {"other": "other.js", browser_shims.JS_FILES_KEY: browser_shims.SCRIPT_URL}
+    # served by `panel serve app` at /app/static/ (a directory app's static folder); the page
+    # is /app, so the address is relative to it; the series is in its query
+    url = urlsplit(browser_shims.SCRIPT_URL)
+    assert url.path == f"app/static/{browser_shims.SCRIPT.name}"
+    assert browser_shims.SCRIPT.parent == Path(app.__file__).parent / "static"
+    assert parse_qs(url.query) == {"bokeh": [browser_shims.BOKEH_SERIES]}
 
 
-def test_off_sends_nothing(monkeypatch):
+def test_the_script_checks_the_series_and_both_functions():
+    code = browser_shims.SCRIPT.read_text()
+    assert 'searchParams.get("bokeh")' in code
+    assert "startsWith(series)" in code
+    assert "_get_css_value" in code and "InlineStyleSheet" in code
+
+
+def test_off_sends_nothing(monkeypatch, js_files):
     monkeypatch.setenv(browser_shims.VARIABLE, "off")
-    document = Document()
-    assert not browser_shims.install(document)
-    assert ready_callbacks(document) == []
+    assert not browser_shims.install()
+    assert js_files() == {}
 
 
 def test_the_installed_bokeh_is_the_series_the_shims_are_written_for():

@@ -9,6 +9,8 @@ lookups happened and every one found nothing.
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 
 from app import browser_shims
@@ -35,6 +37,17 @@ const wrap = setInterval(() => {
     };
 }, 1);
 """
+
+
+def test_the_page_loads_the_script_after_bokehjs_and_before_its_document(server):
+    # so the first drawing goes through the shims too
+    with urllib.request.urlopen(f"{server}/app", timeout=30) as response:
+        html = response.read().decode()
+    shims = html.index(f'src="{browser_shims.SCRIPT_URL}"')
+    assert html.index("bokeh.min.js") < shims
+    assert shims < html.index("embed_items")
+    with urllib.request.urlopen(f"{server}/{browser_shims.SCRIPT_URL}", timeout=30) as response:
+        assert response.read().decode() == browser_shims.SCRIPT.read_text()
 
 
 def test_the_page_applies_both_shims(browser, server):
