@@ -10,7 +10,8 @@ visible change with the page's own clock. Per N it prints, per page and as media
 * visible updates/s: changes of the step counter seen in the page;
 * SGD steps/s: from the counter's values;
 * worst gap: the longest time between two visible updates (the window's ends count);
-* the time until all N pages had drawn their step counter;
+* the time until all N pages had drawn their step counter (and, once, what a first visit
+  downloads: the page, its scripts and stylesheets, ``benchmarks/first_visit.py``);
 * server CPU per visible update: CPU time of every server process (make's descendants:
   supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates;
 * where the machine's CPU went over the window, in cores: the server's processes on a CPU
@@ -60,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.receipts import RECEIPT_EVERY
+from benchmarks.first_visit import first_visit, transfer_line
 from serve.launch import Served, cpu_seconds, descendants
 
 REFERENCE_PAGE = Path(__file__).resolve().with_name("reference_page.py")
@@ -572,8 +574,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\nChromium part skipped: no Chromium (apt-get install chromium, or set "
                   "HESSIAN_LAB_CHROMIUM)")
         elif executable is not None:
-            for count in pages:
+            for index, count in enumerate(pages):
                 with Served(workers=args.workers) as served:
+                    if index == 0:
+                        where = ("through the balancer" if args.workers > 1
+                                 else "from the one process")
+                        print("\n" + transfer_line(first_visit(served.page_url), where))
                     run = asyncio.run(browser_run(served.page_url, count, args.seconds, served))
                 print_browser_run(count, args.workers, run)
                 if not args.no_reference:

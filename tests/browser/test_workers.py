@@ -6,13 +6,15 @@ workers (the cookie ``SERVERID`` and the page's ``.worker-id`` text agree), that
 and that when one worker process is killed the other student keeps training, the affected
 page shows the lost-connection notification (``app/main.py``), the supervisor starts the
 worker again and a reload of the affected page is served. A second test checks that the
-balanced workers accept a websocket only from the server's own origin. Every process is
-stopped at the end, whatever happens.
+balanced workers accept a websocket only from the server's own origin, and a third that the
+balancer gzips the page, its scripts and stylesheets for a browser that asks. Every process
+is stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 import re
 import signal
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # serve/ runs from the checkout (python -m serve.supervisor)
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.first_visit import fetch, first_visit, linked_resources  # noqa: E402
 from serve.launch import Served  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -136,3 +139,16 @@ def websocket_status(url: str, origin: str) -> int:
 def test_websockets_only_from_the_servers_own_origin(served):
     assert websocket_status(served.url, f"http://127.0.0.1:{served.port}") == 101
     assert websocket_status(served.url, "http://elsewhere.example:80") == 403
+
+
+def test_the_balancer_gzips_the_page_and_its_scripts_for_browsers_that_ask(served):
+    transfer = first_visit(served.page_url)
+    assert transfer.compressed == transfer.resources + 1  # the page and every resource
+    assert transfer.gzipped < 0.6 * transfer.plain, transfer
+    # what a browser unpacks is what the worker sent
+    script = next(url for url in linked_resources(served.page_url, fetch(served.page_url, False)[0]
+                                                  .decode()) if "bokeh.min.js" in url)
+    packed, was_gzipped = fetch(script, gzip=True)
+    plain, plain_gzipped = fetch(script, gzip=False)
+    assert was_gzipped and not plain_gzipped
+    assert gzip.decompress(packed) == plain
