@@ -1,8 +1,8 @@
-"""Two changes to BokehJS in a served page that make each live update cheaper for the browser.
+"""Three changes to BokehJS in a served page that make each live update cheaper for the browser.
 
 With 30 pages on one machine the browsers, not the server, hold a class back
 (``benchmarks/bench_classroom.py``), and on a student's laptop the page's own cost is what is
-felt. A profile of one playing page (the training view, Chromium) shows two costs of BokehJS
+felt. A profile of one playing page (the training view, Chromium) shows three costs of BokehJS
 that do nothing on this page:
 
 - **CSS variables of every visual, looked up at every paint.** Before it draws a line, a fill
@@ -17,16 +17,25 @@ that do nothing on this page:
   component's ``<style>`` elements again (``dom.InlineStyleSheet._update``), mostly with the
   text they already hold, and every write makes the browser recalculate that component's
   style. The shim writes only a text that differs.
+- **A plot's font size, read for every text.** Each tick label, axis label and title a plot
+  measures or draws asks for the plot's font size (``PlotView.base_font_size``, for sizes in
+  ``em``), and each answer is a ``getComputedStyle`` of the plot's element: some 15 a
+  repaint. The shim reads it once per task (until the next microtask checkpoint) and
+  answers the later asks of that task with it. That is exact while nothing changes a plot's
+  font size between two asks of one task; nothing here changes it at all (the browser test
+  records every answer of every plot over every view, without the shims: each plot's is
+  always the same).
 
 Measured with ``python -m benchmarks.bench_page`` (one page at a time, the app with and
 without the shims in turn), per visible update of the training view, in two runs: the page's
 main thread 16.4 -> 13.5 and 13.8 -> 12.4 ms, its style recalculations 10.5 -> 1.4 and
 9.9 -> 1.4, all Chromium's processes 23.7 -> 21.5 and 19.4 -> 18.2 CPU-ms.
 
-They apply to the BokehJS this project is tested with (:data:`BOKEH_SERIES`) and only where the
-two functions are found; anywhere else the page is left as BokehJS made it. They are a script
-of the app's ``static`` folder (:data:`SCRIPT`), which the page loads after BokehJS and before
-its document is built, so that every drawing goes through them, the page's first included.
+They apply to the BokehJS this project is tested with (:data:`BOKEH_SERIES`) and only where
+the functions they replace are found; anywhere else the page is left as BokehJS made it. They
+are a script of the app's ``static`` folder (:data:`SCRIPT`), which the page loads after
+BokehJS and before its document is built, so that every drawing goes through them, the
+page's first included.
 ``HESSIAN_LAB_BROWSER_SHIMS=off`` serves the page without them (to compare, or should a
 BokehJS release change what they rely on).
 """

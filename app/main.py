@@ -8,7 +8,7 @@ environment and the page shows it in a small text with the CSS class ``worker-id
 Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS thread
 (:mod:`app.serving`); once a session is built, its objects are kept out of later garbage
 collections until a session ends (:mod:`app.gc_policy`). The page's BokehJS draws each live
-update through two shims that skip work it does for nothing here (:mod:`app.browser_shims`).
+update through shims that skip work it does for nothing here (:mod:`app.browser_shims`).
 """
 
 import os

@@ -23,4 +23,28 @@
     };
     window.hessianLabShims.push("unchanged-stylesheets");
   }
+  const plots = bokeh.require("models/plots/plot_canvas").PlotView;
+  const font = plots && Object.getOwnPropertyDescriptor(plots.prototype, "base_font_size");
+  if (font && typeof font.get === "function") {
+    // a plot's font size read from its computed style once per task, not for every text;
+    // the task ends at the next microtask checkpoint
+    const read = font.get;
+    let task = 0;
+    let ending = false;
+    Object.defineProperty(plots.prototype, "base_font_size", {
+      configurable: true,
+      get() {
+        if (this.hessianLabTask !== task) {
+          this.hessianLabFontSize = read.call(this);
+          this.hessianLabTask = task;
+          if (!ending) {
+            ending = true;
+            queueMicrotask(() => { task++; ending = false; });
+          }
+        }
+        return this.hessianLabFontSize;
+      },
+    });
+    window.hessianLabShims.push("plot-font-size-per-task");
+  }
 })();

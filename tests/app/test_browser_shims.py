@@ -48,11 +48,13 @@ def test_install_has_the_page_load_the_script_from_the_apps_static_folder(monkey
     assert parse_qs(url.query) == {"bokeh": [browser_shims.BOKEH_SERIES]}
 
 
-def test_the_script_checks_the_series_and_both_functions():
+def test_the_script_checks_the_series_and_each_function_it_replaces():
     code = browser_shims.SCRIPT.read_text()
     assert 'searchParams.get("bokeh")' in code
     assert "startsWith(series)" in code
-    assert "_get_css_value" in code and "InlineStyleSheet" in code
+    for replaced in ('prototype._get_css_value === "function"',
+                     'prototype._update === "function"', 'typeof font.get === "function"'):
+        assert replaced in code
 
 
 def test_off_sends_nothing(monkeypatch, js_files):

@@ -1,10 +1,12 @@
 """The BokehJS shims of app/browser_shims.py in a served page: applied, and exact here.
 
 The shim of the visuals' CSS variables answers "none set" without asking the page's style.
-That is exact only while no stylesheet of the page sets a ``--bk-*`` variable of a visual: the
-second test serves the app without the shims (``HESSIAN_LAB_BROWSER_SHIMS=off``), wraps
-BokehJS's own lookup before the page is built, plays, opens every view and checks that the
-lookups happened and every one found nothing.
+That is exact only while no stylesheet of the page sets a ``--bk-*`` variable of a visual; the
+shim of a plot's font size answers with the first of a task, exact only while nothing changes
+it. The last test serves the app without the shims (``HESSIAN_LAB_BROWSER_SHIMS=off``), wraps
+BokehJS's own code before the page is built, plays, opens every view and checks that the
+lookups happened, every CSS variable looked up was unset, and every plot's font size was
+always the same.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: before any page script: wrap BokehJS's lookup, once it is loaded, to record its answers
 RECORD_LOOKUPS_JS = """
-window.__lookups = {count: 0, found: {}};
+window.__lookups = {count: 0, found: {}, font_reads: 0, fonts: {}};
 const wrap = setInterval(() => {
     if (!(window.Bokeh && Bokeh.require)) return;
     clearInterval(wrap);
@@ -35,6 +37,15 @@ const wrap = setInterval(() => {
         if (value !== "") window.__lookups.found[this.css_prefix + name] = value;
         return value;
     };
+    const plots = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
+    const read = Object.getOwnPropertyDescriptor(plots, "base_font_size").get;
+    Object.defineProperty(plots, "base_font_size", {configurable: true, get() {
+        const value = read.call(this);
+        window.__lookups.font_reads++;
+        const seen = window.__lookups.fonts[this.model.id] ??= [];
+        if (!seen.includes(value)) seen.push(value);
+        return value;
+    }});
 }, 1);
 """
 
@@ -50,13 +61,13 @@ def test_the_page_loads_the_script_after_bokehjs_and_before_its_document(server)
         assert response.read().decode() == browser_shims.SCRIPT.read_text()
 
 
-def test_the_page_applies_both_shims(browser, server):
+def test_the_page_applies_every_shim(browser, server):
     context = browser.new_context()
     try:
         app = AppPage(context, server).open()
         app.page.wait_for_function("window.hessianLabShims !== undefined")
         assert app.page.evaluate("window.hessianLabShims") == [
-            "visual-css-variables", "unchanged-stylesheets"]
+            "visual-css-variables", "unchanged-stylesheets", "plot-font-size-per-task"]
         app.play()
         app.wait_for_steps(50)
         app.assert_no_errors()
@@ -64,7 +75,7 @@ def test_the_page_applies_both_shims(browser, server):
         context.close()
 
 
-def test_no_stylesheet_sets_a_css_variable_of_a_visual_in_any_view(browser):
+def test_no_css_variable_of_a_visual_is_set_and_no_plot_font_size_changes_in_any_view(browser):
     with Served(env={browser_shims.VARIABLE: "off"}) as served:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         try:
@@ -82,3 +93,7 @@ def test_no_stylesheet_sets_a_css_variable_of_a_visual_in_any_view(browser):
             context.close()
     assert lookups["count"] > 1000
     assert lookups["found"] == {}
+    assert lookups["font_reads"] > 1000
+    assert len(lookups["fonts"]) >= len(VIEWS)  # every view draws at least one plot
+    changed = {plot: sizes for plot, sizes in lookups["fonts"].items() if len(sizes) != 1}
+    assert changed == {}
