@@ -27,9 +27,11 @@ that do nothing on this page:
   always the same).
 
 Measured with ``python -m benchmarks.bench_page`` (one page at a time, the app with and
-without the shims in turn), per visible update of the training view, in two runs: the page's
-main thread 16.4 -> 13.5 and 13.8 -> 12.4 ms, its style recalculations 10.5 -> 1.4 and
-9.9 -> 1.4, all Chromium's processes 23.7 -> 21.5 and 19.4 -> 18.2 CPU-ms.
+without the shims in turn), per visible update of the training view: with the first two, in
+two runs, the page's main thread 16.4 -> 13.5 and 13.8 -> 12.4 ms, its style recalculations
+10.5 -> 1.4 and 9.9 -> 1.4, all Chromium's processes 23.7 -> 21.5 and 19.4 -> 18.2 CPU-ms;
+with all three, in one run, the main thread 12.8 -> 10.1 ms, style recalculations
+9.6 -> 1.4, Chromium 20.1 -> 15.9 CPU-ms.
 
 They apply to the BokehJS this project is tested with (:data:`BOKEH_SERIES`) and only where
 the functions they replace are found; anywhere else the page is left as BokehJS made it. They
