@@ -28,12 +28,17 @@ def is_classification(data) -> bool:
 
 
 class ClassificationPanel:
-    """Regions (when the data has a plane) and metrics of one classification run."""
+    """Regions (when the data has a plane) and metrics of one classification run.
 
-    def __init__(self, session, settings, height: int = 330):
+    ``regions=False`` leaves the regions out (no figure built, none redrawn): the training
+    view then draws the network's one output over the plane itself (``training.py``).
+    """
+
+    def __init__(self, session, settings, height: int = 330, regions: bool = True):
         data = session.data
         self.session, self.settings = session, settings
-        self.regions = DecisionRegions(data, height=height) if data.points is not None else None
+        self.regions = (DecisionRegions(data, height=height)
+                        if regions and data.points is not None else None)
         self.metrics = MetricsPlot(data)
         if self.regions is not None:
             self.regions.show_test(getattr(settings, "show_test", True))

@@ -97,9 +97,11 @@ class TrainingView(View):
         data = session.data
         self._caption = pn.pane.Markdown("", margin=(0, 10))
         self._classify = None
+        self._regions = False
         if not session.is_rnn and is_classification(data):
-            self._classify = ClassificationPanel(session, self.settings, height=HEIGHT)
-        self._regions = self._classify is not None and needs_regions(data)
+            self._regions = needs_regions(data)
+            self._classify = ClassificationPanel(session, self.settings, height=HEIGHT,
+                                                 regions=self._regions)
         if session.is_rnn:
             fit = bokeh_pane(self._sequence_plot())
         elif self._regions:

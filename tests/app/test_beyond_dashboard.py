@@ -89,3 +89,26 @@ def test_links_that_do_not_fit_are_adjusted_with_a_reason(rendered, values):
     dashboard = rendered(**values)
     assert dashboard.messages, "the adjusted value is reported"
     assert dashboard.step()
+
+
+def test_the_one_output_boundary_builds_and_redraws_no_regions_figure(rendered):
+    # two classes on the plane, no test points (the default xor): the training view draws the
+    # network's output as an image; the decision regions by class are neither built nor
+    # redrawn, and the downloads hold the arrays behind the image only
+    dashboard = rendered()
+    view = dashboard.views["training"]
+    assert dashboard.settings.dataset == "xor" and not view._regions
+    assert view._classify.regions is None
+    assert dashboard.step()
+    view.refresh()
+    grid = view.arrays["grid_points"]
+    np.testing.assert_array_equal(grid, view._grid)
+    assert view.arrays["grid_prediction"].shape == (64, 64) == (len(np.unique(grid[:, 0])),
+                                                                len(np.unique(grid[:, 1])))
+    assert "grid_classes" not in view.arrays and "grid_outputs" not in view.arrays
+    assert "metrics_train_loss" in view.arrays
+    # three classes: the regions, with the classes behind them
+    dashboard = rendered(dataset="blobs", classes=3, loss="cross_entropy")
+    view = dashboard.views["training"]
+    assert view._regions and view._classify.regions is not None
+    assert "grid_classes" in view.arrays
