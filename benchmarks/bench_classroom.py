@@ -44,6 +44,12 @@ Run from the repository root::
 
     python -m benchmarks.bench_classroom                       # N = 1, 10, 30 on WORKERS=2
     python -m benchmarks.bench_classroom --pages 1,3 --light-sessions 5 --seconds 10
+    python -m benchmarks.bench_classroom --pages 30 --speed 20   # trains as the reference does
+
+By default the app trains as fast as each session's share of the server allows; on a machine
+where the server and the browsers share the cores, that training takes CPU time the browsers
+would draw with. ``--speed N`` puts ``?speed=N`` in each page's address (N SGD steps per frame
+at most); with 20 the app trains as the reference page does, so the two compare like for like.
 """
 
 from __future__ import annotations
@@ -242,9 +248,18 @@ def summary_line(s: dict) -> str:
             + (f"{s['cpu_ms']:.1f} ms" if s["cpu_ms"] is not None else "- (no update)"))
 
 
-def print_browser_run(pages: int, workers: int, run: dict) -> None:
+def app_address(page_url: str, speed: int | None) -> str:
+    """The page's address, with the training speed in its query when one is asked for."""
+    return page_url if speed is None else f"{page_url}?speed={speed}"
+
+
+def speed_text(speed: int | None) -> str:
+    return "" if speed is None else f", training speed {speed} steps / frame (?speed={speed})"
+
+
+def print_browser_run(pages: int, workers: int, run: dict, speed: int | None = None) -> None:
     figures: list[PageFigures] = run["pages"]
-    print(f"\n## {pages} Chromium page(s) on make serve WORKERS={workers}")
+    print(f"\n## {pages} Chromium page(s) on make serve WORKERS={workers}{speed_text(speed)}")
     print("page  updates/s  SGD steps/s  worst gap (s)")
     for i, f in enumerate(figures, start=1):
         print(f"{i:4d}  {f.updates_per_s:9.1f}  {f.steps_per_s:11.1f}  {f.worst_gap_s:13.2f}")
@@ -264,6 +279,8 @@ def print_browser_run(pages: int, workers: int, run: dict) -> None:
     if pages == TARGET_CLASS["pages"]:
         t = TARGET_CLASS
         where = "" if workers == t["workers"] else f" (measured on WORKERS={workers})"
+        if speed is not None:
+            where += f" (at speed {speed}, not the app's default)"
         print(f"target {pages} pages on WORKERS={t['workers']}{where}:")
         print(f"  median >= {t['median_updates_per_s']} updates/s: {s['median_updates']:.1f} "
               f"{verdict(s['median_updates'] >= t['median_updates_per_s'])}")
@@ -548,6 +565,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="measuring window per run (default 20)")
     parser.add_argument("--light-sessions", type=int, default=30,
                         help="light client sessions on one worker (default 30; 0 skips)")
+    parser.add_argument("--speed", type=int, default=None,
+                        help="the app's training speed in each page's address, most SGD steps "
+                             "per frame, 0 to 1000 (default: the app's own, fastest); 20 "
+                             "trains as the reference page does")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference page's Chromium runs")
@@ -557,6 +578,9 @@ def main(argv: list[str] | None = None) -> int:
     pages = parse_counts(args.pages, "--pages")
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, not {args.workers}")
+    if args.speed is not None and not 0 <= args.speed <= 1000:
+        parser.error(f"--speed must be a whole number of steps per frame from 0 (fastest) "
+                     f"to 1000, not {args.speed}")
     if args.seconds <= 0 or args.light_sessions < 0:
         parser.error("--seconds must be > 0 and --light-sessions >= 0")
 
@@ -580,8 +604,9 @@ def main(argv: list[str] | None = None) -> int:
                         where = ("through the balancer" if args.workers > 1
                                  else "from the one process")
                         print("\n" + transfer_line(first_visit(served.page_url), where))
-                    run = asyncio.run(browser_run(served.page_url, count, args.seconds, served))
-                print_browser_run(count, args.workers, run)
+                    run = asyncio.run(browser_run(app_address(served.page_url, args.speed),
+                                                  count, args.seconds, served))
+                print_browser_run(count, args.workers, run, args.speed)
                 if not args.no_reference:
                     with ReferenceServed() as served:
                         reference = asyncio.run(browser_run(served.page_url, count,
