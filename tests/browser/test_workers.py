@@ -7,8 +7,8 @@ and that when one worker process is killed the other student keeps training, the
 page shows the lost-connection notification (``app/main.py``), the supervisor starts the
 worker again and a reload of the affected page is served. A second test checks that the
 balanced workers accept a websocket only from the server's own origin, and a third that the
-balancer gzips the page, its scripts and stylesheets for a browser that asks. Every process
-is stopped at the end, whatever happens.
+balancer gzips the page, its scripts and stylesheets for a browser that asks, and a fourth
+that it sends /app/ to /app. Every process is stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import re
 import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -152,3 +154,20 @@ def test_the_balancer_gzips_the_page_and_its_scripts_for_browsers_that_ask(serve
     plain, plain_gzipped = fetch(script, gzip=False)
     assert was_gzipped and not plain_gzipped
     assert gzip.decompress(packed) == plain
+
+
+def test_the_page_with_a_trailing_slash_is_sent_to_the_page(served):
+    # at /app/ the page's relative addresses miss every script: the balancer redirects
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the redirect itself is what is checked
+
+    opener = urllib.request.build_opener(Keep)
+    for path, location in (("/app/", "/app"), ("/app/?dataset=blobs&classes=3",
+                                                "/app?dataset=blobs&classes=3")):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"{served.url}{path}", timeout=30)
+        assert answer.value.code == 302
+        assert answer.value.headers["Location"] == location
+    with urllib.request.urlopen(f"{served.url}/app", timeout=30) as response:
+        assert response.status == 200  # the page itself is not redirected
