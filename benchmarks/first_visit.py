@@ -49,15 +49,18 @@ def fetch(url: str, gzip: bool) -> tuple[bytes, bool]:
 
 
 def first_visit(page_url: str) -> Transfer:
+    """The page is fetched twice (each fetch opens a session on a Bokeh server), each
+    resource twice; the page's plain fetch gives the addresses of its resources."""
     html, _ = fetch(page_url, gzip=False)
-    urls = [page_url, *linked_resources(page_url, html.decode("utf-8", "replace"))]
+    resources = linked_resources(page_url, html.decode("utf-8", "replace"))
     gzipped = plain = compressed = 0
-    for url in urls:
+    for url in [page_url, *resources]:
         body, was_gzipped = fetch(url, gzip=True)
         gzipped += len(body)
         compressed += was_gzipped
-        plain += len(fetch(url, gzip=False)[0])
-    return Transfer(resources=len(urls) - 1, gzipped=gzipped, plain=plain, compressed=compressed)
+        plain += len(html) if url == page_url else len(fetch(url, gzip=False)[0])
+    return Transfer(resources=len(resources), gzipped=gzipped, plain=plain,
+                    compressed=compressed)
 
 
 def transfer_line(transfer: Transfer, where: str) -> str:
