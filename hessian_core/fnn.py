@@ -46,6 +46,9 @@ pass), ``net.loss_and_gradients(X, Z_target, topk=None)`` (loss and gradients fr
 pass, equal bit for bit to ``net.loss`` and ``net.gradients``) and
 ``net.with_parameters(weights, biases)`` (the same network with new arrays, checking only their
 shapes, dtype, library and finiteness).
+
+The whole Hessian, every level at once with the blocks between levels, is
+``net.whole_hessian(X, Z_target)`` (:mod:`hessian_core.whole`).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .recursion import preactivation_matrices
 from .results import Adjoints, Forward, Gradient
 from .sparse import keep_top, topk_count
+from .whole import WholeHessian
 
 __all__ = ["FNN"]
 
@@ -303,3 +307,9 @@ class FNN(Network):
         forward = self.forward(X)
         adjoints = self.adjoints(forward, Z_target)
         return self.hessian_from(forward, adjoints, layer, formula, wrt)
+
+    def whole_hessian(self, X: Any, Z_target: Any) -> WholeHessian:
+        """Hessian of E with respect to every parameter, in :meth:`parameter_vector` order
+        (:mod:`hessian_core.whole`): products, blocks between levels, spectra, Gauss-Newton."""
+        forward = self.forward(X)
+        return WholeHessian(self, forward, self.adjoints(forward, Z_target))

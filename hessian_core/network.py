@@ -8,6 +8,11 @@ are those of :mod:`hessian_core.losses`; ``formula="paper"`` exists for "mse" on
 ``with_parameters`` (of FNN and RNN) builds the same network from new arrays through
 ``Network._replaced``, which checks only what can have changed (count, shape, dtype, library,
 finiteness) instead of everything the constructor checks.
+
+All parameters as one vector (the order of the whole Hessian, :mod:`hessian_core.whole`):
+``parameter_vector()`` is, for k = 1..l, vec(W^(k)) (row-major), [vec(U^(k)) for RNNs],
+b^(k); ``parameter_layout()`` lists its (level, "W" | "U" | "b", shape) pieces in that order
+and ``with_parameter_vector(theta)`` is the inverse.
 """
 
 from __future__ import annotations
@@ -30,14 +35,27 @@ from .backend import (
 )
 from .losses import check_targets, require_loss, require_weight_decay
 
-__all__ = ["Network", "FORMULAS", "check_layer_sizes", "convert_like", "glorot_parameters"]
+__all__ = [
+    "Network",
+    "FORMULAS",
+    "PARAMETER_LISTS",
+    "check_layer_sizes",
+    "convert_like",
+    "glorot_parameters",
+]
 
 #: Accepted values of ``formula=``.
 FORMULAS: tuple[str, ...] = ("exact", "paper")
 
+#: The attribute that holds each kind of parameter: W^(k), U^(k), b^(k).
+PARAMETER_LISTS: dict[str, str] = {"W": "weights", "U": "recurrent", "b": "biases"}
+
 
 class Network:
     """Base of :class:`~hessian_core.FNN` and :class:`~hessian_core.RNN`."""
+
+    #: The parameter kinds of one level, in the order of :meth:`parameter_vector`.
+    parameter_kinds: tuple[str, ...] = ("W", "b")
 
     def __init__(
         self,
@@ -97,6 +115,54 @@ class Network:
     def layer_sizes(self) -> tuple[int, ...]:
         """(N, m_1, ..., m_l): input width, then the width of every level."""
         return (int(self.weights[0].shape[1]),) + tuple(int(W.shape[0]) for W in self.weights)
+
+    def parameter_layout(self) -> list[tuple[int, str, tuple[int, ...]]]:
+        """(level, kind, shape) of every parameter array, in :meth:`parameter_vector` order:
+        for k = 1..l, ("W", (m, n)), [("U", (m, m)) for RNNs], ("b", (m,))."""
+        layout = []
+        for k in range(1, self.n_layers + 1):
+            for kind in self.parameter_kinds:
+                array = getattr(self, PARAMETER_LISTS[kind])[k - 1]
+                layout.append((k, kind, tuple(int(size) for size in array.shape)))
+        return layout
+
+    @property
+    def n_parameters(self) -> int:
+        """P, the length of :meth:`parameter_vector`."""
+        return sum(math.prod(shape) for _, _, shape in self.parameter_layout())
+
+    def parameter_vector(self) -> Any:
+        """All parameters as one vector (P,): for k = 1..l, vec(W^(k)) row-major,
+        [vec(U^(k)) for RNNs], b^(k). The order of the whole Hessian's rows and columns."""
+        xp = self.xp
+        return xp.concat(
+            [
+                xp.reshape(getattr(self, PARAMETER_LISTS[kind])[k - 1], (-1,))
+                for k, kind, _ in self.parameter_layout()
+            ]
+        )
+
+    def with_parameter_vector(self, theta: Any) -> Network:
+        """The network of the same class, shapes and options (activations, loss, weight
+        decay) whose parameters are read from ``theta`` (P,) in :meth:`parameter_vector`
+        order: the inverse of :meth:`parameter_vector`. ``theta`` is checked (length,
+        library, finiteness); the new arrays are reshaped pieces of it, not copies."""
+        xp = self.xp
+        P = self.n_parameters
+        theta = as_float_array(theta, "theta", xp, self.weights[0])
+        if tuple(theta.shape) != (P,):
+            raise ValueError(
+                f"theta must be a vector of length P = {P} (the parameters in "
+                f"parameter_vector() order), got shape {tuple(theta.shape)}"
+            )
+        require_finite(theta, "theta", xp)
+        arrays: dict[str, list[Any]] = {PARAMETER_LISTS[kind]: [] for kind in self.parameter_kinds}
+        start = 0
+        for _, kind, shape in self.parameter_layout():
+            size = math.prod(shape)
+            arrays[PARAMETER_LISTS[kind]].append(xp.reshape(theta[start : start + size], shape))
+            start += size
+        return self._copy_with(arrays)  # pieces of one checked vector: shapes, dtype, library
 
     def activation_of(self, layer: int) -> Activation:
         """The activation applied at level ``layer`` (1-based)."""

@@ -46,6 +46,9 @@ recomputing anything. For training loops: ``rnn.loss_from(forward, Z_target, t=N
 outputs_from=1)``, ``rnn.loss_and_gradients(X, Z_target, ...)`` (the options of
 ``rnn.gradients``; loss and gradients from one forward pass, equal bit for bit to ``rnn.loss``
 and ``rnn.gradients``) and ``rnn.with_parameters(weights, recurrent, biases)``.
+
+The whole Hessian, every level's W, U and b at once with the blocks between them, is
+``rnn.whole_hessian(X, Z_target, t=None, outputs_from=1)`` (:mod:`hessian_core.whole`).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from .results import Adjoints, Forward, Gradient
 from .rnn_curvature import preactivation_hessian_by_steps, recurrent_remainder
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
 from .time_steps import shift_back, window_blocks
+from .whole import WholeHessian
 
 __all__ = ["RNN"]
 
@@ -85,6 +89,8 @@ class RNN(Network):
     >>> V.shape, Z.shape          # q = r * t = 12 columns
     ((3, 12), (2, 12))
     """
+
+    parameter_kinds: tuple[str, ...] = ("W", "U", "b")
 
     def __init__(
         self,
@@ -579,6 +585,14 @@ class RNN(Network):
             remainder=remainder,
             shift=self.weight_decay if wrt in ("W", "U") else 0.0,
         )
+
+    def whole_hessian(
+        self, X: Any, Z_target: Any, t: int | None = None, outputs_from: int = 1
+    ) -> WholeHessian:
+        """Hessian of E^(t) (or E for ``t=None``, the sum over t = a..tau) with respect to
+        every parameter, in :meth:`parameter_vector` order (:mod:`hessian_core.whole`)."""
+        forward, Z_target, t, a, T = self._prepare(X, Z_target, t, outputs_from)
+        return WholeHessian(self, forward, self._adjoints(forward, Z_target, t, a))
 
     def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:
         """The Kronecker input vectors z_{p,s} (r, T, n) of the Hessian with respect to

@@ -42,12 +42,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .backend import device_of
+from .time_steps import shift_forward
 
 if TYPE_CHECKING:
     from .results import Adjoints, Forward
     from .rnn import RNN
 
-__all__ = ["preactivation_hessian_by_steps", "recurrent_remainder"]
+__all__ = ["cross_block", "preactivation_hessian_by_steps", "recurrent_remainder"]
 
 
 def preactivation_hessian_by_steps(
@@ -184,3 +185,84 @@ def recurrent_remainder(
         total = total + xp.reshape(contribution, (m, m * m * m))
     B = xp.reshape(total, (m * m, m * m))
     return B + xp.matrix_transpose(B)
+
+
+def cross_block(
+    rnn: RNN, forward: Forward, adjoints: Adjoints, rows: tuple[int, str], columns: tuple[int, str]
+) -> Any:
+    """d^2E / d theta_rows d theta_columns of the data term, a dense (|rows|, |columns|)
+    matrix in the row-major vecs, by (R1)-(R3) of :mod:`hessian_core.whole`: rows (j, alpha)
+    and columns (k, beta) name a level and "W", "U" or "b", with j >= k.
+
+    Column sensitivities by a forward recursion over levels k..j and time steps,
+    Sz^(i,s) = F'^(i,s) (Delta^(i)_s + U^(i) Sz^(i,s-1)), arrays (r, T, m_i, |columns|);
+    the pre-activation Hessian M^(j) is :func:`preactivation_hessian_by_steps`.
+    """
+    xp = rnn.xp
+    (j, row_kind), (k, column_kind) = rows, columns
+    Ys = forward.pre_activations
+    r, T, m_k = Ys[k - 1].shape
+    dtype, device = Ys[0].dtype, device_of(Ys[0])
+    eye = xp.eye(m_k, dtype=dtype, device=device)
+    if column_kind == "b":  # Delta^(k)_s = I, or I kron u^(k,s)T
+        delta = xp.broadcast_to(eye, (r, T, m_k, m_k))
+    else:
+        inputs = rnn.kronecker_inputs(forward, k, column_kind)
+        n = inputs.shape[2]
+        delta = xp.reshape(
+            eye[None, None, :, :, None] * inputs[:, :, None, None, :], (r, T, m_k, m_k * n)
+        )
+    states = {}  # Sz^(i) = d z^(i,s) / d theta_columns
+    for i in range(k, j + 1):
+        if i > k:  # Delta^(i)_s = W^(i) Sz^(i-1,s)
+            delta = rnn.weights[i - 1] @ states[i - 1]
+        if i < j or row_kind == "U":
+            fp = rnn.activation_of(i).df(xp, Ys[i - 1])
+            states[i] = _state_tangents(xp, fp, rnn.recurrent[i - 1], delta)
+    M = preactivation_hessian_by_steps(rnn, forward, adjoints, j)
+    m_j, size = M.shape[2], delta.shape[3]
+    change = xp.reshape(M, (r, T * m_j, T * m_j)) @ xp.reshape(delta, (r, T * m_j, size))
+    change = xp.reshape(change, (r, T, m_j, size))  # (R1): sum_zeta M_{s,zeta} Delta_zeta
+    if column_kind == "U" and j == k:  # (R3): U^(k) also moves level k's own dynamics
+        change = change + _recurrent_adjoint_tangents(xp, rnn, forward, adjoints, k)
+    inputs = rnn.kronecker_inputs(forward, j, row_kind)  # u_alpha^(j,s) (r, T, n_alpha)
+    block = xp.permute_dims(xp.tensordot(change, inputs, axes=([0, 1], [0, 1])), (0, 2, 1))
+    moved = None  # d u_alpha^(j,s) / d theta_columns (R2)
+    if row_kind == "W" and j > k:
+        moved = states[j - 1]
+    elif row_kind == "U":
+        previous = states[j]
+        moved = xp.concat([xp.zeros_like(previous[:, :1, ...]), previous[:, :-1, ...]], axis=1)
+    if moved is not None:
+        block = block + xp.tensordot(adjoints.grad_y[j - 1], moved, axes=([0, 1], [0, 1]))
+    return xp.reshape(block, (m_j * inputs.shape[2], size))
+
+
+def _state_tangents(xp: Any, fp: Any, U: Any, delta: Any) -> Any:
+    """Sz^(s) = f'(y^(s)) o (Delta_s + U Sz^(s-1)), Sz^(0) = 0, for s = 1..T: (r, T, m, P)."""
+    states, previous = [], None
+    for s in range(delta.shape[1]):
+        source = delta[:, s, ...] if previous is None else delta[:, s, ...] + U @ previous
+        previous = fp[:, s, :, None] * source
+        states.append(previous)
+    return xp.stack(states, axis=1)
+
+
+def _recurrent_adjoint_tangents(
+    xp: Any, rnn: RNN, forward: Forward, adjoints: Adjoints, k: int
+) -> Any:
+    """R_s = F'^(k,s) (E_s + U^(k)T R_{s+1}), R_{T+1} = 0, with E_s[i, (c1, c2)] =
+    g_y,c1^(k,s+1) delta_{i,c2} (dU^T g_y^(k,s+1) for a unit dU): (r, T, m, m*m)."""
+    Y = forward.pre_activations[k - 1]
+    r, T, m = Y.shape
+    fp = rnn.activation_of(k).df(xp, Y)
+    eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
+    following = shift_forward(xp, adjoints.grad_y[k - 1])  # g_y^(k,s+1)
+    sources = xp.reshape(following[:, :, None, :, None] * eye[:, None, :], (r, T, m, m * m))
+    U_t = xp.matrix_transpose(rnn.recurrent[k - 1])
+    steps, carry = [], None
+    for s in range(T - 1, -1, -1):
+        source = sources[:, s, ...] if carry is None else sources[:, s, ...] + U_t @ carry
+        carry = fp[:, s, :, None] * source
+        steps.append(carry)
+    return xp.stack(steps[::-1], axis=1)

@@ -38,7 +38,13 @@ from .time_steps import shift_back, shift_forward
 if TYPE_CHECKING:
     from .rnn import RNN
 
-__all__ = ["Adjoints", "directional_derivatives", "preactivation_hessian", "recurrent_hessian"]
+__all__ = [
+    "Adjoints",
+    "directional_derivatives",
+    "parameter_tangents",
+    "preactivation_hessian",
+    "recurrent_hessian",
+]
 
 #: Largest number of entries of one tangent array (D * r * T * m) before directions are chunked.
 MAX_TANGENT_ENTRIES = 1 << 22
@@ -64,49 +70,84 @@ def directional_derivatives(
     (0-based) holds every state before that time step constant (truncated BPTT): no
     perturbation enters before it and no derivative is collected there.
     """
-    xp = rnn.xp
-    k, l = layer, rnn.n_layers
-    Zs, Ys = forward.activations, forward.pre_activations
-    T = Ys[0].shape[1]
+    given = {
+        kind: value
+        for kind, value in (("W", dW), ("U", dU), ("b", db), ("Y", dY))
+        if value is not None
+    }
+    tangents = parameter_tangents(
+        rnn, forward, adjoints, {layer: given}, {layer: ("Y",) + tuple(outputs)}, window_start
+    )
+    return tangents[layer]
 
-    # forward tangents for levels k..l
-    z_below, z_own = Zs[k - 1], Zs[k]
-    source = 0.0
-    if dW is not None:
-        source = source + z_below[None, ...] @ xp.matrix_transpose(dW)[:, None, :, :]
-    if dU is not None:
-        source = source + shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(dU)[:, None, :, :]
-    if db is not None:
-        source = source + db[:, None, None, :]
-    if dY is not None:
-        source = source + dY
+
+def parameter_tangents(
+    rnn: RNN,
+    forward: Any,
+    adjoints: Adjoints,
+    directions: dict[int, dict[str, Any]],
+    outputs: dict[int, tuple[str, ...]],
+    window_start: int = 0,
+    residual: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """Tangents of the gradients of several levels along D directions at several levels.
+
+    ``directions[k]`` holds any of "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y"
+    (D, r, T, m) of level k (the same D everywhere); ``outputs[k]`` names which of "W", "U",
+    "b", "Y" to return for level k. Beyond the one-level sweep of the module docstring, a
+    direction dW^(j) at a level j > k reaches level k's adjoints through
+    gdot_z^(j-1,s) += dW^(j)T g_y^(j,s), and G_W^(j) gains g_y^(j,s) zdot^(j-1,s)T.
+
+    ``residual=False`` drops every term that carries a first-order adjoint g_z or g_y (the
+    f'' term, dW^T g_y, dU^T g_y and g_y zdot^T): what is left is J^T Q J d, the
+    Gauss-Newton product, J = dz^(l,.)/dtheta (:mod:`hessian_core.whole`).
+    ``window_start`` as in :func:`directional_derivatives` (its direct perturbations enter
+    from that step on and the collected gdot_y start there).
+    """
+    xp = rnn.xp
+    l = rnn.n_layers
+    Zs, Ys = forward.activations, forward.pre_activations
+    r, T = Ys[0].shape[0], Ys[0].shape[1]
+    first, lowest = min(directions), min(outputs)
     window = None
     if window_start > 0:
-        steps = xp.arange(T, device=device_of(Ys[k - 1]))
-        window = xp.astype(steps >= window_start, Ys[k - 1].dtype)[:, None]
-        source = source * window
-    ydots, zdots = {}, {}
-    ydots[k], zdots[k] = _tangent_in_time(rnn, k, Ys[k - 1], source, T)
-    for j in range(k + 1, l + 1):
-        ydots[j], zdots[j] = _tangent_in_time(
-            rnn, j, Ys[j - 1], zdots[j - 1] @ xp.matrix_transpose(rnn.weights[j - 1]), T
-        )
+        steps = xp.arange(T, device=device_of(Ys[0]))
+        window = xp.astype(steps >= window_start, Ys[0].dtype)[:, None]
 
-    # reverse pass of the adjoint tangents, levels l..k, times T..1
+    # forward tangents for the levels from the lowest perturbed one up
+    ydots, zdots = {}, {}
+    for j in range(first, l + 1):
+        source = _direct_source(xp, Zs[j - 1], Zs[j], directions.get(j, {}))
+        if source is not None and window is not None:
+            source = source * window
+        if j > first:
+            from_below = zdots[j - 1] @ xp.matrix_transpose(rnn.weights[j - 1])
+            source = from_below if source is None else source + from_below
+        D, m = source.shape[0], Ys[j - 1].shape[2]
+        source = xp.broadcast_to(source, (D, r, T, m))
+        ydots[j], zdots[j] = _tangent_in_time(rnn, j, Ys[j - 1], source, T)
+
+    # reverse pass of the adjoint tangents, levels l..lowest, times T..1
+    result: dict[int, dict[str, Any]] = {}
     gdot_y_above = None
-    for j in range(l, k - 1, -1):
+    for j in range(l, lowest - 1, -1):
         act, Y = rnn.activation_of(j), Ys[j - 1]
-        fp, fpp = act.df(xp, Y), act.d2f(xp, Y)
-        from_above = (
-            xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
-            if j == l
-            else gdot_y_above @ rnn.weights[j]
-        )
-        U = rnn.recurrent[j - 1]
-        curvature = adjoints.grad_z[j - 1] * fpp * ydots[j]
+        fp = act.df(xp, Y)
+        if j == l:
+            from_above = xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
+        else:
+            from_above = gdot_y_above @ rnn.weights[j]
+            dW_above = directions.get(j + 1, {}).get("W")
+            if residual and dW_above is not None:  # dW^(j+1)T g_y^(j+1,s)
+                from_above = from_above + adjoints.grad_y[j][None, ...] @ dW_above[:, None, :, :]
+        curvature = None
+        if residual and j in ydots:
+            curvature = adjoints.grad_z[j - 1] * act.d2f(xp, Y) * ydots[j]
         extra = None
-        if j == k and dU is not None:
-            extra = shift_forward(xp, adjoints.grad_y[k - 1])[None, ...] @ dU[:, None, :, :]
+        dU = directions.get(j, {}).get("U")
+        if residual and dU is not None:  # dU^T g_y^(j,s+1)
+            extra = shift_forward(xp, adjoints.grad_y[j - 1])[None, ...] @ dU[:, None, :, :]
+        U = rnn.recurrent[j - 1]
         steps = []
         carry = None
         for s in range(T - 1, -1, -1):
@@ -115,22 +156,61 @@ def directional_derivatives(
                 gdot_z = gdot_z + carry @ U
             if extra is not None:
                 gdot_z = gdot_z + extra[..., s, :]
-            carry = gdot_z * fp[:, s, :] + curvature[..., s, :]
+            carry = gdot_z * fp[:, s, :]
+            if curvature is not None:
+                carry = carry + curvature[..., s, :]
             steps.append(carry)
         gdot_y_above = xp.stack(steps[::-1], axis=-2)  # (D, r, T, m_j)
-
-    gdot_y = gdot_y_above if window is None else gdot_y_above * window
-    result = {"Y": gdot_y}
-    if "b" in outputs:
-        result["b"] = xp.sum(gdot_y, axis=(1, 2))
-    if "W" in outputs:
-        result["W"] = xp.tensordot(gdot_y, z_below, axes=([1, 2], [0, 1]))
-    if "U" in outputs:
-        recurrent = xp.tensordot(gdot_y, shift_back(xp, z_own), axes=([1, 2], [0, 1]))
-        zdot_prev = shift_back(xp, zdots[k])
-        second = xp.tensordot(adjoints.grad_y[k - 1], zdot_prev, axes=([0, 1], [1, 2]))
-        result["U"] = recurrent + xp.permute_dims(second, (1, 0, 2))  # second: (m, D, m)
+        if j in outputs:
+            result[j] = _collected(
+                xp, rnn, adjoints, Zs, zdots, j, gdot_y_above, window, outputs[j], residual
+            )
     return result
+
+
+def _direct_source(xp: Any, z_below: Any, z_own: Any, given: dict[str, Any]) -> Any:
+    """dW z^(k-1,s) + dU z^(k,s-1) + db + dY_s for the directions ``given`` (None if none)."""
+    terms = []
+    if "W" in given:
+        terms.append(z_below[None, ...] @ xp.matrix_transpose(given["W"])[:, None, :, :])
+    if "U" in given:
+        terms.append(
+            shift_back(xp, z_own)[None, ...] @ xp.matrix_transpose(given["U"])[:, None, :, :]
+        )
+    if "b" in given:
+        terms.append(given["b"][:, None, None, :])
+    if "Y" in given:
+        terms.append(given["Y"])
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _collected(xp, rnn, adjoints, Zs, zdots, j, gdot_y, window, wanted, residual):
+    """The tangents of level j's gradients named in ``wanted`` (module docstring)."""
+    if window is not None:
+        gdot_y = gdot_y * window
+    grad_y = adjoints.grad_y[j - 1]
+    out = {}
+    if "Y" in wanted:
+        out["Y"] = gdot_y
+    if "b" in wanted:
+        out["b"] = xp.sum(gdot_y, axis=(1, 2))
+    if "W" in wanted:
+        out["W"] = xp.tensordot(gdot_y, Zs[j - 1], axes=([1, 2], [0, 1]))
+        if residual and j - 1 in zdots:  # g_y^(j,s) zdot^(j-1,s)T
+            second = xp.tensordot(grad_y, zdots[j - 1], axes=([0, 1], [1, 2]))  # (m, D, n)
+            out["W"] = out["W"] + xp.permute_dims(second, (1, 0, 2))
+    if "U" in wanted:
+        out["U"] = xp.tensordot(gdot_y, shift_back(xp, Zs[j]), axes=([1, 2], [0, 1]))
+        if residual and j in zdots:  # g_y^(j,s) zdot^(j,s-1)T
+            zdot_previous = shift_back(xp, zdots[j])
+            second = xp.tensordot(grad_y, zdot_previous, axes=([0, 1], [1, 2]))  # (m, D, m)
+            out["U"] = out["U"] + xp.permute_dims(second, (1, 0, 2))
+    return out
 
 
 def preactivation_hessian(
