@@ -268,6 +268,7 @@ class FNN(Network):
         forward: Forward,
         adjoints: Adjoints,
         layer: int,
+        *,
         formula: str = "exact",
         wrt: str = "W",
     ) -> LayerHessian:
@@ -306,7 +307,7 @@ class FNN(Network):
         require_choice(wrt, "wrt", ("W", "b"))
         forward = self.forward(X)
         adjoints = self.adjoints(forward, Z_target)
-        return self.hessian_from(forward, adjoints, layer, formula, wrt)
+        return self.hessian_from(forward, adjoints, layer, formula=formula, wrt=wrt)
 
     def whole_hessian(self, X: Any, Z_target: Any) -> WholeHessian:
         """Hessian of E with respect to every parameter, in :meth:`parameter_vector` order

@@ -519,8 +519,9 @@ class RNN(Network):
         forward: Forward,
         adjoints: Adjoints,
         layer: int,
-        wrt: str = "W",
+        *,
         formula: str = "exact",
+        wrt: str = "W",
     ) -> LayerHessian:
         """The layer Hessian of :meth:`hessian` (without ``truncate``) from a forward pass and
         the adjoints of the loss (:meth:`adjoints`)."""

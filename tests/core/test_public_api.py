@@ -3,10 +3,14 @@ methods give, on every backend, and validate their inputs with messages naming t
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from core_cases import FNN_SIZES, RNN_SIZES, RNN_TAU, fnn_case, rnn_case
 from core_checks import ROUNDOFF_RTOL, assert_close, to_numpy
+
+from hessian_core import FNN, RNN
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
@@ -84,3 +88,11 @@ def test_single_sample_through_the_pieces():
     adjoints = net.adjoints(forward, Z[0])
     assert_close(net.gradient_from(forward, adjoints, 1).W, net.gradient(X, Z, layer=1).W,
                  ROUNDOFF_RTOL, "one sample without the batch axis")
+
+
+def test_hessian_from_has_one_signature_for_both_network_kinds():
+    """FNN and RNN take hessian_from's options by keyword only, in the same order."""
+    signatures = [inspect.signature(kind.hessian_from) for kind in (FNN, RNN)]
+    assert str(signatures[0]) == str(signatures[1])
+    options = [p for p in signatures[0].parameters.values() if p.name in ("formula", "wrt")]
+    assert [p.kind for p in options] == [inspect.Parameter.KEYWORD_ONLY] * 2
