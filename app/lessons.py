@@ -9,7 +9,9 @@ was open before (``app/settings.py``, :func:`app.settings.lesson_configuration`)
 Every lesson's settings are chosen so that its claim shows unmistakably in the numbers
 (``tests/app/test_lessons.py`` checks each claim with hessian_core): the rank bound is below
 the gradient's width, the Kronecker blocks are larger than 1x1, the paper's errors are large
-where the lesson is about them.
+where the lesson is about them. The claim must hold on the numbers the view shows, at step 0
+and after some seconds of Play, or the text says when it stops holding
+(``tests/app/test_lesson_claims.py``).
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ LESSONS: tuple[Lesson, ...] = (
         dict(RNN, levels=2, hidden_width=16, view="rank", scope="batch", batch_size=2,
              time_step=3, layer=2),
         "With r sequences and output time t the update is a sum of r·t outer products "
-        "(here 2·3 = 6), for W and for the feedback matrix U alike.",
+        "(here 2·3 = 6). The feedback matrix U multiplies the previous hidden state, which "
+        "is 0 at the first step, so for G_U one term per sequence vanishes and its rank is at "
+        "most r·(t − 1) = 4.",
         r"\Delta W^{(k)} = \sum_{s=1}^{t} \tilde{V}^{(k,s)} Z^{(k-1,s)T} \qquad (71)",
         "G_W^(2) (16×16): six singular values left of the dashed line r·t = 6, the rest at "
         "round-off.",
@@ -102,7 +106,8 @@ LESSONS: tuple[Lesson, ...] = (
         "active (dead) stay out.",
         r"F^{(k)} = \mathbf{f}'(\mathbf{y}^{(k)})\,\mathbf{f}'(\mathbf{y}^{(k)})^T "
         r"\in \{0,1\}^{m\times m} \qquad (30)",
-        "the masks are only 0 or 1: each sample switches off a different set of the 16 units.",
+        "the masks are only 0 or 1, and the samples switch off different sets of the 16 "
+        "units (two nearby samples can share one).",
     ),
     Lesson(
         "eq46", "Eq. (46): eigenvalues from an m×m matrix",
@@ -149,7 +154,8 @@ LESSONS: tuple[Lesson, ...] = (
         r"\text{paper: } C^{(l)} = I \circ F^{(l)}\ (32) \qquad \text{exact: } Q^{(l)} = I,\ "
         r"M^{(k)} = Q^{(k)} \circ F^{(k)} + \operatorname{diag}\big(\mathbf{a}^{(k)} \circ "
         r"\mathbf{f}''(\mathbf{y}^{(k)})\big)",
-        "the bars: relative errors of order one, far above round-off (1e-16).",
+        "the bars: relative errors of 0.1 and more (about 1 at the start), far above "
+        "round-off (1e-16).",
     ),
     Lesson(
         "meprop", "meProp: back-propagate only the top-k entries of v",
@@ -191,8 +197,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Hessian with respect to the M outputs is diag(**p**) − **p pᵀ** instead of I, "
         "with **p** the softmax probabilities. Its rows sum to zero, so its rank is at most "
         "M − 1 and it is positive semi-definite: at the last level the layer Hessian of "
-        "one sample has at most M − 1 = 2 nonzero eigenvalues, none negative. Switch the "
-        "loss to squared and there are M = 3.",
+        "one sample has at most M − 1 = 2 nonzero eigenvalues, none negative. Its other "
+        "m(n − 1) + 1 = 22 eigenvalues are zero: 21 from z zᵀ (eq. 46) and one from "
+        "diag(**p**) − **p pᵀ**. Switch the loss to squared and there are M = 3 nonzero, "
+        "of both signs.",
         r"H_W^{(l)} = \big(\operatorname{diag}(\mathbf{p}) - \mathbf{p}\mathbf{p}^T\big)"
         r" \otimes \mathbf{z}^{(l-1)}\mathbf{z}^{(l-1)T},\quad "
         r"\big(\operatorname{diag}(\mathbf{p}) - \mathbf{p}\mathbf{p}^T\big)\mathbf{1} = 0",
@@ -201,15 +209,21 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "weight-decay", "Beyond the paper: L2 weight decay shifts the spectrum",
         dict(FNN, activation="tanh", architecture="2-8-8-1", view="spectrum", scope="sample",
-             layer=2, weight_decay=0.1),
+             layer=2, weight_decay=0.01),
         "Weight decay λ_wd adds λ_wd/2 ‖W‖² to the loss, hence λ_wd·I to every layer "
         "Hessian: each eigenvalue moves up by exactly λ_wd. For one sample eq. (46) puts "
-        "m(n − 1) = 56 eigenvalues at zero, flat directions of the loss; with λ_wd = 0.1 "
-        "they sit at 0.1, and negative eigenvalues above −λ_wd turn positive. Set λ_wd "
-        "to 0 and watch them drop back.",
+        "m(n − 1) = 56 eigenvalues of the data term at zero, flat directions of the loss; "
+        "with λ_wd = 0.01 they sit at 0.01, and negative eigenvalues above −λ_wd turn "
+        "positive. As training goes on the decay may switch off hidden units whose weights "
+        "the data do not hold up; each adds a zero of C̃, so more than 56 can sit at λ_wd. "
+        "Set λ_wd to 0 and watch them drop back. Set it to 0.1 and within a thousand steps "
+        "the decay shrinks every weight matrix to nothing: C̃ is then 0, all 64 eigenvalues "
+        "sit at 0.1, and the network predicts one constant (its last bias), so the loss "
+        "stops falling.",
         r"H_W^{(k)} = \tilde{C}^{(k)} \otimes \mathbf{z}\mathbf{z}^T + \lambda_{wd} I,"
         r"\quad \lambda_q(H_W^{(k)}) = \lambda_q^{(46)} + \lambda_{wd}",
-        "56 dots (and crosses) at 0.1 instead of zero; the text below the table counts them.",
+        "at least 56 dots (and crosses) at 0.01 instead of zero; the text below the table "
+        "counts them.",
     ),
 )
 

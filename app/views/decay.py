@@ -31,14 +31,35 @@ def decay_counts(eigenvalues: np.ndarray, shift: float, tolerance: float) -> dic
     }
 
 
-def decay_text(eigenvalues: np.ndarray, shift: float, tolerance: float) -> str:
-    """A paragraph for the spectrum view: what lam = ``shift`` did here (empty for 0)."""
+def decay_text(eigenvalues: np.ndarray, shift: float, tolerance: float,
+               expected: int | None = None) -> str:
+    """A paragraph for the spectrum view: what lam = ``shift`` did here (empty for 0).
+    ``expected``: the zeros eq. (46) gives the data term (m(n - 1) for one sample); more
+    than that are named and explained.
+
+    >>> "2 from eq. (46) and 1 more from C̃" in decay_text(
+    ...     np.array([0.0, 0.0, 0.0, 1.0]) + 0.1, 0.1, 1e-9, expected=2)
+    True
+    """
     if not shift:
         return ""
     counts = decay_counts(eigenvalues, shift, tolerance)
+    zeros, size = counts["at_shift"], np.size(eigenvalues)
+    if expected is not None and zeros == size > expected:
+        why = (f"The data term has {zeros} zero eigenvalues, all of them: the decay has "
+               "shrunk the weights until the data term vanished (the level's input z or C̃ is "
+               "0), so H = λ_wd·I: the data no longer shape this level's curvature, only the "
+               "decay does; a smaller λ_wd keeps the data term. ")
+    elif expected is not None and zeros > expected:
+        why = (f"The data term has {zeros} zero eigenvalues, {expected} from eq. (46) and "
+               f"{zeros - expected} more from C̃. A unit whose weights the decay has shrunk to "
+               "nothing no longer changes the data loss, and adds a zero of C̃. ")
+    else:
+        why = ""
     text = (f"**Weight decay λ_wd = {shift:g}** adds λ_wd·I to H: every eigenvalue is the data "
-            f"term's plus exactly λ_wd. The data term's {counts['at_shift']} zero eigenvalues "
-            f"now sit at λ_wd (flat directions get curvature λ_wd).")
+            f"term's plus exactly λ_wd. {why}"
+            + ("Its" if why else f"The data term's {zeros}") +
+            " zero eigenvalues now sit at λ_wd (flat directions get curvature λ_wd).")
     if counts["turned_positive"]:
         text += (f" {counts['turned_positive']} negative eigenvalue(s) above −λ_wd turned "
                  "positive.")

@@ -85,11 +85,14 @@ def pane(plot, **options) -> pn.pane.Bokeh:
 
 
 def line_figure(title: str, x_label: str, y_label: str, *, y_log: bool = False,
-                height: int = 300, min_width: int = 320, x_range=None) -> figure:
+                height: int = 300, min_width: int = 320, x_range=None,
+                y_range=None) -> figure:
     """A figure that stretches to the width of its column, with a toolbar for zooming
-    (``x_range``: e.g. a FactorRange for categories; it must be given here, with the
-    figure's scale, not assigned later)."""
-    ranges = {} if x_range is None else {"x_range": x_range}
+    (``x_range``, ``y_range``: e.g. a FactorRange for categories, or a Range1d that the view
+    fits to its data with ``fit_range``; they must be given here, with the figure's scale,
+    not assigned later)."""
+    ranges = {name: given for name, given in (("x_range", x_range), ("y_range", y_range))
+              if given is not None}
     plot = figure(**ranges,
         title=title, x_axis_label=x_label, y_axis_label=y_label, height=height,
         sizing_mode="stretch_width", min_width=min_width, tools=TOOLS,
@@ -98,6 +101,26 @@ def line_figure(title: str, x_label: str, y_label: str, *, y_log: bool = False,
     )
     plot.toolbar.logo = None
     return plot
+
+
+def fit_range(range_: Range1d, start: float, end: float) -> None:
+    """Show [start, end] on a Range1d (an empty interval is widened around its value).
+
+    A view calls it with the extent of what it shows now, so that an axis never keeps the
+    extent of an earlier model, lesson or run (a DataRange1d in the browser can). It sends
+    the two numbers only when they changed.
+
+    >>> r = Range1d(0, 67); fit_range(r, 0.5, 24.5); (r.start, r.end)
+    (0.5, 24.5)
+    """
+    start, end = float(start), float(end)
+    if not (np.isfinite(start) and np.isfinite(end)):
+        return
+    if end <= start:
+        half = max(abs(start) * 0.5, 0.5)
+        start, end = start - half, end + half
+    if (range_.start, range_.end) != (start, end):
+        range_.update(start=start, end=end)
 
 
 def add_legend(plot, location: str = "top_right") -> None:

@@ -8,6 +8,11 @@ max(m, n) * eps * sigma_max (``hessian_core.rank.numerical_rank``).
 The rank history is kept by the view, which lives as long as the browser session: it goes on
 across tab changes and restarts only when the model is rebuilt (Reset, a new architecture).
 It records the rank of G_W^(k) of every level at each redraw, and shows the chosen level.
+
+A bound binds a gradient only when it is below min(m, n), the most singular values the
+gradient has: the dashed line (and its legend entry) is drawn only then. An RNN batch of
+r = 4 through t = 8 steps has r t = 32, above the 8 singular values of an 8 x 8 gradient:
+the table says so and no line is drawn, in either plot.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
 from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
+from .figures import (
+    OKABE_ITO,
+    add_legend,
+    empty_columns,
+    fit_range,
+    line_figure,
+    pane,
+    set_text,
+)
 from .masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
@@ -81,8 +94,8 @@ class RankView(View):
         self.bound = ColumnDataSource(empty_columns("x", "y"))
         bound = plot.line(x="x", y="y", source=self.bound, color="black", line_dash="dashed",
                           line_width=2)
-        self._legend = Legend(items=[LegendItem(label="the paper's rank bound",
-                                                renderers=[bound])])
+        self._bound_item = LegendItem(label="the paper's rank bound", renderers=[bound])
+        self._legend = Legend(items=[self._bound_item])
         plot.add_layout(self._legend)
         self._hover = HoverTool(renderers=[],
                                 tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")])
@@ -93,7 +106,8 @@ class RankView(View):
         add_legend(plot, "bottom_left")
         self.history = ColumnDataSource(empty_columns("step", "rank", "bound"))
         history = line_figure("numerical rank of G_W^(k) over training", "step",
-                              "numerical rank", height=280)
+                              "numerical rank", height=280, x_range=Range1d(0.0, 1.0),
+                              y_range=Range1d(0.0, 1.0))
         history.line(x="step", y="rank", source=self.history, line_width=2,
                      color=OKABE_ITO[0], legend_label="rank of G_W^(k)")
         history.scatter(x="step", y="rank", source=self.history, size=6, color=OKABE_ITO[0],
@@ -102,8 +116,9 @@ class RankView(View):
                      line_dash="dashed", legend_label="bound")
         history.scatter(x="step", y="bound", source=self.history, size=5, color="black",
                         marker="dash", legend_label="bound")
-        history.y_range.start = 0
         add_legend(history, "bottom_right")
+        self._history_bound_item = next(item for item in history.legend[0].items
+                                        if item.label["value"] == "bound")
         self.history_plot = history
         self._table = pn.pane.Markdown("", css_classes=["rank-table"],
                                        sizing_mode="stretch_width")
@@ -116,23 +131,27 @@ class RankView(View):
             ),
         ]
 
-    def record(self, step: float, bound: float, ranks: dict[int, int]) -> None:
+    def record(self, step: float, bound: float, ranks: dict[int, int],
+               width: int | None = None) -> None:
         """Add one point to the rank history (a redraw at the same step replaces it) and
-        show the chosen level's ranks."""
+        show the chosen level's ranks. ``width`` is min(m, n) of the chosen level's G_W:
+        the bound is drawn where it is below it (where it binds), and the axes fit what is
+        drawn."""
         if self._history and self._history[-1][0] >= step:
             self._history.pop()
         self._history.append((step, bound, ranks))
         k = self.layer()
+        steps = np.array([s for s, _, _ in self._history], float)
         ranks = np.array([r.get(k, np.nan) for _, _, r in self._history], float)
         bounds = np.array([b for _, b, _ in self._history], float)
-        # a bound far above every rank (r t = 128 for ranks of 1..8) would squash the ranks
-        # to the axis: it is drawn only where it is within reach (the table always states it)
-        reach = 2.0 * float(np.nanmax(ranks, initial=0.0)) + 2.0
-        self.history.data = {
-            "step": np.array([s for s, _, _ in self._history], float),
-            "rank": ranks,
-            "bound": np.where(bounds <= reach, bounds, np.nan),
-        }
+        width = float(np.nanmax(ranks, initial=1.0)) if width is None else float(width)
+        drawn = np.where(bounds < width, bounds, np.nan)
+        self.history.data = {"step": steps, "rank": ranks, "bound": drawn}
+        self._history_bound_item.visible = bool(np.any(np.isfinite(drawn)))
+        fit_range(self.history_plot.x_range, steps[0], max(steps[-1], steps[0] + 1.0))
+        top = max(float(np.nanmax(ranks, initial=0.0)), float(np.nanmax(drawn, initial=0.0)),
+                  width)
+        fit_range(self.history_plot.y_range, 0.0, top + 0.5)
 
     def update(self):
         from hessian_core.rank import numerical_rank, singular_values
@@ -145,11 +164,13 @@ class RankView(View):
             gradients = session.net.gradients(X, Z, t=t)
             bound, bound_text = r * t, (f"r·t = {r}·{t} = {r * t}" if r > 1 else f"t = {t}")
             names = ("W", "U")
+            result = "Lemma 2" if r == 1 else "Corollary 3"
         else:
             gradients = session.net.gradients(X, Z)
             bound, bound_text = r, (f"r = {r}" if r > 1 else "1 (one sample)")
             names = ("W",)
-        rows, arrays, ranks = [], {}, {}
+            result = "Lemma 1" if r == 1 else "Corollary 1"
+        rows, arrays, ranks, widths = [], {}, {}, {}
         largest_index, top = 1, FLOOR
         for g in gradients:
             k = g.layer
@@ -168,27 +189,48 @@ class RankView(View):
                 top = max(top, float(np.max(sigma, initial=0.0)))
                 arrays[f"sigma_{name}{k}"] = sigma
                 holds = "yes" if rank <= bound else "**no**"
-                rows.append(f"| {label} | {G.shape[0]}×{G.shape[1]} | {rank} | {holds} |")
+                binds = "yes" if bound < min(G.shape) else "no"
+                rows.append(f"| {label} | {G.shape[0]}×{G.shape[1]} | {rank} | {holds} | "
+                            f"{binds} |")
                 if name == "W":
-                    ranks[k] = rank
+                    ranks[k], widths[k] = rank, min(G.shape)
+        # the bound is drawn where it can be seen to bind: below the most singular values
+        # any gradient has; above, it says nothing and is neither drawn nor listed
+        binding = bound < largest_index
         where = bound + 0.5
-        self.bound.data = {"x": np.array([where, where]), "y": np.array([FLOOR, top * 10.0])}
-        right = max(largest_index, where) if where <= 2.0 * largest_index + 2.0 else largest_index
-        self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
+        self.bound.data = ({"x": np.array([where, where]), "y": np.array([FLOOR, top * 10.0])}
+                           if binding else empty_columns("x", "y"))
+        self._bound_item.visible = binding
+        self.spectra_plot.x_range.update(start=0.5, end=largest_index + 0.5)
         yield
-        self.record(float(session.step), float(bound), ranks)
+        self.record(float(session.step), float(bound), ranks, widths.get(self.layer()))
         yield
         when = f", output time t = {self.time_step()}" if session.is_rnn else ""
+        if binding:
+            binds_text = ""
+        else:
+            binds_text = (f" It exceeds min(m, n) = {largest_index}, the most singular values "
+                          "any gradient here has, so it does not bind: no dashed line is "
+                          "drawn, and every σ_i may be nonzero.")
         set_text(self._table, (
-            f"The paper's bound on the rank: **{bound_text}**"
-            f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).\n\n"
-            "| gradient | shape | numerical rank | rank ≤ bound |\n|---|---|---|---|\n"
+            f"The paper's bound on the rank ({result}): **{bound_text}**"
+            f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).{binds_text}\n\n"
+            "| gradient | shape | numerical rank | rank ≤ bound | bound < min(m, n) |\n"
+            "|---|---|---|---|---|\n"
             + "\n".join(rows)
-            + f"\n\nThe curve follows G_W^({self.layer()}) (level k)."
+            + f"\n\nThe curve follows G_W^({self.layer()}) (level k); its bound is drawn "
+            "where it is below min(m, n)."
         ))
         self.arrays = arrays
-        look = ("**Look at:** every σ_i right of the dashed line sits at round-off (or exactly "
-                "0): the rank bound of " + ("Lemma 2" if session.is_rnn else "Lemma 1")
-                + " at work. Log axis; exact zeros are drawn at 1e-20.")
+        if binding:
+            look = ("**Look at:** every σ_i right of the dashed line sits at round-off (or "
+                    f"exactly 0): the rank bound of {result} at work. Log axis; exact zeros are "
+                    "drawn at 1e-20.")
+        else:
+            look = (f"**Look at:** the bound {bound_text} of {result} exceeds min(m, n) = "
+                    f"{largest_index}, so it does not bind here: lower the batch size"
+                    + (" or the output time t" if session.is_rnn else "")
+                    + " below the width to see it cut the singular values. Log axis; exact "
+                    "zeros are drawn at 1e-20.")
         warning = dead_level_warning(session, X)
         self.set_note(f"{warning}\n\n{look}" if warning else look)

@@ -28,7 +28,15 @@ from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
 from .common import View
-from .figures import OKABE_ITO, add_legend, empty_columns, line_figure, pane, set_text
+from .figures import (
+    OKABE_ITO,
+    add_legend,
+    empty_columns,
+    fit_range,
+    line_figure,
+    pane,
+    set_text,
+)
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 #: between redraws the two streamed plots receive their new points at most this often
@@ -92,6 +100,7 @@ class SparseView(View):
         self.loss.data = {"step": np.zeros(1), "full": np.array([start]),
                           "sparse": np.array([start])}
         self.cosine.data = empty_columns("step", *self._columns())
+        self.fit_steps()
         for source in self.sigma.values():
             source.data = empty_columns("index", "sigma")
         set_text(self._table, "")
@@ -115,14 +124,18 @@ class SparseView(View):
         self.loss = ColumnDataSource({"step": np.zeros(1), "full": np.ones(1),
                                       "sparse": np.ones(1)})
         self.cosine = ColumnDataSource({"step": np.zeros(0)})
-        loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True)
+        # step axes fitted to the steps shown (``fit_steps``), never an earlier run's
+        loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True,
+                                x_range=Range1d(0.0, 1.0))
+        self.loss_plot = loss_plot
         # the full run is drawn dashed over the sparse one, so both show where they agree
         loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=3,
                        legend_label="sparse rule")
         loss_plot.line(x="step", y="full", source=self.loss, color=FULL, line_width=2,
                        line_dash="dashed", legend_label="full backprop")
         add_legend(loss_plot, "top_right")
-        cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity")
+        cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity",
+                                  x_range=Range1d(0.0, 1.0))
         cosine_plot.y_range.start, cosine_plot.y_range.end = -1.05, 1.05
         self.cosine_plot = cosine_plot
         self._cosine_legend = Legend(items=[])
@@ -184,6 +197,15 @@ class SparseView(View):
             columns[self.column_of[name]] = np.ascontiguousarray(values[:, i])
         self.cosine.stream({"step": new_steps, **columns}, rollover=ROLLOVER)
         self._sent = steps[-1]
+        self.fit_steps()
+
+    def fit_steps(self) -> None:
+        """Fit both step axes to the steps the loss curves hold now."""
+        shown = self.loss.data["step"]
+        first = float(shown[0]) if len(shown) else 0.0
+        last = float(shown[-1]) if len(shown) else 0.0
+        for plot in (self.loss_plot, self.cosine_plot):
+            fit_range(plot.x_range, first, max(last, first + 1.0))
 
     # --- the snapshot at the current weights -------------------------------------------
     def update(self):

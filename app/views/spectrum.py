@@ -10,6 +10,20 @@ symmetric log scale, sign(lambda) log10(1 + |lambda| / epsilon), labelled with r
 (``figures.set_symlog_axis``), so that negative, zero and positive eigenvalues all show and
 each can be read off; the hover tool gives the exact value.
 
+Zero. An eigenvalue counts as zero when |lambda| <= 10 N eps s (N eigenvalues, eps the float64
+machine epsilon), with s the larger of max |lambda| and the size of the factors before any
+cancellation: the mean over the terms of ||z||^2 times prod_{j>k} ||W^(j)||_2^2 (the loss
+Hessian's own parts, I or diag(p) and p p^T, have norm <= 1), and the weight decay. The second
+matters for softmax cross-entropy: diag(p) - p p^T is a difference of numbers near 1 whose
+result is tiny once p is nearly one-hot, so its exact zero eigenvalue (rows sum to 0) comes out
+at eps ||z||^2, which a threshold relative to max |lambda| alone would count as curvature.
+
+Counting the zeros. For one FNN sample eq. (46) gives m(n - 1) zeros from z z^T, plus one per
+zero eigenvalue of C~^(k). At the last level under softmax cross-entropy C~ = diag(p) - p p^T
+(with the chain rule's factors) annihilates the all-ones vector, so C~ has rank M - 1 and one
+more zero: m(n - 1) + 1 in all (``expected_zeros``). A batch of r (R = r t terms through time)
+has at least m(n - min(R, n)) zeros.
+
 Stability: plain gradient descent with step alpha diverges along directions where the
 Hessian has an eigenvalue above 2/alpha. The top eigenvalue of one layer's Hessian is a lower
 bound for the top eigenvalue of the whole Hessian (Cauchy interlacing).
@@ -20,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 from bokeh.core.properties import value
-from bokeh.models import ColumnDataSource, FixedTicker, HoverTool
+from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d
 
 from .common import EIGEN_LIMIT, View, symlog
 from .decay import decay_text
@@ -28,6 +42,7 @@ from .figures import (
     OKABE_ITO,
     add_legend,
     empty_columns,
+    fit_range,
     line_figure,
     pane,
     set_symlog_axis,
@@ -36,6 +51,58 @@ from .figures import (
 from .masks import dead_level_warning
 
 EXACT, PREDICTED, BAND = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E"
+#: c in the zero threshold |lambda| <= c N eps s (see the module)
+ZERO_FACTOR = 10.0
+
+
+def factor_scale(net, hessian, layer: int) -> float:
+    """Size of H^(k)'s factors before cancellation: the mean over samples of
+    (sum_s ||z_s||)^2 (||z||^2 for an FNN) times prod_{j>k} ||W^(j)||_2^2."""
+    inputs = np.asarray(hessian.inputs, dtype=float)  # (r, T, n)
+    if inputs.size == 0:
+        return 0.0
+    inputs = inputs.reshape(inputs.shape[0], -1, inputs.shape[-1])
+    size = float(np.mean(np.sum(np.linalg.norm(inputs, axis=-1), axis=-1) ** 2))
+    for W in net.weights[layer:]:
+        size *= float(np.linalg.norm(np.asarray(W, dtype=float), 2)) ** 2
+    return size
+
+
+def zero_tolerance(eigenvalues: np.ndarray, shift: float, factors: float) -> tuple[float, float]:
+    """(tolerance, s): eigenvalues with |lambda| <= tolerance = ZERO_FACTOR N eps s are zero.
+
+    >>> zero_tolerance(np.array([0.0, 1e-16, 1e-4]), 0.0, 2.0)[1]
+    2.0
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    top = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
+    scale = max(top, abs(float(shift)), float(factors), 1e-300)
+    return ZERO_FACTOR * max(eigenvalues.size, 1) * float(np.finfo(float).eps) * scale, scale
+
+
+def softmax_null(session, layer: int, m: int) -> int:
+    """Zero eigenvalues of C~^(k) that the configuration forces: 1 at the last level of an FNN
+    trained with softmax cross-entropy on M >= 2 classes (C~ 1 = 0), else 0."""
+    return int(not session.is_rnn and session.loss_name == "cross_entropy"
+               and session.settings.output_activation == "identity"
+               and layer == session.net.n_layers and m >= 2)
+
+
+def expected_zeros(session, layer: int, m: int, n: int, terms: int) -> tuple[int, str]:
+    """The number of zero eigenvalues the mathematics gives H^(k) for ``terms`` Kronecker
+    terms (r samples times t steps), and the sum in words.
+
+    One term: m(n - 1) from z z^T, plus the zeros that C~^(k) has by construction
+    (``softmax_null``). Several: at least m(n - min(terms, n)) (the Gram reduction)."""
+    if terms == 1:
+        extra = softmax_null(session, layer, m)
+        base = f"m(n − 1) = {m}·{n - 1} = {m * (n - 1)} from z zᵀ"
+        if extra:
+            return (m * (n - 1) + extra,
+                    f"{base} plus {extra} from C̃ (softmax: C̃ 1 = 0, rank M − 1 = {m - 1})")
+        return m * (n - 1), base
+    q = min(terms, n)
+    return m * (n - q), f"at least m(n − min(r·t, n)) = {m}·{n - q} = {m * (n - q)}"
 
 
 def prediction_label(is_rnn: bool) -> str:
@@ -61,6 +128,7 @@ class SpectrumView(View):
         self._prediction_item.label = value(prediction_label(self.session.is_rnn))
         set_text(self._caption, "")
         set_text(self._counts, "")
+        self.counts: dict = {}
 
     def _make_figures(self) -> None:
         predicted = prediction_label(self.session.is_rnn)
@@ -68,7 +136,7 @@ class SpectrumView(View):
         self.prediction = ColumnDataSource(empty_columns("index", "y", "value"))
         self.band = ColumnDataSource(empty_columns("index", "lower", "upper"))
         plot = line_figure("sorted eigenvalues of H^(k)", "index q (ascending)", "eigenvalue λ",
-                           height=400)
+                           height=400, x_range=Range1d(0.5, 1.5), y_range=Range1d(-1.0, 1.0))
         plot.varea(x="index", y1="lower", y2="upper", source=self.band, fill_color=BAND,
                    fill_alpha=0.6, legend_label="Weyl band (eq. 101/103)")
         exact = plot.scatter(x="index", y="y", source=self.points, size=8, color=EXACT,
@@ -84,7 +152,7 @@ class SpectrumView(View):
         self.spectrum_plot = plot
         self.top = ColumnDataSource(empty_columns("step", "top", "threshold"))
         top = line_figure("top eigenvalue over training", "step", "eigenvalue", y_log=True,
-                          height=280)
+                          height=280, x_range=Range1d(0.0, 1.0), y_range=Range1d(0.1, 100.0))
         top.line(x="step", y="top", source=self.top, line_width=2, color=EXACT,
                  legend_label="top λ of H^(k)")
         top.line(x="step", y="threshold", source=self.top, line_width=2, color=PREDICTED,
@@ -139,8 +207,7 @@ class SpectrumView(View):
         prediction = np.sort(np.concatenate([anchor, np.zeros(m * n - anchor.size)]))
         shift = float(getattr(hessian, "shift", 0.0))  # weight decay lam: H + lam I
         prediction = prediction + shift
-        scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
-        tolerance = max(scale, 1e-300) * eigenvalues.size * np.finfo(float).eps * 10
+        tolerance, scale = zero_tolerance(eigenvalues, shift, factor_scale(net, hessian, k))
         negative = int(np.sum(eigenvalues < -tolerance))
         positive = int(np.sum(eigenvalues > tolerance))
         zero = eigenvalues.size - negative - positive
@@ -157,6 +224,12 @@ class SpectrumView(View):
         self.prediction.data = {"index": x, "y": symlog(prediction, linear), "value": prediction}
         set_symlog_axis(self.spectrum_plot, float(np.max(everything, initial=0.0)), linear,
                         float(np.min(everything, initial=0.0)))
+        # the axes fit what is shown now, never an earlier model's or lesson's extent
+        drawn = symlog(everything, linear)
+        low, high = float(np.min(drawn, initial=0.0)), float(np.max(drawn, initial=0.0))
+        pad = 0.06 * max(high - low, 1.0)
+        fit_range(self.spectrum_plot.x_range, 0.5, eigenvalues.size + 0.5)
+        fit_range(self.spectrum_plot.y_range, low - pad, high + pad)
         set_text(self._caption, (
             f"Eigenvalues of H^({k}) ({m * n} of them; r = {r}"
             + (f", t = {self.time_step()}" if session.is_rnn else "")
@@ -174,28 +247,61 @@ class SpectrumView(View):
         rows["top"].append(max(top, 1e-12))
         rows["threshold"].append(threshold)
         self.top.data = {name: np.asarray(values) for name, values in rows.items()}
+        shown = np.concatenate([rows["top"], rows["threshold"]])
+        fit_range(self.top_plot.x_range, rows["step"][0], max(rows["step"][-1],
+                                                              rows["step"][0] + 1.0))
+        fit_range(self.top_plot.y_range, float(np.min(shown)) / 2.0, float(np.max(shown)) * 2.0)
         yield
         inside = bool(np.all(eigenvalues >= lower - tolerance)
                       and np.all(eigenvalues <= upper + tolerance))
+        terms_count = r * (self.time_step() if session.is_rnn else 1)
+        expected, why = expected_zeros(session, k, m, n, 1)
+        at = f" at λ_wd = {shift:g}" if shift else ""
+        data_zeros = int(np.sum(np.abs(eigenvalues - shift) <= tolerance))
+        crosses = int(np.sum(np.abs(prediction - shift) <= tolerance))
+        if data_zeros == m * n:
+            vanished = (f" Here all {m * n} eigenvalues of the data term are zero: training has "
+                        f"driven its factors (C̃ or the level's input z) to zero, so H^({k}) "
+                        + ("is λ_wd·I" if shift else "is 0") + ".")
+        else:
+            vanished = ""
+        scale_words = ("the larger of max|λ| and the size of H's factors before cancellation, "
+                       f"mean ‖z‖² times ∏‖W^(j)‖² over the levels j > {k}"
+                       + (", and λ_wd" if shift else ""))
+        if terms_count == 1:
+            predicts = f"{alone} predicts {expected} zeros{at}: {why}."
+        else:
+            _, words = expected_zeros(session, k, m, n, terms_count)
+            predicts = (f"{alone} predicts {expected} zeros{at} for sample {sample}'s term alone "
+                        f"({why}); the sum of {terms_count} terms has {words}{at}.")
         set_text(self._counts, (
             "| negative | zero | positive |\n|---|---|---|\n"
             f"| {negative} | {zero} | {positive} |\n\n"
+            f"*Zero means |λ| ≤ 10·N·ε·s = {tolerance:.1e}, with N = {eigenvalues.size} "
+            f"eigenvalues, ε = 2.2e-16 and s = {scale:.3g}, {scale_words}: round-off, not "
+            "curvature.*\n\n"
+            f"{predicts} Its crosses (which also show any further zero of C̃) have {crosses} "
+            f"at{at or ' 0'}.{vanished} "
             f"Top eigenvalue **{top:.4g}** vs 2/α = **{threshold:.4g}**. "
-            f"All eigenvalues inside the Weyl band: **{'yes' if inside else 'no'}**. "
-            f"{alone} predicts {m * (n - 1)} zeros for one sample"
-            + (" (at λ_wd with weight decay)" if shift else "") + ". Zero here means "
-            f"|λ| ≤ {tolerance:.1e}."
-            + (f"\n\n{decay_text(eigenvalues, shift, tolerance)}" if shift else "")
+            f"All eigenvalues inside the Weyl band: **{'yes' if inside else 'no'}**."
+            + (f"\n\n{decay_text(eigenvalues, shift, tolerance, expected)}" if shift else "")
         ))
         self.arrays = {"eigenvalues": eigenvalues, "weyl_lower": lower, "weyl_upper": upper,
                        "eq46_prediction": prediction, "term_eigenvalues": terms.reshape(-1, m)}
+        self.counts = {"negative": negative, "zero": zero, "positive": positive,
+                       "expected_zeros": expected, "data_zeros": data_zeros,
+                       "tolerance": tolerance, "inside_weyl": inside}
         if session.is_rnn:
             look = ("**Look at:** the orange × of the single term s = ζ = t (eq. 105) against "
                     "the exact eigenvalues (blue): the other t² − 1 terms move them within the "
                     "Weyl band.")
         elif r == 1:
-            look = ("**Look at:** one sample: the orange × of eq. (46) should sit on every "
-                    "blue eigenvalue, with m(n − 1) zeros.")
+            sign = (f", the other {m - 1} positive, none negative (diag(p) − p pᵀ is positive "
+                    "semi-definite)" if softmax_null(session, k, m) else "")
+            more = (f"; here {data_zeros}, {data_zeros - expected} more from zero eigenvalues "
+                    "of C̃" if expected < data_zeros < m * n else "")
+            look = (f"**Look at:** one sample: the orange × of eq. (46) sit on the blue dots, "
+                    f"with {expected} zeros{at} ({why}){more}{sign}.{vanished}")
         else:
             look = ("**Look at:** eq. (46) describes one sample's term (orange ×); the batch "
                     "sum's eigenvalues (blue) stay inside the Weyl band.")
