@@ -2,6 +2,7 @@
 #   make serve     start the app (HESSIAN_LAB_ADDRESS, HESSIAN_LAB_PORT, HESSIAN_LAB_ORIGIN;
 #                  WORKERS=N: N processes behind HAProxy, see serve/supervisor.py)
 #   make test      run every test: core, app in headless Chromium, notebooks, packaging
+#   make test-fast the everyday subset: core and app without a browser, over every core
 #   make test-gpu  run the core tests on CuPy (needs an NVIDIA GPU)
 #   make bench     run every benchmarks/bench_*.py
 #   make lab       JupyterLab on notebooks/ (a save writes both files of a jupytext pair)
@@ -49,7 +50,7 @@ ifeq ($(BROWSER_TESTS),0)
 BROWSER_PYTEST_ARGS := -m "not browser"
 endif
 
-.PHONY: help serve serve-check haproxy test test-gpu bench lab lint browser gpu-check clean
+.PHONY: help serve serve-check haproxy test test-fast test-gpu bench lab lint browser gpu-check clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -116,6 +117,15 @@ test: $(STAMP)-test browser
 	HESSIAN_LAB_CHROMIUM="$${HESSIAN_LAB_CHROMIUM:-$$(command -v chromium || command -v chromium-browser || true)}" \
 		$(PY) -m pytest $(BROWSER_PYTEST_ARGS) $(PYTEST_ARGS)
 
+# Everyday work: the core (with its doctests), the app without a browser and the packaging checks,
+# spread over the machine's cores by pytest-xdist; what needs Chromium, the notebooks and the
+# tests marked slow are left to make test. FAST_WORKERS=N sets the number of processes.
+FAST_WORKERS ?= auto
+test-fast: $(STAMP)-test
+	$(PY) -m pytest -n $(FAST_WORKERS) -m "not browser and not slow and not gpu" \
+		--ignore=tests/browser --ignore=tests/benchmarks --ignore=tests/test_notebooks.py \
+		tests hessian_core $(PYTEST_ARGS)
+
 gpu-check:
 	@if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then \
 		echo "make test-gpu: no NVIDIA GPU is visible here (nvidia-smi is missing or fails)." >&2; \
@@ -140,10 +150,16 @@ bench: $(STAMP)-bench
 	done
 
 # The notebook extra brings jupytext, whose JupyterLab extension saves each notebook's .ipynb and
-# its paired percent-format .py together (notebooks/jupytext.toml).
+# its paired percent-format .py together (notebooks/jupytext.toml). JUPYTER_CONFIG_PATH adds
+# jupyter/ to Jupyter's configuration: its jupyter_server_config.py cleans every notebook as it is
+# saved (jupyter/save_hook.py: no outputs, no trailing whitespace, the metadata kept as on disk).
+# Serving another machine: make lab LAB_ARGS="--no-browser --ip=0.0.0.0 --IdentityProvider.token=..."
+# LAB_ROOT: the folder JupyterLab shows (tests/test_lab_save.py gives a copy of a notebook pair).
 LAB_ARGS ?=
+LAB_ROOT ?= notebooks
 lab: $(STAMP)-notebook
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(VENV)/bin/jupyter lab --ServerApp.root_dir='$(LAB_ROOT)' $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 lint: $(STAMP)-test
 	$(VENV)/bin/ruff check .

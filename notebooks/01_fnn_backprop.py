@@ -33,9 +33,10 @@ import numpy as np
 
 from hessian_core import FNN, numerical_rank, singular_values
 
-from nbhelpers import check_table, matrix_picture
+from nbhelpers import check_table, inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 # %% [markdown]
 # ## One sample: $\mathbf{v}$ and $\mathbf{z}$

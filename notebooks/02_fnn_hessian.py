@@ -40,9 +40,10 @@ import numpy as np
 
 from hessian_core import FNN
 
-from nbhelpers import check_table, matrix_picture
+from nbhelpers import check_table, inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 # %% [markdown]
 # ## One sample: the Kronecker product

@@ -36,9 +36,10 @@ import numpy as np
 
 from hessian_core import RNN, numerical_rank, singular_values
 
-from nbhelpers import check_table
+from nbhelpers import check_table, inline_panel_stylesheets
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 # %% [markdown]
 # ## One sample, output time $t = 4$

@@ -27,9 +27,10 @@ import numpy as np
 from hessian_core import FNN, RNN
 from hessian_core.errata import measure_fnn, measure_rnn
 
-from nbhelpers import matrix_picture
+from nbhelpers import inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 # %% [markdown]
 # The referee: Hessians from central differences of the loss alone, for any parameter block of any

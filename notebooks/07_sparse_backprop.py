@@ -34,7 +34,10 @@ import numpy as np
 from hessian_core import FNN, RNN, numerical_rank, singular_values
 from hessian_core.sparse import topk_count
 
+from nbhelpers import inline_panel_stylesheets
+
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 
 def cosine(a, b):

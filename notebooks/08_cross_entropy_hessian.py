@@ -45,9 +45,10 @@ import numpy as np
 
 from hessian_core import FNN, numerical_rank
 
-from nbhelpers import check_table
+from nbhelpers import check_table, inline_panel_stylesheets
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
+inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
 
 # %% [markdown]
 # ## One sample: the loss Hessian with respect to the logits

@@ -17,16 +17,20 @@ The references use nothing but the loss. For a loss E(w) of a flat parameter vec
 w is vec(W^(k)) (or vec(U^(k))) in row-major order, as ``hessian_core`` flattens its Hessians:
 entry ``i * n + j`` is w_ij. The layer losses move that one block of a copy of the network and
 keep everything else of it (activations, loss, every other parameter).
+
+``inline_panel_stylesheets()`` makes the plots draw without internet; see its docstring.
 """
 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import holoviews as hv
 import numpy as np
+import panel as pn
 
 from hessian_core import FNN, RNN
 
@@ -153,3 +157,49 @@ def matrix_picture(
             hv.opts.HLines(color="black", line_width=0.7, alpha=0.5),
         )
     return picture.opts(title=title)
+
+
+# Panel's function that swaps a model's CDN stylesheet links for the files' text.
+PATCH = "patch_inline_stylesheets"
+
+
+def inline_panel_stylesheets() -> None:
+    """Give every plot that HoloViews draws Panel's stylesheets from the installed package, not
+    from cdn.holoviz.org. Call it after ``hv.extension("bokeh",
+    inline=True)``, which already puts BokehJS and Panel's scripts into the notebook.
+
+    Why it is needed: HoloViews renders each plot inside a Panel layout of its own, whose models
+    link four stylesheets (the theme's ``default.css`` and ``native.css``, ``listpanel.css``,
+    ``loading.css``) at cdn.holoviz.org. Panel swaps such links for the files' text only when it
+    displays an object itself under ``pn.config.inline`` (``pn.extension(inline=True)``, as
+    notebook 06 and the README use); a HoloViews object is displayed by HoloViews. The hook
+    added here makes the same swap on each model tree Panel builds for HoloViews.
+
+    Relies on two Panel internals, checked against Panel 1.9: ``Viewable._preprocessing_hooks``,
+    the hooks Panel runs on each root model it renders, and ``panel.io.notebook.
+    patch_inline_stylesheets``, the swap that Panel's own inline display makes. Where either is
+    missing it warns and changes nothing: the plots still draw, with those four stylesheets
+    from the CDN when there is internet and without them when there is none.
+    """
+    from panel.io import notebook
+    from panel.viewable import Viewable
+
+    hooks = getattr(Viewable, "_preprocessing_hooks", None)
+    if not isinstance(hooks, list) or not callable(getattr(notebook, PATCH, None)):
+        warnings.warn(
+            f"this Panel ({pn.__version__}) has no Viewable._preprocessing_hooks or "
+            f"panel.io.notebook.{PATCH}: the plots link Panel's stylesheets at its CDN",
+            stacklevel=2,
+        )
+        return
+    if _inline_stylesheets_hook not in hooks:
+        hooks.append(_inline_stylesheets_hook)
+
+
+def _inline_stylesheets_hook(viewable: Any, root: Any) -> None:
+    """A Panel preprocessing hook: each model under ``root`` gets its CDN stylesheets inline."""
+    from bokeh.models import UIElement
+    from panel.io import notebook
+
+    for model in root.select({"type": UIElement}):
+        getattr(notebook, PATCH)(model)
