@@ -14,6 +14,7 @@ import panel as pn
 
 from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
+from .outside_text import MARKDOWN_TEXT_OPTIONS, html_text, markdown_text
 from .settings import LEARNING_RATES, SPARSE_SETTINGS, SPARSE_TITLES, nearest_learning_rate
 from .upload_panel import UploadPanel
 
@@ -70,7 +71,7 @@ class Controls(pn.viewable.Viewer):
                                     css_classes=["status-message"], sizing_mode="stretch_width")
         self.url_message = pn.pane.Alert("", alert_type="danger", visible=False,
                                          css_classes=["settings-message"],
-                                         sizing_mode="stretch_width")
+                                         sizing_mode="stretch_width", **MARKDOWN_TEXT_OPTIONS)
         self.architecture_input = pn.widgets.TextInput.from_param(
             p.architecture, label="architecture (widths N-m1-…-M)",
             css_classes=["architecture-input"], sizing_mode="stretch_width",
@@ -229,20 +230,22 @@ class Controls(pn.viewable.Viewer):
 
     def show_messages(self, messages: dict) -> None:
         """``{setting: reason}``: the architecture's and the sparse rule's next to their
-        controls, the others in the banner."""
+        controls, the others in the banner. Names and reasons are plain text (they may quote
+        a link's values): each is escaped where it is put into HTML or Markdown."""
         messages = dict(messages)
         rnn = self.settings.model == "rnn"
         architecture = messages.pop("architecture", "")
-        self.architecture_message.object = architecture
+        self.architecture_message.object = html_text(architecture)
         self.architecture_message.visible = bool(architecture) and not rnn
-        sparse = "<br>".join(f"{reason}" if name == "sparse" else f"{name}: {reason}"
+        sparse = "<br>".join(html_text(reason if name == "sparse" else f"{name}: {reason}")
                              for name in SPARSE_SETTINGS
                              if (reason := messages.pop(name, "")))
         self.sparse_message.object = sparse
         self.sparse_message.visible = bool(sparse)
         if architecture and rnn:
             messages["architecture"] = architecture
-        text = "\n".join(f"- **{name}**: {reason}" for name, reason in messages.items())
+        text = "\n".join(f"- **{markdown_text(name)}**: {markdown_text(reason)}"
+                         for name, reason in messages.items())
         self.url_message.object = "Some settings were not applied:\n" + text if text else ""
         self.url_message.visible = bool(text)
 

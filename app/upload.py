@@ -65,14 +65,22 @@ class UploadedData:
         return int(self.raw.shape[0])
 
 
+def too_large(size: int) -> str:
+    """Why a file of ``size`` bytes is refused.
+
+    >>> too_large(3_000_000)
+    'the file has 3,000,000 bytes; at most 2,000,000 are allowed'
+    """
+    return f"the file has {size:,} bytes; at most {MAX_BYTES:,} are allowed"
+
+
 def decode(content: bytes) -> str:
     """``content`` as text: UTF-8 (with or without a byte-order mark), else UploadError."""
     if not isinstance(content, (bytes, bytearray, memoryview)):
         raise UploadError(f"the upload must be the file's bytes, got {type(content).__name__}")
     content = bytes(content)
     if len(content) > MAX_BYTES:
-        raise UploadError(f"the file has {len(content):,} bytes; at most {MAX_BYTES:,} are "
-                          "allowed")
+        raise UploadError(too_large(len(content)))
     if not content.strip():
         raise UploadError("the file is empty: it needs a label column and two or more "
                           "feature columns, one sample per row")

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import panel as pn
 
+from ..outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
 from .metrics import MetricsPlot
 from .regions import DecisionRegions
 
@@ -43,7 +44,8 @@ class ClassificationPanel:
         if self.regions is not None:
             self.regions.show_test(getattr(settings, "show_test", True))
         self.caption = pn.pane.Markdown(caption(data, self.regions is not None),
-                                        margin=(0, 10), sizing_mode="stretch_width")
+                                        margin=(0, 10), sizing_mode="stretch_width",
+                                        **MARKDOWN_TEXT_OPTIONS)
         self._recorded_at = -float("inf")
 
     def region_pane(self):
@@ -78,7 +80,8 @@ class ClassificationPanel:
         return arrays
 
 def caption(data, plane: bool) -> str:
-    names = ", ".join(data.class_names)
+    """The Markdown line above the regions; the class names (an upload's labels) as text."""
+    names = markdown_text(", ".join(data.class_names))
     test = (f" and {data.test_size} held-out test points (hollow triangles)"
             if data.test_size else "")
     if not plane:

@@ -27,6 +27,7 @@ import param
 from bokeh.palettes import RdBu11, interp_palette
 
 from app.live_text import LiveText
+from app.outside_text import spreadsheet_text
 
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
@@ -73,9 +74,15 @@ DIVERGING = list(interp_palette(RdBu11, 256))
 
 
 def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:
-    """Long-format CSV ``array,row,column,value`` of every array (1-D: column 0)."""
+    """Long-format CSV ``array,row,column,value`` of every array (1-D: column 0); the one
+    text column, the array's name, is written so a spreadsheet shows it as text.
+
+    >>> arrays_to_csv({"=1+1": np.array([0.5])}).splitlines()
+    ['array,row,column,value', "'=1+1,0,0,0.5"]
+    """
     lines = ["array,row,column,value"]
     for name, array in arrays.items():
+        name = csv_text(name)
         array = np.atleast_1d(np.asarray(array, dtype=float))
         if array.ndim > 2:
             array = array.reshape(array.shape[0], -1)
@@ -84,6 +91,15 @@ def arrays_to_csv(arrays: dict[str, np.ndarray]) -> str:
         for i, row in enumerate(array):
             lines.extend(f"{name},{i},{j},{value:.17g}" for j, value in enumerate(row))
     return "\n".join(lines) + "\n"
+
+
+def csv_text(text: str) -> str:
+    """A CSV text cell: no formula for a spreadsheet to run (``spreadsheet_text``), quoted
+    where it holds a comma, a quote or a line break."""
+    text = spreadsheet_text(text)
+    if any(char in text for char in ',"\r\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:

@@ -31,7 +31,7 @@ def test_architecture_refusals_say_what_is_wrong_and_show_a_correct_example(text
     ("batch_size", "abc", "batch_size takes a whole number from 1 to 512"),
     ("batch_size", "2.5", "batch_size takes a whole number from 1 to 512"),
     ("batch_size", "0", "batch_size takes a whole number from 1 to 512"),
-    ("learning_rate", "inf", "learning_rate takes a number from 1e-06 to 10"),
+    ("learning_rate", "inf", "learning_rate takes a number from 0.0001 to 1"),
     ("noise", "", "noise takes a number from 0 to 1"),
     ("model", "cnn", "model takes one of fnn, rnn"),
     ("layer", True, "layer takes a whole number from 1 to 16"),
