@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import panel as pn
+from panel.io.notifications import NotificationArea
 
 try:
     from app import browser_shims
@@ -34,16 +35,24 @@ DISCONNECT_MESSAGE = (
     "again (the settings are kept in the address)."
 )
 
-# disconnect_notification turns on Panel's notification area, which shows it
-pn.extension("katex", disconnect_notification=DISCONNECT_MESSAGE)
+# The notification area that shows DISCONNECT_MESSAGE is the session's own second root,
+# destroyed with the session. (Panel's per-session area of disconnect_notification=... is
+# kept by Panel after its session ends, and with it the whole session: some 5 MB a closed
+# page.) "notifications" loads the area's scripts; notifications=False keeps Panel's off.
+pn.extension("katex", "notifications", notifications=False)
 configure_served_process()
 dashboard = Dashboard(sync_url=True)
 if worker := os.environ.get("HESSIAN_LAB_WORKER"):
-    # below the dashboard, in the same root (a second root would get a second notification area)
+    # below the dashboard, in the same root
     label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
                          styles={"color": "#888", "font-size": "0.8em"})
-    pn.Column(dashboard, label, sizing_mode="stretch_width").servable(title="hessian-lab")
+    pn.Column(dashboard, label, sizing_mode="stretch_width").servable(
+        title="hessian-lab", location=dashboard.location or False)
 else:
-    dashboard.servable(title="hessian-lab")
+    # no Location where the dashboard could not tie one to the address (Dashboard.location)
+    dashboard.servable(title="hessian-lab", location=dashboard.location or False)
+NotificationArea(js_events={"connection_lost": {"type": "error",
+                                                "message": DISCONNECT_MESSAGE}}
+                 ).servable(location=False)
 browser_shims.install()
 freeze_built_session(pn.state.curdoc)

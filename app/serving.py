@@ -1,4 +1,5 @@
-"""What a server process sets for itself once: Bokeh's self-checks off, one BLAS thread.
+"""What a server process sets for itself once: Bokeh's self-checks off, one BLAS thread, no
+traceback for a closed tab.
 
 **Bokeh's self-checks of every new session.** Building a session's document is the server's
 largest cost when a class arrives (some 0.5 s of CPU per page). Two of Bokeh's documented
@@ -22,11 +23,23 @@ where one thread does the same work with 1 (``benchmarks/frame_costs.py``: updat
 33 per frame). A server's parallelism is its sessions and its worker processes
 (``make serve WORKERS=N``), so each process keeps one BLAS thread (``threadpoolctl``) unless
 ``HESSIAN_LAB_BLAS_THREADS`` says otherwise. Notebooks and scripts are left alone.
+
+**A closed tab is no error.** A page closed while it trains leaves messages on their way to
+its websocket: Panel writes each through Tornado, whose write fails with
+``WebSocketClosedError`` (from ``StreamClosedError``) once the socket is closed, and where
+the session is destroyed before Panel awaited that write, asyncio logs "Task exception was
+never retrieved" with both tracebacks (149 of them for 153 tabs closed in a class's log).
+The event loop's exception handler (``loop.set_exception_handler``, asyncio's public hook)
+logs those two exceptions as one line at debug level, the closed tab being normal, and
+hands every other context to the handler before it (asyncio's default), tracebacks kept.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+from collections.abc import Callable
 
 #: the settings skipped when serving, with their environment variables
 SELF_CHECKS = {"perform_document_validation": "BOKEH_VALIDATE_DOC",
@@ -70,7 +83,47 @@ def limit_blas_threads() -> int:
     return threads
 
 
+def closed_connection(exception: BaseException | None) -> bool:
+    """Whether ``exception`` says only that a websocket or its stream was closed."""
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    return isinstance(exception, (WebSocketClosedError, StreamClosedError))
+
+
+class ClosedTabQuiet:
+    """An event loop's exception handler: a write to a closed websocket is a debug line,
+    every other context goes to ``then`` (asyncio's default handler where None)."""
+
+    def __init__(self, then: Callable[[asyncio.AbstractEventLoop, dict], object] | None = None):
+        self.then = then
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if closed_connection(context.get("exception")):
+            logging.getLogger(__name__).debug("a write to a closed websocket was dropped: %s",
+                                              context.get("message"))
+        elif self.then is not None:
+            self.then(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+
+def quiet_closed_tabs(loop: asyncio.AbstractEventLoop | None = None) -> bool:
+    """Install :class:`ClosedTabQuiet` on ``loop`` (the running one by default) unless it is
+    there; False where no event loop runs."""
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+    handler = loop.get_exception_handler()
+    if not isinstance(handler, ClosedTabQuiet):
+        loop.set_exception_handler(ClosedTabQuiet(handler))
+    return True
+
+
 def configure_served_process() -> None:
     """What ``app/main.py`` sets before it builds a session."""
     skip_self_checks()
     limit_blas_threads()
+    quiet_closed_tabs()

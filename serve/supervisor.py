@@ -9,12 +9,16 @@ standard library only:
   each with ``HESSIAN_LAB_WORKER=w1``, ``w2``, ... in its environment) and waits until each
   answers ``/liveness``;
 * writes HAProxy's configuration from ``serve/haproxy.cfg`` (cookie affinity, round robin,
-  TCP health checks, which a busy worker passes and a dead one fails; ``--remote HOST:PORT``
-  adds workers on other machines) and
+  HTTP health checks of ``/liveness`` with a 1 s timeout, which a dead or hung worker
+  fails; ``--remote HOST:PORT`` adds workers on other machines) and
   runs ``haproxy`` in the foreground on the public address and port;
 * restarts a worker that dies, on the same port, after a pause that doubles while it keeps
   dying (1 s up to 30 s); HAProxy's health check takes it out of rotation meanwhile, and
   the pages it served show Panel's lost-connection notification (``app/main.py``);
+* asks each worker for ``/liveness`` every second (a thread per worker, 1 s timeout) and
+  kills (SIGKILL, which also ends a stopped process) a worker that answered once and then
+  not for :data:`UNANSWERED_S` seconds (hung, or stopped with SIGSTOP), which is then
+  restarted as a dead one;
 * on Ctrl-C or SIGTERM stops HAProxy and every worker (SIGTERM, then SIGKILL after 10 s).
   The children run in their own process group, so a terminal's Ctrl-C reaches only this
   supervisor, which stops them in order; each child also gets SIGKILL from the kernel should
@@ -62,7 +66,11 @@ STOP_TIMEOUT_S = 10.0
 RESTART_PAUSE_S = (1.0, 30.0)  # first pause before a restart, and the longest
 STABLE_S = 60.0  # a worker up this long has its restart pause reset
 POLL_S = 0.2
-CHECK_INTERVAL = "2s"
+CHECK_INTERVAL = "1s"  # HAProxy's health checks: one a second, each answered within
+CHECK_TIMEOUT = "1s"
+LIVENESS_INTERVAL_S = 1.0  # the supervisor's own /liveness requests, each answered within
+LIVENESS_TIMEOUT_S = 1.0
+UNANSWERED_S = 12.0  # a worker silent this long (after it once answered) is killed
 
 
 def log(message: str) -> None:
@@ -138,6 +146,12 @@ class Worker:
     restarts: int = 0
     pause: float = RESTART_PAUSE_S[0]
     restart_at: float | None = None
+    answered: float | None = None  # when the current process last answered /liveness
+
+    def unanswering(self, now: float) -> float:
+        """Seconds since the running process last answered ``/liveness`` (0 until it has
+        answered once: a starting worker imports Panel first)."""
+        return 0.0 if self.answered is None else now - self.answered
 
     @property
     def url(self) -> str:
@@ -156,15 +170,26 @@ class Worker:
         self.process = spawn(self.command(), env=env, prefix=f"[{self.name}] ")
         self.started = time.monotonic()
         self.restart_at = None
+        self.answered = None
+        threading.Thread(target=self._probe, args=(self.process,), daemon=True).start()
         log(f"worker {self.name} started: pid {self.process.pid}, {self.url}")
+
+    def _probe(self, process: subprocess.Popen) -> None:
+        """Ask ``/liveness`` every second while ``process`` is this worker's and runs; note
+        when it answers."""
+        while self.process is process and process.poll() is None:
+            asked = time.monotonic()
+            if self.live(timeout=LIVENESS_TIMEOUT_S) and self.process is process:
+                self.answered = time.monotonic()
+            time.sleep(max(0.0, LIVENESS_INTERVAL_S - (time.monotonic() - asked)))
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def live(self) -> bool:
-        """Whether the worker answers ``/liveness``."""
+    def live(self, timeout: float = 5.0) -> bool:
+        """Whether the worker answers ``/liveness`` within ``timeout`` seconds."""
         try:
-            with urlopen(f"{self.url}/liveness", timeout=5) as response:
+            with urlopen(f"{self.url}/liveness", timeout=timeout) as response:
                 return response.status == 200
         except (URLError, OSError):
             return False
@@ -172,13 +197,14 @@ class Worker:
 
 def haproxy_config(bind: str, workers: list[Worker], remotes: list[str]) -> str:
     """HAProxy's configuration: ``serve/haproxy.cfg`` with the bind address and servers."""
-    lines = [f"    server {w.name} 127.0.0.1:{w.port} cookie {w.name}" for w in workers]
-    lines += [
-        f"    server r{i} {remote} cookie r{i}" for i, remote in enumerate(remotes, start=1)
-    ]
+    servers = [(w.name, f"127.0.0.1:{w.port}") for w in workers]
+    servers += [(f"r{i}", remote) for i, remote in enumerate(remotes, start=1)]
+    lines = [f"    server {name} {address} cookie {name} check" for name, address in servers]
+    # the same workers unchecked, used only while every checked one is out of rotation
+    lines += [f"    server {name}-backup {address} backup" for name, address in servers]
     template = string.Template(TEMPLATE.read_text())
     return template.substitute(bind=bind, servers="\n".join(lines),
-                               check_interval=CHECK_INTERVAL)
+                               check_interval=CHECK_INTERVAL, check_timeout=CHECK_TIMEOUT)
 
 
 def bind_address(address: str, port: int) -> str:
@@ -303,6 +329,11 @@ class Supervisor:
                 return False
             changed = False
             for worker in self.workers:
+                if worker.alive() and worker.unanswering(now) > UNANSWERED_S:
+                    log(f"worker {worker.name} (pid {worker.process.pid}) has not answered "
+                        f"/liveness for {worker.unanswering(now):.0f} s; killing it")
+                    worker.process.kill()  # SIGKILL: also ends a stopped process
+                    worker.process.wait()
                 if worker.alive():
                     if now - worker.started > STABLE_S:
                         worker.pause = RESTART_PAUSE_S[0]
