@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable
+from urllib.parse import parse_qsl
 
 import param
 
@@ -36,7 +37,8 @@ from .lessons import BY_KEY
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
 FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "rings", "regression")
 RNN_TASKS = ("sine", "adding", "echo")
-VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata", "sparse", "network")
+VIEWS = ("training", "rank", "kronecker", "masks", "spectrum", "errata", "sparse", "network",
+         "whole")
 VIEW_TITLES = {
     "training": "Training",
     "rank": "Gradient rank",
@@ -46,6 +48,7 @@ VIEW_TITLES = {
     "errata": "Paper vs exact",
     "sparse": "Sparse vs full",
     "network": "Network",
+    "whole": "Whole Hessian",
 }
 #: sparse back-propagation rules: none, meProp top-k, truncated BPTT, selected steps
 SPARSE_RULES = ("none", "topk", "truncate", "backtrack")
@@ -63,6 +66,13 @@ LEARNING_RATES = tuple(
     for exponent in range(-4, 1)
     for mantissa in (1, 2, 5)
 ) + (1.0,)
+
+#: what a link, a keyword argument or a lesson may set where the control allows less than
+#: the parameter (a script may still set the parameter itself anywhere in its bounds, e.g.
+#: a learning rate of 10 to make a run diverge)
+CONTROL_BOUNDS = {"learning_rate": (LEARNING_RATES[0], LEARNING_RATES[-1])}
+#: the longest quotation of a refused value in its message
+QUOTED_CHARACTERS = 40
 
 #: parameters that change the model or data: changing one rebuilds the session
 STRUCTURAL = (
@@ -93,16 +103,19 @@ def parse_architecture(text: str, max_width: int = 256, max_levels: int = 8) -> 
         if parts[0].isdigit():
             raise ArchitectureError(f"one width is not a network: give at least two widths "
                                     f"(inputs and outputs) joined by '-', {example}")
-        raise ArchitectureError(f"'{text}' is not a list of widths: give whole numbers joined "
-                                f"by '-', {example}")
+        raise ArchitectureError(f"{quoted(text)} is not a list of widths: give whole numbers "
+                                f"joined by '-', {example}")
     sizes = []
     for part in parts:
         if not part:
-            raise ArchitectureError(f"a width is missing in '{text}' (two '-' in a row, or one "
-                                    f"at an end): {example}")
-        if not part.isdigit():
-            raise ArchitectureError(f"'{part}' is not a positive whole number: the architecture "
-                                    f"is widths joined by '-', {example}")
+            raise ArchitectureError(f"a width is missing in {quoted(text)} (two '-' in a row, "
+                                    f"or one at an end): {example}")
+        if not (part.isascii() and part.isdigit()):
+            raise ArchitectureError(f"{quoted(part)} is not a positive whole number: the "
+                                    f"architecture is widths joined by '-', {example}")
+        if len(part.lstrip("0")) > len(str(max_width)):
+            raise ArchitectureError(f"width {quoted(part)} is above the limit of {max_width} "
+                                    "units")
         width = int(part)
         if width < 1:
             raise ArchitectureError(f"width {width} is too small: every width must be at least 1")
@@ -134,7 +147,7 @@ def parse_topk(text) -> int | float:
     try:
         value = float(text.rstrip("%").strip())
     except ValueError:
-        raise SparseRuleError(f"top-k '{text}' is not a number") from None
+        raise SparseRuleError(f"top-k {quoted(text)} is not a number") from None
     if percent:
         value /= 100.0
     if math.isfinite(value) and value >= 1 and value.is_integer() and not percent:
@@ -142,8 +155,19 @@ def parse_topk(text) -> int | float:
     if math.isfinite(value) and 0.0 < value < 1.0:
         return value
     raise SparseRuleError(
-        f"top-k '{text}' must be a whole count >= 1 or a fraction in (0, 1), e.g. 3 or 0.05"
+        f"top-k {quoted(text)} must be a whole count >= 1 or a fraction in (0, 1), e.g. 3 or 0.05"
     )
+
+
+def small_whole(text: str, digits: int = 9) -> int | None:
+    """``text`` as a whole number if it is at most ``digits`` ASCII digits, else None.
+
+    >>> small_whole("42"), small_whole("4²"), small_whole("9" * 5000)
+    (42, None, None)
+    """
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
 
 
 def parse_backtrack(text) -> str | frozenset[int]:
@@ -156,13 +180,13 @@ def parse_backtrack(text) -> str | frozenset[int]:
     if text.lower().startswith("largest"):
         text = text.lower().replace(" ", "")
         _, _, count = text.partition(":")
-        if not count.isdigit() or int(count) < 1:
-            raise SparseRuleError(f"'{text}': write largest:K with a whole K >= 1")
+        if small_whole(count) is None or int(count) < 1:
+            raise SparseRuleError(f"{quoted(text)}: write largest:K with a whole K >= 1")
         return f"largest:{int(count)}"
     parts = [part for part in text.replace(",", " ").split() if part]
-    if not parts or not all(part.isdigit() for part in parts):
+    if not parts or any(small_whole(part) is None for part in parts):
         raise SparseRuleError(
-            f"selected steps '{text}': give largest:K or time steps such as 1,4,8"
+            f"selected steps {quoted(text)}: give largest:K or time steps such as 1,4,8"
         )
     steps = frozenset(int(part) for part in parts)
     if min(steps) < 1:
@@ -357,14 +381,72 @@ def lesson_configuration(key: str) -> dict:
     return {**defaults, **BY_KEY[key].settings, "lesson": key}
 
 
-def allowed_values(parameter: param.Parameter) -> str:
+def query_values(search: str) -> dict[str, str]:
+    """A page's query string (``"?seed=3&model=rnn"``) as ``{name: text}``, every value
+    kept as the text the link gave: :meth:`Settings.apply` reads it, and refuses what does
+    not fit with a message (a number of thousands of digits included).
+
+    >>> query_values("?seed=3&architecture=2-8-1&lesson=")
+    {'seed': '3', 'architecture': '2-8-1'}
+    """
+    return dict(parse_qsl(search.lstrip("?")))
+
+
+def request_query(doc) -> dict[str, str] | None:
+    """The query values of the request that opened a served page (``doc``: its Bokeh
+    document), as :func:`query_values` gives them; None where there is no request."""
+    request = getattr(getattr(doc, "session_context", None), "request", None)
+    if request is None:
+        return None
+    return {name: texts[-1].decode("utf-8", "replace")
+            for name, texts in request.arguments.items() if texts and texts[-1]}
+
+
+def panel_reads_query(values: dict[str, str]) -> bool:
+    """Whether Panel's ``pn.state.location`` can be made for a page with these query
+    values: Panel turns a value of digits into an ``int``, which Python refuses past its
+    4300-digit limit (or for digits such as '²'), and the page then stays blank.
+
+    >>> panel_reads_query({"seed": "3"}), panel_reads_query({"seed": "9" * 5000})
+    (True, False)
+    """
+    for text in values.values():
+        if text.isdigit():
+            try:
+                int(text)
+            except ValueError:
+                return False
+    return True
+
+
+def quoted(value) -> str:
+    """A value as its refusal quotes it: ``'text'`` (shortened past
+    :data:`QUOTED_CHARACTERS`) or its repr.
+
+    >>> quoted("2-x-1"), quoted(0.5), quoted("9" * 50)
+    ("'2-x-1'", '0.5', "'99999999999999999999999999999999999999…' (50 characters)")
+    """
+    if isinstance(value, str):
+        if len(value) <= QUOTED_CHARACTERS:
+            return f"'{value}'"
+        return f"'{value[:QUOTED_CHARACTERS - 2]}…' ({len(value):,} characters)"
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's digit limit for str()
+        return f"a number of {value.bit_length():,} bits"
+    return text if len(text) <= QUOTED_CHARACTERS else quoted(text)
+
+
+def allowed_values(parameter: param.Parameter, name: str = "") -> str:
     """What a parameter accepts, in words: ``"one of fnn, rnn"``, ``"a whole number from 1
-    to 512"``."""
+    to 512"`` (for ``name`` in :data:`CONTROL_BOUNDS`, the control's range)."""
     if isinstance(parameter, param.Selector):
         return "one of " + ", ".join(str(option) for option in parameter.objects)
+    if isinstance(parameter, param.Boolean):
+        return "true or false"
     if isinstance(parameter, (param.Integer, param.Number)):
         kind = "a whole number" if isinstance(parameter, param.Integer) else "a number"
-        low, high = parameter.bounds or (None, None)
+        low, high = CONTROL_BOUNDS.get(name) or parameter.bounds or (None, None)
         if low is not None and high is not None:
             return f"{kind} from {number_text(low)} to {number_text(high)}"
         return kind
@@ -391,9 +473,12 @@ def check_value(parameter: param.Parameter, name: str, value,
     """``value`` (a URL string or a Python value) as the setting ``name`` takes it; a
     ValueError whose text says what was refused and what the setting accepts. The value is
     tried on ``scratch`` (a throwaway :class:`Settings`, made if not given)."""
-    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    shown = quoted(value)
     try:
         value = coerce(parameter, value)
+        low, high = CONTROL_BOUNDS.get(name, (None, None))
+        if low is not None and not low <= value <= high:
+            raise ValueError("outside the control's range")
         if name == "architecture":
             parse_architecture(value)
         elif name == "topk":
@@ -406,7 +491,7 @@ def check_value(parameter: param.Parameter, name: str, value,
     except (ArchitectureError, SparseRuleError) as error:
         raise ValueError(f"{shown} refused: {error}"[:300]) from None
     except (ValueError, TypeError, OverflowError):
-        reason = f"{name} takes {TEXT_FORMS.get(name) or allowed_values(parameter)}"
+        reason = f"{name} takes {TEXT_FORMS.get(name) or allowed_values(parameter, name)}"
         raise ValueError(f"{shown} refused: {reason}"[:300]) from None
     return value
 
@@ -478,6 +563,10 @@ def coerce(parameter: param.Parameter, value):
     if not isinstance(value, str):
         return value
     text = value.strip().strip('"')
+    if isinstance(parameter, param.Boolean):
+        if text.lower() not in ("true", "false"):
+            raise ValueError("not true or false")
+        return text.lower() == "true"
     if isinstance(parameter, param.Integer):
         number = float(text)
         if not number.is_integer():

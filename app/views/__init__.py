@@ -1,4 +1,4 @@
-"""The eight views of the dashboard, one module each."""
+"""The nine views of the dashboard, one module each."""
 
 from .errata import ErrataView
 from .kronecker import KroneckerView
@@ -8,6 +8,7 @@ from .rank import RankView
 from .sparse import SparseView
 from .spectrum import SpectrumView
 from .training import TrainingView
+from .whole import WholeView
 
 VIEW_CLASSES = {
     "training": TrainingView,
@@ -18,6 +19,7 @@ VIEW_CLASSES = {
     "errata": ErrataView,
     "sparse": SparseView,
     "network": NetworkView,
+    "whole": WholeView,
 }
 
 __all__ = [
@@ -30,4 +32,5 @@ __all__ = [
     "SparseView",
     "SpectrumView",
     "TrainingView",
+    "WholeView",
 ]

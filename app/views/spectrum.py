@@ -26,7 +26,13 @@ has at least m(n - min(R, n)) zeros.
 
 Stability: plain gradient descent with step alpha diverges along directions where the
 Hessian has an eigenvalue above 2/alpha. The top eigenvalue of one layer's Hessian is a lower
-bound for the top eigenvalue of the whole Hessian (Cauchy interlacing).
+bound for the top eigenvalue of the whole Hessian (Cauchy interlacing: H^(k) is a principal
+submatrix of the whole Hessian, and a principal submatrix's largest eigenvalue is at most the
+whole matrix's), so the plot over training shows both: lambda_max(H^(k)) and the whole
+Hessian's lambda_max (``net.whole_hessian(...).top_eigenvalues(1)``, Lanczos on its
+matrix-vector products, computed on the worker thread with the layer's spectrum). With
+formula = paper the layer block is the paper's, not the exact principal submatrix, and the
+bound need not hold.
 """
 
 from __future__ import annotations
@@ -50,7 +56,10 @@ from .figures import (
 )
 from .masks import dead_level_warning
 
-EXACT, PREDICTED, BAND = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E"
+EXACT, PREDICTED, BAND, WHOLE = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E", OKABE_ITO[2]
+#: the legend of the two top eigenvalues over training
+LAYER_LABEL = "top λ of H^(k) (≤ the whole H's)"
+WHOLE_LABEL = "top λ of the whole Hessian"
 #: c in the zero threshold |lambda| <= c N eps s (see the module)
 ZERO_FACTOR = 10.0
 
@@ -105,6 +114,13 @@ def expected_zeros(session, layer: int, m: int, n: int, terms: int) -> tuple[int
     return m * (n - q), f"at least m(n − min(r·t, n)) = {m}·{n - q} = {m * (n - q)}"
 
 
+def whole_top(net, X, Z, t: int | None = None) -> float:
+    """The whole Hessian's top eigenvalue for the loss of the layer Hessian ``net.hessian(X,
+    Z, t=t)`` (E, or E^(t) of an RNN): an upper bound of H^(k)'s (Cauchy interlacing)."""
+    whole = net.whole_hessian(X, Z) if t is None else net.whole_hessian(X, Z, t=t)
+    return float(np.asarray(whole.top_eigenvalues(1))[-1])
+
+
 def prediction_label(is_rnn: bool) -> str:
     """The paper's equation for one Kronecker term's eigenvalues: (46) FNN, (105) RNN."""
     return "eq. (105), term s = ζ = t" if is_rnn else "eq. (46)"
@@ -124,7 +140,8 @@ class SpectrumView(View):
             self._make_figures()
         for source in (self.points, self.prediction, self.band, self.top):
             source.data = {name: np.zeros(0) for name in source.data}
-        self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "threshold": []}
+        self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "whole": [],
+                                                  "threshold": []}
         self._prediction_item.label = value(prediction_label(self.session.is_rnn))
         set_text(self._caption, "")
         set_text(self._counts, "")
@@ -150,15 +167,17 @@ class SpectrumView(View):
                                      if paper in item.renderers)
         plot.yaxis.ticker = FixedTicker(ticks=[0.0])
         self.spectrum_plot = plot
-        self.top = ColumnDataSource(empty_columns("step", "top", "threshold"))
+        self.top = ColumnDataSource(empty_columns("step", "top", "whole", "threshold"))
         top = line_figure("top eigenvalue over training", "step", "eigenvalue", y_log=True,
                           height=280, x_range=Range1d(0.0, 1.0), y_range=Range1d(0.1, 100.0))
+        top.line(x="step", y="whole", source=self.top, line_width=2, color=WHOLE,
+                 legend_label=WHOLE_LABEL)
         top.line(x="step", y="top", source=self.top, line_width=2, color=EXACT,
-                 legend_label="top λ of H^(k)")
+                 legend_label=LAYER_LABEL)
         top.line(x="step", y="threshold", source=self.top, line_width=2, color=PREDICTED,
                  line_dash="dashed", legend_label="2 / learning rate")
         top.scatter(x="step", y="top", source=self.top, size=6, color=EXACT,
-                    legend_label="top λ of H^(k)")
+                    legend_label=LAYER_LABEL)
         add_legend(top, "center_right")  # the data run along the top and the bottom
         self.top_plot = top
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
@@ -197,9 +216,10 @@ class SpectrumView(View):
             hessian = net.hessian(X, Z, **options)
             lower, upper = hessian.weyl_bounds()
             return (hessian, np.asarray(hessian.eigvalsh()), np.asarray(lower), np.asarray(upper),
-                    np.asarray(term_eigenvalues(hessian)))  # terms: (r, T, m)
+                    np.asarray(term_eigenvalues(hessian)),  # terms: (r, T, m)
+                    whole_top(net, X, Z, options.get("t")))
 
-        hessian, eigenvalues, lower, upper, terms = yield from self.offload(compute)
+        hessian, eigenvalues, lower, upper, terms, whole = yield from self.offload(compute)
         self._body.visible = True
         m, n = hessian.n_outputs, hessian.n_inputs
         p = 0 if settings.scope == "sample" else self.sample_index()
@@ -245,9 +265,10 @@ class SpectrumView(View):
                 column.pop()
         rows["step"].append(step)
         rows["top"].append(max(top, 1e-12))
+        rows["whole"].append(max(whole, 1e-12))
         rows["threshold"].append(threshold)
         self.top.data = {name: np.asarray(values) for name, values in rows.items()}
-        shown = np.concatenate([rows["top"], rows["threshold"]])
+        shown = np.concatenate([rows["top"], rows["whole"], rows["threshold"]])
         fit_range(self.top_plot.x_range, rows["step"][0], max(rows["step"][-1],
                                                               rows["step"][0] + 1.0))
         fit_range(self.top_plot.y_range, float(np.min(shown)) / 2.0, float(np.max(shown)) * 2.0)
@@ -282,12 +303,17 @@ class SpectrumView(View):
             "curvature.*\n\n"
             f"{predicts} Its crosses (which also show any further zero of C̃) have {crosses} "
             f"at{at or ' 0'}.{vanished} "
-            f"Top eigenvalue **{top:.4g}** vs 2/α = **{threshold:.4g}**. "
+            f"Top eigenvalue **{top:.4g}** of H^({k}); of the whole Hessian **{whole:.4g}**, "
+            f"never less (Cauchy interlacing: H^({k}) is one of its diagonal blocks"
+            + (", for the exact formula; the paper's block is not one" if settings.formula ==
+               "paper" else "")
+            + f"); 2/α = **{threshold:.4g}**. "
             f"All eigenvalues inside the Weyl band: **{'yes' if inside else 'no'}**."
             + (f"\n\n{decay_text(eigenvalues, shift, tolerance, expected)}" if shift else "")
         ))
         self.arrays = {"eigenvalues": eigenvalues, "weyl_lower": lower, "weyl_upper": upper,
-                       "eq46_prediction": prediction, "term_eigenvalues": terms.reshape(-1, m)}
+                       "eq46_prediction": prediction, "term_eigenvalues": terms.reshape(-1, m),
+                       "whole_top_eigenvalue": np.array([whole])}
         self.counts = {"negative": negative, "zero": zero, "positive": positive,
                        "expected_zeros": expected, "data_zeros": data_zeros,
                        "tolerance": tolerance, "inside_weyl": inside}

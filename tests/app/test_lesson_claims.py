@@ -351,11 +351,33 @@ def test_spectrum_axes_fit_the_lesson_not_the_view_before(rendered):
     assert (top.x_range.start, top.x_range.end) == (0.0, 1.0)
 
 
+def test_edge_of_stability_lesson_sharpness_climbs_to_two_over_alpha(rendered):
+    """The sharpness line of the Whole Hessian view starts below 2/alpha and, after the
+    training steps of some seconds of Play, is within 10 % of it (the plateau itself, over
+    thousands of steps and for other alphas: tests/app/test_whole_view.py)."""
+    lesson = BY_KEY["edge-of-stability"]
+    threshold = 2.0 / lesson.settings["learning_rate"]
+    assert f"2/α = {threshold:g}" in lesson.look and f"2/α = {threshold:g}" in lesson.explanation
+
+    def check(dashboard, view):
+        assert dashboard.session.batch_size == dashboard.settings.samples  # full batch
+        data = view.sharpness.data
+        assert list(data["threshold"]) == [threshold] * len(data["step"])
+        top = data["sharpness"][-1]
+        assert top == pytest.approx(view.counts["top"], rel=1e-9)  # Lanczos, dense
+        if dashboard.session.step == 0:
+            assert top < 0.5 * threshold
+        else:
+            assert abs(top / threshold - 1) <= 0.10, (top, threshold)
+
+    at_step_0_and_after_training(rendered, "edge-of-stability", check)
+
+
 def test_every_lesson_has_a_claim_test():
     """A new lesson needs its claim checked here."""
     tested = {"rank-1", "rank-r", "rank-t", "rank-rt", "kronecker", "rnn-hessian",
               "relu-masks", "eq46", "weyl", "softmax-hessian", "weight-decay", "errata",
-              "meprop", "truncated-bptt"}
+              "meprop", "truncated-bptt", "edge-of-stability"}
     assert {lesson.key for lesson in LESSONS} == tested
 
 
