@@ -1,8 +1,8 @@
 """CPU time of one whole-Hessian product H @ v beside one gradient, for the same network.
 
 Run from the repository root: ``python -m benchmarks.bench_whole_hessian`` (``--quick`` for
-a short run). For an FNN 2-64-64-1 tanh and an RNN 2-16-16-1 tanh (tau 10), with 500 and 50
-samples, it times in alternating rounds
+a short run). For FNNs 2-64-64-1 and 2-256-256-1 tanh (500 samples) and an RNN 2-16-16-1 tanh
+(tau 10, 50 samples), it times in alternating rounds
 
 * "gradient": ``net.gradients(X, Z_target)`` (forward pass and back-propagation);
 * "matvec": ``H.matvec(v)`` of ``H = net.whole_hessian(X, Z_target)`` built once (the
@@ -10,7 +10,28 @@ samples, it times in alternating rounds
 * "GGN matvec": the same for ``H.gauss_newton()``.
 
 Reported: the median CPU time (``time.process_time``) per call in ms and the ratio to the
-gradient's. Compare the columns of one run, not runs with each other.
+gradient's. Compare the columns of one run, not runs with each other. ``--threads N`` limits
+BLAS (threadpoolctl) and torch to N threads for every method: on a shared machine, threads that
+wait for a core also count as CPU time, and ``--threads 1`` gives steadier numbers.
+
+Then the sharpness (the largest eigenvalue of the whole Hessian, Cohen et al. 2021) of the
+same 2-64-64-1 network (P = 4417) and of a wider 2-256-256-1 (P = 66817), 500 samples, by
+
+* "hessian_core": ``net.whole_hessian(X, Z).top_eigenvalues(1)`` (Lanczos on ``matvec``,
+  its default ``tol=1e-10``, and ``tol=1e-3``, PyHessian's number, though Lanczos' tol bounds
+  a residual, not a change; the time includes building H: forward pass and adjoints);
+* "PyHessian": ``hessian(model, criterion, data=(x, y)).eigenvalues(top_n=1)`` (power
+  iteration, its defaults ``maxIter=100, tol=1e-3``; the time includes its first backward);
+* "eigsh + torch.func": scipy's ARPACK ``eigsh(k=1, which="LA", tol=1e-10)`` on a
+  LinearOperator of forward-over-reverse products ``torch.func.jvp(torch.func.grad(E))``,
+
+each on the same float64 parameters and data (the torch model is a ``torch.nn.Sequential``
+Linear/Tanh copy of the network, the criterion E = 1/(2r) sum ||z* - z||^2). Accuracy is the
+relative error against a tight reference independent of hessian_core's Lanczos: where P is at
+most ``DENSE_REFERENCE_LIMIT``, ``numpy.linalg.eigvalsh`` of the dense Hessian (also printed:
+how far the ARPACK ``tol=0`` value is from it); above, ARPACK ``eigsh(tol=0)`` (to machine
+precision) on the torch products. Without torch, scipy or PyHessian (the bench extra:
+``pip install -e ".[bench]"``), their rows are left out with a line saying why.
 """
 
 from __future__ import annotations
@@ -19,6 +40,7 @@ import argparse
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +64,10 @@ def _median_ms(call, repeats: int) -> float:
 def _cases():
     rng = np.random.default_rng(0)
     fnn = FNN.random((2, 64, 64, 1), activation="tanh", seed=0)
-    yield "FNN 2-64-64-1 tanh, r=500", fnn, (rng.normal(size=(500, 2)),
-                                             rng.normal(size=(500, 1))), {}
+    data = (rng.normal(size=(500, 2)), rng.normal(size=(500, 1)))
+    yield "FNN 2-64-64-1 tanh, r=500", fnn, data, {}
+    wide = FNN.random((2, 256, 256, 1), activation="tanh", seed=0)
+    yield "FNN 2-256-256-1 tanh, r=500", wide, data, {}  # the same samples
     rnn = RNN.random((2, 16, 16, 1), activation="tanh", seed=0)
     yield "RNN 2-16-16-1 tanh, tau=10, r=50", rnn, (rng.normal(size=(50, 10, 2)),
                                                     rng.normal(size=(50, 10, 1))), {}
@@ -52,9 +76,22 @@ def _cases():
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats (smoke run)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS (threadpoolctl) and torch threads for every method; default: "
+                             "the libraries' own (on a shared machine 1 gives steadier numbers)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        if _missing("torch") is None:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        print(f"threads: {args.threads} (BLAS through threadpoolctl, and torch)")
     repeats = 3 if args.quick else 30
-    for label, net, (X, Z), options in _cases():
+    cases = list(_cases())
+    for label, net, (X, Z), options in cases:
         H = net.whole_hessian(X, Z, **options)
         G = H.gauss_newton()
         v = np.random.default_rng(1).normal(size=H.size)
@@ -72,6 +109,162 @@ def main(argv: list[str] | None = None) -> None:
         for name, values in results.items():
             ms = statistics.median(values)
             print(f"  {name:11s} {ms:8.3f} ms   x{ms / base:5.2f} of a gradient")
+    print()
+    sharpness_tables([(label, net, X, Z) for label, net, (X, Z), _ in cases
+                      if isinstance(net, FNN)], repeats=1 if args.quick else 5)
+
+
+# --- sharpness: hessian_core against PyHessian and ARPACK on torch products ----------------------
+
+#: Largest P for which the reference is the dense Hessian's eigvalsh (P matvecs and a P x P
+#: eigvalsh: 4417 takes seconds and 160 MB).
+DENSE_REFERENCE_LIMIT = 5000
+
+
+def _missing(module: str) -> str | None:
+    """None if ``module`` imports, else why not (one line)."""
+    try:
+        __import__(module)
+    except Exception as error:  # ImportError, or a library that fails to load
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+class TorchTwin:
+    """The network as a float64 ``torch.nn.Sequential`` of Linear/Tanh, its data, its loss."""
+
+    def __init__(self, net: FNN, X: np.ndarray, Z: np.ndarray) -> None:
+        import torch
+
+        layers = []
+        for W, b in zip(net.weights, net.biases, strict=True):
+            linear = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers += [linear, torch.nn.Tanh()]
+        self.model = torch.nn.Sequential(*layers)
+        self.X, self.Z = torch.from_numpy(X), torch.from_numpy(Z)
+        self.names = [name for name, _ in self.model.named_parameters()]
+        self.shapes = [p.shape for p in self.model.parameters()]
+        self.theta = torch.cat([p.detach().reshape(-1) for p in self.model.parameters()])
+
+    @staticmethod
+    def criterion(output, target):
+        """E = 1/(2r) sum ||z* - z||^2, the paper's loss (hessian_core's "mse")."""
+        return 0.5 * ((target - output) ** 2).sum() / output.shape[0]
+
+    def loss_of(self, theta):
+        import torch
+
+        params, start = {}, 0
+        for name, shape in zip(self.names, self.shapes, strict=True):
+            size = int(np.prod(shape))
+            params[name] = theta[start : start + size].reshape(shape)
+            start += size
+        return self.criterion(torch.func.functional_call(self.model, params, (self.X,)), self.Z)
+
+    def operator(self):
+        """scipy LinearOperator of H v by torch.func.jvp(torch.func.grad(E))."""
+        import torch
+        from scipy.sparse.linalg import LinearOperator
+
+        gradient = torch.func.grad(self.loss_of)
+        size = self.theta.numel()
+
+        def matvec(vector):
+            tangent = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float64).reshape(-1))
+            return torch.func.jvp(gradient, (self.theta,), (tangent,))[1].numpy()
+
+        return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+
+    def eigsh_top(self, tol: float) -> float:
+        from scipy.sparse.linalg import eigsh
+
+        start = np.ones(self.theta.numel())
+        values = eigsh(self.operator(), k=1, which="LA", tol=tol, v0=start,
+                       return_eigenvectors=False)
+        return float(values[0])
+
+    def pyhessian_top(self) -> float:
+        import torch
+        from pyhessian import hessian
+
+        torch.manual_seed(0)
+        self.model.zero_grad(set_to_none=True)
+        with warnings.catch_warnings():  # its backward(create_graph=True): torch warns of a cycle
+            warnings.simplefilter("ignore", UserWarning)
+            values, _ = hessian(self.model, self.criterion, data=(self.X, self.Z),
+                                cuda=False).eigenvalues(top_n=1)
+        self.model.zero_grad(set_to_none=True)
+        return float(values[0])
+
+
+def _timed(calls: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """name -> (value of the last call, median CPU ms per call), the calls taken in turn
+    (round after round, so that load from elsewhere falls on all alike), after one untimed
+    call each (torch's first forward-mode or double-backward call loads code)."""
+    values = {name: call() for name, call in calls.items()}
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.process_time()
+            values[name] = call()
+            times[name].append(time.process_time() - start)
+    return {name: (values[name], 1e3 * statistics.median(times[name])) for name in calls}
+
+
+def sharpness_tables(cases: list, repeats: int) -> None:
+    """The sharpness of each (label, FNN, X, Z) by every available tool: value, CPU time and
+    accuracy against the reference."""
+    torch_missing, scipy_missing = _missing("torch"), _missing("scipy")
+    pyhessian_missing = torch_missing or _missing("pyhessian")
+    if torch_missing:
+        print(f"sharpness: torch cannot be imported ({torch_missing}); the PyHessian and "
+              "eigsh + torch.func rows and the torch reference are left out")
+    elif pyhessian_missing:
+        print(f"sharpness: PyHessian cannot be imported ({pyhessian_missing}); its rows are "
+              'left out (pip install -e ".[bench]")')
+    if scipy_missing and not torch_missing:
+        print(f"sharpness: scipy cannot be imported ({scipy_missing}); the eigsh rows are left out")
+    for label, net, X, Z in cases:
+        P = net.n_parameters
+        twin = None if torch_missing else TorchTwin(net, X, Z)
+        calls = {}
+        for name, tol in (("top_eigenvalues(1)", 1e-10), ("top_eigenvalues(1, tol=1e-3)", 1e-3)):
+            calls[f"hessian_core {name}"] = lambda net=net, X=X, Z=Z, tol=tol: float(
+                net.whole_hessian(X, Z).top_eigenvalues(1, tol=tol)[-1]
+            )
+        if twin is not None and not pyhessian_missing:
+            calls["PyHessian eigenvalues(top_n=1)"] = twin.pyhessian_top
+        if twin is not None and not scipy_missing:
+            calls["eigsh(tol=1e-10) + torch.func HVP"] = lambda twin=twin: twin.eigsh_top(1e-10)
+        rows = _timed(calls, repeats)
+        notes = []
+        if P <= DENSE_REFERENCE_LIMIT:
+            reference = float(np.linalg.eigvalsh(net.whole_hessian(X, Z).dense())[-1])
+            how = "dense eigvalsh"
+            if twin is not None and not scipy_missing:
+                arpack = twin.eigsh_top(0.0)
+                gap = abs(arpack - reference) / abs(reference)
+                notes.append(f"eigsh(tol=0) on torch products differs from it by {gap:.1e}")
+        elif twin is not None and not scipy_missing:
+            reference, how = twin.eigsh_top(0.0), "eigsh(tol=0) on torch.func products"
+        else:
+            reference, how = None, None
+            notes.append("without torch and scipy there is no reference independent of "
+                         "hessian_core's Lanczos")
+        print(f"Sharpness of {label} (P = {P}); reference: {how or 'none'}"
+              + (f" = {reference:.12g}" if reference is not None else ""))
+        for note in notes:
+            print(f"  ({note})")
+        base = rows.get("PyHessian eigenvalues(top_n=1)", (None, None))[1]
+        print(f"  {'method':40s} {'lambda_max':>16s} {'CPU ms':>9s} {'PyHessian/this':>14s} "
+              f"{'rel. error':>10s}")
+        for name, (value, ms) in rows.items():
+            error = "" if reference is None else f"{abs(value - reference) / abs(reference):10.1e}"
+            speed = "" if base is None else f"{base / ms:13.1f}x"
+            print(f"  {name:40s} {value:16.12g} {ms:9.1f} {speed:>14s} {error}")
 
 
 if __name__ == "__main__":

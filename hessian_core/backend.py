@@ -3,9 +3,16 @@
 Every numeric function in :mod:`hessian_core` finds its array module with
 :func:`namespace_of` (``array_api_compat.array_namespace``), creates new arrays with the
 inputs' dtype and device, and uses only the array API standard. NumPy arrays in give NumPy
-arrays out; CuPy arrays in give CuPy arrays out (CuPy is imported by ``array_api_compat``
-only when a CuPy array is actually passed). :func:`to_numpy` is the one place where data
-crosses to the host, for plotting and tests.
+arrays out; CuPy arrays in give CuPy arrays out; PyTorch tensors in give tensors of the same
+dtype on the same device out (CPU or CUDA). CuPy and torch are imported by
+``array_api_compat`` only when such an array is actually passed. :func:`to_numpy` is the one
+place where data crosses to the host, for plotting and tests.
+
+PyTorch: the core computes values, never an autograd graph. An input tensor that requires
+grad (``X``, ``Z_target``, ``theta``, ``v``) is detached where it enters
+(:func:`as_float_array`); ``FNN.from_torch`` (:mod:`hessian_core.torch_bridge`) detaches and
+copies a model's parameters. Tensors given to the constructors directly should be plain
+(``.detach()``): the results are the same, but torch would record every operation.
 
 The validation helpers raise ``ValueError`` naming the offending argument and what is
 allowed, so that a wrong shape never broadcasts silently.
@@ -39,8 +46,8 @@ def namespace_of(*arrays: Any) -> Any:
         return array_api_compat.array_namespace(*present)
     except TypeError as error:
         raise ValueError(
-            "all arrays must come from one array library (NumPy, CuPy, array-api-strict, ...): "
-            f"{error}"
+            "all arrays must come from one array library "
+            f"(NumPy, CuPy, PyTorch, array-api-strict, ...): {error}"
         ) from None
 
 
@@ -104,6 +111,8 @@ def as_float_array(value: Any, name: str, xp: Any, like: Any) -> Any:
     sequences and scalars are converted.
     """
     device = array_api_compat.device(like)
+    if getattr(value, "requires_grad", False):  # a torch tensor in an autograd graph
+        value = value.detach()
     if type(value) is type(like) and value.dtype == like.dtype:
         if array_api_compat.device(value) == device:  # what xp.asarray would hand back
             return value

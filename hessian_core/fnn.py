@@ -63,6 +63,7 @@ from .network import Network, check_layer_sizes, convert_like, glorot_parameters
 from .recursion import preactivation_matrices
 from .results import Adjoints, Forward, Gradient
 from .sparse import keep_top, topk_count
+from .torch_bridge import sequential_layers
 from .whole import WholeHessian
 
 __all__ = ["FNN"]
@@ -105,6 +106,33 @@ class FNN(Network):
             biases,
             activation=activation,
             output_activation=output_activation,
+            loss=loss,
+            weight_decay=weight_decay,
+        )
+
+    @classmethod
+    def from_torch(cls, model: Any, loss: str = "mse", weight_decay: float = 0.0) -> FNN:
+        """The FNN of a ``torch.nn.Sequential`` of ``Linear`` layers and element-wise
+        activations (:mod:`hessian_core.torch_bridge`: which modules, bias-free layers, what
+        is refused). Its arrays are copies of the model's parameters, as torch tensors of the
+        model's dtype and device; every result comes back as such tensors.
+
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+        ...                             torch.nn.Linear(4, 2)).double()
+        >>> net = FNN.from_torch(model)
+        >>> net.layer_sizes, net.activation, net.output_activation
+        ((3, 4, 2), 'tanh', 'identity')
+        >>> X = torch.ones(5, 3, dtype=torch.float64)
+        >>> net.whole_hessian(X, model(X).detach()).dense().shape
+        torch.Size([26, 26])
+        """
+        layers = sequential_layers(model)
+        return cls(
+            layers.weights,
+            layers.biases,
+            activation=layers.activation,
+            output_activation=layers.output_activation,
             loss=loss,
             weight_decay=weight_decay,
         )

@@ -110,8 +110,10 @@ def _stamp(cell, event: str) -> datetime:
     return datetime.fromisoformat(cell.metadata["execution"][event].replace("Z", "+00:00"))
 
 
-def test_there_are_eight_notebooks():
-    assert [path.name[:2] for path in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+def test_there_are_nine_notebooks():
+    assert [path.name[:2] for path in NOTEBOOKS] == [
+        "01", "02", "03", "04", "05", "06", "07", "08", "09"
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
