@@ -48,8 +48,10 @@ still takes ``steps_per_tick`` steps.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from functools import partial
 
 import panel as pn
 import param
@@ -68,7 +70,10 @@ from .settings import (
     Settings,
     SparseRuleError,
     format_architecture,
+    panel_reads_query,
     parse_architecture,
+    query_values,
+    request_query,
 )
 from .training import TrainingSession
 
@@ -94,12 +99,19 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, sync_url: bool = False, scheduler: Scheduler | None = None, **values):
         super().__init__()
         self.settings = Settings()
-        location = pn.state.location if sync_url else None
-        if location is not None:
-            # build from the URL's settings at once (no default model drawn first)
+        location = None
+        if sync_url:
+            # build from the URL's settings at once (no default model drawn first); a query
+            # Panel cannot read (a number of 5000 digits) is applied, refused by name, and
+            # the page is not tied to its address
+            query = request_query(pn.state.curdoc)
+            if query is None or panel_reads_query(query):
+                location = pn.state.location
+                query = query_values(location.search) if location is not None else {}
             known = set(self.settings.query_parameters())
-            values = {**{name: value for name, value in location.query_params.items()
-                         if name in known}, **values}
+            values = {**{name: value for name, value in query.items() if name in known},
+                      **values}
+        self.location = location  # the page's pn.state.location when tied to it, else None
         errors = self.settings.apply(values) if values else {}
         self.session = TrainingSession(self.settings)
         self.readouts = FrameReadouts(css_classes=["frame-readouts"])
@@ -110,6 +122,7 @@ class Dashboard(pn.viewable.Viewer):
         self.views = self.main.views
         self.loop = SessionLoop(self.session, self.settings, self.views, self.readouts,
                                 scheduler)
+        self.loop.rebuild = self.rebuild
         self._deferred = None  # inside apply_settings: None, or whether a redraw was asked
         self._expose_parts()
         self._layout = pn.Column(
@@ -181,7 +194,16 @@ class Dashboard(pn.viewable.Viewer):
             if fitted is not None and fitted != s.architecture:
                 s.architecture = fitted  # triggers this method again, which rebuilds
                 return
-        self.rebuild()
+        self.rebuild_soon()
+
+    def rebuild_soon(self) -> None:
+        """Served: rebuild at the start of the frame owed to the page, once for all the
+        changes that arrive before it is drawn (a student typing, a slider dragged: the
+        changes never queue up behind each other's rebuilds), training held meanwhile;
+        else rebuild now."""
+        self.loop.rebuild_owed = True
+        if not self.loop.request_redraw():
+            self.loop.rebuild_if_owed()
 
     def _architecture_for_data(self) -> str | None:
         """The architecture with its first and last width matched to the data set."""
@@ -230,7 +252,7 @@ class Dashboard(pn.viewable.Viewer):
             session.rule_error = str(error)
         else:
             if options != session.rule:
-                self.rebuild()
+                self.rebuild_soon()
                 return
             session.rule_error = None
         self.messages = self._with_rule_message(self.messages, clear=SPARSE_SETTINGS)
@@ -248,7 +270,8 @@ class Dashboard(pn.viewable.Viewer):
         self.refresh_view()
 
     def _batch_changed(self, event) -> None:
-        if self.session.X.shape[0] != self.session.batch_size:  # not drawn by a rebuild
+        if (not self.loop.rebuild_owed  # (the rebuild draws one)
+                and self.session.X.shape[0] != self.session.batch_size):  # not drawn by a rebuild
             self.session.next_batch()
         self.controls["sample"].end = max(self.session.batch_size - 1, 1)
         self.refresh_view()
@@ -278,7 +301,7 @@ class Dashboard(pn.viewable.Viewer):
             return
         version = self.session.version
         self.apply_settings(dict(lesson.settings, lesson=lesson.key))
-        if self.session.version == version:
+        if self.session.version == version and not self.loop.rebuild_owed:
             self.reset()  # a lesson starts from its seed, whatever was trained before
 
     def _lesson_changed(self, event) -> None:
@@ -289,7 +312,26 @@ class Dashboard(pn.viewable.Viewer):
     def sync_location(self, location) -> None:
         """Tie the settings to a page's query string (``pn.state.location`` when served):
         the URL's values are applied now, and every later change is written back."""
-        location.sync(self.settings, self.settings.query_parameters(), on_error=self._url_error)
+        names = self.settings.query_parameters()
+        location.sync(self.settings, names, on_error=self._url_error)
+        # after Panel's own writer (precedence 0), in every batch of changes
+        self.settings.param.watch(partial(self._address_follows, location), names,
+                                  precedence=1)
+
+    def _address_follows(self, location, *events) -> None:
+        """The address holds the settings' values in force. A setting changed again while
+        its change was being handled (a value fitted to the others: a batch of 512 on 200
+        samples is 200) is told to Panel's writer twice, the older value last; the address
+        then takes the value in force."""
+        stale = {}
+        for event in events:
+            value = getattr(self.settings, event.name)
+            if event.new is value or event.new == value:
+                continue
+            text = self.settings.param[event.name].serialize(value)
+            stale[event.name] = text if isinstance(text, str) else json.dumps(text)
+        if stale:
+            location.update_query(**stale)
 
     def _url_error(self, values: dict) -> None:
         """location.sync could not apply the URL as a whole: apply value by value."""
@@ -304,6 +346,19 @@ class Dashboard(pn.viewable.Viewer):
 
     def _running_changed(self, event) -> None:
         self.sidebar.show_running(event.new)
+        if event.old and not event.new and not self.loop.disconnected():
+            self.show_now()  # paused (Pause, a failed step): the last steps were not drawn
+
+    def show_now(self) -> None:
+        """Show the model as it is: the readouts and a complete redraw of the visible view,
+        in a frame owed to the page when served (sent as soon as the live loop's flow
+        control allows, never dropped: ``app/loop.py``), else now."""
+        if self.session.net is None:
+            return
+        if not self.loop.request_redraw():
+            with pn.io.hold():
+                self.loop.show_readouts()
+                self.refresh_view()
 
     # --- actions -----------------------------------------------------------------------
     def toggle_play(self) -> None:
@@ -321,15 +376,16 @@ class Dashboard(pn.viewable.Viewer):
     def step(self) -> bool:
         """One optimisation step (one mini-batch), then redraw."""
         self.session.status = ""
+        self.loop.rebuild_if_owed()  # the model the settings ask for takes the step
         ok = self.session.train_step()
-        if not self.loop.request_redraw():  # served: counters and view in the next frame
-            with pn.io.hold():
-                self.loop.show_readouts()
-                self.refresh_view()
+        self.show_now()  # served: counters and view in the frame owed to the page
         return ok
 
     def reset(self) -> None:
         self.session.running = False
+        if self.loop.rebuild_owed:
+            self.loop.rebuild_if_owed()  # from the seed, with the settings as they are now
+            return
         self.session.reset()
         self._after_rebuild()
 
@@ -365,6 +421,14 @@ class Dashboard(pn.viewable.Viewer):
             self.refresh_view()
         return errors
 
+    def apply_link(self, values: dict) -> None:
+        """Apply a link's values as a page load does (Back and Forward, ``app/address.py``):
+        the banner then names this link's refused values (and a failed rebuild's reason)."""
+        errors = self.apply_settings(values)
+        kept = {name: self.messages[name] for name in ("architecture", "model")
+                if name in self.messages and name not in errors}
+        self.messages = self._with_rule_message({**kept, **errors})
+
     def refresh_view(self) -> None:
         """Recompute and redraw the visible view completely: now, or when served in a frame
         dispatched at once (under the document lock, see ``app/loop.py``)."""
@@ -374,6 +438,11 @@ class Dashboard(pn.viewable.Viewer):
         self.loop.pending = None
         if self.session.net is None or self.loop.request_redraw():
             return  # served: drawn in the next frame, under the document lock
+        if self.loop.session_context is not None and not self.loop.page_ready:
+            # served, the page not loaded yet: its first frame builds and draws the view
+            # (SessionLoop.page_loaded), so a plain GET (a link preview) builds no plot
+            self.loop.redraw_requested = True
+            return
         start = time.perf_counter()
         with pn.io.hold():
             self.main.visible.refresh()

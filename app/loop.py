@@ -20,9 +20,17 @@ and the plots always show the same step:
   Its heavy core computations run on the session's worker thread (``View.offload``) while
   frames go on; those that last took a few milliseconds at most run in the frame.
 
-Served, every change of the views' plots is made in a frame (a settings change or Step asks
-for one at once, :meth:`SessionLoop.request_redraw`), and a frame runs under its page's
-document lock
+Served, every change of the views' plots is made in a frame, and so is a rebuild that
+settings changes ask for (``SessionLoop.rebuild_owed``: training waits for it). Pause,
+Step, Reset, a lesson and every settings change leave the page *owed* a frame
+(:meth:`SessionLoop.request_redraw`): one complete redraw with the readouts, drawn with the
+state of the moment it is drawn, sent as soon as the flow control below lets a frame go
+(:meth:`SessionLoop.send_owed`: when the frame in flight is written, when a receipt opens
+the window, or at a retry every ``OWED_RETRY_S``), never dropped; requests made before it
+goes are that one frame, so that changes arriving faster than the page draws never queue
+up. No frame goes before the page has loaded its document (Panel's ``onload``: until then
+Panel drops the changes a hold makes, and a later frame would refer to plots the page never
+received). A frame runs under its page's document lock
 (``bokeh.server.session.ServerSession.with_document_locked``, the call behind
 ``doc.add_next_tick_callback``) with the page's document as Panel's current document, and
 its changes held by ``pn.io.hold`` and sent together, as one PATCH-DOC message on Panel's
@@ -66,6 +74,9 @@ RECEIPT_WINDOW = 3
 #: a frame not receipted after this long no longer holds the next ones back (seconds): a
 #: page that cannot receipt (its script did not load) still gets a frame now and then
 RECEIPT_TIMEOUT_S = 3.0
+#: a frame owed to the page (Pause, Step, a settings change) that the flow control holds
+#: back is tried again this often (seconds), besides when a frame is written or receipted
+OWED_RETRY_S = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +113,22 @@ class SessionLoop:
         self.pending = None  # the redraw in progress (a generator of plot updates)
         self.pending_seconds = 0.0
         self.busy = False  # a manual tick is running
-        self.redraw_requested = False  # served: a complete redraw in the next frame
+        self.redraw_requested = False  # served: a frame is owed, with a complete redraw
+        self._owed_retry: asyncio.TimerHandle | None = None
+        #: served: the settings changed the model's structure; ``rebuild`` (the dashboard's)
+        #: runs at the start of the owed frame, once for all the changes made before it
+        self.rebuild_owed = False
+        self.rebuild: Callable[[], object] | None = None
         self.executor: ThreadPoolExecutor | None = None
         self.closed = False
         self.layout = None  # the dashboard's layout (to find a notebook cell's comm)
         doc = pn.state.curdoc
         self.document = doc
         self.session_context = getattr(doc, "session_context", None)
+        # served: no frame before the page has loaded the document (Panel drops the changes
+        # a hold makes until then, and a later frame would refer to models never sent)
+        self.page_ready = False
+        pn.state.onload(self.page_loaded)  # at once when not served
         self.scheduler.add(self)
 
     def attach(self, document, session_context) -> None:
@@ -127,9 +147,14 @@ class SessionLoop:
     def in_flight(self) -> bool:
         """The last frame is still being applied, its patch is still being written to the
         page's websocket, or the page has not yet receipted enough of the frames sent to it
-        (then the scheduler skips this page's frames)."""
-        return (self._frame_running or writes_pending(self.server_session)
-                or self.awaiting_receipts())
+        (then the scheduler skips this page's frames); or the page has not loaded yet."""
+        return (self._frame_running or not self.page_ready
+                or writes_pending(self.server_session) or self.awaiting_receipts())
+
+    def page_loaded(self) -> None:
+        """The page has loaded its document: frames may go, the owed one first."""
+        self.page_ready = True
+        self.send_owed()
 
     def awaiting_receipts(self, now: float | None = None) -> bool:
         """``RECEIPT_WINDOW`` frames or more are unreceipted, the oldest for less than
@@ -147,6 +172,8 @@ class SessionLoop:
         self.frames_receipted = frame
         for _ in range(min(done, len(self._unreceipted))):
             self._unreceipted.popleft()
+        if self.send_owed():
+            return  # the frame owed to the page went
         if len(self._unreceipted) == RECEIPT_WINDOW - 1:
             self.scheduler.offer_frame(self)  # the window just opened: no wait for a round
 
@@ -192,8 +219,8 @@ class SessionLoop:
         """Train until ``seconds`` have passed (at least one step) or the speed's steps per
         frame are taken; returns the time used."""
         allowed = self.steps_allowed()
-        if allowed == 0 or not self.playing:
-            return 0.0
+        if allowed == 0 or not self.playing or self.rebuild_owed:
+            return 0.0  # (the settings no longer fit the model until the owed frame)
         start = clock()
         # stops early where a step fails: paused, with the reason in session.status
         self.steps_since_frame += self.session.train_steps(allowed, seconds, clock)
@@ -228,21 +255,53 @@ class SessionLoop:
         self._frame_running = False
         if not future.cancelled() and future.exception() is not None:
             log.error("frame failed", exc_info=future.exception())
-        if self.redraw_requested and not self.closed:
-            self.dispatch_frame()
+        self.send_owed()
 
     def request_redraw(self) -> bool:
-        """Served: redraw the visible view completely in a frame under the document lock,
-        at once or right after the frame in flight; False when not served (then the caller
-        draws now). Drawing only in frames keeps every Bokeh change on one path to the
-        browser, in order (a model is never referred to before it is sent)."""
+        """Served: the page is owed a frame that redraws the visible view completely and
+        shows the readouts as they are now (Pause, Step, Reset, a settings change). It is
+        sent as soon as the flow control allows (:meth:`send_owed`), never dropped: at once
+        when nothing is in flight, else when the frame in flight is written, a receipt
+        opens the window, or a retry finds the way free; while playing, the next frame of
+        the scheduler may carry it. Requests made before it is sent are one frame, drawn
+        with the state of its own time. False when not served (then the caller draws now).
+        Drawing only in frames keeps every Bokeh change on one path to the browser, in
+        order (a model is never referred to before it is sent)."""
         if self.server_session is None or self.document is None:
             return False
         self.pending = None
         self.redraw_requested = True
-        if not self._frame_running:
-            self.dispatch_frame()
+        self.send_owed()
         return True
+
+    def send_owed(self) -> bool:
+        """Dispatch the frame owed to the page (:meth:`request_redraw`) if the flow control
+        lets one go now; otherwise look again in ``OWED_RETRY_S`` (a frame in flight looks
+        again when written, a receipt when it arrives). True when dispatched."""
+        if (not self.redraw_requested or self.closed or self._frame_running
+                or not self.page_ready):
+            return False  # (a frame written, or the page loaded, looks again)
+        if getattr(self.server_session, "destroyed", False):
+            return False  # the page's session is gone
+        if writes_pending(self.server_session) or self.awaiting_receipts():
+            self._retry_owed()
+            return False
+        self.dispatch_frame()
+        return True
+
+    def _retry_owed(self) -> None:
+        if self._owed_retry is not None:
+            return
+        try:
+            event_loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop: the next frame or receipt sends it
+
+        def retry() -> None:
+            self._owed_retry = None
+            self.send_owed()
+
+        self._owed_retry = event_loop.call_later(OWED_RETRY_S, retry)
 
     def frame(self) -> None:
         """Draw a frame now, on this thread, as one batch of changes (in a notebook, pushed
@@ -277,6 +336,7 @@ class SessionLoop:
         number ``frame`` if given (call under a hold)."""
         start = time.perf_counter()
         self.steps_since_frame = 0
+        self.rebuild_if_owed()
         if self.session.net is not None and self.redraw_requested:
             self.redraw_requested = False
             self.views[self.settings.view].refresh()
@@ -285,6 +345,12 @@ class SessionLoop:
             self.advance_view(self.scheduler.clock())
         self.show_readouts(frame, in_frame=True)
         self.frames += 1
+
+    def rebuild_if_owed(self) -> None:
+        """Run the rebuild that settings changes asked for, if one is owed."""
+        if self.rebuild_owed and self.rebuild is not None:
+            self.rebuild_owed = False
+            self.rebuild()
 
     def show_readouts(self, frame: int | None = None, in_frame: bool = False) -> None:
         """The step counter and the loss (and the frame's number) in the page; ``in_frame``:
@@ -347,6 +413,9 @@ class SessionLoop:
         """Leave the scheduler and stop the worker thread."""
         self.closed = True
         self.pending = None
+        if self._owed_retry is not None:
+            self._owed_retry.cancel()
+            self._owed_retry = None
         self.scheduler.remove(self)
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)

@@ -27,9 +27,12 @@ asyncio task on the process's event loop runs *rounds* while any client plays:
    n playing clients at least n x (its cost) / REDRAW_SHARE apart, so that the redraws of a
    class take at most REDRAW_SHARE of the wall time and the frames themselves stay cheap (the
    counters and the loss keep their rate; the heavier pictures update less often).
-3. **Pause.** The task then sleeps so that training uses at most TRAIN_SHARE of the wall time;
-   frames, websocket traffic and widget callbacks run meanwhile (the event loop stays
-   responsive: it is never held longer than one round's training plus one step).
+3. **Pause.** The task then sleeps so that training uses at most TRAIN_SHARE of the wall time
+   (the slices' wall time: on a machine that gives the process little CPU a slice lasts
+   longer than its CPU time, and so does the pause after it); frames, websocket traffic and
+   widget callbacks run meanwhile (the event loop stays responsive: it is never held longer
+   than one round's training plus one step, and a click is not left behind a growing queue
+   of the page's messages).
 
 A client's frame is applied under its page's document lock (see :mod:`app.loop`). Without a
 running event loop (tests, scripts) nothing runs by itself: :meth:`Scheduler.run_round` does
@@ -90,6 +93,7 @@ class Scheduler:
         self.playing_count = 0  # clients playing in the last round
         self.rounds = 0
         self.next_frame_in = 0.0  # after a round: time until the next frame is due (seconds)
+        self.train_wall = 0.0  # wall time of the last round's training slices (seconds)
         self._rotation = 0
         self._task: asyncio.Task | None = None
 
@@ -143,6 +147,7 @@ class Scheduler:
         self.rounds += 1
         quantum = max(ROUND_TRAIN_S / len(playing), MIN_QUANTUM)
         used = 0.0
+        wall_start = self.clock()
         for client in order:
             client.credit = min(client.credit + quantum, CREDIT_ROUNDS * quantum)
             if client.credit <= 0.0:
@@ -151,6 +156,7 @@ class Scheduler:
             client.credit -= spent
             used += spent
         now = self.clock()
+        self.train_wall = now - wall_start if used > 0.0 else 0.0
         interval = self.frame_interval(len(playing))
         self.next_frame_in = interval
         for client in order:
@@ -200,10 +206,17 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - one broken session must not stop the others
                 log.exception("scheduler round failed")
                 used = 0.0
-            pause = max(MIN_PAUSE_S, used * (1.0 - TRAIN_SHARE) / TRAIN_SHARE)
-            if used == 0.0:  # nobody trains (slow speeds, waiting frames): until a frame is due
-                pause = max(pause, self.next_frame_in)
-            await asyncio.sleep(pause)
+            await asyncio.sleep(self.pause_after(used))
+
+    def pause_after(self, used: float) -> float:
+        """The sleep after a round that trained ``used`` seconds (on ``train_clock``)."""
+        # the share is of the wall time: a process given little CPU (30 browsers on the
+        # server's cores) takes longer for the same slice, and its websocket messages and
+        # widget callbacks need their share of that longer time too
+        pause = max(MIN_PAUSE_S, self.train_wall * (1.0 - TRAIN_SHARE) / TRAIN_SHARE)
+        if used == 0.0:  # nobody trains (slow speeds, waiting frames): until a frame is due
+            pause = max(pause, self.next_frame_in)
+        return pause
 
 
 _SCHEDULER: Scheduler | None = None

@@ -688,3 +688,143 @@ def test_a_view_behind_its_pace_does_not_catch_up_in_a_burst():
     frame_at(1.12)
     assert view.redraws == 3
     dashboard.close()
+
+
+def readout_steps(events: list) -> list[str]:
+    """The step counter's texts sent in ``events`` (a frame's readouts)."""
+    return [e.new for e in events if isinstance(e, ModelChangedEvent) and e.attr == "step"]
+
+
+def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow():
+    """Frames wait for receipts while playing; at Pause the steps trained since the last
+    frame drawn are owed to the page: one frame, sent as soon as a receipt opens the window,
+    with the counter and the loss curve at the paused step."""
+    from app.loop import RECEIPT_WINDOW
+
+    async def run():
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
+        server_session.written.set()
+        loop = dashboard.loop
+        events = []
+        document.callbacks.on_change_dispatch_to(EventRecorder(events))
+        dashboard.toggle_play()
+        for _ in range(RECEIPT_WINDOW + 4):  # the page receipts nothing: the window fills
+            clock.advance(1.0)
+            scheduler.run_round()
+            for _ in range(3):
+                await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW and loop.awaiting_receipts()
+        drawn = int(loop.readouts.step.split()[1])
+        assert dashboard.session.step > drawn  # trained on while frames were held back
+        dashboard.toggle_play()  # Pause
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW, "a frame went past the flow control"
+        paused_at = dashboard.session.step
+        events.clear()
+        loop.receipt_arrived(2)  # the page painted frames 1 and 2
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW + 1
+        assert readout_steps(events) == [f"step {paused_at}"]
+        streamed = [e for e in events if isinstance(e, ColumnsStreamedEvent)]
+        assert streamed and streamed[-1].data["step"][-1] == paused_at
+        assert dashboard.readouts.step == f"step {paused_at}"
+        loop.receipt_arrived(loop.frames_sent)  # nothing more is owed: nothing more is sent
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW + 1 and dashboard.session.step == paused_at
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stale():
+    from app.loop import OWED_RETRY_S, RECEIPT_WINDOW
+
+    async def run():
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
+        server_session.written.set()
+        loop = dashboard.loop
+        dashboard.toggle_play()
+        for _ in range(RECEIPT_WINDOW):
+            clock.advance(1.0)
+            scheduler.run_round()
+            for _ in range(3):
+                await asyncio.sleep(0)
+        assert loop.awaiting_receipts()
+        dashboard.toggle_play()  # Pause: owed, held back
+        await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW and loop.redraw_requested
+        for index in range(len(loop._unreceipted)):  # as if sent long ago
+            loop._unreceipted[index] -= 60.0
+        await asyncio.sleep(2 * OWED_RETRY_S)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert loop.frames_sent == RECEIPT_WINDOW + 1 and not loop.redraw_requested
+        assert dashboard.readouts.step == f"step {dashboard.session.step}"
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+def test_step_after_pause_shows_one_step_more_and_requests_coalesce():
+    """Step (and settings changes) owe the page one frame with the state as it is when
+    drawn; several requests before it is drawn are one frame."""
+
+    async def run():
+        clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
+        loop = dashboard.loop
+        events = []
+        document.callbacks.on_change_dispatch_to(EventRecorder(events))
+        dashboard.toggle_play()
+        for _ in range(3):
+            clock.advance(1.0)
+            scheduler.run_round()
+            await asyncio.sleep(0)
+        dashboard.toggle_play()  # Pause while a frame is still being written
+        server_session.written.set()
+        for _ in range(6):
+            await asyncio.sleep(0)
+        paused_at = dashboard.session.step
+        assert dashboard.readouts.step == f"step {paused_at}"
+        loop.receipt_arrived(loop.frames_sent)
+        sent = loop.frames_sent
+        server_session.written.clear()  # the next frame stays in flight
+        events.clear()
+        dashboard.step()
+        await asyncio.sleep(0)
+        for _ in range(3):  # more requests while that frame is in flight
+            dashboard.step()
+        assert loop.frames_sent == sent + 1
+        server_session.written.set()
+        for _ in range(6):
+            await asyncio.sleep(0)
+        assert loop.frames_sent == sent + 2, "the requests made in flight were not one frame"
+        assert readout_steps(events) == [f"step {paused_at + 1}", f"step {paused_at + 4}"]
+        dashboard.close()
+
+    asyncio.run(run())
+
+
+def test_a_process_given_little_cpu_pauses_by_the_wall_time_its_slices_took():
+    """On a loaded machine a slice of 12 ms of CPU takes some 50 ms of wall time; the pause
+    after it leaves the event loop its share of that (the page's messages, a Pause click)."""
+    from app.scheduler import MIN_PAUSE_S, TRAIN_SHARE
+
+    wall = FakeClock()
+
+    class Starved(FakeClock):  # every CPU second of a step takes four of the wall clock
+        def advance(self, seconds: float) -> None:
+            super().advance(seconds)
+            wall.advance(4 * seconds)
+
+    cpu = Starved()
+    scheduler = Scheduler(clock=wall, train_clock=cpu)
+    client = FakeClient(cpu, 0.0005)
+    scheduler.add(client)
+    used = scheduler.run_round()
+    assert used > 0 and scheduler.train_wall == pytest.approx(4 * used)
+    pause = scheduler.pause_after(used)
+    assert pause == pytest.approx(max(MIN_PAUSE_S, 4 * used * (1 - TRAIN_SHARE) / TRAIN_SHARE))
+    assert scheduler.train_wall / (scheduler.train_wall + pause) <= TRAIN_SHARE + 1e-9
