@@ -10,16 +10,18 @@ a short run). For FNNs 2-64-64-1 and 2-256-256-1 tanh (500 samples) and an RNN 2
 * "GGN matvec": the same for ``H.gauss_newton()``.
 
 Reported: the median CPU time (``time.process_time``) per call in ms and the ratio to the
-gradient's. Compare the columns of one run, not runs with each other. ``--threads N`` limits
+gradient's, and whether one product is within ``MATVEC_TARGET`` gradients. Compare the
+columns of one run, not runs with each other. ``--threads N`` limits
 BLAS (threadpoolctl) and torch to N threads for every method: on a shared machine, threads that
 wait for a core also count as CPU time, and ``--threads 1`` gives steadier numbers.
 
 Then the sharpness (the largest eigenvalue of the whole Hessian, Cohen et al. 2021) of the
 same 2-64-64-1 network (P = 4417) and of a wider 2-256-256-1 (P = 66817), 500 samples, by
 
-* "hessian_core": ``net.whole_hessian(X, Z).top_eigenvalues(1)`` (Lanczos on ``matvec``,
-  its default ``tol=1e-10``, and ``tol=1e-3``, PyHessian's number, though Lanczos' tol bounds
-  a residual, not a change; the time includes building H: forward pass and adjoints);
+* "hessian_core": ``net.whole_hessian(X, Z).top_eigenvalues(1)`` (Lanczos on ``matvec`` from
+  the gradient start, at its default ``tol`` (``hessian_core.whole.SHARPNESS_TOL``), at
+  ``tol=1e-3``, PyHessian's number, though Lanczos' tol bounds a residual, not a change, and at
+  ``tol=1e-10``; the time includes building H: forward pass and adjoints);
 * "PyHessian": ``hessian(model, criterion, data=(x, y)).eigenvalues(top_n=1)`` (power
   iteration, its defaults ``maxIter=100, tol=1e-3``; the time includes its first backward);
 * "eigsh + torch.func": scipy's ARPACK ``eigsh(k=1, which="LA", tol=1e-10)`` on a
@@ -30,8 +32,10 @@ Linear/Tanh copy of the network, the criterion E = 1/(2r) sum ||z* - z||^2). Acc
 relative error against a tight reference independent of hessian_core's Lanczos: where P is at
 most ``DENSE_REFERENCE_LIMIT``, ``numpy.linalg.eigvalsh`` of the dense Hessian (also printed:
 how far the ARPACK ``tol=0`` value is from it); above, ARPACK ``eigsh(tol=0)`` (to machine
-precision) on the torch products. Without torch, scipy or PyHessian (the bench extra:
-``pip install -e ".[bench]"``), their rows are left out with a line saying why.
+precision) on the torch products. Last line of each table: whether the default sharpness is
+``SPEEDUP_TARGET`` times faster than PyHessian's at an equal or smaller error. Without torch,
+scipy or PyHessian (the bench extra: ``pip install -e ".[bench]"``), their rows are left out
+with a line saying why.
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from hessian_core import FNN, RNN  # noqa: E402
+from hessian_core.whole import SHARPNESS_TOL  # noqa: E402
+
+#: The targets: the default sharpness at least this many times faster than PyHessian's at equal
+#: or better accuracy, and one product within this many gradients.
+SPEEDUP_TARGET = 5.0
+MATVEC_TARGET = 3.0
 
 
 def _median_ms(call, repeats: int) -> float:
@@ -109,6 +119,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, values in results.items():
             ms = statistics.median(values)
             print(f"  {name:11s} {ms:8.3f} ms   x{ms / base:5.2f} of a gradient")
+        ratio = statistics.median(results["matvec"]) / base
+        print(f"  target: matvec within {MATVEC_TARGET:g}x of a gradient: "
+              + ("met" if ratio <= MATVEC_TARGET else "NOT met") + f" (x{ratio:.2f})")
     print()
     sharpness_tables([(label, net, X, Z) for label, net, (X, Z), _ in cases
                       if isinstance(net, FNN)], repeats=1 if args.quick else 5)
@@ -231,8 +244,13 @@ def sharpness_tables(cases: list, repeats: int) -> None:
         P = net.n_parameters
         twin = None if torch_missing else TorchTwin(net, X, Z)
         calls = {}
-        for name, tol in (("top_eigenvalues(1)", 1e-10), ("top_eigenvalues(1, tol=1e-3)", 1e-3)):
-            calls[f"hessian_core {name}"] = lambda net=net, X=X, Z=Z, tol=tol: float(
+        default = f"hessian_core top_eigenvalues(1) [tol={SHARPNESS_TOL:g}]"
+        tolerances = [(default, None)] + [
+            (f"hessian_core top_eigenvalues(1, tol={tol:g})", tol)
+            for tol in (1e-3, 1e-10) if tol != SHARPNESS_TOL
+        ]
+        for name, tol in tolerances:
+            calls[name] = lambda net=net, X=X, Z=Z, tol=tol: float(
                 net.whole_hessian(X, Z).top_eigenvalues(1, tol=tol)[-1]
             )
         if twin is not None and not pyhessian_missing:
@@ -259,12 +277,26 @@ def sharpness_tables(cases: list, repeats: int) -> None:
         for note in notes:
             print(f"  ({note})")
         base = rows.get("PyHessian eigenvalues(top_n=1)", (None, None))[1]
-        print(f"  {'method':40s} {'lambda_max':>16s} {'CPU ms':>9s} {'PyHessian/this':>14s} "
+        print(f"  {'method':46s} {'lambda_max':>16s} {'CPU ms':>9s} {'PyHessian/this':>14s} "
               f"{'rel. error':>10s}")
+        errors = {}
         for name, (value, ms) in rows.items():
-            error = "" if reference is None else f"{abs(value - reference) / abs(reference):10.1e}"
+            if reference is not None:
+                errors[name] = abs(value - reference) / abs(reference)
+            error = "" if reference is None else f"{errors[name]:10.1e}"
             speed = "" if base is None else f"{base / ms:13.1f}x"
-            print(f"  {name:40s} {value:16.12g} {ms:9.1f} {speed:>14s} {error}")
+            print(f"  {name:46s} {value:16.12g} {ms:9.1f} {speed:>14s} {error}")
+        if base is None or reference is None:
+            print(f"  target ({SPEEDUP_TARGET:g}x PyHessian): not measured (PyHessian or the "
+                  "reference is missing)")
+            continue
+        pyhessian_error = errors["PyHessian eigenvalues(top_n=1)"]
+        speedup = base / rows[default][1]
+        accurate = errors[default] <= pyhessian_error
+        met = speedup >= SPEEDUP_TARGET and accurate
+        print(f"  target: the default sharpness {SPEEDUP_TARGET:g}x faster than PyHessian at "
+              f"equal or better accuracy: {'met' if met else 'NOT met'} ({speedup:.1f}x, "
+              f"error {errors[default]:.1e} vs {pyhessian_error:.1e})")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from typing import Any
 
 from .backend import device_of, namespace_of
 
-__all__ = ["top_eigenvalues", "hessian_vector_product", "lanczos"]
+__all__ = ["top_eigenvalues", "hessian_vector_product", "lanczos", "start_vector"]
 
 #: Accepted values of ``which=``.
 WHICH: tuple[str, ...] = ("LA", "SA", "LM")
@@ -154,24 +154,35 @@ def lanczos(
     tol: float = 1e-10,
     maxiter: int | None = None,
     like: Any = None,
+    start: Any = None,
 ) -> Any:
     """Ascending ``k`` extreme eigenvalues of a symmetric operator on vectors of length
     ``dim`` (``operator(v)`` for v of shape (dim,)), by Lanczos with full reorthogonalization.
 
-    ``like`` gives the namespace, dtype and device of the vectors. After the Krylov space
-    has once become invariant, convergence also requires the extreme Ritz value (in the
-    ``which`` direction) of the new block, so that a repeated wanted eigenvalue is not
-    accepted before the new block has had the chance to show its second copy.
+    ``like`` gives the namespace, dtype and device of the vectors; ``start`` is the first
+    Krylov vector (any nonzero length; default: the deterministic hash of the index). One
+    product per step; the reorthogonalization is two matrix products with the basis, and the
+    tridiagonal eigenproblem is solved only at the steps that test convergence.
+
+    After the Krylov space has once become invariant, convergence also requires the extreme
+    Ritz value (in the ``which`` direction) of the new block, so that a repeated wanted
+    eigenvalue is not accepted before the new block has had the chance to show its second
+    copy.
     """
     xp = namespace_of(like)
     dtype, device = like.dtype, device_of(like)
     maxiter = min(dim, maxiter if maxiter is not None else max(300, 20 * k))
-    basis = xp.zeros((min(maxiter, 64), dim), dtype=dtype, device=device)
+    # the basis grows by doubling from a few rows: a large empty one costs page faults
+    basis = xp.zeros((min(maxiter, 16), dim), dtype=dtype, device=device)
     finished: list[float] = []  # exact eigenvalues of the blocks that became invariant
     alphas: list[float] = []  # the current block's tridiagonal T
     betas: list[float] = []
-    q = _start_vector(xp, dim, 0, dtype, device)
-    q = q / xp.linalg.vector_norm(q)
+    q = start_vector(xp, dim, 0, dtype, device) if start is None else start
+    norm = float(xp.linalg.vector_norm(q))
+    if not norm > 0.0:  # a zero (or non-finite) start: the hashed vector
+        q = start_vector(xp, dim, 0, dtype, device)
+        norm = float(xp.linalg.vector_norm(q))
+    q = q / norm
     scale = 0.0
     theta: list[float] = []
     residuals: list[float] = []
@@ -198,7 +209,7 @@ def lanczos(
             if j + 1 == dim:
                 converged = True
                 break
-            w = _start_vector(xp, dim, j + 1, dtype, device)  # go on with a fresh direction
+            w = start_vector(xp, dim, j + 1, dtype, device)  # go on with a fresh direction
             for _ in range(2):
                 w = w - (current @ w) @ current
             q = w / xp.linalg.vector_norm(w)
@@ -246,15 +257,12 @@ def _check_now(j: int, k: int) -> bool:
 def _ritz(xp: Any, alphas: list[float], betas: list[float], dtype: Any, device: Any):
     """Eigenvalues of T_j (ascending, Python floats) and the last row of its eigenvectors."""
     size = len(alphas)
-    diagonal = xp.asarray(alphas, dtype=dtype, device=device)
-    coupling = xp.asarray(betas[: size - 1] + [0.0], dtype=dtype, device=device)
-    shifted = xp.concat([xp.zeros((1,), dtype=dtype, device=device), coupling[: size - 1]])
-    tridiagonal = (
-        xp.eye(size, dtype=dtype, device=device) * diagonal[None, :]
-        + xp.eye(size, k=1, dtype=dtype, device=device) * shifted[None, :]
-        + xp.eye(size, k=-1, dtype=dtype, device=device) * coupling[None, :]
-    )
-    values, vectors = xp.linalg.eigh(tridiagonal)
+    rows = [[0.0] * size for _ in range(size)]  # T_j from the host's floats, one transfer
+    for i, alpha in enumerate(alphas):
+        rows[i][i] = alpha
+        if i + 1 < size:
+            rows[i][i + 1] = rows[i + 1][i] = betas[i]
+    values, vectors = xp.linalg.eigh(xp.asarray(rows, dtype=dtype, device=device))
     return [float(v) for v in values], [float(v) for v in vectors[size - 1, :]]
 
 
@@ -280,7 +288,7 @@ def _select(xp: Any, values: Any, k: int, which: str) -> Any:
     return xp.sort(xp.take(values, order))
 
 
-def _start_vector(xp: Any, dim: int, seed: int, dtype: Any, device: Any) -> Any:
+def start_vector(xp: Any, dim: int, seed: int, dtype: Any, device: Any) -> Any:
     """Deterministic pseudo-random vector in [-0.5, 0.5): frac(sin(i) * 43758.5453) - 0.5."""
     index = xp.arange(dim, dtype=dtype, device=device) + (1.0 + 7919.0 * seed)
     hashed = xp.sin(index * 12.9898 + 78.233 * (seed + 1)) * 43758.5453

@@ -89,6 +89,7 @@ def parameter_tangents(
     outputs: dict[int, tuple[str, ...]],
     window_start: int = 0,
     residual: bool = True,
+    local: list[tuple[Any, Any]] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Tangents of the gradients of several levels along D directions at several levels.
 
@@ -103,6 +104,9 @@ def parameter_tangents(
     Gauss-Newton product, J = dz^(l,.)/dtheta (:mod:`hessian_core.whole`).
     ``window_start`` as in :func:`directional_derivatives` (its direct perturbations enter
     from that step on and the collected gdot_y start there).
+    ``local``: for every level k (entry k-1) ``(f'(y^(k)), g_z^(k) o f''(y^(k)))`` or ``None``
+    for a factor to skip, as :func:`hessian_core.whole.level_derivatives` gives them (cached
+    by a whole Hessian for all its products); computed here when not given.
     """
     xp = rnn.xp
     l = rnn.n_layers
@@ -113,6 +117,14 @@ def parameter_tangents(
     if window_start > 0:
         steps = xp.arange(T, device=device_of(Ys[0]))
         window = xp.astype(steps >= window_start, Ys[0].dtype)[:, None]
+
+    if local is None:
+        local = [(rnn.activation_of(k).df(xp, Ys[k - 1]), None) for k in range(1, l + 1)]
+        if residual:
+            local = [
+                (slope, adjoints.grad_z[k - 1] * rnn.activation_of(k).d2f(xp, Ys[k - 1]))
+                for k, (slope, _) in enumerate(local, start=1)
+            ]
 
     # forward tangents for the levels from the lowest perturbed one up
     ydots, zdots = {}, {}
@@ -125,14 +137,13 @@ def parameter_tangents(
             source = from_below if source is None else source + from_below
         D, m = source.shape[0], Ys[j - 1].shape[2]
         source = xp.broadcast_to(source, (D, r, T, m))
-        ydots[j], zdots[j] = _tangent_in_time(rnn, j, Ys[j - 1], source, T)
+        ydots[j], zdots[j] = _tangent_in_time(rnn, j, local[j - 1][0], source, T)
 
     # reverse pass of the adjoint tangents, levels l..lowest, times T..1
     result: dict[int, dict[str, Any]] = {}
     gdot_y_above = None
     for j in range(l, lowest - 1, -1):
-        act, Y = rnn.activation_of(j), Ys[j - 1]
-        fp = act.df(xp, Y)
+        fp, weighted_second = local[j - 1]
         if j == l:
             from_above = xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
         else:
@@ -141,8 +152,8 @@ def parameter_tangents(
             if residual and dW_above is not None:  # dW^(j+1)T g_y^(j+1,s)
                 from_above = from_above + adjoints.grad_y[j][None, ...] @ dW_above[:, None, :, :]
         curvature = None
-        if residual and j in ydots:
-            curvature = adjoints.grad_z[j - 1] * act.d2f(xp, Y) * ydots[j]
+        if residual and weighted_second is not None and j in ydots:
+            curvature = weighted_second * ydots[j]
         extra = None
         dU = directions.get(j, {}).get("U")
         if residual and dU is not None:  # dU^T g_y^(j,s+1)
@@ -156,7 +167,7 @@ def parameter_tangents(
                 gdot_z = gdot_z + carry @ U
             if extra is not None:
                 gdot_z = gdot_z + extra[..., s, :]
-            carry = gdot_z * fp[:, s, :]
+            carry = gdot_z if fp is None else gdot_z * fp[:, s, :]
             if curvature is not None:
                 carry = carry + curvature[..., s, :]
             steps.append(carry)
@@ -271,10 +282,10 @@ def recurrent_hessian(
     return 0.5 * (dense + xp.matrix_transpose(dense))
 
 
-def _tangent_in_time(rnn: RNN, j: int, Y: Any, source: Any, T: int) -> tuple[Any, Any]:
-    """ydot, zdot of level j given the non-recurrent part ``source`` (D, r, T, m)."""
+def _tangent_in_time(rnn: RNN, j: int, fp: Any, source: Any, T: int) -> tuple[Any, Any]:
+    """ydot, zdot of level j given the non-recurrent part ``source`` (D, r, T, m) and
+    ``fp`` = f'(y^(j)) (r, T, m), or None for the identity."""
     xp = rnn.xp
-    fp = rnn.activation_of(j).df(xp, Y)
     U_t = xp.matrix_transpose(rnn.recurrent[j - 1])
     ys, zs = [], []
     previous = None
@@ -282,7 +293,7 @@ def _tangent_in_time(rnn: RNN, j: int, Y: Any, source: Any, T: int) -> tuple[Any
         ydot = source[..., s, :]
         if previous is not None:
             ydot = ydot + previous @ U_t
-        previous = ydot * fp[:, s, :]
+        previous = ydot if fp is None else ydot * fp[:, s, :]
         ys.append(ydot)
         zs.append(previous)
     return xp.stack(ys, axis=-2), xp.stack(zs, axis=-2)

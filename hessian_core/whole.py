@@ -54,7 +54,10 @@ reverse pass of the adjoint tangents:
     (H d)_W^(k) = vdot^(k) z^(k-1)T + v^(k) zdot^(k-1)T + lam dW^(k),   (H d)_b^(k) = vdot^(k).
 
 The GGN product drops the three terms with a first-order adjoint (a^(k) o f'' o ydot,
-dW^T v, v zdot^T). RNNs: the same sweep through time, for all levels at once
+dW^T v, v zdot^T). f'(y^(k)) and a^(k) o f''(y^(k)) do not depend on d: a WholeHessian computes
+them once (:func:`level_derivatives`) for all its products, which are then batched matrix
+products and element-wise multiplications only.
+RNNs: the same sweep through time, for all levels at once
 (:func:`hessian_core.rnn_hvp.parameter_tangents`, which adds dU^T g_y^(s+1) and
 g_y^(s) zdot^(s-1)T for U).
 
@@ -90,25 +93,37 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from .activations import derivatives
 from .backend import (
     as_float_array,
     device_of,
     namespace_of,
+    require_choice,
     require_int_in_range,
     require_shape,
 )
 from .kron import LayerHessian
-from .lanczos import lanczos
+from .lanczos import lanczos, start_vector
 from .recursion import all_preactivation_matrices
 from .results import Adjoints, Forward
 from .rnn_curvature import cross_block
 from .rnn_hvp import parameter_tangents
 
-__all__ = ["CrossBlock", "DenseBlock", "WholeHessian", "DENSE_LIMIT", "fnn_parameter_tangents"]
+__all__ = [
+    "CrossBlock", "DenseBlock", "WholeHessian", "DENSE_LIMIT", "fnn_parameter_tangents",
+    "level_derivatives", "SHARPNESS_TOL",
+]
 
 #: Largest P for which :meth:`WholeHessian.eigvalsh` forms the dense matrix (P matvecs and
 #: one P x P eigvalsh; 3000 is 72 MB in float64).
 DENSE_LIMIT = 3000
+
+#: Default residual tolerance of :meth:`WholeHessian.top_eigenvalues` (relative to the largest
+#: Ritz value); see its docstring for what it guarantees.
+SHARPNESS_TOL = 1e-5
+
+#: Weight of the unit hashed vector beside the unit gradient in the default Lanczos start.
+START_MIX = 0.3
 
 #: Largest number of entries of one tangent array (D * r * T * m) before directions are chunked.
 MAX_TANGENT_ENTRIES = 1 << 22
@@ -281,14 +296,20 @@ class WholeHessian:
             ]
         )
 
+    @cached_property
+    def _local(self) -> list[tuple[Any, Any]]:
+        """f'(y^(k)) and a^(k) o f''(y^(k)) of every level, computed once for every product
+        (:func:`level_derivatives`)."""
+        return level_derivatives(self.network, self.forward, self.adjoints, self.residual)
+
     def _tangents(self, directions: dict, outputs: dict) -> dict:
         if self.recurrent:
             return parameter_tangents(
                 self.network, self.forward, self.adjoints, directions, outputs,
-                residual=self.residual,
+                residual=self.residual, local=self._local,
             )
         return fnn_parameter_tangents(
-            self.network, self.forward, self.adjoints, directions, self.residual
+            self.network, self.forward, self.adjoints, directions, self.residual, self._local
         )
 
     def _chunks(self, count: int) -> list[range]:
@@ -318,22 +339,68 @@ class WholeHessian:
             )
         return self.xp.linalg.eigvalsh(self.dense())
 
-    def top_eigenvalues(self, n: int = 1, tol: float = 1e-10, maxiter: int | None = None) -> Any:
+    def top_eigenvalues(
+        self,
+        n: int = 1,
+        tol: float | None = None,
+        maxiter: int | None = None,
+        start: Any = "gradient",
+    ) -> Any:
         """The ``n`` largest (algebraic) eigenvalues, ascending (the last is the largest: the
         sharpness), by Lanczos with full reorthogonalization on :meth:`matvec`
         (:func:`hessian_core.lanczos.lanczos`).
 
         Accuracy: a Ritz value is accepted when its residual ||H q - theta q|| is at most
         ``tol`` times the largest |Ritz value|, so each returned value lies within
-        ``tol * ||H||`` of an eigenvalue of H (usually within residual^2 / gap); when the
-        Krylov space reaches P (small networks) the values are exact to round-off. As with
-        any single-vector Lanczos method a repeated eigenvalue may be reported fewer times
-        than it occurs. ``maxiter`` caps the number of products (default max(300, 20 n))."""
+        ``tol * ||H||`` of an eigenvalue of H (a bound), and in practice within
+        residual^2 / gap (gap: to the next eigenvalue). The default ``tol=None`` is
+        :data:`SHARPNESS_TOL` = 1e-5: a relative error bound of 1e-5, where PyHessian's default
+        stops at a relative change of 1e-3 between power steps, which bounds nothing (its
+        error is a few 1e-3 on the networks of ``benchmarks/bench_whole_hessian.py``, ours
+        about 1e-11 there, from 7 to 8 products); ``tol=1e-3`` saves one or two products
+        (observed error ~1e-7), ``tol=1e-10`` gives round-off. When the Krylov space reaches
+        P (small networks) the values are exact to round-off. As with any single-vector
+        Lanczos method, an eigenvalue whose eigenvector the start misses, or a repeated one,
+        may be reported fewer times than it occurs. ``maxiter`` caps the number of products
+        (default max(300, 20 n)).
+
+        ``start``: the first Krylov vector. ``"gradient"`` (default): the unit gradient of E
+        plus :data:`START_MIX` times a unit hashed vector, so that every direction is
+        present; the gradient lies mostly in the top eigenspace (Gur-Ari et al. 2018), which
+        saves products (two of eight on the 2-256-256-1 network). ``"hash"``: the hashed
+        vector alone; or a (P,) array."""
         n = require_int_in_range(n, "n", 1, self.size)
+        tol = SHARPNESS_TOL if tol is None else tol
+        like = self.network.weights[0]
+        xp = self.xp
+        if isinstance(start, str):
+            require_choice(start, "start", ("gradient", "hash"))
+            start = self._gradient_start() if start == "gradient" else None
+        else:
+            start = as_float_array(start, "start", xp, like)
+            require_shape(start, "start", (self.size,), "a vector in parameter_vector() order")
         return lanczos(
-            self.matvec, self.size, n, "LA", tol=tol, maxiter=maxiter,
-            like=self.network.weights[0],
+            self.matvec, self.size, n, "LA", tol=tol, maxiter=maxiter, like=like, start=start
         )
+
+    def _gradient_start(self) -> Any:
+        """g / ||g|| + START_MIX h / ||h||: the gradient of E (from the forward pass and the
+        adjoints H holds) and the hashed vector h of :func:`~hessian_core.lanczos.lanczos`;
+        h alone where g vanishes."""
+        xp = self.xp
+        net = self.network
+        pieces = []
+        for k in range(1, net.n_layers + 1):
+            gradient = net.gradient_from(self.forward, self.adjoints, k)
+            for kind in net.parameter_kinds:
+                pieces.append(xp.reshape(getattr(gradient, kind), (-1,)))
+        g = xp.concat(pieces)
+        h = start_vector(xp, self.size, 0, g.dtype, device_of(g))
+        g_norm = float(xp.linalg.vector_norm(g))
+        h = h / xp.linalg.vector_norm(h)
+        if not (g_norm > 0.0 and math.isfinite(g_norm)):
+            return h
+        return g / g_norm + START_MIX * h
 
     # -- blocks ----------------------------------------------------------------------------------
     def block(self, k: int, l: int, wrt: Any = ("W", "W")) -> Any:  # noqa: E741
@@ -470,60 +537,89 @@ class WholeHessian:
         return DenseBlock(matrix=matrix, rows=rows, columns=columns)
 
 
+def level_derivatives(
+    network: Any, forward: Forward, adjoints: Adjoints, residual: bool = True
+) -> list[tuple[Any, Any]]:
+    """For every level k (entry k-1): ``(f'(y^(k)), a^(k) o f''(y^(k)))``, the two arrays the
+    R-operator sweep multiplies by, computed once (:func:`hessian_core.activations.derivatives`,
+    one tanh per level). ``None`` stands for a factor the sweep skips: f' of the identity (1)
+    and the second where it vanishes (f'' = 0: ReLU, the identity) or is dropped
+    (``residual=False``, the Gauss-Newton part)."""
+    xp = network.xp
+    pairs = []
+    for k in range(1, network.n_layers + 1):
+        activation = network.activation_of(k)
+        if activation.is_identity:
+            pairs.append((None, None))
+            continue
+        Y = forward.pre_activations[k - 1]
+        if residual and not activation.piecewise_linear:
+            slope, second = derivatives(activation, xp, Y)
+            pairs.append((slope, adjoints.grad_z[k - 1] * second))
+        else:
+            pairs.append((activation.df(xp, Y), None))
+    return pairs
+
+
 def fnn_parameter_tangents(
     network: Any,
     forward: Forward,
     adjoints: Adjoints,
     directions: dict[int, dict[str, Any]],
     residual: bool = True,
+    local: list[tuple[Any, Any]] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """The R-operator sweep of an FNN (module docstring) along D directions at once.
 
     ``directions[k]`` holds "W" (D, m, n) and/or "b" (D, m) of level k (levels missing hold
     zero). Returns, for every level k, "W" (D, m, n) and "b" (D, m): the tangents of G_W^(k)
     and G_b^(k), weight decay's lam dW not included. ``residual=False`` drops the terms with
-    a first-order adjoint: the Gauss-Newton product J^T Q^(l) J d.
+    a first-order adjoint: the Gauss-Newton product J^T Q^(l) J d. ``local`` is
+    :func:`level_derivatives` for the same ``residual`` (computed here when not given).
+    Every product is one batched ``matmul`` over the D directions, (D, r, m) in the samples'
+    rows.
     """
     xp = network.xp
     l = network.n_layers
     Ys, Zs = forward.pre_activations, forward.activations
-    r = Ys[0].shape[0]
+    weights = network.weights
+    if local is None:
+        local = level_derivatives(network, forward, adjoints, residual)
     first = min(directions)
-    fp = {k: network.activation_of(k).df(xp, Ys[k - 1]) for k in range(1, l + 1)}
     ydots, zdots = {}, {}
     for k in range(first, l + 1):
         given = directions.get(k, {})
-        terms = []
+        ydot = None
         if k > first:
-            terms.append(zdots[k - 1] @ xp.matrix_transpose(network.weights[k - 1]))
-        if "W" in given:
-            terms.append(Zs[k - 1] @ xp.matrix_transpose(given["W"]))  # (D, r, m)
+            ydot = zdots[k - 1] @ xp.matrix_transpose(weights[k - 1])  # (D, r, m)
+        if "W" in given:  # dW^(k) z^(k-1): (r, n) @ (D, n, m)
+            term = Zs[k - 1] @ xp.matrix_transpose(given["W"])
+            ydot = term if ydot is None else ydot + term
         if "b" in given:
-            terms.append(given["b"][:, None, :])
-        ydot = terms[0]
-        for term in terms[1:]:
-            ydot = ydot + term
-        D = ydot.shape[0]
-        ydots[k] = xp.broadcast_to(ydot, (D, r, Ys[k - 1].shape[1]))
-        zdots[k] = ydots[k] * fp[k]
+            term = given["b"][:, None, :]
+            ydot = term if ydot is None else ydot + term
+        if ydot.shape[1] != Ys[k - 1].shape[0]:  # only db at the lowest level: (D, 1, m)
+            ydot = xp.broadcast_to(ydot, (ydot.shape[0],) + tuple(Ys[k - 1].shape))
+        slope = local[k - 1][0]
+        ydots[k] = ydot
+        zdots[k] = ydot if slope is None else ydot * slope
 
     Q = adjoints.output_hessian  # (r, M, M), the 1/r included
-    adot = (Q @ zdots[l][..., None])[..., 0]
+    adot = xp.sum(Q * zdots[l][..., None, :], axis=-1)  # (D, r, M)
     result = {}
     for k in range(l, 0, -1):
-        vdot = adot * fp[k]
+        slope, weighted_second = local[k - 1]
+        vdot = adot if slope is None else adot * slope
+        if residual and weighted_second is not None and k in ydots:  # a o f''(y) o ydot
+            vdot = vdot + weighted_second * ydots[k]
         v = adjoints.grad_y[k - 1]
-        if residual and k in ydots:  # a^(k) o f''(y^(k)) o ydot^(k)
-            fpp = network.activation_of(k).d2f(xp, Ys[k - 1])
-            vdot = vdot + adjoints.grad_z[k - 1] * fpp * ydots[k]
-        G_W = xp.tensordot(vdot, Zs[k - 1], axes=([1], [0]))  # (D, m, n)
-        if residual and k - 1 in zdots:  # v^(k) zdot^(k-1)T
-            second = xp.tensordot(v, zdots[k - 1], axes=([0], [1]))  # (m, D, n)
-            G_W = G_W + xp.permute_dims(second, (1, 0, 2))
+        G_W = xp.matrix_transpose(vdot) @ Zs[k - 1]  # (D, m, r) @ (r, n)
+        if residual and k - 1 in zdots:  # v^(k) zdot^(k-1)T: (m, r) @ (D, r, n)
+            G_W = G_W + xp.matrix_transpose(v) @ zdots[k - 1]
         result[k] = {"W": G_W, "b": xp.sum(vdot, axis=1)}
         if k > 1:
-            adot = vdot @ network.weights[k - 1]
+            adot = vdot @ weights[k - 1]
             dW = directions.get(k, {}).get("W")
-            if residual and dW is not None:  # dW^(k)T v^(k)
+            if residual and dW is not None:  # dW^(k)T v^(k): (r, m) @ (D, m, n)
                 adot = adot + v @ dW
     return result

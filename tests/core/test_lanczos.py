@@ -124,6 +124,28 @@ def test_lanczos_on_a_diagonal_operator():
     assert_close(got, values[:2], 1e-10, "diagonal, SA")
 
 
+def test_a_given_start_is_used():
+    """An eigenvector as the start: the Krylov space is invariant after one product, so the
+    first Ritz value is that eigenvalue exactly, and the search goes on from the hashed vector
+    for the rest; a zero start falls back to the hashed vector."""
+    values = np.linspace(-3.0, 5.0, 400)
+    calls = []
+
+    def operator(v):
+        calls.append(v)
+        return values * v
+
+    start = np.zeros(values.size)
+    start[-2] = 3.0  # the second largest, 4.98
+    got = lanczos(operator, values.size, 1, "SA", like=values, start=start, tol=1e-12)
+    assert np.array_equal(calls[0], start / 3.0)
+    assert_close(got, values[:1], 1e-10, "SA from an eigenvector")
+    calls.clear()
+    got = lanczos(operator, values.size, 2, "LA", like=values, start=np.zeros(values.size))
+    assert np.linalg.norm(calls[0]) == pytest.approx(1.0)
+    assert_close(got, values[-2:], 1e-10, "LA from a zero start")
+
+
 def test_too_few_steps_warn():
     values = np.linspace(0.0, 1.0, 2000) ** 4
     with pytest.warns(RuntimeWarning, match="Lanczos stopped"):

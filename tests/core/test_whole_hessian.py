@@ -414,14 +414,82 @@ def test_top_eigenvalues_match_eigvalsh(xp, model):
         H = net.whole_hessian(X, xp.asarray(rng.normal(size=(4, 5, 2))), outputs_from=2)
     everything = to_numpy(H.eigvalsh(), xp, "H.eigvalsh()")
     assert everything.shape == (H.size,) and np.all(np.diff(everything) >= 0)
-    top = to_numpy(H.top_eigenvalues(3), xp, "H.top_eigenvalues(3)")
+    top = to_numpy(H.top_eigenvalues(3, tol=1e-10), xp, "H.top_eigenvalues(3)")
     scale = spectral_scale(everything)
     assert_close(top, everything[-3:], EIGENVALUE_RTOL, f"{model}: top 3 vs eigvalsh",
                  scale=scale)
+    hashed = to_numpy(H.top_eigenvalues(3, tol=1e-10, start="hash"), xp)
+    assert_close(hashed, everything[-3:], EIGENVALUE_RTOL, f"{model}: top 3 from the hash",
+                 scale=scale)
     gauss_newton = H.gauss_newton()
-    assert_close(to_numpy(gauss_newton.top_eigenvalues(1), xp),
+    assert_close(to_numpy(gauss_newton.top_eigenvalues(1, tol=1e-10), xp),
                  to_numpy(gauss_newton.eigvalsh(), xp)[-1:], EIGENVALUE_RTOL,
                  f"{model}: GGN top vs eigvalsh", scale=scale)
+
+
+#: Sharpness cases whose Krylov space is far from exhausted at the default tolerance:
+#: (layer sizes, activation, batch size, weight decay)
+SHARPNESS_CASES = {
+    "tanh-2-24-24-1": ((2, 24, 24, 1), "tanh", 60, 0.0),
+    "sigmoid-3-16-16-2-decay": ((3, 16, 16, 2), "sigmoid", 40, 0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHARPNESS_CASES))
+def test_default_sharpness_is_within_its_stated_bound(xp, name):
+    """The docstring's promise at the default ``tol``: the sharpness within tol * ||H|| of
+    the largest eigenvalue of the dense matrix, from the gradient start, the hashed one and a
+    given vector alike (the first has the gradient's sign pattern; nothing in the check uses
+    the gradient)."""
+    sizes, activation, batch, lam = SHARPNESS_CASES[name]
+    rng = np.random.default_rng(5)
+    X = xp.asarray(rng.normal(size=(batch, sizes[0])))
+    net = FNN.random(sizes, activation=activation, seed=3, like=X, weight_decay=lam)
+    H = net.whole_hessian(X, xp.asarray(rng.normal(size=(batch, sizes[-1]))))
+    exact = np.linalg.eigvalsh(to_numpy(H.dense(), xp))
+    scale = float(np.max(np.abs(exact)))
+    given = xp.asarray(rng.normal(size=H.size))
+    for start in ("gradient", "hash", given):
+        top = to_numpy(H.top_eigenvalues(1, start=start), xp, "H.top_eigenvalues(1)")
+        label = start if isinstance(start, str) else "a given vector"
+        assert top.shape == (1,)
+        assert abs(top[0] - exact[-1]) <= whole_module.SHARPNESS_TOL * scale, (
+            f"{name}, start {label}: {top[0]!r} vs {exact[-1]!r}, bound "
+            f"{whole_module.SHARPNESS_TOL * scale:.3e}"
+        )
+        assert top[0] <= exact[-1] + ROUNDOFF_RTOL * scale, f"{name}: a Ritz value above lambda_max"
+
+
+@pytest.mark.parametrize("name", sorted(FNN_WHOLE))
+def test_cached_derivatives_are_the_activations_own(xp, name):
+    """What each product reuses, f'(y^(k)) and a^(k) o f''(y^(k)), against df and d2f called
+    apart; and the sweep with them equals the sweep that computes its own."""
+    net, X, Z_target = _build_fnn(name, xp)
+    H = net.whole_hessian(X, Z_target)
+    pairs = whole_module.level_derivatives(net, H.forward, H.adjoints)
+    for k, (slope, weighted_second) in enumerate(pairs, start=1):
+        activation = net.activation_of(k)
+        Y = H.forward.pre_activations[k - 1]
+        expected_slope = to_numpy(activation.df(xp, Y), xp)
+        if slope is None:
+            assert activation.is_identity and np.all(expected_slope == 1.0), (name, k)
+        else:
+            assert np.array_equal(to_numpy(slope, xp), expected_slope), (name, k, "f'")
+        expected = to_numpy(H.adjoints.grad_z[k - 1] * activation.d2f(xp, Y), xp)
+        if weighted_second is None:
+            assert np.all(expected == 0.0), (name, k, "a f'' dropped but not zero")
+        else:
+            assert np.array_equal(to_numpy(weighted_second, xp), expected), (name, k, "a f''")
+    for residual in (True, False):
+        directions = {1: {"W": xp.asarray(np.random.default_rng(3).normal(
+            size=(2,) + tuple(net.weights[0].shape)))}}
+        cached = whole_module.fnn_parameter_tangents(
+            net, H.forward, H.adjoints, directions, residual,
+            whole_module.level_derivatives(net, H.forward, H.adjoints, residual))
+        own = whole_module.fnn_parameter_tangents(net, H.forward, H.adjoints, directions, residual)
+        for k in cached:
+            for kind in ("W", "b"):
+                assert np.array_equal(to_numpy(cached[k][kind], xp), to_numpy(own[k][kind], xp))
 
 
 @pytest.mark.parametrize("model", ["fnn", "rnn"])
@@ -474,6 +542,10 @@ def test_errors_name_the_argument(xp, monkeypatch):
         H.matvec(xp.zeros((P - 1,), dtype=xp.float64))
     with pytest.raises(ValueError, match=r"n must be an integer"):
         H.top_eigenvalues(0)
+    with pytest.raises(ValueError, match=r"start"):
+        H.top_eigenvalues(1, start="random")
+    with pytest.raises(ValueError, match=r"start must have shape"):
+        H.top_eigenvalues(1, start=xp.ones((P + 1,), dtype=xp.float64))
     monkeypatch.setattr(whole_module, "DENSE_LIMIT", P - 1)
     with pytest.raises(ValueError, match=r"DENSE_LIMIT"):
         H.eigvalsh()
