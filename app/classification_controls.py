@@ -8,7 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from .classification import FEATURE_LABELS, FEATURES, check_features
-from .classification_settings import WEIGHT_DECAYS, is_plane_dataset
+from .classification_settings import UPLOAD, WEIGHT_DECAYS, is_plane_dataset
 
 LOSS_TITLES = {"squared (paper)": "mse", "cross-entropy (softmax)": "cross_entropy"}
 
@@ -94,12 +94,15 @@ class ClassificationControls(pn.viewable.Viewer):
 
     def show_dataset(self) -> None:
         """Classes, features and the split only for the 2-D classification sets of the
-        FNN; the loss and the upload for FNNs; weight decay for both kinds."""
+        FNN and an uploaded file (whose classes are the file's: shown, not chosen); the loss
+        and the upload for FNNs; weight decay for both kinds."""
         fnn = getattr(self.settings, "model", "fnn") == "fnn"
-        plane = fnn and is_plane_dataset(self.settings.dataset)
+        uploaded = fnn and self.settings.dataset == UPLOAD
+        plane = fnn and is_plane_dataset(self.settings.dataset) or uploaded
         for widget in (self.classes, self.features_label, self.features, self.test_fraction,
                        self.show_test):
             widget.visible = plane
+        self.classes.disabled = uploaded
         self.loss.visible = fnn
         if self.upload is not None:
             self.upload.__panel__().visible = fnn

@@ -39,6 +39,9 @@ TEXT_FORMS = {"features": "feature keys joined by ',', e.g. x1,x2,x1_x2 (from "
                           + ", ".join(FEATURES) + ")"}
 #: the settings that change the data or the model: changing one rebuilds the session
 STRUCTURAL = ("loss", "classes", "features", "test_fraction")
+#: the data set value of an uploaded CSV file in use (``app/upload.py``): the file brings
+#: its own widths and classes, and a link cannot bring the file back
+UPLOAD = "upload"
 
 
 class ClassificationSettings(param.Parameterized):
@@ -64,8 +67,10 @@ def is_plane_dataset(name: str) -> bool:
     return name in TWO_CLASS_DATASETS + CLASS_DATASETS
 
 
-def classification_widths(values: dict) -> tuple[int, int, dict[str, tuple[object, str]]]:
-    """(N, M, {setting: (value it must take, why)}) for a complete set of FNN settings.
+def classification_widths(values: dict
+                          ) -> tuple[int | None, int | None, dict[str, tuple[object, str]]]:
+    """(N, M, {setting: (value it must take, why)}) for a complete set of FNN settings;
+    N and M are None for an uploaded file (:data:`UPLOAD`), which brings its own.
 
     >>> classification_widths(dict(dataset="blobs", classes=3, loss="mse", features="x1,x2"))
     (2, 3, {})
@@ -76,6 +81,8 @@ def classification_widths(values: dict) -> tuple[int, int, dict[str, tuple[objec
     """
     changes: dict[str, tuple[object, str]] = {}
     dataset = values["dataset"]
+    if dataset == UPLOAD:  # the file's widths and classes, which the settings already hold
+        return None, None, changes
     if not is_plane_dataset(dataset):  # regression: one input, one real output
         if values["loss"] != "mse":
             changes["loss"] = ("mse", f"the {dataset} data has no classes: cross-entropy needs "
@@ -103,6 +110,8 @@ def make_fnn_data(settings, uploaded=None):
     from .upload import upload_dataset
 
     s = settings
+    if uploaded is None and s.dataset == UPLOAD:
+        raise ValueError("no uploaded file is in use: choose a CSV file again, or a data set")
     if uploaded is not None:
         return upload_dataset(uploaded, loss=s.loss, output_activation=s.output_activation,
                               features=s.features, test_fraction=s.test_fraction, seed=s.seed)

@@ -15,7 +15,15 @@ import panel as pn
 from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
 from .outside_text import MARKDOWN_TEXT_OPTIONS, html_text, markdown_text
-from .settings import LEARNING_RATES, SPARSE_SETTINGS, SPARSE_TITLES, nearest_learning_rate
+from .settings import (
+    FNN_DATASETS,
+    LEARNING_RATES,
+    SPARSE_SETTINGS,
+    SPARSE_TITLES,
+    UPLOAD,
+    UPLOAD_LOST,
+    nearest_learning_rate,
+)
 from .upload_panel import UploadPanel
 
 #: the speed control: most SGD steps between two frames (0 = as fast as the machine allows)
@@ -122,7 +130,7 @@ class Controls(pn.viewable.Viewer):
             "tau": w.IntSlider.from_param(p.tau, label="sequence length τ", **stretch),
             "output_from": w.IntSlider.from_param(p.output_from, label="outputs from a", **stretch),
             "dataset": w.Select.from_param(p.dataset, label="data set", css_classes=["dataset"],
-                                           **stretch),
+                                           options=self.dataset_options(), **stretch),
             "task": w.Select.from_param(p.task, label="sequence task", css_classes=["task"],
                                         **stretch),
             "delay": w.IntSlider.from_param(p.delay, label="echo delay", **stretch),
@@ -136,7 +144,8 @@ class Controls(pn.viewable.Viewer):
             "batch_size": w.IntInput.from_param(p.batch_size, label="batch size r", **stretch),
             "layer": w.IntSlider.from_param(p.layer, label="level k", end=4,
                                             css_classes=["layer-slider"], **stretch),
-            "time_step": w.IntSlider.from_param(p.time_step, label="time t (0 = τ)", end=8,
+            "time_step": w.IntSlider.from_param(p.time_step,
+                                                label="output time t (0: the last step, τ)", end=8,
                                                 **stretch),
             "scope": w.RadioButtonGroup.from_param(p.scope, options={"whole batch": "batch",
                                                                      "one sample": "sample"},
@@ -190,12 +199,32 @@ class Controls(pn.viewable.Viewer):
             upload = UploadPanel(self.on_upload)
         self.classification = ClassificationControls(self.settings, upload)
         self.upload = upload
+        if upload is not None:
+            upload.param.watch(self._show_datasets, "in_use_name")
+        self.settings.param.watch(self._show_datasets, "dataset")
         sparse = pn.Card(c["sparse"], c["topk"], c["truncate"], c["backtrack"],
                          self.sparse_message, title="Sparse backprop",
                          sizing_mode="stretch_width", css_classes=["sparse-card"])
         return pn.Column(transport, self.lesson_select, model, show, training,
                          self.classification, sparse, data,
                          width=340, css_classes=["sidebar"])
+
+    def dataset_options(self) -> dict[str, str]:
+        """The data set menu: the built-in sets, and the uploaded file while one is in use
+        ("uploaded: name.csv"; an option's label is text)."""
+        options = {name: name for name in FNN_DATASETS}
+        name = getattr(getattr(self, "upload", None), "in_use_name", "")
+        if name or self.settings.dataset == UPLOAD:
+            options[f"uploaded: {name or 'a CSV file'}"] = UPLOAD
+        return options
+
+    def _show_datasets(self, *events) -> None:
+        options = self.dataset_options()
+        select = self.widgets["dataset"]
+        if select.options != options:
+            select.options = options
+        if select.value != self.settings.dataset:  # a value set before its option was there
+            select.value = self.settings.dataset
 
     # --- showing what the dashboard says -----------------------------------------------
     def show_running(self, running: bool) -> None:
@@ -248,6 +277,8 @@ class Controls(pn.viewable.Viewer):
                          for name, reason in messages.items())
         self.url_message.object = "Some settings were not applied:\n" + text if text else ""
         self.url_message.visible = bool(text)
+        if messages.get("dataset") == UPLOAD_LOST and self.upload is not None:
+            self.classification.card.collapsed = False  # the upload, offered again
 
     def show_lesson(self, key: str) -> None:
         if self.lesson_select.value != key:

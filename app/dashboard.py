@@ -56,7 +56,7 @@ from functools import partial
 import panel as pn
 import param
 
-from .classification_settings import classification_widths
+from .classification_settings import UPLOAD, classification_widths
 from .composition import TITLE, Composition
 from .controls import Controls
 from .lessons import BY_KEY
@@ -99,6 +99,7 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, sync_url: bool = False, scheduler: Scheduler | None = None, **values):
         super().__init__()
         self.settings = Settings()
+        self.built_in_dataset = "xor"  # the data set an upload replaced
         location = None
         if sync_url:
             # build from the URL's settings at once (no default model drawn first); a query
@@ -181,7 +182,7 @@ class Dashboard(pn.viewable.Viewer):
         if "tau" in names:
             s.output_from = min(s.output_from, s.tau)
             s.truncate = min(s.truncate, s.tau)
-        if "dataset" in names and self.session.uploaded is not None:
+        if "dataset" in names and self.session.uploaded is not None and s.dataset != UPLOAD:
             self.session.uploaded = None  # a data set chosen replaces an upload
             if self.sidebar.upload is not None:
                 self.sidebar.upload.dropped()
@@ -283,10 +284,21 @@ class Dashboard(pn.viewable.Viewer):
 
     def use_upload(self, uploaded) -> str | None:
         """Train on an uploaded data set (None: the built-in one again), from fresh weights;
-        on failure the running model goes on and the reason is returned."""
+        on failure the running model goes on and the reason is returned. The settings then
+        show what runs: ``dataset=upload`` (also in the address), the model's widths and the
+        file's classes."""
+        s = self.settings
+        if uploaded is None and s.dataset == UPLOAD:
+            s.dataset = self.built_in_dataset  # drops the upload (_structure_changed)
+            return None
         error = self.session.use_upload(uploaded)
         if error:
             return error
+        if uploaded is not None:
+            if s.dataset != UPLOAD:
+                self.built_in_dataset = s.dataset  # what "back to the built-in data" gives
+            s.param.update(dataset=UPLOAD, classes=uploaded.classes,
+                           architecture=format_architecture(self.session.layer_sizes))
         self._after_rebuild()
         return None
 

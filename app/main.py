@@ -9,10 +9,13 @@ Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS
 (:mod:`app.serving`); once a session is built, its objects are kept out of later garbage
 collections until a session ends (:mod:`app.gc_policy`). The page's BokehJS draws each live
 update through shims that skip work it does for nothing here (:mod:`app.browser_shims`).
+A page whose address is over :data:`app.serving.ADDRESS_LIMIT_BYTES` shows only
+:data:`app.serving.ADDRESS_TOO_LONG` (CSS class ``address-too-long``), as HAProxy's page does.
 """
 
 import os
 import sys
+from html import escape
 from pathlib import Path
 
 import panel as pn
@@ -20,15 +23,17 @@ from panel.io.notifications import NotificationArea
 
 try:
     from app import browser_shims
+    from app.address import follow_address
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
-    from app.serving import configure_served_process
+    from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app import browser_shims
+    from app.address import follow_address
     from app.dashboard import Dashboard
     from app.gc_policy import freeze_built_session
-    from app.serving import configure_served_process
+    from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 
 DISCONNECT_MESSAGE = (
     "Connection to the server lost: this page no longer trains. Reload the page to start "
@@ -41,18 +46,29 @@ DISCONNECT_MESSAGE = (
 # page.) "notifications" loads the area's scripts; notifications=False keeps Panel's off.
 pn.extension("katex", "notifications", notifications=False)
 configure_served_process()
-dashboard = Dashboard(sync_url=True)
-if worker := os.environ.get("HESSIAN_LAB_WORKER"):
-    # below the dashboard, in the same root
-    label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
-                         styles={"color": "#888", "font-size": "0.8em"})
-    pn.Column(dashboard, label, sizing_mode="stretch_width").servable(
-        title="hessian-lab", location=dashboard.location or False)
+if address_too_long(pn.state.curdoc):
+    # no dashboard, no session built: the page (and its title) says what was too long
+    TOO_LONG_TITLE = ADDRESS_TOO_LONG.split(":")[0].lower()
+    pn.pane.HTML(f"<h1>hessian-lab</h1><p>{escape(ADDRESS_TOO_LONG)}</p>"
+                 '<p><a href="/app">Open /app</a></p>', css_classes=["address-too-long"],
+                 sizing_mode="stretch_width").servable(title=f"hessian-lab: {TOO_LONG_TITLE}",
+                                                       location=False)
 else:
-    # no Location where the dashboard could not tie one to the address (Dashboard.location)
-    dashboard.servable(title="hessian-lab", location=dashboard.location or False)
-NotificationArea(js_events={"connection_lost": {"type": "error",
-                                                "message": DISCONNECT_MESSAGE}}
-                 ).servable(location=False)
-browser_shims.install()
-freeze_built_session(pn.state.curdoc)
+    dashboard = Dashboard(sync_url=True)
+    if worker := os.environ.get("HESSIAN_LAB_WORKER"):
+        # below the dashboard, in the same root
+        label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
+                             styles={"color": "#888", "font-size": "0.8em"})
+        pn.Column(dashboard, label, sizing_mode="stretch_width").servable(
+            title="hessian-lab", location=False)
+    else:
+        dashboard.servable(title="hessian-lab", location=False)
+    # the page's address shows the settings in force and brings Back and Forward to them
+    # (app/address.py); none where the dashboard could not tie one to it (Dashboard.location)
+    if (address := follow_address(dashboard)) is not None:
+        address.servable(location=False)
+    NotificationArea(js_events={"connection_lost": {"type": "error",
+                                                    "message": DISCONNECT_MESSAGE}}
+                     ).servable(location=False)
+    browser_shims.install()
+    freeze_built_session(pn.state.curdoc)

@@ -31,7 +31,7 @@ import param
 
 from .classification_settings import STRUCTURAL as CLASSIFICATION_STRUCTURAL
 from .classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
-from .classification_settings import ClassificationSettings, classification_widths
+from .classification_settings import UPLOAD, ClassificationSettings, classification_widths
 from .lessons import BY_KEY
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
@@ -71,6 +71,10 @@ LEARNING_RATES = tuple(
 #: the parameter (a script may still set the parameter itself anywhere in its bounds, e.g.
 #: a learning rate of 10 to make a run diverge)
 CONTROL_BOUNDS = {"learning_rate": (LEARNING_RATES[0], LEARNING_RATES[-1])}
+#: why ``dataset=upload`` in a link is not applied (the file is not in the address)
+UPLOAD_LOST = ("'upload' refused: an uploaded file is not kept in the address; choose the "
+               "CSV file again (Classification and regularisation), the built-in data set "
+               "is used meanwhile")
 #: the longest quotation of a refused value in its message
 QUOTED_CHARACTERS = 40
 
@@ -253,7 +257,8 @@ class Settings(ClassificationSettings):
     output_from = param.Integer(default=1, bounds=(1, 64), doc="first output time a")
 
     # --- data --------------------------------------------------------------------------
-    dataset = param.Selector(default="xor", objects=list(FNN_DATASETS))
+    dataset = param.Selector(default="xor", objects=[*FNN_DATASETS, UPLOAD],
+                             doc="a built-in data set, or upload: the CSV file in use")
     noise = param.Number(default=0.1, bounds=(0.0, 1.0))
     samples = param.Integer(default=200, bounds=(8, 5000), doc="data set size")
     task = param.Selector(default="adding", objects=list(RNN_TASKS),
@@ -348,6 +353,9 @@ class Settings(ClassificationSettings):
                 errors[name] = str(error)
             else:
                 errors.pop(name, None)
+                if name == "dataset" and valid[name] == UPLOAD != self.dataset:
+                    del valid[name]  # only an upload in use is "upload"
+                    errors[name] = UPLOAD_LOST
         settled, notes = settle({**self.values(), **valid}, given=set(values) & set(valid))
         errors.update(notes)
         changed = {name: value for name, value in settled.items()
@@ -523,7 +531,7 @@ def settle(values: dict, given: Iterable[str] = ()) -> tuple[dict, dict[str, str
         sizes = list(parse_architecture(values["architecture"]))
     except ArchitectureError:
         sizes = None
-    if sizes is not None and (sizes[0], sizes[-1]) != (inputs, outputs):
+    if sizes is not None and inputs is not None and (sizes[0], sizes[-1]) != (inputs, outputs):
         sizes[0], sizes[-1] = inputs, outputs
         adjust("architecture", format_architecture(tuple(sizes)),
                f"the {values['dataset']} data has {inputs} input(s) and {outputs} output(s)")

@@ -219,3 +219,32 @@ def upload_dataset(data: UploadedData, *, loss: str = "mse",
     return assemble(data.name, data.points, data.labels, data.classes, loss=loss,
                     output_activation=output_activation, test_fraction=test_fraction,
                     seed=seed, features=features, class_names=data.class_names)
+
+
+#: the network inputs of the feature map (``app.classification.FEATURES``) in an upload's
+#: column names ``a`` (the first) and ``b`` (the second)
+COLUMN_FEATURES = {"x1": "{a}", "x2": "{b}", "x1_sq": "{a}²", "x2_sq": "{b}²",
+                   "x1_x2": "{a}·{b}", "sin_x1": "sin(π·{a})", "sin_x2": "sin(π·{b})"}
+
+
+def input_names(data: UploadedData, features: tuple[str, ...] | None) -> list[str]:
+    """The names of the network's inputs on an upload, in its column names (raw text: the
+    caller shows them as text); ``features`` is the dataset's feature map (None: the columns
+    as given).
+
+    >>> data = parse_csv(b"height,weight,label\\n0,1,a\\n2,3,b\\n")
+    >>> input_names(data, ("x1", "x1_x2")), input_names(data, None)
+    (['height', 'height·weight'], ['height', 'weight'])
+    """
+    if features is None:
+        return list(data.feature_names)
+    a, b = data.feature_names[:2]
+    return [COLUMN_FEATURES[key].format(a=a, b=b) for key in features]
+
+
+def plane_names(data: UploadedData | None) -> tuple[str, str]:
+    """The names of the two axes of the data's plane: an upload's first two columns, else
+    x₁ and x₂."""
+    if data is None or len(data.feature_names) < 2:
+        return "x₁", "x₂"
+    return data.feature_names[0], data.feature_names[1]

@@ -80,6 +80,7 @@ class UploadPanel(pn.viewable.Viewer):
     accepted = param.Boolean(default=False, doc="the last file is in use")
     in_use = param.Boolean(default=False, doc="an uploaded file (this one or an earlier) "
                                               "is the training data")
+    in_use_name = param.String(default="", doc="the name of the file in use ('' if none)")
 
     def __init__(self, use: Callable[[UploadedData | None], str | None], **params):
         super().__init__(**params)
@@ -138,7 +139,7 @@ class UploadPanel(pn.viewable.Viewer):
             return self._refuse(filename, reason)
         names = markdown_text(", ".join(data.class_names))
         features = markdown_text(", ".join(data.feature_names))
-        self.in_use = True
+        self.param.update(in_use=True, in_use_name=filename)
         self._say(f"**{markdown_text(filename)}** in use: {data.size} rows, "
                   f"{len(data.feature_names)} features ({features}), {data.classes} classes "
                   f"({names}); features rescaled to [-1, 1].", accepted=True)
@@ -151,13 +152,13 @@ class UploadPanel(pn.viewable.Viewer):
             self._say(f"**The built-in data could not be used:** {markdown_text(reason)}",
                       accepted=False)
         else:
-            self.in_use = False
+            self.param.update(in_use=False, in_use_name="")
             self._say("Back to the built-in data set.", accepted=False)
 
     def dropped(self) -> None:
         """The dashboard replaced the upload (a data set was chosen): say so."""
         if self.in_use:
-            self.in_use = False
+            self.param.update(in_use=False, in_use_name="")
             self._say("The uploaded data was replaced by the data set chosen.", accepted=False)
 
     def _refuse(self, filename: str, reason: str) -> bool:

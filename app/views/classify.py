@@ -13,8 +13,10 @@ import time
 
 import numpy as np
 import panel as pn
+from bokeh.models import PlainText
 
 from ..outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
+from ..upload import plane_names
 from .metrics import MetricsPlot
 from .regions import DecisionRegions
 
@@ -41,8 +43,13 @@ class ClassificationPanel:
         self.regions = (DecisionRegions(data, height=height)
                         if regions and data.points is not None else None)
         self.metrics = MetricsPlot(data)
+        uploaded = getattr(session, "uploaded", None)
         if self.regions is not None:
             self.regions.show_test(getattr(settings, "show_test", True))
+            if uploaded is not None:  # the plane of the file's two columns, named as text
+                axes = (self.regions.figure.xaxis[0], self.regions.figure.yaxis[0])
+                for axis, name in zip(axes, plane_names(uploaded), strict=True):
+                    axis.axis_label = PlainText(name)
         self.caption = pn.pane.Markdown(caption(data, self.regions is not None),
                                         margin=(0, 10), sizing_mode="stretch_width",
                                         **MARKDOWN_TEXT_OPTIONS)
