@@ -1,13 +1,18 @@
-"""The view composition: the title, the lesson box and the seven views as tabs.
+"""The view composition: the title, the lesson box and the views as tabs.
 
-:class:`Composition` builds one object per view class of ``app.views.VIEW_CLASSES`` for a
-session and shows them in tabs titled as in ``settings.VIEW_TITLES`` (rendered only when
-opened: ``dynamic=True``); the visible one follows ``settings.view`` both ways. A view is
-changed or added in ``app/views/`` and that table alone: the loop (``app/loop.py``) only
-calls the ``View`` protocol of ``app/views/common.py``.
+:class:`Composition` shows one object per view class of ``app.views.VIEW_CLASSES`` in tabs
+titled as in ``settings.VIEW_TITLES`` (rendered only when opened: ``dynamic=True``); the
+visible one follows ``settings.view`` both ways. A session makes the visible view at once
+and each other one on first use (:class:`LazyViews`: its first show, or Play, which gives
+every view the session's worker thread), its tab holding an empty column until then: a
+page opened and never used, or a plain GET (a link preview), makes one view, not nine. A
+view is changed or added in ``app/views/`` and that table alone: the loop (``app/loop.py``)
+only calls the ``View`` protocol of ``app/views/common.py``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import panel as pn
 
@@ -18,25 +23,54 @@ from .views import VIEW_CLASSES
 TITLE = "hessian-lab"
 
 
+class LazyViews(Mapping):
+    """The views of one session by key, each made by ``make(key)`` when first asked for
+    (``views[key]``; ``values()`` and ``items()`` make every one); :attr:`built` holds those
+    made so far."""
+
+    def __init__(self, make: Callable[[str], object], keys: Iterable[str]):
+        self._make = make
+        self._keys = list(keys)
+        self.built: dict[str, object] = {}
+
+    def __getitem__(self, key: str):
+        if key not in self.built:
+            if key not in self._keys:
+                raise KeyError(key)
+            self.built[key] = self._make(key)
+        return self.built[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 class Composition(pn.viewable.Viewer):
     """The main area of one dashboard: header, lesson box, view tabs."""
 
     def __init__(self, session, settings, **params):
         super().__init__(**params)
         self.settings = settings
-        self.views = {key: cls(session, settings) for key, cls in VIEW_CLASSES.items()}
+        self.session = session
         self.tabs = pn.Tabs(
-            *[(VIEW_TITLES[key], self.views[key]) for key in VIEWS],
+            *[(VIEW_TITLES[key], pn.Column(sizing_mode="stretch_width")) for key in VIEWS],
             dynamic=True, active=VIEWS.index(settings.view), css_classes=["view-tabs"],
             sizing_mode="stretch_width",
         )
+        self.views = LazyViews(self._make_view, VIEW_CLASSES)
+        self.views[settings.view]  # the visible view's frame (note, downloads) at once
         self.tabs.param.watch(self._tab_changed, "active")
         self.lesson_text = pn.pane.Markdown("", css_classes=["lesson-text"],
                                             sizing_mode="stretch_width")
         self.lesson_equation = pn.pane.LaTeX("", css_classes=["lesson-equation"],
                                              sizing_mode="stretch_width",
-                                             styles={"font-size": "1.15em"})
+                                             styles={"font-size": "1.15em"},
+                                             margin=(5, 10, 10, 10))
+        # a margin below the box keeps the equation off the tab bar
         self.lesson_box = pn.Column(self.lesson_text, self.lesson_equation, visible=False,
+                                    margin=(5, 5, 18, 5),
                                     css_classes=["lesson-box"], sizing_mode="stretch_width",
                                     styles={"background": "#f4f8fb",
                                             "border-left": "4px solid #1f77b4"})
@@ -50,6 +84,13 @@ class Composition(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+    def _make_view(self, key: str):
+        """A view for this session, put in its tab (in place of the empty column)."""
+        view = VIEW_CLASSES[key](self.session, self.settings)
+        if key in VIEWS:
+            self.tabs[VIEWS.index(key)] = (VIEW_TITLES[key], view)
+        return view
 
     @property
     def visible(self):
@@ -76,5 +117,5 @@ class Composition(pn.viewable.Viewer):
         self.lesson_box.visible = True
 
     def release(self) -> None:
-        for view in self.views.values():
+        for view in list(self.views.built.values()):
             view.release()

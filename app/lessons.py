@@ -45,31 +45,31 @@ LESSONS: tuple[Lesson, ...] = (
              layer=2),
         "Back-propagation builds the gradient of level k from two vectors: the error signal "
         "**v** (eq. 18-19) and the level's input **z**. Their outer product has rank 1, "
-        "whatever the width of the layer: G_W^(2) here is 8×8.",
+        "whatever the width of the layer: G_W⁽²⁾ here is 8×8.",
         r"G_W^{(k)} = \mathbf{v}^{(k)}\,\mathbf{z}^{(k-1)T} \qquad (16)",
-        "the singular values of G_W^(2): one is large, the other seven sit at round-off.",
+        "the singular values of G_W⁽²⁾: one is large, the other seven sit at round-off.",
     ),
     Lesson(
         "rank-r", "Corollary 1: a mini-batch of r gives rank r",
         dict(FNN, activation="tanh", architecture="2-16-16-1", view="rank", scope="batch",
              batch_size=4, layer=2),
         "A mini-batch sums one rank-1 term per sample, so the update has rank at most r "
-        "(here r = 4) even though G_W^(2) is 16×16. Change the batch size and watch the gap "
+        "(here r = 4) even though G_W⁽²⁾ is 16×16. Change the batch size and watch the gap "
         "move with it.",
         r"\Delta W^{(k)} = V^{(k)} Z^{(k-1)T},\quad "
         r"V = [\mathbf{v}_1,\dots,\mathbf{v}_r] \qquad (26)",
-        "G_W^(2): four singular values, then a drop of ten decades at the dashed line r = 4.",
+        "G_W⁽²⁾: four singular values, then a drop of ten decades at the dashed line r = 4.",
     ),
     Lesson(
         "rank-t", "Lemma 2: rank t through time",
         dict(RNN, levels=2, hidden_width=16, view="rank", scope="sample", time_step=4,
              layer=2),
         "In an RNN the loss at time t reaches W through every earlier step s ≤ t, one rank-1 "
-        "term per step: the gradient of E^(t) has rank at most t (here t = 4), although "
-        "G_W^(2) of the second level is 16×16.",
+        "term per step: the gradient of E⁽ᵗ⁾ has rank at most t (here t = 4), although "
+        "G_W⁽²⁾ of the second level is 16×16.",
         r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\,"
         r"\mathbf{z}^{(k-1,s)T} \qquad (55)",
-        "G_W^(2): exactly t = 4 singular values above round-off; move t and the count follows.",
+        "G_W⁽²⁾: exactly t = 4 singular values above round-off; move t and the count follows.",
     ),
     Lesson(
         "rank-rt", "Corollary 3: rank r·t for a batch through time",
@@ -80,14 +80,14 @@ LESSONS: tuple[Lesson, ...] = (
         "is 0 at the first step, so for G_U one term per sequence vanishes and its rank is at "
         "most r·(t − 1) = 4.",
         r"\Delta W^{(k)} = \sum_{s=1}^{t} \tilde{V}^{(k,s)} Z^{(k-1,s)T} \qquad (71)",
-        "G_W^(2) (16×16): six singular values left of the dashed line r·t = 6, the rest at "
+        "G_W⁽²⁾ (16×16): six singular values left of the dashed line r·t = 6, the rest at "
         "round-off.",
     ),
     Lesson(
         "kronecker", "Theorem 1 and Corollary 2: the Hessian is a Kronecker product",
         dict(FNN, activation="tanh", architecture="2-4-4-1", view="kronecker",
              scope="sample", layer=2),
-        "For one sample the Hessian with respect to W^(k) is an m×m grid of n×n blocks, and "
+        "For one sample the Hessian with respect to W⁽ᵏ⁾ is an m×m grid of n×n blocks, and "
         "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The grid lines in the image "
         "are the block boundaries; the small images are the two factors.",
         r"H_W^{(k)} = \tilde{C}^{(k)} \otimes "
@@ -97,7 +97,7 @@ LESSONS: tuple[Lesson, ...] = (
         "every 4×4 block of H repeats the pattern of z zᵀ, scaled by one entry of C.",
     ),
     Lesson(
-        "relu-masks", "ReLU: the binary masks F^(k)",
+        "relu-masks", "ReLU: the binary masks F⁽ᵏ⁾",
         dict(FNN, activation="relu", architecture="2-16-16-1", view="masks", scope="batch",
              layer=1),
         "For ReLU, f' is 0 or 1 and f'' = 0, so the Hessian recursion only masks: "
@@ -125,9 +125,9 @@ LESSONS: tuple[Lesson, ...] = (
         "rnn-hessian", "Theorem 2: the RNN Hessian, t² Kronecker terms",
         dict(RNN, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
              time_step=4, layer=2),
-        "Through time the Hessian of E^(t) is a sum over all pairs of steps (s, ζ): a t×t "
-        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The middle image shows that "
-        "grid (here 4×4 blocks of 4×4), the lower one the t input vectors, the hidden states "
+        "Through time the Hessian of E⁽ᵗ⁾ is a sum over all pairs of steps (s, ζ): a t×t "
+        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The second image shows "
+        "that grid (here 4×4 blocks of 4×4), the third the t input vectors, the hidden states "
         "of the first level.",
         r"H_W^{(k,t)} = \sum_{s=1}^{t}\sum_{\zeta=1}^{t} \tilde{C}^{(k,t,s,\zeta)} \otimes "
         r"\big(\mathbf{z}^{(k-1,s)}\mathbf{z}^{(k-1,\zeta)T}\big) \qquad (74)",
@@ -148,7 +148,7 @@ LESSONS: tuple[Lesson, ...] = (
         "errata", "Where the paper slips: paper vs exact",
         dict(FNN, activation="sigmoid", output_activation="sigmoid", architecture="2-8-8-1",
              view="errata", scope="batch", formula="paper"),
-        "The paper's Theorem 1 seeds the recursion with C^(l) = I∘F^(l) and builds D from "
+        "The paper's Theorem 1 seeds the recursion with C⁽ˡ⁾ = I∘F⁽ˡ⁾ and builds D from "
         "f'' alone. For ReLU these slips vanish, but for smooth activations they do not. The "
         "bars measure each printed equation against the exact Hessian at the current weights.",
         r"\text{paper: } C^{(l)} = I \circ F^{(l)}\ (32) \qquad \text{exact: } Q^{(l)} = I,\ "
@@ -175,7 +175,7 @@ LESSONS: tuple[Lesson, ...] = (
         "truncated-bptt", "Truncated and selected BPTT: keeping some of the t terms",
         dict(RNN, task="echo", delay=4, hidden_width=16, view="sparse", scope="sample",
              time_step=8, wrt="U", layer=1, sparse="truncate", truncate=2),
-        "Through time the gradient of E^(t) is a sum of t rank-1 terms, one per step s ≤ t "
+        "Through time the gradient of E⁽ᵗ⁾ is a sum of t rank-1 terms, one per step s ≤ t "
         "(eq. 55). Truncated BPTT holds the hidden state K steps back constant and keeps only "
         "the last K terms, so for one sample the rank drops to K (here 2). The echo task "
         "needs the input 4 steps back, which a window of K = 2 cannot see. Selected steps "
@@ -184,7 +184,7 @@ LESSONS: tuple[Lesson, ...] = (
         r"G_W^{(k,t)} = \sum_{s=1}^{t} \tilde{\mathbf{v}}^{(k,t,s)}\mathbf{z}^{(k-1,s)T}"
         r"\ \longrightarrow\ \sum_{s=t-K+1}^{t} \cdots \ \text{ or }\ \sum_{s\in S} \cdots"
         r" \qquad (55)",
-        "G_U^(1): two singular values for truncated BPTT against seven for full BPTT; then "
+        "G_U⁽¹⁾: two singular values for truncated BPTT against seven for full BPTT; then "
         "the loss curves part.",
     ),
     Lesson(

@@ -20,6 +20,12 @@ visible change with the page's own clock. Per N it prints, per page and as media
   driver). A server that waits for a CPU far longer than it runs is held back by the
   browsers sharing its cores, not by its own work.
 
+With ``--burst K``, K plain ``GET`` requests of the page's address (no cookie, no script run:
+link previews, a reload burst) arrive all at once a third into the window, through the
+balancer as a new visitor's would; it prints how long they took to be answered and the
+students' worst gap between visible updates while they were (from the burst's first request
+to its last answer, on each page's clock), beside the same for the pages' whole window.
+
 Then the same N pages of the reference page (``benchmarks/reference_page.py``: one Bokeh
 line and a step counter, 20 NumPy steps per frame, one ``panel serve`` process), measured the
 same way right after, and the app's figures as ratios of its: what the app costs beyond the
@@ -45,6 +51,8 @@ Run from the repository root::
     python -m benchmarks.bench_classroom                       # N = 1, 10, 30 on WORKERS=2
     python -m benchmarks.bench_classroom --pages 1,3 --light-sessions 5 --seconds 10
     python -m benchmarks.bench_classroom --pages 30 --speed 20   # trains as the reference does
+    python -m benchmarks.bench_classroom --pages 3 --seconds 5 --burst 10 --no-reference \
+        --light-sessions 0 --no-frame-costs                   # 10 link previews while 3 play
 
 By default the app trains as fast as each session's share of the server allows; on a machine
 where the server and the browsers share the cores, that training takes CPU time the browsers
@@ -63,8 +71,11 @@ import shutil
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.request import urlopen
 
 from app.receipts import RECEIPT_EVERY
 from benchmarks.first_visit import first_visit, transfer_line
@@ -177,7 +188,35 @@ def cpu_line(shares: dict) -> str:
             + f"; browsers {shares['browsers']:.2f}")
 
 
-async def browser_run(url: str, pages: int, seconds: float, served: Served) -> dict:
+def plain_get(url: str) -> int | str:
+    """One plain GET of ``url``, as a link preview makes it: its status, or why none came."""
+    try:
+        with urlopen(url, timeout=LOAD_TIMEOUT_MS / 1000) as response:
+            response.read()
+            return response.status
+    except HTTPError as error:
+        return error.code
+    except (URLError, OSError) as error:
+        return type(error).__name__
+
+
+async def plain_gets(url: str, count: int, opened: list) -> dict:
+    """``count`` plain GETs of ``url`` at once; the pages' clocks before the first and
+    after the last answer, to read their worst gap in between."""
+    before = [await page.evaluate("performance.now()") for _, page in opened]
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        statuses = await asyncio.gather(*(loop.run_in_executor(pool, plain_get, url)
+                                          for _ in range(count)))
+    answered_s = time.monotonic() - started
+    after = [await page.evaluate("performance.now()") for _, page in opened]
+    return {"count": count, "statuses": statuses, "answered_s": answered_s,
+            "before": before, "after": after}
+
+
+async def browser_run(url: str, pages: int, seconds: float, served: Served,
+                      burst: int = 0) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -202,7 +241,12 @@ async def browser_run(url: str, pages: int, seconds: float, served: Served) -> d
             await asyncio.sleep(min(3.0, seconds / 4))  # every loop running before the window
             starts = [await page.evaluate("performance.now()") for _, page in opened]
             cpu_start = cpu_sample(served)
-            await asyncio.sleep(seconds)
+            window_started = time.monotonic()
+            burst_run = None
+            if burst:
+                await asyncio.sleep(seconds / 3)
+                burst_run = await plain_gets(url, burst, opened)
+            await asyncio.sleep(max(0.0, seconds - (time.monotonic() - window_started)))
             cpu_end = cpu_sample(served)
             ends = [await page.evaluate("performance.now()") for _, page in opened]
             records = [await page.evaluate("window.__updates") for _, page in opened]
@@ -211,7 +255,10 @@ async def browser_run(url: str, pages: int, seconds: float, served: Served) -> d
     figures = [page_figures(r, s, e) for r, s, e in zip(records, starts, ends, strict=True)]
     total_updates = sum(f.updates_per_s for f in figures) * seconds
     cpu_used = cpu_end.server - cpu_start.server
-    return {"load_s": load_s, "pages": figures,
+    if burst_run is not None:
+        burst_run["gaps"] = [page_figures(r, b, a).worst_gap_s for r, b, a in
+                             zip(records, burst_run["before"], burst_run["after"], strict=True)]
+    return {"load_s": load_s, "pages": figures, "burst": burst_run,
             "cpu_shares": cpu_shares(cpu_start, cpu_end, seconds),
             "not_loaded": [f"{type(error).__name__}: {str(error).splitlines()[0]}"
                            for error in failed],
@@ -270,6 +317,8 @@ def print_browser_run(pages: int, workers: int, run: dict, speed: int | None = N
               f"{LOAD_TIMEOUT_MS / 1000:.0f} s (left out of the figures): {not_loaded[0]}")
     print(summary_line(s))
     print(cpu_line(run["cpu_shares"]))
+    if run.get("burst") is not None:
+        print(burst_line(run["burst"]))
     if pages == 1:
         t = TARGET_ONE_PAGE
         steps, updates = s["median_steps"], s["median_updates"]
@@ -293,6 +342,14 @@ def print_browser_run(pages: int, workers: int, run: dict, speed: int | None = N
         print(f"  all pages loaded in <= {t['load_s']} s: {s['load_s']:.1f}"
               + (f" ({len(not_loaded)} never loaded)" if not_loaded else "") + " "
               + verdict(s['load_s'] <= t['load_s'] and not not_loaded))
+
+
+def burst_line(burst: dict) -> str:
+    statuses = sorted({str(status) for status in burst["statuses"]})
+    gaps = burst["gaps"]
+    return (f"burst of {burst['count']} plain GETs (status {', '.join(statuses)}) answered in "
+            f"{burst['answered_s']:.2f} s; students' worst update gap during it "
+            f"{max(gaps):.2f} s (median page {statistics.median(gaps):.2f} s)")
 
 
 def ratio(numerator: float | None, denominator: float | None) -> str:
@@ -569,6 +626,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the app's training speed in each page's address, most SGD steps "
                              "per frame, 0 to 1000 (default: the app's own, fastest); 20 "
                              "trains as the reference page does")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="plain GETs of the page (link previews) sent at once a third "
+                             "into each app run's window (default 0: none)")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the reference page's Chromium runs")
@@ -581,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed is not None and not 0 <= args.speed <= 1000:
         parser.error(f"--speed must be a whole number of steps per frame from 0 (fastest) "
                      f"to 1000, not {args.speed}")
+    if args.burst < 0:
+        parser.error(f"--burst must be >= 0, not {args.burst}")
     if args.seconds <= 0 or args.light_sessions < 0:
         parser.error("--seconds must be > 0 and --light-sessions >= 0")
 
@@ -605,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
                                  else "from the one process")
                         print("\n" + transfer_line(first_visit(served.page_url), where))
                     run = asyncio.run(browser_run(app_address(served.page_url, args.speed),
-                                                  count, args.seconds, served))
+                                                  count, args.seconds, served, args.burst))
                 print_browser_run(count, args.workers, run, args.speed)
                 if not args.no_reference:
                     with ReferenceServed() as served:

@@ -10,15 +10,18 @@ standard library only:
   answers ``/liveness``;
 * writes HAProxy's configuration from ``serve/haproxy.cfg`` (cookie affinity, round robin,
   HTTP health checks of ``/liveness`` with a 1 s timeout, which a dead or hung worker
-  fails; ``--remote HOST:PORT`` adds workers on other machines) and
-  runs ``haproxy`` in the foreground on the public address and port;
+  fails; ``--remote HOST:PORT`` adds workers on other machines; an address over
+  :data:`ADDRESS_LIMIT_BYTES` answered with a page that says it is too long, and room for
+  the request headers a worker reads) and runs ``haproxy`` in the foreground on the public
+  address and port;
 * restarts a worker that dies, on the same port, after a pause that doubles while it keeps
   dying (1 s up to 30 s); HAProxy's health check takes it out of rotation meanwhile, and
   the pages it served show Panel's lost-connection notification (``app/main.py``);
 * asks each worker for ``/liveness`` every second (a thread per worker, 1 s timeout) and
   kills (SIGKILL, which also ends a stopped process) a worker that answered once and then
-  not for :data:`UNANSWERED_S` seconds (hung, or stopped with SIGSTOP), which is then
-  restarted as a dead one;
+  not for :data:`UNANSWERED_S` seconds while using almost no CPU (hung, deadlocked or
+  stopped with SIGSTOP; a worker silent because it is busy is given up to
+  :data:`BUSY_LIMIT_S`), which is then restarted as a dead one;
 * on Ctrl-C or SIGTERM stops HAProxy and every worker (SIGTERM, then SIGKILL after 10 s).
   The children run in their own process group, so a terminal's Ctrl-C reaches only this
   supervisor, which stops them in order; each child also gets SIGKILL from the kernel should
@@ -51,6 +54,7 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
+from serve.launch import cpu_seconds
 from serve.origins import (
     ALL_INTERFACES,
     LOOPBACK,
@@ -61,6 +65,15 @@ from serve.origins import (
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().with_name("haproxy.cfg")
+#: the page of a request refused as too long (its text names ADDRESS_LIMIT_BYTES in KB)
+TOO_LONG_PAGE = Path(__file__).resolve().with_name("address_too_long.html")
+#: the longest address (path and query) served; a longer one gets TOO_LONG_PAGE with status
+#: 414, as a single `panel serve` process shows its text (app/serving.py, the same number)
+ADDRESS_LIMIT_BYTES = 16 * 1024
+#: the longest request line and headers HAProxy reads: a worker's Tornado's limit
+#: (HTTPServer's max_header_size, 64 KB); a longer request gets HAProxy's own status 400
+HEAD_LIMIT_BYTES = 64 * 1024
+MAXREWRITE_BYTES = 1024  # HAProxy keeps this much of each buffer for rewriting headers
 START_TIMEOUT_S = 180.0  # a worker imports Panel, HoloViews and Bokeh: slow on a busy machine
 STOP_TIMEOUT_S = 10.0
 RESTART_PAUSE_S = (1.0, 30.0)  # first pause before a restart, and the longest
@@ -70,7 +83,12 @@ CHECK_INTERVAL = "1s"  # HAProxy's health checks: one a second, each answered wi
 CHECK_TIMEOUT = "1s"
 LIVENESS_INTERVAL_S = 1.0  # the supervisor's own /liveness requests, each answered within
 LIVENESS_TIMEOUT_S = 1.0
-UNANSWERED_S = 12.0  # a worker silent this long (after it once answered) is killed
+UNANSWERED_S = 12.0  # a worker silent this long (after it once answered) is killed, if idle
+#: ... that is, if it used less than this share of a CPU since it last answered: a stopped or
+#: deadlocked worker uses none, a busy one (a burst of arrivals on a loaded machine) keeps
+#: computing and is left to finish
+HUNG_CPU_SHARE = 0.02
+BUSY_LIMIT_S = 120.0  # a worker silent this long is killed however busy it is
 
 
 def log(message: str) -> None:
@@ -147,11 +165,23 @@ class Worker:
     pause: float = RESTART_PAUSE_S[0]
     restart_at: float | None = None
     answered: float | None = None  # when the current process last answered /liveness
+    cpu_at_answer: float = 0.0  # its CPU seconds then
 
     def unanswering(self, now: float) -> float:
         """Seconds since the running process last answered ``/liveness`` (0 until it has
         answered once: a starting worker imports Panel first)."""
         return 0.0 if self.answered is None else now - self.answered
+
+    def hung(self, now: float) -> bool:
+        """Silent for :data:`UNANSWERED_S` while (nearly) idle, or for
+        :data:`BUSY_LIMIT_S` whatever it did."""
+        silent = self.unanswering(now)
+        if silent > BUSY_LIMIT_S:
+            return True
+        if silent <= UNANSWERED_S:
+            return False
+        used = cpu_seconds(self.process.pid) - self.cpu_at_answer
+        return used < HUNG_CPU_SHARE * silent
 
     @property
     def url(self) -> str:
@@ -181,6 +211,7 @@ class Worker:
             asked = time.monotonic()
             if self.live(timeout=LIVENESS_TIMEOUT_S) and self.process is process:
                 self.answered = time.monotonic()
+                self.cpu_at_answer = cpu_seconds(process.pid)
             time.sleep(max(0.0, LIVENESS_INTERVAL_S - (time.monotonic() - asked)))
 
     def alive(self) -> bool:
@@ -203,8 +234,12 @@ def haproxy_config(bind: str, workers: list[Worker], remotes: list[str]) -> str:
     # the same workers unchecked, used only while every checked one is out of rotation
     lines += [f"    server {name}-backup {address} backup" for name, address in servers]
     template = string.Template(TEMPLATE.read_text())
-    return template.substitute(bind=bind, servers="\n".join(lines),
-                               check_interval=CHECK_INTERVAL, check_timeout=CHECK_TIMEOUT)
+    return template.substitute(
+        bind=bind, servers="\n".join(lines), check_interval=CHECK_INTERVAL,
+        check_timeout=CHECK_TIMEOUT, address_limit=ADDRESS_LIMIT_BYTES,
+        head_limit=HEAD_LIMIT_BYTES, bufsize=HEAD_LIMIT_BYTES + MAXREWRITE_BYTES,
+        maxrewrite=MAXREWRITE_BYTES, too_long_page=TOO_LONG_PAGE,
+    )
 
 
 def bind_address(address: str, port: int) -> str:
@@ -329,7 +364,7 @@ class Supervisor:
                 return False
             changed = False
             for worker in self.workers:
-                if worker.alive() and worker.unanswering(now) > UNANSWERED_S:
+                if worker.alive() and worker.hung(now):
                     log(f"worker {worker.name} (pid {worker.process.pid}) has not answered "
                         f"/liveness for {worker.unanswering(now):.0f} s; killing it")
                     worker.process.kill()  # SIGKILL: also ends a stopped process

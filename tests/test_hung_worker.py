@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.error import URLError
@@ -19,9 +21,7 @@ from urllib.request import urlopen
 import pytest
 
 from serve.launch import Served
-from serve.supervisor import UNANSWERED_S
-
-pytestmark = pytest.mark.slow
+from serve.supervisor import BUSY_LIMIT_S, UNANSWERED_S, Worker
 
 #: a generous bound for new requests to succeed again (HAProxy: 2 failed 1 s checks)
 BACK_IN_ROTATION_S = 15.0
@@ -54,6 +54,7 @@ def answered(url: str) -> str | None:
         return None
 
 
+@pytest.mark.slow
 def test_a_stopped_worker_leaves_the_rotation_and_is_replaced(served):
     url = f"{served.url}/liveness"
     deadline = time.monotonic() + 60.0
@@ -85,3 +86,24 @@ def test_a_stopped_worker_leaves_the_rotation_and_is_replaced(served):
     assert w1["restarts"] == 1
     assert not Path(f"/proc/{stopped}").exists(), "the stopped worker is still there"
     print(f"served again {back:.1f} s after SIGSTOP; worker replaced after {replaced:.1f} s")
+
+
+@pytest.mark.parametrize(
+    ("silent_s", "cpu_used_s", "hung"),
+    [
+        (UNANSWERED_S / 2, 0.0, False),  # not silent long enough
+        (UNANSWERED_S + 1, 0.0, True),  # silent and idle: stopped or deadlocked
+        (UNANSWERED_S + 1, 5.0, False),  # silent but computing: busy, left to finish
+        (BUSY_LIMIT_S + 1, 50.0, True),  # silent for too long, however busy
+    ],
+)
+def test_only_a_silent_idle_worker_counts_as_hung(monkeypatch, silent_s, cpu_used_s, hung):
+    """A worker busy with a burst of arrivals keeps its students; a stopped one is replaced."""
+    import serve.supervisor as supervisor
+
+    worker = Worker("w1", port=1, origins=[])
+    worker.process = subprocess.Popen([sys.executable, "-c", "pass"])
+    worker.process.wait()
+    worker.answered, worker.cpu_at_answer = 1000.0, 2.0
+    monkeypatch.setattr(supervisor, "cpu_seconds", lambda pid: 2.0 + cpu_used_s)
+    assert worker.hung(1000.0 + silent_s) is hung

@@ -19,6 +19,7 @@ and its redraw spanned frames).
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import numpy as np
@@ -59,6 +60,39 @@ def symlog(values: np.ndarray, linear: float) -> np.ndarray:
     """sign(x) log10(1 + |x| / linear): a symmetric log scale that keeps 0 and the sign."""
     values = np.asarray(values, dtype=float)
     return np.sign(values) * np.log10(1.0 + np.abs(values) / linear)
+
+
+#: superscript forms of the characters of a level or time index (the paper's "^(k)")
+SUPERSCRIPTS = str.maketrans("0123456789+-=()klmnst", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵏˡᵐⁿˢᵗ")
+
+
+def superscript(index) -> str:
+    """The paper's "^(index)" as Unicode superscripts, as the lessons typeset it.
+
+    >>> "G_W" + superscript(2), "C" + superscript("l"), "z" + superscript("k-1")
+    ('G_W⁽²⁾', 'C⁽ˡ⁾', 'z⁽ᵏ⁻¹⁾')
+    """
+    return f"({index})".translate(SUPERSCRIPTS)
+
+
+def typeset(text: str) -> str:
+    """The core's ASCII notation as the lessons typeset it: "^(l)" as superscripts and the
+    elementwise product " o " as "∘".
+
+    >>> typeset("C^(l) = I o F^(l), then A^(k,t)")
+    'C⁽ˡ⁾ = I ∘ F⁽ˡ⁾, then A⁽ᵏ,ᵗ⁾'
+    """
+    text = re.sub(r"\^\(([0-9a-z,+\- ]+)\)", lambda match: superscript(match.group(1)), text)
+    return re.sub(r"(?<=[\w)⁾]) o (?=[\w(])", " ∘ ", text)
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` ``noun``, in the plural unless it is one: "1 sample", "3 samples".
+
+    >>> count(1, "sample"), count(4, "eigenvalue")
+    ('1 sample', '4 eigenvalues')
+    """
+    return f"{number} {noun if number == 1 else (plural or noun + 's')}"
 
 
 def symmetric_limits(matrix: np.ndarray) -> tuple[float, float]:

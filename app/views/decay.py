@@ -61,10 +61,13 @@ def decay_text(eigenvalues: np.ndarray, shift: float, tolerance: float,
             + ("Its" if why else f"The data term's {zeros}") +
             " zero eigenvalues now sit at λ_wd (flat directions get curvature λ_wd).")
     if counts["turned_positive"]:
-        text += (f" {counts['turned_positive']} negative eigenvalue(s) above −λ_wd turned "
-                 "positive.")
+        turned = counts["turned_positive"]
+        text += (f" {turned} negative {'eigenvalue' if turned == 1 else 'eigenvalues'} above "
+                 f"−λ_wd turned positive.")
     if counts["negative"]:
-        text += f" {counts['negative']} eigenvalue(s) below −λ_wd stay negative."
+        below = counts["negative"]
+        text += (f" {below} {'eigenvalue' if below == 1 else 'eigenvalues'} below −λ_wd "
+                 f"{'stays' if below == 1 else 'stay'} negative.")
     else:
         text += " No eigenvalue is negative: H is positive definite."
     return text

@@ -13,7 +13,7 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
 
-from .common import EIGEN_LIMIT, View
+from .common import EIGEN_LIMIT, View, typeset
 from .figures import OKABE_ITO, add_legend, line_figure, pane, set_text
 
 FLOOR = 1e-18  # relative errors at exactly 0 are drawn at the floor of the log axis
@@ -60,7 +60,7 @@ class ErrataView(View):
                                  tooltips=[("equation", "@equation"),
                                            ("relative error", "@value")]))
         plot.xgrid.visible = False
-        add_legend(plot, "top_left")
+        add_legend(plot)
         self.plot = plot
         self._table = pn.pane.Markdown("", css_classes=["errata-table"],
                                        sizing_mode="stretch_width")
@@ -112,8 +112,8 @@ class ErrataView(View):
                 error = f"{item.relative_error:.2e}"
                 now = "yes" if item.relative_error <= ROUND_OFF else "**no**"
             rows.append(
-                f"| {item.equation} | {item.statement} | {item.case} | **{error}** | {now} "
-                f"| {item.holds_when} |"
+                f"| {item.equation} | {typeset(item.statement)} | {typeset(item.case)} "
+                f"| **{error}** | {now} | {typeset(item.holds_when)} |"
             )
         set_text(self._table, (
             "| equation | what the paper states | measured on | relative error now "

@@ -13,8 +13,13 @@ Conventions:
 - colours are colour-blind safe: Okabe & Ito's eight colours for categories, ColorBrewer's
   RdBu (blue negative, white 0, red positive) for signed matrices, cividis for values in
   [0, 1]; a binary mask has two colours and a two-entry legend, not a colour bar;
-- colour keys are legends, never title text; titles are short enough not to be cut in a
-  300 px wide plot, longer explanations go into captions;
+- colour keys are legends, never title text, and every legend sits outside the plot frame,
+  below it (``add_legend``), so it never covers data; titles are short enough not to be cut
+  in a 300 px wide plot, longer explanations go into captions;
+- one tick format per axis: a log or symlog axis labels all its ticks as plain numbers
+  (0.001 ... 99999) or all in exponent form (1e-7, 2.5e-3), never a mix (``axis_number``,
+  ``AXIS_NUMBER_JS``); a log axis spans whole decades, at least two (``fit_log_range``), so
+  its ticks are powers of ten; a step axis has integer ticks with thousands separators;
 - a symmetric-log axis (Bokeh has none) draws y = sign(v) log10(1 + |v| / linear) and labels
   its ticks with the real values v (``symlog_ticks``), so a value can be read off the axis.
 """
@@ -33,6 +38,8 @@ from bokeh.models import (
     Legend,
     LegendItem,
     LinearColorMapper,
+    LogTicker,
+    NumeralTickFormatter,
     Range1d,
 )
 from bokeh.palettes import RdBu11, cividis, interp_palette
@@ -60,6 +67,19 @@ const size = Math.abs(tick);
 if (size >= 0.01 && size < 1000) return String(Number(tick.toPrecision(2)));
 return tick.toExponential(1).replace("e+", "e");
 """
+#: an axis's tick labels in one format for the whole axis (``axis_number`` in Python): plain
+#: numbers when every nonzero tick lies in [0.001, 1e5), else all in exponent form
+AXIS_NUMBER_JS = """
+const sizes = ticks.filter((t) => t !== 0).map((t) => Math.abs(t));
+const plain = sizes.every((t) => t >= 1e-3 && t < 1e5);
+if (tick === 0) return "0";
+if (plain) return String(Number(tick.toPrecision(3)));
+const [mantissa, exponent] = tick.toExponential(2).split("e");
+return String(Number(mantissa)) + "e" + String(Number(exponent));
+"""
+#: decades a log axis spans at least (LogTicker draws fewer as linear ticks that crowd)
+LOG_DECADES = 2
+WIDER = 1.0001
 
 
 def style(plot, legend: bool = False) -> None:
@@ -100,7 +120,48 @@ def line_figure(title: str, x_label: str, y_label: str, *, y_log: bool = False,
         min_border_right=10,
     )
     plot.toolbar.logo = None
+    if y_log:
+        log_axis(plot.yaxis[0])
+    if x_label == "step":
+        step_axis(plot.xaxis[0])
     return plot
+
+
+def log_axis(axis) -> None:
+    """Powers of ten on a log axis, labelled in one format (``AXIS_NUMBER_JS``)."""
+    axis.ticker = LogTicker(desired_num_ticks=6)
+    axis.formatter = CustomJSTickFormatter(code=AXIS_NUMBER_JS)
+
+
+def step_axis(axis) -> None:
+    """Integer steps with thousands separators: 0, 500, 20,000."""
+    axis.ticker = BasicTicker(min_interval=1, desired_num_ticks=6)
+    axis.formatter = NumeralTickFormatter(format="0,0")
+
+
+def fit_log_range(range_: Range1d, low: float, high: float) -> None:
+    """Show [low, high] (> 0) on a log axis, widened to whole decades, at least
+    ``LOG_DECADES`` of them, so that the ticks are powers of ten.
+
+    >>> r = Range1d(1, 2); fit_log_range(r, 0.05, 0.09); f"{r.start:.3g} {r.end:.3g}"
+    '0.01 1'
+    >>> fit_log_range(r, 2e-7, 3.0); f"{r.start:.3g} {r.end:.3g}"
+    '1e-07 10'
+    """
+    low, high = float(low), float(high)
+    if not (np.isfinite(low) and np.isfinite(high) and low > 0 and high > 0):
+        return
+    bottom = int(np.floor(np.log10(low)))
+    top = max(int(np.ceil(np.log10(high))), bottom + 1)
+    while top - bottom < LOG_DECADES:
+        # widen on the side with less room around the data
+        if np.log10(low) - bottom < top - np.log10(high):
+            bottom -= 1
+        else:
+            top += 1
+    # a hair wider than the decades: LogTicker draws linear ticks below two decades, and
+    # 1e-2..1 in floating point is a hair less than two
+    fit_range(range_, float(f"{10.0 ** bottom:.0e}") / WIDER, float(f"{10.0 ** top:.0e}") * WIDER)
 
 
 def fit_range(range_: Range1d, start: float, end: float) -> None:
@@ -123,11 +184,41 @@ def fit_range(range_: Range1d, start: float, end: float) -> None:
         range_.update(start=start, end=end)
 
 
-def add_legend(plot, location: str = "top_right") -> None:
-    """Put the legend of ``plot``'s labelled renderers inside the plot, clickable."""
-    plot.legend.location = location
-    plot.legend.click_policy = "hide"
+def add_legend(plot) -> None:
+    """Put every legend of ``plot`` below its frame (never over data), in rows of as many
+    entries as fit a 300 px wide plot, clickable. Call it after the labelled renderers are
+    made, and ``arrange_legend`` when entries are relabelled or hidden."""
+    for legend in plot.legend:
+        if any(item is legend for item in plot.center):
+            plot.center = [item for item in plot.center if item is not legend]
+        if not any(item is legend for item in plot.below):
+            plot.add_layout(legend, "below")
+        legend.location = "top_left"
+        legend.orientation = "horizontal"
+        legend.click_policy = "hide"
+        arrange_legend(legend)
     style(plot, legend=True)
+
+
+#: room for a legend's row (px) and one label character's width (12 px text) and an entry's
+#: glyph and spacing
+LEGEND_ROW_PX, LABEL_CHAR_PX, ENTRY_PX = 250, 7, 36
+
+
+def arrange_legend(legend: Legend) -> None:
+    """As many columns as the longest visible label lets fit in ``LEGEND_ROW_PX``."""
+    labels = [label_text(item) for item in legend.items if item.visible]
+    longest = max((len(label) for label in labels), default=1)
+    columns = max(1, min(len(labels) or 1, LEGEND_ROW_PX // (longest * LABEL_CHAR_PX + ENTRY_PX)))
+    if legend.ncols != columns:
+        legend.ncols = columns
+
+
+def label_text(item: LegendItem) -> str:
+    label = item.label
+    if isinstance(label, dict):
+        return str(label.get("value") or label.get("field") or "")
+    return str(getattr(label, "value", None) or getattr(label, "field", None) or label or "")
 
 
 def set_text(pane_: pn.pane.Markdown, text: str) -> None:
@@ -263,18 +354,35 @@ def grid_segments(rows: int, cols: int, every_row: int, every_col: int) -> dict[
 
 
 # --- axes --------------------------------------------------------------------------------
-def real_label(value: float) -> str:
-    """A short label of a real tick value: 0, 0.01, 5, 1e+03, -2e-05.
+def real_label(value: float, plain: bool = True) -> str:
+    """A short label of a real tick value: plain (0, 0.01, 5, 1000) or in exponent form
+    (1e-3, -2e-5, 2.5e4), as ``AXIS_NUMBER_JS`` writes it.
 
-    >>> [real_label(v) for v in (0.0, 0.01, 5.0, 1000.0, -2e-5)]
-    ['0', '0.01', '5', '1e+03', '-2e-05']
+    >>> [real_label(v) for v in (0.0, 0.01, 5.0, 1000.0)]
+    ['0', '0.01', '5', '1000']
+    >>> [real_label(v, plain=False) for v in (0.01, -2e-5, 25000.0)]
+    ['1e-2', '-2e-5', '2.5e4']
     """
     if value == 0:
         return "0"
-    magnitude = abs(value)
-    if 1e-2 <= magnitude < 1e3:
-        return f"{value:.3g}"
-    return f"{value:.0e}"
+    if plain:
+        return f"{float(f'{value:.3g}'):g}" if abs(value) < 1e5 else f"{value:.0f}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
+
+
+def axis_number(values) -> list[str]:
+    """Labels of an axis's ticks in one format: plain when every nonzero value lies in
+    [0.001, 1e5), else all in exponent form.
+
+    >>> axis_number([0.0, 0.01, 1.0, 10.0])
+    ['0', '0.01', '1', '10']
+    >>> axis_number([-1e-3, 0.0, 1e-7, 1.0])
+    ['-1e-3', '0', '1e-7', '1e0']
+    """
+    sizes = [abs(v) for v in values if v != 0]
+    plain = all(1e-3 <= size < 1e5 for size in sizes)
+    return [real_label(v, plain) for v in values]
 
 
 def symlog_ticks(top: float, linear: float, bottom: float | None = None
@@ -293,7 +401,8 @@ def symlog_ticks(top: float, linear: float, bottom: float | None = None
     reals = [0.0] + [10.0 ** j for j in powers]
     negative = bottom is not None and bottom < 0
     if negative:
-        depth = int(np.ceil(np.log10(max(-float(bottom), linear))))
+        # at least one labelled negative tick, however small the negative values
+        depth = max(int(np.ceil(np.log10(max(-float(bottom), linear)))), low_power)
         reals += [-(10.0 ** j) for j in range(low_power, depth + 1)]
     # thin the labels so that at most ~7 per side are drawn
     stride = max(1, -(-len(powers) // 7))
@@ -304,8 +413,7 @@ def symlog_ticks(top: float, linear: float, bottom: float | None = None
               for sign in ((1, -1) if negative else (1,))]
     positions = [float(p) for p in symlog(np.array(labelled), linear)]
     minor_positions = [float(p) for p in symlog(np.array(minors or [0.0]), linear)]
-    labels = {position: real_label(value) for position, value in zip(positions, labelled,
-                                                                      strict=True)}
+    labels = dict(zip(positions, axis_number(labelled), strict=True))
     return positions, minor_positions, labels
 
 

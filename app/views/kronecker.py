@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .common import View, block_average
+from .common import View, block_average, count, superscript
 from .figures import MatrixPlot, pane
 from .masks import dead_level_warning
 
@@ -21,8 +21,8 @@ NAMES = ("H", "C", "z", "diff")
 #: largest m*n for which the dense Hessian is formed; above it H is drawn as block means
 DENSE_LIMIT = 2048
 TITLES = {
-    "H": "Hessian H^(k)",
-    "C": "factor C^(k) (m×m)",
+    "H": "Hessian H⁽ᵏ⁾",
+    "C": "factor C⁽ᵏ⁾ (m×m)",
     "z": "factor z zᵀ (n×n)",
     "diff": "exact − paper",
 }
@@ -99,8 +99,9 @@ class KroneckerView(View):
             m = session.layer_sizes[k]
             if m * m > DENSE_LIMIT:
                 self._body.visible = False
-                self.set_note(f"H_U^({k}) is {m * m}×{m * m}: the exact H_U has no Kronecker "
-                              "form and is too large to form here; choose W or a narrower level.")
+                self.set_note(f"H_U{superscript(k)} is {m * m}×{m * m}: the exact H_U has no "
+                              "Kronecker form and is too large to form here; choose W or a "
+                              "narrower level.")
                 return
         net = session.net
 
@@ -134,8 +135,9 @@ class KroneckerView(View):
             self.arrays = {"H": drawn, "blocks": blocks, "inputs": inputs}
         self.plots["H"].set(shown, every)
         yield
-        self._caption("H", f"**{what}^({k})**, {m * n}×{m * n}, formula = {settings.formula}: "
-                           f"an {m}×{m} grid of {n}×{n} blocks"
+        self._caption("H", f"**{what}{superscript(k)}**, {m * n}×{m * n}, "
+                           f"formula = {settings.formula}: a grid of {m}×{m} blocks, each "
+                           f"{n}×{n}"
                            + (f" — drawn as means of {factor}×{factor} cells"
                               if factor > 1 else "") + ". Blue < 0 < red.")
 
@@ -157,7 +159,7 @@ class KroneckerView(View):
             z = inputs[p, 0]
             self.plots["z"].set(np.outer(z, z))
             yield
-            self._caption("C", f"sample {label}: the {m}×{m} matrix C^({k}) (incl. 1/r)")
+            self._caption("C", f"sample {label}: the {m}×{m} matrix C{superscript(k)} (incl. 1/r)")
             self._caption("z", f"sample {label}: z zᵀ ({n}×{n}, rank 1)")
 
         if paper:
@@ -171,11 +173,11 @@ class KroneckerView(View):
 
         if session.is_rnn:
             T = blocks.shape[1]
-            terms = f"a sum over {r} sample(s) of {T}×{T} = {T * T} Kronecker terms"
+            terms = f"a sum over {count(r, 'sample')} of {T}×{T} = {T * T} Kronecker terms"
         else:
             terms = f"a sum of {r} Kronecker products, one per sample" if r > 1 else (
                 "one Kronecker product C ⊗ z zᵀ")
-        note = (f"**Look at:** the {m}×{m} grid of blocks of {what}^({k}): {terms}"
+        note = (f"**Look at:** the {m}×{m} grid of blocks of {what}{superscript(k)}: {terms}"
                 + (", each block a multiple of z zᵀ." if not session.is_rnn and r == 1 else "."))
         if factor > 1:
             note += f" Too large to draw cell by cell: shown as means of {factor}×{factor} cells."

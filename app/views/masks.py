@@ -14,7 +14,7 @@ import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker
 
-from .common import View, block_average
+from .common import View, block_average, superscript
 from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
@@ -73,25 +73,24 @@ class MasksView(View):
             plot.set(np.full((1, 1), np.nan), limits=(0.0, 1.0))
 
     def _make_figures(self, kind: str) -> None:
-        self.levels_plot = MatrixPlot("f'(y^(k)) of every level k", kind=kind, side=None,
+        self.levels_plot = MatrixPlot("f'(y⁽ᵏ⁾) of every level k", kind=kind, side=None,
                                       height=300, labels=MASK_LABELS, value_name="f'(y)")
         self.levels_plot.figure.xaxis.visible = True
         self.levels_plot.figure.xaxis.ticker = FixedTicker(ticks=[])
         self.levels_plot.figure.xaxis.major_tick_line_color = None
-        self.mask_plot = MatrixPlot("F^(k) = f'(y) f'(y)ᵀ", kind=kind, side=280,
+        self.mask_plot = MatrixPlot("F⁽ᵏ⁾ = f'(y) f'(y)ᵀ", kind=kind, side=280,
                                     labels=("0: not both pass", "1: both units pass"),
                                     value_name="F")
         self._levels_caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
         self._mask_caption = pn.pane.Markdown("", margin=(0, 10), width=360)
-        self._counts = pn.pane.Markdown("", css_classes=["mask-counts"], min_width=300,
+        self._counts = pn.pane.Markdown("", css_classes=["mask-counts"],
                                         sizing_mode="stretch_width")
         self._body.objects = [
             self._levels_caption,
             pane(self.levels_plot.figure),
-            pn.Row(
-                pn.Column(self._mask_caption, pane(self.mask_plot.figure)),
-                self._counts, sizing_mode="stretch_width",
-            ),
+            # the table below the mask: beside it, a 1024 px screen cuts its last column
+            pn.Column(self._mask_caption, pane(self.mask_plot.figure)),
+            self._counts,
         ]
 
     def update(self):
@@ -121,7 +120,8 @@ class MasksView(View):
                 image = derivative
             images.append(image)
             arrays[f"fprime_{k}"] = derivative
-            kind = "piecewise linear" if activation.piecewise_linear else "smooth"
+            kind = ("linear" if activation.name == "identity" else
+                    "piecewise linear" if activation.piecewise_linear else "smooth")
             rows.append(
                 f"| {k} | {activation.name} ({kind}) | {per_unit.shape[1]} | {dead} | {active} |"
             )
@@ -133,7 +133,7 @@ class MasksView(View):
                 mask = block_average(F)[0]
                 when = f", time t = {t}" if session.is_rnn else ""
                 set_text(self._mask_caption, (
-                    f"F^({k}) = f' f'ᵀ of sample {p}{when}: entry (i, j) is "
+                    f"F{superscript(k)} = f' f'ᵀ of sample {p}{when}: entry (i, j) is "
                     + ("1 when units i and j both pass." if self._binary else
                        "f'(y_i) f'(y_j).")
                 ))

@@ -20,6 +20,8 @@ from bokeh.plotting import figure
 from app.classification import evaluate
 from app.live_text import LiveText
 
+from .figures import add_legend, log_axis, step_axis
+
 TRAIN, TEST = "#0072B2", "#D55E00"
 COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
 #: rows kept in the sources
@@ -32,6 +34,9 @@ def metrics_figure(title: str, y_label: str, log: bool) -> figure:
                   "linear", tools="pan,wheel_zoom,reset,save", toolbar_location="right")
     plot.toolbar.logo = None
     plot.title.text_font_size = "14px"
+    if log:
+        log_axis(plot.yaxis[0])
+    step_axis(plot.xaxis[0])
     return plot
 
 
@@ -55,8 +60,7 @@ class MetricsPlot:
             plot.add_tools(HoverTool(renderers=lines, tooltips=[
                 ("step", "@step"), ("training", f"@train_{name}{{0.0000}}"),
                 ("test", f"@test_{name}{{0.0000}}")]))
-            plot.legend.location = "bottom_left" if name == "loss" else "bottom_right"
-            plot.legend.background_fill_alpha = 0.8
+            add_legend(plot)
         # changed while training runs: plain text that lays nothing out (app/live_text.py)
         self.summary = LiveText(text="", css_classes=["metrics-summary"], margin=(0, 10))
         self.last: dict[str, float] = {}

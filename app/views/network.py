@@ -120,7 +120,14 @@ class NetworkView(View):
         return grid, grid, (PIXELS, PIXELS)
 
     def input_names(self) -> list[str]:
+        """The inputs' names: an upload's column names (as text), else x1, ..., or the
+        features of the plane (x₁, x₁x₂, ...)."""
         features = getattr(self.session.data, "features", None)
+        uploaded = getattr(self.session, "uploaded", None)
+        if uploaded is not None:
+            from app.upload import input_names
+
+            return input_names(uploaded, features)
         if features is not None:
             from app.classification import FEATURE_LABELS
 
@@ -237,6 +244,9 @@ class NetworkView(View):
             if plane is not None:
                 forward = net.forward(plane[1])
                 outputs = [np.asarray(z) for z in forward.activations]
+            elif rnn:  # each unit's output over the time steps of one sequence
+                p = min(self.sample_index(), X.shape[0] - 1)
+                outputs = [np.asarray(z)[0] for z in net.forward(X[p : p + 1]).activations]
             return shown, biases, outputs
 
         shown, biases, outputs = yield from self.offload(compute)
@@ -290,7 +300,8 @@ class NetworkView(View):
                     values = outputs[level][:, i]
                     low, high = float(values.min()), float(values.max())
                     top = max(abs(low), abs(high)) or 1.0
-                    image = (values / top).reshape(plane[2]).astype(np.float32)
+                    shape = plane[2] if plane is not None else (1, values.size)
+                    image = (values / top).reshape(shape).astype(np.float32)
                 columns["image"].append(image)
                 columns["x"].append(level * LEVEL_GAP)
                 columns["y"].append(heights[level][i] - SIDE / 2)
@@ -310,17 +321,20 @@ class NetworkView(View):
         }
         self.input_labels.data = {"x": [-0.1] * sizes[0], "y": list(heights[0]),
                                   "text": names}
-        if outputs is not None:  # the downloads keep float64
+        if outputs is not None and plane is not None:  # the downloads keep float64
             self.arrays["grid_points"] = plane[0]
             for level in range(1, len(sizes)):
                 self.arrays[f"z{level}_on_grid"] = outputs[level]
+        elif outputs is not None:
+            for level in range(1, len(sizes)):
+                self.arrays[f"z{level}_over_time"] = outputs[level]
 
     def write_caption(self, sizes, shown, plane, quantity: str) -> None:
         session = self.session
         scale = max(float(np.max(np.abs(values))) for values in shown)
         what = {
             "W": "the weights w_ij",
-            "G": f"the gradient G_W^(k) = V Zᵀ of this mini-batch (r = {self.batch()[0].shape[0]})"
+            "G": f"the gradient G_W⁽ᵏ⁾ = V Zᵀ of this mini-batch (r = {self.batch()[0].shape[0]})"
                  + (" plus λ_wd·W" if getattr(session.net, "weight_decay", 0.0) else ""),
             "H": "the diagonal of each level's Hessian, d²E/dw_ij² = Σ_p (A_p)_ii z_pj²"
                  + (" + λ_wd" if getattr(session.net, "weight_decay", 0.0) else "")
@@ -330,9 +344,11 @@ class NetworkView(View):
                 "Neurons: each unit's output over the input plane, scaled to its own largest "
                 "|z|. Hover an edge or a neuron for the numbers.")
         if session.is_rnn:
-            text += (" RNN: the units have no heatmaps (the inputs are sequences) and the "
-                     "feedback matrices U^(k) are not drawn (they are in the downloads)"
-                     + (f"; H is the Hessian of E^(t) at t = {self.time_step()}"
+            text = text.replace("over the input plane", "over time")
+            text += (f" RNN: each neuron is a strip of its output z at s = 1..τ (left to right) "
+                     f"for sequence {min(self.sample_index(), self.batch()[0].shape[0] - 1)}; "
+                     "the feedback matrices U⁽ᵏ⁾ are not drawn (they are in the downloads)"
+                     + (f"; H is the Hessian of E⁽ᵗ⁾ at t = {self.time_step()}"
                         if quantity == "H" else "") + ".")
         elif plane is None:
             text += " (No heatmaps: the inputs are not points of a plane.)"

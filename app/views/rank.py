@@ -22,10 +22,11 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View
+from .common import View, superscript
 from .figures import (
     OKABE_ITO,
     add_legend,
+    arrange_legend,
     empty_columns,
     fit_range,
     line_figure,
@@ -55,7 +56,7 @@ class RankView(View):
         data."""
         session = self.session
         names = ("W", "U") if session.is_rnn else ("W",)
-        self.labels = [f"G_{name}^({k})" for k in range(1, session.net.n_layers + 1)
+        self.labels = [f"G_{name}{superscript(k)}" for k in range(1, session.net.n_layers + 1)
                        for name in names]
         if self.spectra_plot is None:
             self._make_figures()
@@ -69,6 +70,7 @@ class RankView(View):
             if used:
                 item.label = value(self.labels[i])
                 self.spectra[self.labels[i]] = source
+        arrange_legend(self._legend)
         self.bound.data = empty_columns("x", "y")
         #: (step, bound, {level: rank of G_W^(level)}) at each redraw, for this session's model
         self._history: list[tuple[float, float, dict[int, int]]] = []
@@ -103,20 +105,20 @@ class RankView(View):
         self._pool: list[tuple[ColumnDataSource, object, LegendItem]] = []
         for _ in range(POOL):
             self._add_gradient_renderer()
-        add_legend(plot, "bottom_left")
+        add_legend(plot)
         self.history = ColumnDataSource(empty_columns("step", "rank", "bound"))
-        history = line_figure("numerical rank of G_W^(k) over training", "step",
+        history = line_figure("numerical rank of G_W⁽ᵏ⁾ over training", "step",
                               "numerical rank", height=280, x_range=Range1d(0.0, 1.0),
                               y_range=Range1d(0.0, 1.0))
         history.line(x="step", y="rank", source=self.history, line_width=2,
-                     color=OKABE_ITO[0], legend_label="rank of G_W^(k)")
+                     color=OKABE_ITO[0], legend_label="rank of G_W⁽ᵏ⁾")
         history.scatter(x="step", y="rank", source=self.history, size=6, color=OKABE_ITO[0],
-                        legend_label="rank of G_W^(k)")
+                        legend_label="rank of G_W⁽ᵏ⁾")
         history.line(x="step", y="bound", source=self.history, line_width=2, color="black",
                      line_dash="dashed", legend_label="bound")
         history.scatter(x="step", y="bound", source=self.history, size=5, color="black",
                         marker="dash", legend_label="bound")
-        add_legend(history, "bottom_right")
+        add_legend(history)
         self._history_bound_item = next(item for item in history.legend[0].items
                                         if item.label["value"] == "bound")
         self.history_plot = history
@@ -167,7 +169,7 @@ class RankView(View):
             result = "Lemma 2" if r == 1 else "Corollary 3"
         else:
             gradients = session.net.gradients(X, Z)
-            bound, bound_text = r, (f"r = {r}" if r > 1 else "1 (one sample)")
+            bound, bound_text = r, (f"r = {r}" if r > 1 else "1")
             names = ("W",)
             result = "Lemma 1" if r == 1 else "Corollary 1"
         rows, arrays, ranks, widths = [], {}, {}, {}
@@ -178,7 +180,7 @@ class RankView(View):
                 G = np.asarray(getattr(g, name))
                 sigma = np.asarray(singular_values(G))
                 rank = numerical_rank(G)
-                label = f"G_{name}^({k})"
+                label = f"G_{name}{superscript(k)}"
                 # side by side around each index i, so that no gradient hides another
                 offset = SPREAD * (len(self.labels) > 1) * (
                     self.labels.index(label) / max(len(self.labels) - 1, 1) - 0.5)
@@ -218,7 +220,7 @@ class RankView(View):
             "| gradient | shape | numerical rank | rank ≤ bound | bound < min(m, n) |\n"
             "|---|---|---|---|---|\n"
             + "\n".join(rows)
-            + f"\n\nThe curve follows G_W^({self.layer()}) (level k); its bound is drawn "
+            + f"\n\nThe curve follows G_W{superscript(self.layer())} (level k); its bound is drawn "
             "where it is below min(m, n)."
         ))
         self.arrays = arrays

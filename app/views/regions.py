@@ -18,10 +18,12 @@ assigns the image's ``ColumnDataSource`` data (one (G, G) RGBA array).
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.models import ColumnDataSource, DataRange1d, HoverTool
 from bokeh.plotting import figure
 
 from app.classification import feature_map, predicted_classes
+
+from .figures import add_legend
 
 #: Okabe & Ito (2008): distinguishable with every colour-vision type
 CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
@@ -84,8 +86,9 @@ class DecisionRegions:
         self.source = ColumnDataSource({"image": [np.zeros((GRID, GRID), dtype=np.uint32)],
                                         "x": [low[0]], "y": [low[1]], "dw": [high[0] - low[0]],
                                         "dh": [high[1] - low[1]]})
-        plot = figure(title=title, x_range=Range1d(low[0], high[0]),
-                      y_range=Range1d(low[1], high[1]), height=height,
+        # equal units on both axes (the ranges follow the image): circles are drawn round
+        plot = figure(title=title, x_range=DataRange1d(range_padding=0),
+                      y_range=DataRange1d(range_padding=0), match_aspect=True, height=height,
                       sizing_mode="stretch_width", min_width=300,
                       tools="pan,wheel_zoom,reset,save", x_axis_label="x₁", y_axis_label="x₂")
         plot.toolbar.logo = None
@@ -102,9 +105,8 @@ class DecisionRegions:
                                           line_width=2)
         plot.add_tools(HoverTool(renderers=[trained, self.test_renderer],
                                  tooltips=[("class", "@class_name"), ("x", "(@x1, @x2)")]))
-        plot.legend.location = "top_right"
         plot.legend.title = "class"
-        plot.legend.background_fill_alpha = 0.8
+        add_legend(plot)
         plot.title.text_font_size = "14px"
         self.figure = plot
         self.show_test(True)

@@ -25,13 +25,15 @@ import time
 import numpy as np
 import panel as pn
 from bokeh.core.properties import value
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
+from bokeh.models import ColumnDataSource, HoverTool, Label, Legend, LegendItem, Range1d
 
-from .common import View
+from .common import View, superscript
 from .figures import (
     OKABE_ITO,
     add_legend,
+    arrange_legend,
     empty_columns,
+    fit_log_range,
     fit_range,
     line_figure,
     pane,
@@ -48,6 +50,8 @@ COLOURS = OKABE_ITO
 FULL, SPARSE = "#000000", OKABE_ITO[1]
 #: cosine lines made with the figure (one per gradient); deeper models add more
 POOL = 8
+#: said in the two curve plots until the first training step gives their first line
+WAITING = "press Step or Play:\nthe curves start here"
 
 
 def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
@@ -64,7 +68,7 @@ def rule_at_time(rule: dict, t: int) -> tuple[dict, str]:
         kept = sorted(s for s in chosen if s <= t)
         if not kept:
             return {}, "none of the selected steps lies at or before t"
-        dropped = "" if len(kept) == len(chosen) else "steps after t play no part in E^(t)"
+        dropped = "" if len(kept) == len(chosen) else "steps after t play no part in E⁽ᵗ⁾"
         return {"backtrack": set(kept)}, dropped
     return dict(rule), ""
 
@@ -95,12 +99,16 @@ class SparseView(View):
             renderer.visible = item.visible = used
             if used:
                 name = self._names[i]
-                item.label = value(f"G_{name[0]}^({name[1:]})")
+                item.label = value(f"G_{name[0]}{superscript(name[1:])}")
                 renderer.glyph.line_dash = "solid" if name[0] == "W" else "dotted"
+        arrange_legend(self._cosine_legend)
         self.loss.data = {"step": np.zeros(1), "full": np.array([start]),
                           "sparse": np.array([start])}
+        self._loss_extent = (start, start)
+        fit_log_range(self.loss_plot.y_range, start, start)
         self.cosine.data = empty_columns("step", *self._columns())
         self.fit_steps()
+        self.show_waiting(True)
         for source in self.sigma.values():
             source.data = empty_columns("index", "sigma")
         set_text(self._table, "")
@@ -126,14 +134,14 @@ class SparseView(View):
         self.cosine = ColumnDataSource({"step": np.zeros(0)})
         # step axes fitted to the steps shown (``fit_steps``), never an earlier run's
         loss_plot = line_figure("loss of each mini-batch", "step", "loss", y_log=True,
-                                x_range=Range1d(0.0, 1.0))
+                                x_range=Range1d(0.0, 1.0), y_range=Range1d(0.01, 1.0))
         self.loss_plot = loss_plot
         # the full run is drawn dashed over the sparse one, so both show where they agree
         loss_plot.line(x="step", y="sparse", source=self.loss, color=SPARSE, line_width=3,
                        legend_label="sparse rule")
         loss_plot.line(x="step", y="full", source=self.loss, color=FULL, line_width=2,
                        line_dash="dashed", legend_label="full backprop")
-        add_legend(loss_plot, "top_right")
+        add_legend(loss_plot)
         cosine_plot = line_figure("cos(sparse, full gradient)", "step", "cosine similarity",
                                   x_range=Range1d(0.0, 1.0))
         cosine_plot.y_range.start, cosine_plot.y_range.end = -1.05, 1.05
@@ -143,10 +151,17 @@ class SparseView(View):
         self._lines: list[tuple[object, LegendItem]] = []
         for _ in range(POOL):
             self._add_cosine_line()
-        add_legend(cosine_plot, "bottom_left")
+        add_legend(cosine_plot)
+        # before the first step a line holds one point and draws nothing: say what will come
+        self._waiting = [Label(x=0.5, y=0.0, text=WAITING, text_align="center",
+                               text_font_size="12px", text_color="#555555"),
+                         Label(x=0.5, y=1.0, text=WAITING, text_align="center",
+                               text_font_size="12px", text_color="#555555")]
+        cosine_plot.add_layout(self._waiting[0])
+        loss_plot.add_layout(self._waiting[1])
         self.sigma = {label: ColumnDataSource(empty_columns("index", "sigma"))
                       for label in ("full", "sparse")}
-        spectra = line_figure("singular values of G^(k), level k", "index i", "singular value",
+        spectra = line_figure("singular values of G⁽ᵏ⁾, level k", "index i", "singular value",
                               y_log=True, x_range=Range1d(0.5, 1.5))
         renderers = [
             spectra.scatter(x="index", y="sigma", source=self.sigma["full"], size=10,
@@ -157,7 +172,7 @@ class SparseView(View):
         ]
         spectra.add_tools(HoverTool(renderers=renderers,
                                     tooltips=[("i", "@index{0}"), ("σ_i", "@sigma{0.000e}")]))
-        add_legend(spectra, "bottom_left")
+        add_legend(spectra)
         self.spectra_plot = spectra
         # a wide table scrolls inside its half of the row rather than widening the page
         self._table = pn.pane.Markdown("", css_classes=["sparse-table"],
@@ -167,8 +182,9 @@ class SparseView(View):
         self._body.objects = [
             pn.Row(pn.Column(pane(cosine_plot), **column), pn.Column(pane(loss_plot), **column),
                    **column),
-            pn.Row(pn.Column(pane(spectra), **column), pn.Column(self._table, **column),
-                   **column),
+            # the table below the spectra: beside them, a 1024 px screen cuts its last column
+            pn.Row(pn.Column(pane(spectra), **column), pn.Spacer(**column), **column),
+            self._table,
         ]
 
     # --- streaming (every tick while visible) ------------------------------------------
@@ -196,8 +212,26 @@ class SparseView(View):
         for i, name in enumerate(self._names):
             columns[self.column_of[name]] = np.ascontiguousarray(values[:, i])
         self.cosine.stream({"step": new_steps, **columns}, rollover=ROLLOVER)
+        losses = np.concatenate([session.full_loss_values[first:], session.loss_values[first:]])
+        losses = np.asarray(losses, float)
+        losses = losses[np.isfinite(losses) & (losses > 0)]
+        if losses.size:
+            low, high = self._loss_extent
+            self._loss_extent = (min(low, float(losses.min())), max(high, float(losses.max())))
+            fit_log_range(self.loss_plot.y_range, *self._loss_extent)
         self._sent = steps[-1]
         self.fit_steps()
+        self.show_waiting(False)
+
+    def show_waiting(self, waiting: bool) -> None:
+        """Show the line that says what the empty curve plots will show (before a step)."""
+        for label in self._waiting:
+            if label.visible != waiting:
+                label.visible = waiting
+        if waiting:  # in the middle of the loss axis, whatever the first loss
+            start = float(self.loss.data["full"][0]) if len(self.loss.data["full"]) else 1.0
+            if self._waiting[1].y != start:
+                self._waiting[1].y = start
 
     def fit_steps(self) -> None:
         """Fit both step axes to the steps the loss curves hold now."""
@@ -243,8 +277,8 @@ class SparseView(View):
                 cosine = session.similarities([g], [h])[0 if name == "W" else 1]
                 norm_full = float(np.linalg.norm(G_full))
                 ratio = float(np.linalg.norm(G_sparse)) / norm_full if norm_full else float("nan")
-                rows.append(f"| G_{name}^({level}) | {cosine:.4f} | {ratio:.3f} | {rank_full} "
-                            f"| {rank_sparse} | {kept:.0%} |")
+                rows.append(f"| G_{name}{superscript(level)} | {cosine:.4f} | {ratio:.3f} "
+                            f"| {rank_full} | {rank_sparse} | {kept:.0%} |")
                 arrays[f"sigma_full_{name}{level}"] = sigma_full
                 arrays[f"sigma_sparse_{name}{level}"] = sigma_sparse
                 arrays[f"cosine_{name}{level}"] = np.array([cosine])
@@ -259,11 +293,11 @@ class SparseView(View):
                         right = max(right, sigma.size)
         self.spectra_plot.x_range.update(start=0.5, end=right + 0.5)
         yield
-        when = f" for E^(t) at t = {self.time_step()}" if session.is_rnn else ""
+        when = f" for E⁽ᵗ⁾ at t = {self.time_step()}" if session.is_rnn else ""
         scope = "one sample" if r == 1 else f"batch of r = {r}"
         set_text(self._table, (
             f"**Rule in force:** {session.rule_text}. Singular values shown: "
-            f"G_{shown}^({k}).\n\n"
+            f"G_{shown}{superscript(k)}.\n\n"
             f"At the current weights ({scope}{when}; the paper's bound for the full gradient: "
             f"rank ≤ {bound}):\n\n"
             "| gradient | cos(sparse, full) | ‖sparse‖/‖full‖ | rank full | rank sparse "
@@ -279,7 +313,7 @@ class SparseView(View):
             f"loss keeps up with the full run's. Training with **{session.rule_text}**; "
             f"{twin}. The curves follow every training "
             f"step (the loss being trained, all levels). Below, level k = {k} at the current "
-            "weights" + (", the rule applied to E^(t) at the chosen t, as in the Gradient rank "
+            "weights" + (", the rule applied to E⁽ᵗ⁾ at the chosen t, as in the Gradient rank "
                          "view." if session.is_rnn else ".")
         )
 

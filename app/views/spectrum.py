@@ -42,12 +42,13 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d
 
-from .common import EIGEN_LIMIT, View, symlog
+from .common import EIGEN_LIMIT, View, superscript, symlog
 from .decay import decay_text
 from .figures import (
     OKABE_ITO,
     add_legend,
     empty_columns,
+    fit_log_range,
     fit_range,
     line_figure,
     pane,
@@ -58,7 +59,7 @@ from .masks import dead_level_warning
 
 EXACT, PREDICTED, BAND, WHOLE = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E", OKABE_ITO[2]
 #: the legend of the two top eigenvalues over training
-LAYER_LABEL = "top λ of H^(k) (≤ the whole H's)"
+LAYER_LABEL = "top λ of H⁽ᵏ⁾ (≤ the whole H's)"
 WHOLE_LABEL = "top λ of the whole Hessian"
 #: c in the zero threshold |lambda| <= c N eps s (see the module)
 ZERO_FACTOR = 10.0
@@ -152,7 +153,7 @@ class SpectrumView(View):
         self.points = ColumnDataSource(empty_columns("index", "y", "value"))
         self.prediction = ColumnDataSource(empty_columns("index", "y", "value"))
         self.band = ColumnDataSource(empty_columns("index", "lower", "upper"))
-        plot = line_figure("sorted eigenvalues of H^(k)", "index q (ascending)", "eigenvalue λ",
+        plot = line_figure("sorted eigenvalues of H⁽ᵏ⁾", "index q (ascending)", "eigenvalue λ",
                            height=400, x_range=Range1d(0.5, 1.5), y_range=Range1d(-1.0, 1.0))
         plot.varea(x="index", y1="lower", y2="upper", source=self.band, fill_color=BAND,
                    fill_alpha=0.6, legend_label="Weyl band (eq. 101/103)")
@@ -162,7 +163,7 @@ class SpectrumView(View):
                              line_width=2, color=PREDICTED, legend_label=predicted)
         plot.add_tools(HoverTool(renderers=[exact, paper],
                                  tooltips=[("q", "@index"), ("λ", "@value{0.0000e}")]))
-        add_legend(plot, "top_left")
+        add_legend(plot)
         self._prediction_item = next(item for item in plot.legend[0].items
                                      if paper in item.renderers)
         plot.yaxis.ticker = FixedTicker(ticks=[0.0])
@@ -178,7 +179,7 @@ class SpectrumView(View):
                  line_dash="dashed", legend_label="2 / learning rate")
         top.scatter(x="step", y="top", source=self.top, size=6, color=EXACT,
                     legend_label=LAYER_LABEL)
-        add_legend(top, "center_right")  # the data run along the top and the bottom
+        add_legend(top)
         self.top_plot = top
         self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
         self._counts = pn.pane.Markdown("", css_classes=["spectrum-counts"],
@@ -251,7 +252,7 @@ class SpectrumView(View):
         fit_range(self.spectrum_plot.x_range, 0.5, eigenvalues.size + 0.5)
         fit_range(self.spectrum_plot.y_range, low - pad, high + pad)
         set_text(self._caption, (
-            f"Eigenvalues of H^({k}) ({m * n} of them; r = {r}"
+            f"Eigenvalues of H{superscript(k)} ({m * n} of them; r = {r}"
             + (f", t = {self.time_step()}" if session.is_rnn else "")
             + f"). Orange ×: {alone} for sample {sample} alone. Vertical axis: symmetric "
             "log scale (linear near 0), ticks at real eigenvalues; hover for exact values."
@@ -271,7 +272,7 @@ class SpectrumView(View):
         shown = np.concatenate([rows["top"], rows["whole"], rows["threshold"]])
         fit_range(self.top_plot.x_range, rows["step"][0], max(rows["step"][-1],
                                                               rows["step"][0] + 1.0))
-        fit_range(self.top_plot.y_range, float(np.min(shown)) / 2.0, float(np.max(shown)) * 2.0)
+        fit_log_range(self.top_plot.y_range, float(np.min(shown)), float(np.max(shown)))
         yield
         inside = bool(np.all(eigenvalues >= lower - tolerance)
                       and np.all(eigenvalues <= upper + tolerance))
@@ -282,12 +283,13 @@ class SpectrumView(View):
         crosses = int(np.sum(np.abs(prediction - shift) <= tolerance))
         if data_zeros == m * n:
             vanished = (f" Here all {m * n} eigenvalues of the data term are zero: training has "
-                        f"driven its factors (C̃ or the level's input z) to zero, so H^({k}) "
+                        "driven its factors (C̃ or the level's input z) to zero, so "
+                        f"H{superscript(k)} "
                         + ("is λ_wd·I" if shift else "is 0") + ".")
         else:
             vanished = ""
         scale_words = ("the larger of max|λ| and the size of H's factors before cancellation, "
-                       f"mean ‖z‖² times ∏‖W^(j)‖² over the levels j > {k}"
+                       f"mean ‖z‖² times ∏‖W⁽j⁾‖² over the levels j > {k}"
                        + (", and λ_wd" if shift else ""))
         if terms_count == 1:
             predicts = f"{alone} predicts {expected} zeros{at}: {why}."
@@ -303,8 +305,9 @@ class SpectrumView(View):
             "curvature.*\n\n"
             f"{predicts} Its crosses (which also show any further zero of C̃) have {crosses} "
             f"at{at or ' 0'}.{vanished} "
-            f"Top eigenvalue **{top:.4g}** of H^({k}); of the whole Hessian **{whole:.4g}**, "
-            f"never less (Cauchy interlacing: H^({k}) is one of its diagonal blocks"
+            f"Top eigenvalue **{top:.4g}** of H{superscript(k)}; of the whole Hessian "
+            f"**{whole:.4g}**, "
+            f"never less (Cauchy interlacing: H{superscript(k)} is one of its diagonal blocks"
             + (", for the exact formula; the paper's block is not one" if settings.formula ==
                "paper" else "")
             + f"); 2/α = **{threshold:.4g}**. "

@@ -24,15 +24,18 @@ from bokeh.models import (
     BoxAnnotation,
     ColorBar,
     ColumnDataSource,
+    DataRange1d,
     HoverTool,
     LinearColorMapper,
-    LogTicker,
-    PrintfTickFormatter,
+    PlainText,
+    Range1d,
 )
 from bokeh.plotting import figure
 
+from ..upload import plane_names
 from .classify import ClassificationPanel, is_classification
 from .common import DIVERGING, View
+from .figures import add_legend, fit_log_range, log_axis, step_axis
 
 GRID = 64  # decision-boundary resolution per axis
 LOSS_POINTS = 4000  # most points on the loss curve
@@ -76,9 +79,10 @@ class TrainingView(View):
         keep = steps % self._stride == 0
         self._loss = ColumnDataSource({"step": steps[keep], "loss": losses[keep]})
         self._sent = session.loss_steps[-1] if session.loss_steps else 0  # last step sent
-        loss_plot = new_figure(loss_title(session.net),
+        loss_plot = new_figure("loss E of each mini-batch",
                                y_axis_type="log", x_axis_label="step",
-                               y_axis_label="loss E (log scale)")
+                               y_axis_label="loss E (log scale)",
+                               y_range=Range1d(0.01, 1.0))
         loss_plot.line("step", "loss", source=self._loss, color=LOSS_COLOUR,
                        line_width=LOSS_LINE_WIDTH)
         # the marker of the initial loss has a source of its own: a legend entry whose
@@ -87,10 +91,13 @@ class TrainingView(View):
         self._initial = ColumnDataSource({"step": steps[:first], "loss": losses[:first]})
         loss_plot.scatter("step", "loss", source=self._initial, size=8, color=LOSS_COLOUR,
                           line_color="black", legend_label="initial weights")
-        loss_plot.legend.location = "top_right"
-        # ticks at 1, 2 and 5 times each power of ten, all labelled, in plain numbers
-        loss_plot.yaxis.ticker = LogTicker(mantissas=[1, 2, 5], desired_num_ticks=8)
-        loss_plot.yaxis.formatter = PrintfTickFormatter(format="%.3g")
+        add_legend(loss_plot)
+        # powers of ten over whole decades (fit_loss_range), in one format; integer steps
+        log_axis(loss_plot.yaxis[0])
+        step_axis(loss_plot.xaxis[0])
+        self._loss_extent = (np.inf, 0.0)
+        self._loss_plot_range = loss_plot.y_range
+        self.fit_loss_range(losses)
         loss_plot.add_tools(HoverTool(tooltips=[("step", "@step"), ("loss", "@loss{0.0000g}")],
                                       mode="vline"))
         self._loss_plot = loss_plot
@@ -130,9 +137,13 @@ class TrainingView(View):
         spread = second - first
         mapper = LinearColorMapper(palette=DIVERGING, low=first - 0.5 * spread,
                                    high=second + 0.5 * spread)
-        plot = new_figure("decision boundary and data", x_axis_label="x1", y_axis_label="x2",
-                          x_range=(xs[0] - half_x, xs[-1] + half_x),
-                          y_range=(ys[0] - half_y, ys[-1] + half_y))
+        uploaded = getattr(self.session, "uploaded", None)  # its column names, as text
+        x_name, y_name = ("x1", "x2") if uploaded is None else plane_names(uploaded)
+        plot = new_figure("decision boundary and data", x_axis_label=PlainText(x_name),
+                          y_axis_label=PlainText(y_name),
+                          # equal units on both axes: a circle is drawn round
+                          x_range=DataRange1d(range_padding=0),
+                          y_range=DataRange1d(range_padding=0), match_aspect=True)
         self._fit = ColumnDataSource({"image": [np.zeros((GRID, GRID), np.float32)]})
         plot.image(image="image", source=self._fit, x=xs[0] - half_x, y=ys[0] - half_y,
                    dw=xs[-1] - xs[0] + 2 * half_x, dh=ys[-1] - ys[0] + 2 * half_y,
@@ -144,9 +155,7 @@ class TrainingView(View):
             plot.scatter(data.X[chosen, 0], data.X[chosen, 1], marker=marker, size=7,
                          fill_color=colour, line_color="black", line_width=0.8,
                          legend_label=f"target {label:g}")
-        legend = plot.legend[0]  # below the plot: it never hides data points
-        legend.orientation = "horizontal"
-        plot.add_layout(legend, "below")
+        add_legend(plot)
         self._caption.object = (
             f"Network output on a grid (colour) and the {data.size} data points "
             f"(targets {first:g} / {second:g}); the boundary is where the colour turns."
@@ -161,7 +170,7 @@ class TrainingView(View):
         self._fit = ColumnDataSource({"x": self._grid, "z": np.zeros_like(self._grid)})
         plot.line("x", "z", source=self._fit, color="#d62728", line_width=3,
                   legend_label="network")
-        plot.legend.location = "top_left"
+        add_legend(plot)
         self._caption.object = "Data (grey) and the network's fit (red)."
         return plot
 
@@ -181,8 +190,18 @@ class TrainingView(View):
                   legend_label="input x")
         plot.line("s", "z", source=self._fit, color="#d62728", line_width=3,
                   legend_label="network z")
-        plot.legend.location = "top_left"
+        add_legend(plot)
         return plot
+
+    def fit_loss_range(self, values) -> None:
+        """Widen the loss axis to whole decades around every loss shown so far."""
+        values = np.asarray(values, float)
+        values = values[np.isfinite(values) & (values > 0)]
+        if not values.size:
+            return
+        low, high = self._loss_extent
+        self._loss_extent = (min(low, float(values.min())), max(high, float(values.max())))
+        fit_log_range(self._loss_plot_range, *self._loss_extent)
 
     # --- refresh -----------------------------------------------------------------------
     def stream(self) -> None:
@@ -207,6 +226,7 @@ class TrainingView(View):
             new_steps, new_values = new_steps[keep], new_values[keep]
         if len(new_steps):
             self._loss.stream({"step": new_steps, "loss": new_values})
+            self.fit_loss_range(new_values)
 
     def _thin(self) -> None:
         """Double the stride: keep the points at multiples of the new stride (and step 0)."""
@@ -251,7 +271,8 @@ class TrainingView(View):
         self.arrays = arrays
         self.set_note(
             f"batch r = {session.batch_size} · layers {'-'.join(map(str, session.layer_sizes))}"
-            " · the loss of the current step's mini-batch is beside the step counter"
+            f" · {loss_title(net)} · the loss of the current step's mini-batch is beside the "
+            "step counter"
         )
         yield
 
@@ -272,9 +293,9 @@ def needs_regions(data) -> bool:
 
 
 def loss_title(net) -> str:
-    """The loss plot's title for the network's loss (and weight decay)."""
+    """The formula of the network's loss (and weight decay), for the view's note."""
     if getattr(net, "loss_name", "mse") == "cross_entropy":
-        title = "loss E = −(1/r) Σ z*ᵀ log softmax(z) of each mini-batch"
+        title = "loss E = −(1/r) Σ z*ᵀ log softmax(z)"
     else:
-        title = "loss E = 1/(2r) Σ‖z* − z‖² of each mini-batch"
+        title = "loss E = 1/(2r) Σ‖z* − z‖²"
     return title + (" + λ_wd/2 Σ‖W‖²" if getattr(net, "weight_decay", 0.0) else "")

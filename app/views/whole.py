@@ -149,7 +149,7 @@ class WholeView(View):
                              legend_label="GGN (Gauss-Newton part)")
         plot.add_tools(HoverTool(renderers=[whole, gauss],
                                  tooltips=[("q", "@index"), ("λ", "@value{0.0000e}")]))
-        add_legend(plot, "top_left")
+        add_legend(plot)
         plot.yaxis.ticker = FixedTicker(ticks=[0.0])
         self.spectrum_plot = plot
         self.sharpness = ColumnDataSource(empty_columns("step", "sharpness", "threshold"))
@@ -161,7 +161,7 @@ class WholeView(View):
                       legend_label="sharpness λ_max(H)")
         sharp.line(x="step", y="threshold", source=self.sharpness, line_width=2,
                    color=GAUSS_NEWTON, line_dash="dashed", legend_label="2 / learning rate")
-        add_legend(sharp, "bottom_right")
+        add_legend(sharp)
         self.sharpness_plot = sharp
         self._matrix_caption = pn.pane.Markdown("", margin=(0, 10), width=SIDE + 100)
         self._blocks = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")

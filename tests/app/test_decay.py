@@ -36,6 +36,6 @@ def test_text_names_the_shift_and_the_counts():
     values = np.array([-0.5, -0.05, 0.0, 0.0, 0.0, 2.0]) + 0.1
     text = decay_text(values, 0.1, 1e-9)
     assert "λ_wd = 0.1" in text and "3 zero eigenvalues now sit at λ_wd" in text
-    assert "1 negative eigenvalue(s) above −λ_wd turned positive" in text
-    assert "1 eigenvalue(s) below −λ_wd stay negative" in text
+    assert "1 negative eigenvalue above −λ_wd turned positive" in text
+    assert "1 eigenvalue below −λ_wd stays negative" in text
     assert "positive definite" in decay_text(np.array([0.0, 1.0]) + 0.2, 0.2, 1e-9)

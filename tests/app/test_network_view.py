@@ -233,8 +233,14 @@ def test_rnn_levels_hold_w_its_gradient_and_hessian_diagonal(quantity):
                              strict=True):
         np.testing.assert_allclose(shown, np.ravel(values), rtol=1e-10, atol=1e-15)
     np.testing.assert_array_equal(view.arrays["U1"], net.recurrent[0])
-    assert all(np.shape(image) == (1, 1) for image in view.units.data["image"])
-    assert "feedback matrices U^(k) are not drawn" in view._caption.object
+    # each neuron: a strip of its output over the tau = 5 steps of the chosen sequence
+    assert all(np.shape(image) == (1, 5) for image in view.units.data["image"])
+    X = view.batch()[0]
+    states = np.asarray(net.forward(X[:1]).activations[1])[0]  # (tau, width), sequence 0
+    first_unit = np.asarray(view.units.data["image"][sizes[0]], float)[0]
+    np.testing.assert_allclose(first_unit, states[:, 0] / np.max(np.abs(states[:, 0])),
+                               rtol=1e-5)
+    assert "feedback matrices U⁽ᵏ⁾ are not drawn" in view._caption.object
 
 
 def test_wide_levels_say_why_they_are_not_drawn():

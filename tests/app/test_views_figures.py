@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from bokeh.models import ColorBar, Legend
 
-from app.views.common import symlog
-from app.views.figures import MatrixPlot, grid_segments, real_label, symlog_ticks
+from app.views.common import superscript, symlog
+from app.views.figures import MatrixPlot, grid_segments, symlog_ticks
 
 
 def inverse_symlog(position: float, linear: float) -> float:
@@ -23,7 +23,11 @@ def test_symlog_tick_labels_are_the_real_values_at_their_positions(top, linear, 
     assert 0.0 in majors and labels[0.0] == "0"
     assert majors == sorted(majors) and set(labels) == set(majors)
     for position in majors:
-        assert labels[position] == real_label(inverse_symlog(position, linear))
+        assert float(labels[position]) == pytest.approx(inverse_symlog(position, linear),
+                                                        rel=1e-6, abs=1e-300)
+    # one format on the whole axis: all plain numbers or all in exponent form
+    styles = {"e" in label for label in labels.values() if label != "0"}
+    assert len(styles) == 1, labels
     # the ticks reach the largest value and (when asked) the most negative one
     assert max(majors) >= symlog(np.array([top]), linear)[0] - 1.0
     if bottom is not None:
@@ -115,10 +119,10 @@ def test_the_deepest_model_has_a_renderer_per_gradient(rendered):
     assert not dashboard.messages and len(view.spectra) == 8
     legend = [item.label["value"] for item in view.spectra_plot.legend[0].items
               if item.visible]
-    assert legend[:8] == [f"G_W^({k})" for k in range(1, 9)]
+    assert legend[:8] == [f"G_W{superscript(k)}" for k in range(1, 9)]
     dashboard.settings.architecture = "2-8-1"
     legend = [item.label["value"] for item in view.spectra_plot.legend[0].items
               if item.visible]
     # r = 4 exceeds min(m, n) = 2 of both gradients: the bound binds nothing, is not listed
-    assert legend == ["G_W^(1)", "G_W^(2)"]
+    assert legend == ["G_W⁽¹⁾", "G_W⁽²⁾"]
     assert all(view.spectra[label].data["sigma"].size for label in legend[:2])

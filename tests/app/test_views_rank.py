@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.views.common import superscript
+
 
 @pytest.mark.parametrize("settings", [dict(), dict(scope="sample"),
                                       dict(model="rnn", time_step=3)])
@@ -21,7 +23,7 @@ def test_sources_hold_the_cores_singular_values(rendered, settings):
     legend = [item.label["value"] for item in view.spectra_plot.legend[0].items]
     for g in session.net.gradients(X, Z, **extra):
         for name in names:
-            label = f"G_{name}^({g.layer})"
+            label = f"G_{name}{superscript(g.layer)}"
             sigma = np.asarray(singular_values(np.asarray(getattr(g, name))))
             np.testing.assert_allclose(view.spectra[label].data["sigma"],
                                        np.maximum(sigma, 1e-20), rtol=1e-12)

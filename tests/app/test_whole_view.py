@@ -155,7 +155,7 @@ def test_spectrum_shows_the_whole_hessian_top_above_the_layer_top(rendered, scop
     dense = np.asarray(dashboard.session.net.whole_hessian(X, Z).dense())
     assert data["whole"][-1] == pytest.approx(np.linalg.eigvalsh(dense)[-1], rel=1e-8)
     legend = [item.label.value for item in view.top_plot.legend[0].items]
-    assert "top λ of H^(k) (≤ the whole H's)" in legend
+    assert "top λ of H⁽ᵏ⁾ (≤ the whole H's)" in legend
     assert "top λ of the whole Hessian" in legend
     assert "Cauchy interlacing" in view._counts.object
 

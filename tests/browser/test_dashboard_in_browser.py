@@ -96,7 +96,7 @@ def test_every_view_renders_a_plot(open_app, model):
 @pytest.mark.browser
 def test_switching_model_and_architecture_rebuilds_the_views(open_app):
     app = open_app("?view=kronecker")
-    hessian = "Hessian H^(k)"
+    hessian = "Hessian H⁽ᵏ⁾"
     app.wait_until(
         lambda: app.image_shape("kronecker", hessian) == hessian_side(8, 8),
         "the 64 x 64 Hessian of level 2 of 2-8-8-1",
@@ -202,7 +202,7 @@ def test_url_reproduces_the_settings(open_app):
     # the model itself follows: H_W^(2) of the RNN with two hidden levels of width 5 is
     # 25 x 25, a sum over tau x tau = 6 x 6 time pairs
     app.wait_until(
-        lambda: app.image_shape("kronecker", "Hessian H^(k)") == hessian_side(5, 5),
+        lambda: app.image_shape("kronecker", "Hessian H⁽ᵏ⁾") == hessian_side(5, 5),
         "the 25 x 25 Hessian of level 2 of an RNN of width 5",
     )
     app.wait_until(
@@ -258,6 +258,8 @@ def test_two_pages_train_independently(open_app):
     one.wait_for_steps(10)
     # the second page's session has not moved: counter and loss curve as loaded
     expect(two.counter_locator).to_have_text("step 0")
+    # the view is drawn in the page's first frame, once it has loaded: its initial point only
+    two.wait_until(lambda: two.loss_curve(), "the second page's first frame")
     assert len(two.loss_curve()) == 1
     two.step()
     two.wait_for_steps(1)

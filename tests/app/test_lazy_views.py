@@ -1,0 +1,49 @@
+"""A session makes its visible view at once and every other view on first use: its first
+show (the tab holds it from then on) or Play (the session's worker thread goes to every
+view). A page opened and never used makes one view (``app/composition.py``)."""
+
+from __future__ import annotations
+
+from app.dashboard import Dashboard
+from app.settings import VIEWS
+
+
+def test_only_the_visible_view_is_made_with_the_session():
+    dashboard = Dashboard(view="spectrum")
+    try:
+        assert set(dashboard.views.built) == {"spectrum"}
+        assert len(dashboard.views) == len(VIEWS)  # every key is there, to be made on use
+        shown = dashboard.tabs.objects[VIEWS.index("spectrum")]
+        assert shown is dashboard.views.built["spectrum"].__panel__()
+        hidden = dashboard.tabs.objects[VIEWS.index("rank")]
+        assert hidden.objects == []  # an empty column until shown
+    finally:
+        dashboard.close()
+
+
+def test_a_view_is_made_and_drawn_on_its_first_show_and_kept():
+    dashboard = Dashboard(view="training")
+    try:
+        dashboard.settings.view = "rank"
+        assert set(dashboard.views.built) == {"training", "rank"}
+        rank = dashboard.views.built["rank"]
+        assert dashboard.tabs.objects[VIEWS.index("rank")] is rank.__panel__()
+        assert dashboard.tabs.active == VIEWS.index("rank")
+        assert rank.arrays, "the view shown was not drawn"
+        dashboard.settings.view = "training"
+        dashboard.settings.view = "rank"
+        assert dashboard.views["rank"] is rank  # made once
+    finally:
+        dashboard.close()
+
+
+def test_play_gives_every_view_the_worker_thread():
+    dashboard = Dashboard(view="training")
+    try:
+        dashboard.start_worker()
+        assert set(dashboard.views.built) == set(VIEWS)
+        executors = {id(view.executor) for view in dashboard.views.values()}
+        assert len(executors) == 1 and dashboard.views["training"].executor is not None
+    finally:
+        dashboard.close()
+    assert all(view.executor is None for view in dashboard.views.built.values())
