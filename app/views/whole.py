@@ -34,7 +34,7 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, LabelSet, Range1d
 
-from .common import View, block_average, symlog
+from .common import View, block_average, superscript, symlog
 from .figures import (
     OKABE_ITO,
     MatrixPlot,
@@ -69,12 +69,12 @@ def block_labels(network) -> list[tuple[str, int, int]]:
 
     >>> from hessian_core import FNN
     >>> block_labels(FNN.random((2, 3, 1), seed=0))
-    [('W^(1)', 0, 6), ('b^(1)', 6, 9), ('W^(2)', 9, 12), ('b^(2)', 12, 13)]
+    [('W⁽¹⁾', 0, 6), ('b⁽¹⁾', 6, 9), ('W⁽²⁾', 9, 12), ('b⁽²⁾', 12, 13)]
     """
     labels, offset = [], 0
     for k, kind, shape in network.parameter_layout():
         size = int(np.prod(shape))
-        labels.append((f"{kind}^({k})", offset, offset + size))
+        labels.append((f"{kind}{superscript(k)}", offset, offset + size))
         offset += size
     return labels
 
@@ -323,7 +323,7 @@ class WholeView(View):
         self.counts = {"negative": counts[0], "gauss_newton_negative": counts[1],
                        "top": float(eigenvalues[-1]), "residual_share": ratio,
                        "tolerance": tolerance}
-        beyond = ("Beyond the paper: the paper derives the diagonal blocks H^(k) of one level; "
+        beyond = ("Beyond the paper: the paper derives the diagonal blocks H⁽ᵏ⁾ of one level; "
                   "here are all P parameters together, the blocks between levels included, "
                   "and the Gauss-Newton part GGN = Jᵀ (∂²E/∂z∂z) J (positive semi-definite; "
                   "H − GGN is the residual term with f'' and the adjoints).")
@@ -334,7 +334,7 @@ class WholeView(View):
                      f"live: no matrix is drawn; the top {eigenvalues.size} eigenvalues of H "
                      "and of GGN come from Lanczos on matrix-vector products.")
         self.set_note(
-            f"{beyond} {scope}\n\n**Look at:** the sharpness λ_max(H) (the plot below the table, "
-            "computed at every redraw) against the dashed 2/α: with full-batch gradient descent "
+            f"{beyond} {scope}\n\n**Look at:** the sharpness λ_max(H), plotted below the table and "
+            "computed at every redraw, against the dashed 2/α: with full-batch gradient descent "
             "(batch = samples, momentum 0) it rises to 2/α and stays there — the edge of "
             "stability.")

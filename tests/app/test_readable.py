@@ -104,13 +104,8 @@ def test_the_scanner_finds_each_fault():
     assert not problems_in("G_W⁽¹⁾ of one sample (r = 1); C⁽ˡ⁾ = I ∘ F⁽ˡ⁾, a 4×4 grid")
 
 
-#: the Whole Hessian view's captions still write W^(1) and "(H) (the plot below ...)"
-WHOLE = pytest.mark.xfail(strict=True, reason="whole.py's captions are not converted yet")
-
-
 @pytest.mark.parametrize("model", ["fnn", "rnn"])
-@pytest.mark.parametrize("key", [pytest.param(key, marks=WHOLE) if key == "whole" else key
-                                 for key in VIEWS])
+@pytest.mark.parametrize("key", list(VIEWS))
 def test_every_view_reads_well_at_step_0(dashboards, model, key):
     dashboard = dashboards(model=model, view=key)
     dashboard.refresh_view()
@@ -120,9 +115,7 @@ def test_every_view_reads_well_at_step_0(dashboards, model, key):
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize("lesson", [
-    pytest.param(lesson, marks=WHOLE) if lesson.settings.get("view") == "whole" else lesson
-    for lesson in LESSONS], ids=lambda lesson: lesson.key)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.key)
 def test_every_lesson_and_its_view_read_well_at_step_0(dashboards, lesson):
     dashboard = dashboards()
     dashboard.lesson_select.value = lesson.key

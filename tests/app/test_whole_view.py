@@ -57,8 +57,8 @@ def test_view_draws_the_whole_hessian_of_the_batch_loss(rendered):
     starts = [0, 6, 9, 15, 17, 19]
     np.testing.assert_array_equal(view.arrays["block_starts"], starts)
     assert sorted(set(view.matrix_plot.grid.data["x0"]) - {0.0}) == starts[1:]
-    assert list(view.labels.data["text"]) == ["W^(1)", "b^(1)", "W^(2)", "b^(2)", "W^(3)",
-                                              "b^(3)"]
+    assert list(view.labels.data["text"]) == ["W⁽¹⁾", "b⁽¹⁾", "W⁽²⁾", "b⁽²⁾", "W⁽³⁾",
+                                              "b⁽³⁾"]
     # the spectra, the Gauss-Newton part and the table
     np.testing.assert_allclose(view.arrays["eigenvalues"], np.linalg.eigvalsh(H),
                                atol=1e-12 * scale)
@@ -131,7 +131,7 @@ def test_rnn_whole_hessian_has_u_blocks_and_matches_the_core(rendered):
     session, view = dashboard.session, dashboard.views["whole"]
     dashboard.refresh_view()
     labels = [label for label, _, _ in block_labels(session.net)]
-    assert "U^(1)" in labels and list(view.labels.data["text"]) == labels
+    assert "U⁽¹⁾" in labels and list(view.labels.data["text"]) == labels
     H = view.arrays["hessian"]
     expected = session.net.whole_hessian(session.X, session.Z, t=None,
                                          outputs_from=session.output_from).dense()
