@@ -42,6 +42,11 @@ REMOTE_WORKERS ?=
 SERVE_ARGS ?=
 BALANCED := $(or $(filter-out 1,$(WORKERS)),$(strip $(REMOTE_WORKERS)))
 
+# make serve, make test: HESSIAN_LAB_FAST_PATHS=off runs the app without its library fast paths
+# (app/compat.py: Panel's, Bokeh's and Tornado's public routes only, no BokehJS shims).
+HESSIAN_LAB_FAST_PATHS ?= on
+export HESSIAN_LAB_FAST_PATHS
+
 # make test: extra pytest arguments, e.g. make test PYTEST_ARGS="-x -k fnn".
 # BROWSER_TESTS=0 leaves out the tests that need Chromium.
 PYTEST_ARGS ?=

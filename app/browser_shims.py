@@ -39,7 +39,21 @@ are a script of the app's ``static`` folder (:data:`SCRIPT`), which the page loa
 BokehJS and before its document is built, so that every drawing goes through them, the
 page's first included.
 ``HESSIAN_LAB_BROWSER_SHIMS=off`` serves the page without them (to compare, or should a
-BokehJS release change what they rely on).
+BokehJS release change what they rely on), and so does ``HESSIAN_LAB_FAST_PATHS=off``, which
+turns off every use of a library internal (:mod:`app.compat`). In the page each shim is
+installed on its own: one that fails leaves BokehJS's function as it was, and the others apply.
+
+Bokeh 3.9.2's own code (``bokeh/server/static/js/bokeh.js``) caches none of these: its
+``_get_css_value`` calls ``getComputedStyle`` at every lookup, ``InlineStyleSheet._update``
+sets ``textContent`` at every call, and ``PlotView.base_font_size`` reads the computed style
+at every ask; so all three shims are kept.
+
+The CSS-variable shim never hides a variable that a user sets: it answers "none set" only
+while no stylesheet of the page defines a ``--bk-`` variable. That is checked once when it is
+installed (every stylesheet the document has then, those the browser will not let a script
+read excepted) and then in the text of every stylesheet BokehJS writes (Panel's ``raw_css``
+and components' ``stylesheets`` included); from the first ``--bk-`` seen on, every lookup goes
+to BokehJS's own code for the rest of the page's life.
 """
 
 from __future__ import annotations
@@ -70,12 +84,16 @@ def enabled() -> bool:
 
 
 def install() -> bool:
-    """Have this session's page load the shims' script; False if they are off.
+    """Have this session's page load the shims' script; False if they are off: by
+    ``HESSIAN_LAB_BROWSER_SHIMS=off``, or with every library fast path (:mod:`app.compat`:
+    ``HESSIAN_LAB_FAST_PATHS=off``, or a Bokeh outside the checked releases).
 
     Called while the served session is built (``app/main.py``): ``pn.config.js_files`` is
     kept per session there, and the page's resources are read from it when the page is sent.
     """
-    if not enabled():
+    from . import compat
+
+    if not enabled() or not compat.active():
         return False
     import panel as pn
 

@@ -16,49 +16,21 @@ counter and the loss are such lines too, inside :class:`app.receipts.FrameReadou
 from __future__ import annotations
 
 import param
-from panel.custom import JSComponent
-from panel.io.document import hold
-from panel.reactive import Reactive
+
+from . import compat
 
 
-class ServerToPage(JSComponent):
+class ServerToPage(compat.QuietToPage):
     """A ``JSComponent`` whose properties go from the server to the page only.
 
-    Panel listens for page-side changes of every property of a ``JSComponent``. A change made
-    on the server inside ``pn.io.hold`` (every frame of the live loop) reaches that listener
-    too, when the hold ends: Panel no longer knows it as its own change then, and takes it
-    for one from the page, with its busy indicator and param watchers. That cost some 6 ms
-    per change on the event loop. Nothing in these components changes in the page, so
-    nothing is listened for.
+    Panel listens for page-side changes of every property of a ``JSComponent``, and a change
+    made on the server inside ``pn.io.hold`` (every frame of the live loop) reaches that
+    listener too when the hold ends, taken for one from the page (busy indicator, param
+    watchers: some 6 ms per change); and Panel's handling of each server-side change does
+    work these components need not. Nothing in them changes in the page, so the fast path of
+    :class:`app.compat.QuietToPage` skips both; without it (``HESSIAN_LAB_FAST_PATHS=off``)
+    Panel's own handling of a ``param`` change runs, slower, with the same result in the page.
     """
-
-    @property
-    def _linked_properties(self) -> tuple[str, ...]:
-        return ()
-
-    # What Panel does on every server-side change of a component, and these components need
-    # not: a live readout changes many times a second, so each of these was a visible part of
-    # a frame's cost on the event loop.
-    # - It asks the design (theme) for its parameter values, though it uses them only for a
-    #   change of ``stylesheets``.
-    # - Before setting a property it reads the property's old value from the component's
-    #   Bokeh model, to see whether it held other models; a JSComponent's own parameters live
-    #   on the model's data model, so the read misses, and Bokeh's AttributeError for a miss
-    #   looks for similar names (difflib) each time. These properties hold strings and
-    #   numbers, never models.
-    def _update_properties(self, *events, doc):
-        if any(event.name == "stylesheets" for event in events):
-            return super()._update_properties(*events, doc=doc)
-        return self._process_param_change({event.name: event.new for event in events})
-
-    def _update_model(self, events, msg, root, model, doc, comm) -> None:
-        own = [name for name in msg
-               if name not in Reactive.param and name not in ("esm", "importmap")]
-        if len(own) < len(msg) or any(name in model.children for name in own):
-            super()._update_model(events, msg, root, model, doc, comm)  # layout, style
-            return
-        with hold(doc):  # one message, as Panel's own path sends it
-            self._set_on_model(msg, root, model.data)
 
 
 class LiveText(ServerToPage):

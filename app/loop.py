@@ -35,7 +35,8 @@ received). A frame runs under its page's document lock
 ``doc.add_next_tick_callback``) with the page's document as Panel's current document, and
 its changes held by ``pn.io.hold`` and sent together, as one PATCH-DOC message on Panel's
 write path (the one Panel's own callbacks use, so messages keep their order). Until the
-frame is applied and the websocket has written its message out, the frame is *in flight*
+frame is applied and the websocket has written its message out (as far as the server can tell:
+:func:`app.compat.writes_pending`), the frame is *in flight*
 and the scheduler skips this page's frames; it also skips them while ``RECEIPT_WINDOW``
 frames wait for the page's receipt that it has painted them (:mod:`app.receipts`), so that
 a page slower than the server gets frames as fast as it paints them, never a queue of them.
@@ -56,6 +57,7 @@ import panel as pn
 from panel.io.notebook import push
 from panel.io.state import set_curdoc
 
+from .compat import notebook_output, writes_pending
 from .receipts import FrameReadouts
 from .scheduler import Scheduler, process_scheduler
 from .views.common import WAITING
@@ -324,12 +326,9 @@ class SessionLoop:
         self.scheduler.note_frame_cost(self.frame_seconds)
 
     def notebook_output(self) -> tuple:
-        """(document, comm) of a notebook cell showing ``self.layout``, or (None, None)."""
-        for ref in getattr(self.layout, "_models", {}):
-            _, _, document, comm = pn.state._views.get(ref, (None, None, None, None))
-            if comm is not None:
-                return document, comm
-        return None, None
+        """(document, comm) of a notebook cell showing ``self.layout``, or (None, None)
+        (:func:`app.compat.notebook_output`)."""
+        return notebook_output(self.layout)
 
     def draw(self, frame: int | None = None) -> None:
         """The frame's changes: the visible view, then the readouts with the frame's
@@ -423,16 +422,3 @@ class SessionLoop:
             for view in self.views.values():
                 view.executor = None
 
-
-def writes_pending(server_session) -> bool:
-    """True while a websocket of the session still has data to write (the browser, or the
-    network, has not taken the last patch yet). Bokeh has no public call for this: it reads
-    Tornado's ``IOStream.writing()`` of each connection, and says False where the objects
-    differ (no server, another Bokeh version)."""
-    for connection in getattr(server_session, "_subscribed_connections", ()):
-        socket = getattr(connection, "_socket", None)
-        stream = getattr(getattr(socket, "ws_connection", None), "stream", None)
-        writing = getattr(stream, "writing", None)
-        if callable(writing) and writing():
-            return True
-    return False

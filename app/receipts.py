@@ -1,6 +1,6 @@
 """The frame's readouts and its receipt from the page: the live loop's flow control.
 
-The server can only tell that a frame's patch left its websocket (``app.loop.writes_pending``);
+The server can only tell that a frame's patch left its websocket (``app.compat.writes_pending``);
 on one machine the kernel's socket buffers take megabytes, so a page that needs longer to
 apply and paint a frame than the server needs to make one (a slow laptop, a projector's
 machine, thirty browsers on the server's cores) would receive patches faster than it can
@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import param
-from panel.models.esm import DataEvent
 
+from . import compat
 from .live_text import ServerToPage
 
 #: the page receipts the frames whose number is a multiple of this (every second frame): any
@@ -38,7 +38,7 @@ from .live_text import ServerToPage
 RECEIPT_EVERY = 2
 
 
-class FrameReadouts(ServerToPage):
+class FrameReadouts(ServerToPage, compat.DirectPageMessages):
     """The step counter and the loss, and the number of the frame that last changed them.
 
     In the page the component is a row of two lines, ``.step-counter div`` ("step 12") and
@@ -90,6 +90,9 @@ class FrameReadouts(ServerToPage):
         super().__init__(**params)
         #: called with the number of each frame the page has painted
         self.on_receipt = on_receipt
+        # Panel's public route for the page's messages; while the fast paths are on, a
+        # message reaches page_message sooner, without Panel's bookkeeping (app.compat)
+        self.on_msg(self.page_message)
 
     def show(self, step: int, loss: float, frame: int | None = None,
              in_frame: bool = False) -> None:
@@ -101,8 +104,9 @@ class FrameReadouts(ServerToPage):
         notebook's or script's document held). Then the values go straight to the page's
         Bokeh data model, and the parameters take them without running Panel's or param's
         handling of a change (nothing else watches them): some 0.2 ms less per frame than
-        the parameter path, a tenth of a frame. Elsewhere (a reset, Step) the parameter path
-        is taken, which Panel schedules onto the document when it must.
+        the parameter path, a tenth of a frame (:func:`app.compat.set_on_page`; with the fast
+        paths off, the parameter path). Elsewhere (a reset, Step) the parameter path is taken,
+        which Panel schedules onto the document when it must.
         """
         changes = {}
         step_text = f"step {step}"
@@ -115,34 +119,14 @@ class FrameReadouts(ServerToPage):
             changes["frame"] = frame
         if not changes:
             return
-        if not in_frame:
+        # in a frame: straight to the page's data model where the fast paths allow
+        if not (in_frame and compat.set_on_page(self, changes)):
             self.param.update(**changes)
-            return
-        with param.parameterized.discard_events(self):
-            for name, value in changes.items():  # what a later rendering of it shows
-                setattr(self, name, value)  # (one by one: ``param.update`` reads every value)
-        for model, _ in self._models.values():
-            model.data.update(**changes)
 
-    # A receipt arrives with every frame of every page: it is taken here, where Panel hands
-    # the component its Bokeh events (served and in a notebook), without the bookkeeping
-    # Panel wraps round an event on its way to ``_handle_msg`` (its busy indicator is set
-    # and cleared, param watchers run: some 2 ms a receipt). Any other event goes that way.
-    def _server_event(self, doc, event) -> None:
-        if isinstance(event, DataEvent):
-            self._handle_msg(event.data)
-        else:
-            super()._server_event(doc, event)
-
-    def _comm_event(self, doc, event) -> None:
-        if isinstance(event, DataEvent):
-            self._handle_msg(event.data)
-        else:
-            super()._comm_event(doc, event)
-
-    def _handle_msg(self, data) -> None:
+    def page_message(self, event) -> None:
+        """A message from the page (``model.send_msg``): a frame's receipt."""
         try:
-            frame = int(data)
+            frame = int(event.data)
         except (TypeError, ValueError):
             return  # not a receipt: nothing this component sends
         if self.on_receipt is not None:

@@ -1,5 +1,5 @@
 """What a server process sets for itself once: Bokeh's self-checks off, one BLAS thread, no
-traceback for a closed tab.
+traceback for a closed tab; and the one check of a page's address, its length.
 
 **Bokeh's self-checks of every new session.** Building a session's document is the server's
 largest cost when a class arrives (some 0.5 s of CPU per page). Two of Bokeh's documented
@@ -32,6 +32,13 @@ never retrieved" with both tracebacks (149 of them for 153 tabs closed in a clas
 The event loop's exception handler (``loop.set_exception_handler``, asyncio's public hook)
 logs those two exceptions as one line at debug level, the closed tab being normal, and
 hands every other context to the handler before it (asyncio's default), tracebacks kept.
+
+**An address too long.** A page's settings fit in a few hundred bytes of its address; one
+of 20 KB is a paste gone wrong or a crafted link. Behind HAProxy (``make serve WORKERS=N``,
+``serve/haproxy.cfg``) an address over :data:`ADDRESS_LIMIT_BYTES` is answered with a page
+that says so (status 414), and a single ``panel serve`` process, whose Tornado reads up to
+64 KB of request line and headers, shows the same text (:data:`ADDRESS_TOO_LONG`) instead
+of the dashboard, building no session (a Bokeh document has no status of its own: 200).
 """
 
 from __future__ import annotations
@@ -46,6 +53,33 @@ SELF_CHECKS = {"perform_document_validation": "BOKEH_VALIDATE_DOC",
                "perform_error_diagnostics": "BOKEH_PERFORM_ERROR_DIAGNOSTICS"}
 #: the environment variable that sets a served process's BLAS threads (default 1)
 BLAS_THREADS_VARIABLE = "HESSIAN_LAB_BLAS_THREADS"
+#: the longest address (path and query, in bytes) a page is built for; HAProxy refuses a
+#: longer one with the same text (serve/supervisor.py: the same number)
+ADDRESS_LIMIT_BYTES = 16 * 1024
+#: what a page whose address is too long says instead of the dashboard
+ADDRESS_TOO_LONG = (
+    f"This address is too long (over {ADDRESS_LIMIT_BYTES // 1024} KB): the app's settings "
+    "fit in far less; open /app on this server and set them there."
+)
+
+
+def request_address(doc) -> str | None:
+    """The address (path and query) of the request that opened a served page (``doc``: its
+    Bokeh document); None where there is no request (a notebook, a test)."""
+    request = getattr(getattr(doc, "session_context", None), "request", None)
+    if request is None:
+        return None
+    return getattr(request, "uri", None)  # Tornado's HTTPServerRequest.uri
+
+
+def address_too_long(doc) -> bool:
+    """Whether the page's address is longer than :data:`ADDRESS_LIMIT_BYTES` (in UTF-8).
+
+    >>> address_too_long(None)
+    False
+    """
+    address = request_address(doc)
+    return address is not None and len(address.encode()) > ADDRESS_LIMIT_BYTES
 
 
 def skip_self_checks() -> list[str]:

@@ -27,7 +27,8 @@ with the default FNN; every view >= 10 updates/s. :func:`report` says which are 
 target: one worker holds >= 30 playing sessions at >= 10 updates/s and >= 100 SGD steps/s
 each, measured without browsers).
 
-Run from the repository root: ``python -m benchmarks.frame_costs [--seconds S] [--sessions N]``.
+Run from the repository root: ``python -m benchmarks.frame_costs [--seconds S] [--sessions N]``;
+``HESSIAN_LAB_FAST_PATHS=off`` measures the app without its library fast paths (``app/compat.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import threading
 import time
 from types import SimpleNamespace
 
@@ -94,10 +94,11 @@ def served_document(dashboard):
     import panel as pn
     from bokeh.document import Document
 
+    from app.compat import mark_served
+
     document = Document()
     document.add_root(pn.panel(dashboard).get_root(document))
-    pn.state._thread_id_[document] = threading.get_ident()
-    pn.state._connected[document] = True
+    mark_served(document)  # what panel serve records for a loaded page (app.compat)
     document.to_json()
     return document
 
@@ -286,6 +287,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=0,
                         help="also play this many sessions together (0: not measured)")
     args = parser.parse_args()
+    from app import compat
+
+    print(f"library fast paths (app/compat.py, {compat.VARIABLE}): "
+          f"{'on' if compat.active() else 'off'}", flush=True)
     print(report(measure(args.seconds)), flush=True)
     if args.sessions:
         print(report_sessions(asyncio.run(measure_sessions(args.sessions, args.seconds))))

@@ -32,6 +32,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
+from app import compat
 from hessian_core import FNN, RNN
 
 Loss = Callable[[np.ndarray], float]
@@ -159,10 +160,6 @@ def matrix_picture(
     return picture.opts(title=title)
 
 
-# Panel's function that swaps a model's CDN stylesheet links for the files' text.
-PATCH = "patch_inline_stylesheets"
-
-
 def inline_panel_stylesheets() -> None:
     """Give every plot that HoloViews draws Panel's stylesheets from the installed package, not
     from cdn.holoviz.org. Call it after ``hv.extension("bokeh",
@@ -175,31 +172,19 @@ def inline_panel_stylesheets() -> None:
     notebook 06 and the README use); a HoloViews object is displayed by HoloViews. The hook
     added here makes the same swap on each model tree Panel builds for HoloViews.
 
-    Relies on two Panel internals, checked against Panel 1.9: ``Viewable._preprocessing_hooks``,
-    the hooks Panel runs on each root model it renders, and ``panel.io.notebook.
-    patch_inline_stylesheets``, the swap that Panel's own inline display makes. Where either is
-    missing it warns and changes nothing: the plots still draw, with those four stylesheets
-    from the CDN when there is internet and without them when there is none.
+    It relies on two Panel internals, kept with the app's others in ``app/compat.py``
+    (:func:`app.compat.inline_stylesheets_for_holoviews`, which says which and the Panel release
+    they were checked with). Where they are missing, or ``HESSIAN_LAB_FAST_PATHS=off``, it warns
+    and changes nothing: the plots still draw, with those four stylesheets from the CDN when
+    there is internet and without them when there is none.
     """
-    from panel.io import notebook
-    from panel.viewable import Viewable
-
-    hooks = getattr(Viewable, "_preprocessing_hooks", None)
-    if not isinstance(hooks, list) or not callable(getattr(notebook, PATCH, None)):
+    if not compat.inline_stylesheets_for_holoviews():
         warnings.warn(
-            f"this Panel ({pn.__version__}) has no Viewable._preprocessing_hooks or "
-            f"panel.io.notebook.{PATCH}: the plots link Panel's stylesheets at its CDN",
+            f"this Panel ({pn.__version__}) offers no way to inline its stylesheets here (see "
+            "app/compat.py): the plots link Panel's stylesheets at its CDN",
             stacklevel=2,
         )
-        return
-    if _inline_stylesheets_hook not in hooks:
-        hooks.append(_inline_stylesheets_hook)
 
 
-def _inline_stylesheets_hook(viewable: Any, root: Any) -> None:
-    """A Panel preprocessing hook: each model under ``root`` gets its CDN stylesheets inline."""
-    from bokeh.models import UIElement
-    from panel.io import notebook
-
-    for model in root.select({"type": UIElement}):
-        getattr(notebook, PATCH)(model)
+#: the Panel preprocessing hook that :func:`inline_panel_stylesheets` adds
+_inline_stylesheets_hook = compat.inline_stylesheets_hook

@@ -10,7 +10,7 @@ import panel as pn
 import pytest
 
 import app
-from app import browser_shims
+from app import browser_shims, compat
 
 
 def test_on_unless_the_environment_turns_them_off(monkeypatch):
@@ -35,7 +35,18 @@ def js_files(monkeypatch):
     return lambda: pn.config.js_files
 
 
-def test_install_has_the_page_load_the_script_from_the_apps_static_folder(monkeypatch, js_files):
+@pytest.fixture
+def fast_paths_on(monkeypatch):
+    """The library fast paths on (the default) for one test, whatever the run sets."""
+    monkeypatch.delenv(compat.VARIABLE, raising=False)
+    assert compat.refresh()
+    yield
+    monkeypatch.undo()
+    compat.refresh()
+
+
+def test_install_has_the_page_load_the_script_from_the_apps_static_folder(monkeypatch, js_files,
+                                                                          fast_paths_on):
     monkeypatch.delenv(browser_shims.VARIABLE, raising=False)
     pn.config.js_files = {"other": "other.js"}
     assert browser_shims.install()
@@ -48,19 +59,26 @@ def test_install_has_the_page_load_the_script_from_the_apps_static_folder(monkey
     assert parse_qs(url.query) == {"bokeh": [browser_shims.BOKEH_SERIES]}
 
 
-def test_the_script_checks_the_series_and_each_function_it_replaces():
+def test_the_script_checks_the_series_and_installs_each_shim_on_its_own():
     code = browser_shims.SCRIPT.read_text()
     assert 'searchParams.get("bokeh")' in code
     assert "startsWith(series)" in code
-    for replaced in ('prototype._get_css_value === "function"',
-                     'prototype._update === "function"', 'typeof font.get === "function"'):
-        assert replaced in code
+    # each shim in its own try (a failure puts back what it replaced), each replaced function
+    # checked before it is replaced
+    for name in ("visual-css-variables", "unchanged-stylesheets", "plot-font-size-per-task"):
+        assert f'shim("{name}", (restores) =>' in code
+    assert code.count("try {") >= 2 and "restore();" in code
+    assert 'typeof original !== "function"' in code
+    assert 'typeof font.get !== "function"' in code
+    # the CSS-variable shim stands aside where a stylesheet defines a --bk- variable
+    assert 'includes("--bk-")' in code
 
 
 def test_off_sends_nothing(monkeypatch, js_files):
     monkeypatch.setenv(browser_shims.VARIABLE, "off")
     assert not browser_shims.install()
     assert js_files() == {}
+    # (and HESSIAN_LAB_FAST_PATHS=off turns them off too: tests/app/test_compat.py)
 
 
 def test_the_installed_bokeh_is_the_series_the_shims_are_written_for():

@@ -261,6 +261,19 @@ class FakeServerSession:
         await self.written.wait()
 
 
+@pytest.fixture
+def fast_paths_on(monkeypatch):
+    """The library fast paths of app.compat on for one test, whatever the run sets (their
+    public routes: tests/app/test_compat.py, and the whole suite with them off in CI)."""
+    from app import compat
+
+    monkeypatch.delenv(compat.VARIABLE, raising=False)
+    assert compat.refresh()
+    yield
+    monkeypatch.undo()
+    compat.refresh()
+
+
 def served(dashboard):
     """Render the dashboard into a document and attach a fake server session to its loop."""
     document = served_document(dashboard)
@@ -393,7 +406,7 @@ def test_the_initial_loss_marker_and_its_legend_stay_still_while_the_curve_strea
     dashboard = Dashboard()
     view = dashboard.views["training"]
     plot = view._loss_plot
-    legends = [item for item in plot.center if isinstance(item, Legend)]
+    legends = list(plot.select(type=Legend))  # wherever the legend is placed
     sources = {renderer.data_source for legend in legends for item in legend.items
                for renderer in item.renderers}
     assert view._loss not in sources and view._initial in sources
@@ -534,10 +547,11 @@ def test_readouts_change_their_text_without_a_bokeh_div():
     dashboard.close()
 
 
-def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last():
+def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last(fast_paths_on):
     """In a frame the step counter, the loss and the frame's number go straight to the page's
     Bokeh data model (no param watcher runs, Panel handles no change), the number last; the
-    component's parameters hold the values, so that a later rendering shows them."""
+    component's parameters hold the values, so that a later rendering shows them (the fast
+    path of app.compat.set_on_page)."""
     dashboard = Dashboard()
     document, _ = served(dashboard)
     readouts = dashboard.readouts
@@ -579,10 +593,11 @@ def test_readouts_show_refuses_nothing_and_formats_the_counter_and_the_loss():
     assert (readouts.loss, readouts.frame) == ("loss nan", 5)
 
 
-def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes(monkeypatch):
+def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes(monkeypatch,
+                                                                                 fast_paths_on):
     """A frame's changes of the readouts and of the frame number are never handled at the
     end of the frame's hold as if the page had made them (Panel's page-change handling,
-    busy indicator included, cost ~6 ms a change)."""
+    busy indicator included, cost ~6 ms a change: the fast path of app.compat.QuietToPage)."""
     from app.live_text import LiveText
     from app.receipts import FrameReadouts
 
@@ -691,11 +706,14 @@ def test_a_view_behind_its_pace_does_not_catch_up_in_a_burst():
 
 
 def readout_steps(events: list) -> list[str]:
-    """The step counter's texts sent in ``events`` (a frame's readouts)."""
+    """The step counter's texts sent in ``events`` (a frame's readouts). The tests that read
+    them run with the fast paths on: without them (``HESSIAN_LAB_FAST_PATHS=off``) Panel sends
+    the readouts of a frame that this stand-in of a server runs as it schedules them, not in
+    the frame's own events (the browser tests check that path: test_pause_shows_now.py)."""
     return [e.new for e in events if isinstance(e, ModelChangedEvent) and e.attr == "step"]
 
 
-def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow():
+def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow(fast_paths_on):
     """Frames wait for receipts while playing; at Pause the steps trained since the last
     frame drawn are owed to the page: one frame, sent as soon as a receipt opens the window,
     with the counter and the loss curve at the paused step."""
@@ -768,7 +786,7 @@ def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stal
     asyncio.run(run())
 
 
-def test_step_after_pause_shows_one_step_more_and_requests_coalesce():
+def test_step_after_pause_shows_one_step_more_and_requests_coalesce(fast_paths_on):
     """Step (and settings changes) owe the page one frame with the state as it is when
     drawn; several requests before it is drawn are one frame."""
 

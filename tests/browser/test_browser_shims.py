@@ -6,7 +6,9 @@ shim of a plot's font size answers with the first of a task, exact only while no
 it. The last test serves the app without the shims (``HESSIAN_LAB_BROWSER_SHIMS=off``), wraps
 BokehJS's own code before the page is built, plays, opens every view and checks that the
 lookups happened, every CSS variable looked up was unset, and every plot's font size was
-always the same.
+always the same. With ``HESSIAN_LAB_FAST_PATHS=off`` (or the shims off) in this run's
+environment the ``server`` fixture serves the page without them, and the first tests check
+that instead. Each shim on its own: ``test_browser_shims_guarded.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from app import browser_shims
+from app import browser_shims, compat
 from app.settings import VIEWS
 from serve.launch import Served
 
@@ -50,10 +52,19 @@ const wrap = setInterval(() => {
 """
 
 
+def served_with_shims() -> bool:
+    """Whether the ``server`` fixture (this process's environment) serves the shims: not with
+    ``HESSIAN_LAB_BROWSER_SHIMS=off`` or ``HESSIAN_LAB_FAST_PATHS=off`` (app.compat)."""
+    return browser_shims.enabled() and compat.refresh()
+
+
 def test_the_page_loads_the_script_after_bokehjs_and_before_its_document(server):
     # so the first drawing goes through the shims too
     with urllib.request.urlopen(f"{server}/app", timeout=30) as response:
         html = response.read().decode()
+    if not served_with_shims():
+        assert browser_shims.SCRIPT_URL not in html
+        return
     shims = html.index(f'src="{browser_shims.SCRIPT_URL}"')
     assert html.index("bokeh.min.js") < shims
     assert shims < html.index("embed_items")
@@ -65,9 +76,13 @@ def test_the_page_applies_every_shim(browser, server):
     context = browser.new_context()
     try:
         app = AppPage(context, server).open()
-        app.page.wait_for_function("window.hessianLabShims !== undefined")
-        assert app.page.evaluate("window.hessianLabShims") == [
-            "visual-css-variables", "unchanged-stylesheets", "plot-font-size-per-task"]
+        if served_with_shims():
+            app.page.wait_for_function("window.hessianLabShims !== undefined")
+            assert app.page.evaluate("window.hessianLabShims") == [
+                "visual-css-variables", "unchanged-stylesheets", "plot-font-size-per-task"]
+            assert app.page.evaluate("window.hessianLabShimsFailed") == []
+        else:
+            assert app.page.evaluate("window.hessianLabShims") is None
         app.play()
         app.wait_for_steps(50)
         app.assert_no_errors()
