@@ -275,7 +275,11 @@ def fast_paths_on(monkeypatch):
 
 
 def served(dashboard):
-    """Render the dashboard into a document and attach a fake server session to its loop."""
+    """Render the dashboard into a document and attach a fake server session to its loop.
+    Every view is made first: Play would make the hidden ones, and the layout change that
+    adds them releases its document hold in a next-tick callback, which a real server runs
+    and this stand-in does not (every later change would stay held)."""
+    list(dashboard.views.values())
     document = served_document(dashboard)
     server_session = FakeServerSession()
     dashboard.loop.document = document
