@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -59,9 +60,16 @@ def document_classes(url: str, length: int) -> set[str]:
 
     query = address(length).partition("?")[2]
     name, _, value = query.partition("=")
-    with pull_session(url=url + "/app", arguments={name: value}) as session:
-        return {css for model in session.document.models
-                for css in (getattr(model, "css_classes", None) or [])}
+
+    def pull() -> set[str]:
+        with pull_session(url=url + "/app", arguments={name: value}) as session:
+            return {css for model in session.document.models
+                    for css in (getattr(model, "css_classes", None) or [])}
+
+    # on a thread of its own: Bokeh's client runs an event loop, and in a test run that has
+    # used the browser tests' Playwright (a session fixture) this thread already has one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(pull).result()
 
 
 def text(html: str) -> str:
