@@ -96,6 +96,10 @@ def served_document(dashboard):
 
     from app.compat import mark_served
 
+    # every view made first, as Play makes them: the layout change that adds a hidden view
+    # releases its document hold in a next-tick callback, which a server runs and the
+    # stand-in does not (every later frame's changes would stay held, unmeasured)
+    list(dashboard.views.values())
     document = Document()
     document.add_root(pn.panel(dashboard).get_root(document))
     mark_served(document)  # what panel serve records for a loaded page (app.compat)
