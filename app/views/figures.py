@@ -427,6 +427,19 @@ def set_symlog_axis(plot, top: float, linear: float, bottom: float | None = None
     set_fixed_ticks(axis, majors, labels, minors)
 
 
+def fit_symlog_plot(plot, everything: np.ndarray, linear: float, x_start: float,
+                    x_end: float) -> None:
+    """Label ``plot``'s symlog y axis for ``everything`` it draws and fit both axes to what
+    it shows now: x over [x_start, x_end], y over the drawn values with a margin."""
+    set_symlog_axis(plot, float(np.max(everything, initial=0.0)), linear,
+                    float(np.min(everything, initial=0.0)))
+    drawn = symlog(everything, linear)
+    low, high = float(np.min(drawn, initial=0.0)), float(np.max(drawn, initial=0.0))
+    pad = 0.06 * max(high - low, 1.0)
+    fit_range(plot.x_range, x_start, x_end)
+    fit_range(plot.y_range, low - pad, high + pad)
+
+
 def set_fixed_ticks(axis, ticks: list[float], labels: dict[float, str],
                     minor_ticks: list[float] | None = None) -> None:
     """Put ticks at ``ticks`` labelled ``labels`` on ``axis``, reusing its FixedTicker."""

@@ -50,9 +50,9 @@ from .figures import (
     empty_columns,
     fit_log_range,
     fit_range,
+    fit_symlog_plot,
     line_figure,
     pane,
-    set_symlog_axis,
     set_text,
 )
 from .masks import dead_level_warning
@@ -243,14 +243,8 @@ class SpectrumView(View):
                           "upper": symlog(upper, linear)}
         self.points.data = {"index": x, "y": symlog(eigenvalues, linear), "value": eigenvalues}
         self.prediction.data = {"index": x, "y": symlog(prediction, linear), "value": prediction}
-        set_symlog_axis(self.spectrum_plot, float(np.max(everything, initial=0.0)), linear,
-                        float(np.min(everything, initial=0.0)))
         # the axes fit what is shown now, never an earlier model's or lesson's extent
-        drawn = symlog(everything, linear)
-        low, high = float(np.min(drawn, initial=0.0)), float(np.max(drawn, initial=0.0))
-        pad = 0.06 * max(high - low, 1.0)
-        fit_range(self.spectrum_plot.x_range, 0.5, eigenvalues.size + 0.5)
-        fit_range(self.spectrum_plot.y_range, low - pad, high + pad)
+        fit_symlog_plot(self.spectrum_plot, everything, linear, 0.5, eigenvalues.size + 0.5)
         set_text(self._caption, (
             f"Eigenvalues of H{superscript(k)} ({m * n} of them; r = {r}"
             + (f", t = {self.time_step()}" if session.is_rnn else "")

@@ -41,9 +41,9 @@ from .figures import (
     add_legend,
     empty_columns,
     fit_range,
+    fit_symlog_plot,
     line_figure,
     pane,
-    set_symlog_axis,
     set_text,
 )
 from .spectrum import zero_tolerance
@@ -286,13 +286,7 @@ class WholeView(View):
         x = np.arange(first, P + 1, dtype=float)
         self.points.data = {"index": x, "y": symlog(eigenvalues, linear), "value": eigenvalues}
         self.gauss_newton_points.data = {"index": x, "y": symlog(gauss, linear), "value": gauss}
-        set_symlog_axis(self.spectrum_plot, float(np.max(everything, initial=0.0)), linear,
-                        float(np.min(everything, initial=0.0)))
-        drawn = symlog(everything, linear)
-        low, high = float(np.min(drawn, initial=0.0)), float(np.max(drawn, initial=0.0))
-        pad = 0.06 * max(high - low, 1.0)
-        fit_range(self.spectrum_plot.x_range, first - 0.5, P + 0.5)
-        fit_range(self.spectrum_plot.y_range, low - pad, high + pad)
+        fit_symlog_plot(self.spectrum_plot, everything, linear, first - 0.5, P + 0.5)
 
     def _write_text(self, spectra: dict, labels: list, P: int, top: float) -> None:
         eigenvalues, gauss = spectra["eigenvalues"], spectra["gauss_newton_eigenvalues"]
