@@ -94,7 +94,9 @@ class Controls(pn.viewable.Viewer):
             label="Lesson", options=options, value=s.lesson if s.lesson in BY_KEY else "",
             css_classes=["lesson-select"], sizing_mode="stretch_width",
         )
-        self.lesson_select.param.watch(lambda event: on_lesson(event.new), "value")
+        self._showing_lesson = False  # the menu is told what runs (show_lesson), not chosen
+        self.lesson_select.param.watch(
+            lambda event: None if self._showing_lesson else on_lesson(event.new), "value")
         self.learning_rate_slider = pn.widgets.DiscreteSlider(
             label="learning rate α (log scale)", options=list(LEARNING_RATES),
             value=nearest_learning_rate(s.learning_rate), css_classes=["learning-rate"],
@@ -109,6 +111,8 @@ class Controls(pn.viewable.Viewer):
             styles={"color": "#b00020", "font-size": "0.9em"}, margin=(0, 10),
         )
         self.widgets = self._setting_widgets()
+        self._fit_batch_box()
+        s.param.watch(self._fit_batch_box, "samples")
         self._layout = self._build_layout()
 
     def __panel__(self):
@@ -281,8 +285,25 @@ class Controls(pn.viewable.Viewer):
             self.classification.card.collapsed = False  # the upload, offered again
 
     def show_lesson(self, key: str) -> None:
+        """The menu shows the lesson in force. Only a student's choice applies a lesson's
+        settings: a lesson that arrives with an address (Back, Forward) comes with its own
+        values, which the lesson's defaults must not overwrite."""
         if self.lesson_select.value != key:
-            self.lesson_select.value = key
+            self._showing_lesson = True
+            try:
+                self.lesson_select.value = key
+            finally:
+                self._showing_lesson = False
+
+    def _fit_batch_box(self, *events) -> None:
+        """The batch box goes up to the number of samples, and its label says so: the page
+        itself refuses a larger batch (BokehJS keeps the value in force), so the server never
+        has to cut one. A cut value sent back could reach the box after the student had typed
+        the next number, and the box would then disagree with what runs and the address."""
+        box = self.widgets["batch_size"]
+        box.end = largest = min(self.settings.samples,
+                                self.settings.param["batch_size"].bounds[1])
+        box.label = f"batch size r (1 to {largest})"
 
     # --- settings changed elsewhere (URL, lessons) --------------------------------------
     def _learning_rate_changed(self, event) -> None:

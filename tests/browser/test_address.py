@@ -127,3 +127,57 @@ def test_an_upload_is_shown_in_the_controls_and_the_address_and_a_reload_says_it
     expect(data.locator("option:checked")).to_have_text("xor")
     app.wait_until(lambda: address(app).get("dataset") == ["xor"], "dataset=xor")
     app.assert_no_errors()
+
+
+@pytest.mark.browser
+def test_back_onto_another_lesson_shows_the_values_of_that_entry(open_app):
+    """A lesson chosen, then changed by hand, then another lesson: Back shows the first lesson
+    with the change, not the lesson's own values again."""
+    from app.lessons import BY_KEY
+
+    app = open_app("?lesson=rank-r")
+    menu = app.page.locator(".lesson-select select").first
+    architecture = app.page.locator(".architecture-input input").first
+    expect(architecture).to_have_value("2-16-16-1")
+    architecture.fill("2-12-12-1")
+    architecture.press("Enter")
+    app.wait_until(lambda: address(app).get("architecture") == ["2-12-12-1"],
+                   "architecture=2-12-12-1 in the address")
+    menu.select_option(label=BY_KEY["kronecker"].title)
+    app.wait_until(lambda: address(app).get("lesson") == ["kronecker"], "lesson=kronecker")
+    expect(architecture).to_have_value("2-4-4-1")
+
+    app.page.go_back()
+    app.wait_until(lambda: address(app).get("lesson") == ["rank-r"], "lesson=rank-r after Back")
+    expect(menu.locator("option:checked")).to_have_text(BY_KEY["rank-r"].title)
+    expect(architecture).to_have_value("2-12-12-1")
+    expect(active_tab(app)).to_have_text("Gradient rank")
+    assert address(app).get("architecture") == ["2-12-12-1"]
+    app.page.go_forward()
+    expect(architecture).to_have_value("2-4-4-1")
+    expect(menu.locator("option:checked")).to_have_text(BY_KEY["kronecker"].title)
+    app.assert_no_errors()
+
+
+@pytest.mark.browser
+def test_a_batch_typed_above_the_samples_is_refused_by_the_page(open_app):
+    """The box stops at the number of samples and says so: the page keeps the batch in force,
+    so no cut value comes back from the server to land in the box after the next number was
+    typed (the box would then disagree with what runs and with the address)."""
+    app = open_app("?samples=200")
+    box = app.page.get_by_label("batch size r")
+    expect(app.page.get_by_text("batch size r (1 to 200)")).to_be_visible()
+    for typed in ("512", "100", "512", "30", "300"):  # quicker than the server answers
+        box.fill(typed)
+        box.press("Enter")
+    box.press("Tab")
+    app.wait_until(lambda: address(app).get("batch_size") == ["30"], "batch_size=30")
+    expect(box).to_have_value("30")
+    app.page.wait_for_timeout(1500)  # nothing from the server may overwrite it afterwards
+    expect(box).to_have_value("30")
+    assert address(app).get("batch_size") == ["30"]
+    samples = app.page.get_by_label("samples")
+    samples.fill("64")
+    samples.press("Enter")
+    expect(app.page.get_by_text("batch size r (1 to 64)")).to_be_visible()
+    app.assert_no_errors()
