@@ -124,15 +124,7 @@ def measure_fnn(net: FNN, X: Any, Z_target: Any) -> list[ErratumMeasurement]:
 
 
 def _fnn_variant(exact: LayerHessian, matrices: Any) -> LayerHessian:
-    xp = exact.xp
-    r, m = matrices.shape[0], matrices.shape[1]
-    return LayerHessian(
-        blocks=xp.reshape(matrices, (r, 1, m, 1, m)),
-        inputs=exact.inputs,
-        layer=exact.layer,
-        wrt=exact.wrt,
-        formula="paper",
-    )
+    return LayerHessian.from_parts(matrices, exact.inputs, exact.layer, exact.wrt, "paper")
 
 
 def measure_rnn(rnn: RNN, X: Any, Z_target: Any, t: int | None = None) -> list[ErratumMeasurement]:
@@ -150,8 +142,9 @@ def measure_rnn(rnn: RNN, X: Any, Z_target: Any, t: int | None = None) -> list[E
 
     exact = rnn.hessian_from(forward, adjoints, l)
     anchor = exact.blocks[:, t - 1, :, t - 1, :]  # the exact A^(l,t)
-    blocks = blocks_from_propagators(anchor, propagators(rnn, forward, l, t), T)
-    paper = LayerHessian(blocks, exact.inputs, l, "W", "paper", t)
+    P = propagators(rnn.recurrent[l - 1], rnn.activation_of(l), forward.pre_activations[l - 1], t)
+    blocks = blocks_from_propagators(anchor, P, T)
+    paper = LayerHessian.from_parts(blocks, exact.inputs, l, "W", "paper", time_step=t)
     case = f"level {l} of {l}, t = {t}, wrt W, with the exact A^({l},t)"
     results.append(ErratumMeasurement(*_TIME, case, relative_difference(paper, exact)))
 
@@ -171,7 +164,9 @@ def measure_rnn(rnn: RNN, X: Any, Z_target: Any, t: int | None = None) -> list[E
 
     if l >= 2:
         exact_gradient = rnn.gradient_from(forward, adjoints, l - 1).W
-        paper_gradient = rnn_paper_gradient(rnn, forward, adjoints, l - 1, t)
+        paper_gradient = rnn_paper_gradient(
+            rnn.weights, rnn.recurrent, rnn.level_activations(), forward, adjoints, l - 1, t
+        )
         error = _ratio(xp, paper_gradient - exact_gradient, exact_gradient)
         case = f"level {l - 1} of {l}, t = {t}, gradient G_W"
     else:

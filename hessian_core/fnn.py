@@ -282,7 +282,7 @@ class FNN(Network):
         layer = self._check_layer(layer)
         return preactivation_matrices(
             self.weights,
-            [self.activation_of(k) for k in range(1, self.n_layers + 1)],
+            self.level_activations(),
             forward.pre_activations,
             adjoints.output_gradient,
             adjoints.output_hessian,
@@ -291,36 +291,18 @@ class FNN(Network):
             curvature=curvature,
         )
 
-    def hessian_from(
-        self,
-        forward: Forward,
-        adjoints: Adjoints,
-        layer: int,
-        *,
-        formula: str = "exact",
-        wrt: str = "W",
-    ) -> LayerHessian:
-        """The layer Hessian of :meth:`hessian` from a forward pass and its adjoints."""
-        layer = self._check_layer(layer)
-        self._check_formula(formula)
-        require_choice(wrt, "wrt", ("W", "b"))
-        M = self.preactivation_hessians(forward, adjoints, layer, formula, formula)
-        xp = self.xp
-        r, m = M.shape[0], M.shape[1]
-        blocks = xp.reshape(M, (r, 1, m, 1, m))
+    def _layer_blocks(self, forward: Forward, adjoints: Adjoints, layer: int, formula: str) -> Any:
+        """M^(k) (r, m, m) of every sample, both switches set to ``formula``."""
+        return self.preactivation_hessians(forward, adjoints, layer, formula, formula)
+
+    def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:
+        """The Kronecker input vectors (r, 1, n) of the Hessian with respect to ``wrt`` of
+        level ``layer``, one term per sample (T = 1): z^(k-1) for "W", the scalar 1 for "b"."""
+        z = forward.activations[layer - 1]
+        r = z.shape[0]
         if wrt == "W":
-            inputs = forward.activations[layer - 1]
-            inputs = xp.reshape(inputs, (r, 1, inputs.shape[1]))
-        else:
-            inputs = xp.ones((r, 1, 1), dtype=M.dtype, device=device_of(M))
-        return LayerHessian(
-            blocks=blocks,
-            inputs=inputs,
-            layer=layer,
-            wrt=wrt,
-            formula=formula,
-            shift=self.weight_decay if wrt == "W" else 0.0,
-        )
+            return self.xp.reshape(z, (r, 1, z.shape[1]))
+        return self.xp.ones((r, 1, 1), dtype=z.dtype, device=device_of(z))
 
     def hessian(
         self, X: Any, Z_target: Any, layer: int, formula: str = "exact", wrt: str = "W"

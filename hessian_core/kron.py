@@ -27,6 +27,13 @@ inputs) is the small matrix whose eigenvalues are the nonzero eigenvalues of H
 
 Where the Hessian is not of the form (K) (the exact H_U of an RNN, whose recurrent input
 z^(k,s-1) itself depends on U), the part that (K) misses is kept as a dense ``remainder``.
+
+:meth:`LayerHessian.from_parts` is the one place the package builds a layer Hessian (from
+``Network.hessian_from``, ``RNN.hessian``, the whole Hessian's diagonal blocks and the errata):
+an FNN's (r, m, m) matrices and (r, n) inputs are (K) with T = 1, and weight decay's
+lam/2 ||W||^2 (and ||U||^2) is the ``shift`` lam I of H_W and H_U, none on H_b.
+The eigenvalues and Weyl bounds are those of :mod:`hessian_core.spectra`, which sits below
+this module.
 """
 
 from __future__ import annotations
@@ -75,6 +82,42 @@ class LayerHessian:
     time_step: int | None = None
     remainder: Any = None
     shift: float = 0.0
+
+    @classmethod
+    def from_parts(
+        cls,
+        blocks: Any,
+        inputs: Any,
+        layer: int,
+        wrt: str,
+        formula: str,
+        *,
+        time_step: int | None = None,
+        remainder: Any = None,
+        weight_decay: float = 0.0,
+    ) -> LayerHessian:
+        """The layer Hessian of level ``layer`` with respect to ``wrt`` from its terms.
+
+        ``blocks`` (r, T, m, T, m) and ``inputs`` (r, T, n), or for an FNN the matrices
+        (r, m, m) and the inputs (r, n) (T = 1). ``weight_decay`` lam becomes the ``shift``
+        lam I for "W" and "U" and nothing for "b" (biases are not decayed).
+        """
+        xp = namespace_of(blocks, inputs)
+        if blocks.ndim == 3:
+            r, m = blocks.shape[0], blocks.shape[1]
+            blocks = xp.reshape(blocks, (r, 1, m, 1, m))
+        if inputs.ndim == 2:
+            inputs = xp.reshape(inputs, (inputs.shape[0], 1, inputs.shape[1]))
+        return cls(
+            blocks=blocks,
+            inputs=inputs,
+            layer=layer,
+            wrt=wrt,
+            formula=formula,
+            time_step=time_step,
+            remainder=remainder,
+            shift=weight_decay if wrt in ("W", "U") else 0.0,
+        )
 
     @property
     def xp(self) -> Any:

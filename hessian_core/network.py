@@ -9,6 +9,12 @@ are those of :mod:`hessian_core.losses`; ``formula="paper"`` exists for "mse" on
 ``Network._replaced``, which checks only what can have changed (count, shape, dtype, library,
 finiteness) instead of everything the constructor checks.
 
+One layer Hessian (:class:`~hessian_core.LayerHessian`, eq. 28 and 74-76) for both kinds of
+network: ``hessian_from(forward, adjoints, layer, *, formula="exact", wrt="W")`` is defined
+here once; a subclass gives the blocks M (its ``_layer_blocks``), the Kronecker inputs
+(``kronecker_inputs``) and any part outside the Kronecker form (``_layer_remainder``), and
+:meth:`LayerHessian.from_parts` builds the result.
+
 All parameters as one vector (the order of the whole Hessian, :mod:`hessian_core.whole`):
 ``parameter_vector()`` is, for k = 1..l, vec(W^(k)) (row-major), [vec(U^(k)) for RNNs],
 b^(k); ``parameter_layout()`` lists its (level, "W" | "U" | "b", shape) pieces in that order
@@ -33,7 +39,9 @@ from .backend import (
     require_int_in_range,
     require_namespace,
 )
+from .kron import LayerHessian
 from .losses import check_targets, require_loss, require_weight_decay
+from .results import Adjoints, Forward
 
 __all__ = [
     "Network",
@@ -168,6 +176,56 @@ class Network:
         """The activation applied at level ``layer`` (1-based)."""
         name = self.output_activation if layer == self.n_layers else self.activation
         return get_activation(name)
+
+    def level_activations(self) -> list[Activation]:
+        """The activation of every level: entry k-1 is that of level k (the form in which the
+        recursions of :mod:`hessian_core.recursion` and the RNN modules take them)."""
+        return [self.activation_of(k) for k in range(1, self.n_layers + 1)]
+
+    # -- the layer Hessian -------------------------------------------------------------------
+    def hessian_from(
+        self,
+        forward: Forward,
+        adjoints: Adjoints,
+        layer: int,
+        *,
+        formula: str = "exact",
+        wrt: str = "W",
+    ) -> LayerHessian:
+        """The layer Hessian of ``hessian`` from a forward pass and the adjoints of the loss
+        (``adjoints``), with respect to ``wrt`` (one of :attr:`parameter_kinds`) of level
+        ``layer``; for an RNN without ``truncate``. Nothing is validated or recomputed but
+        the three options."""
+        layer = self._check_layer(layer)
+        self._check_formula(formula)
+        require_choice(wrt, "wrt", self.parameter_kinds)
+        times = adjoints.output_times or ()
+        return LayerHessian.from_parts(
+            self._layer_blocks(forward, adjoints, layer, formula),
+            self.kronecker_inputs(forward, layer, wrt),
+            layer,
+            wrt,
+            formula,
+            time_step=times[0] if len(times) == 1 else None,
+            remainder=self._layer_remainder(forward, adjoints, layer, wrt, formula),
+            weight_decay=self.weight_decay,
+        )
+
+    def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:
+        """The Kronecker input vectors of the Hessian with respect to ``wrt`` of level
+        ``layer`` (eq. 28, 74-76), as :class:`~hessian_core.LayerHessian` holds them."""
+        raise NotImplementedError
+
+    def _layer_blocks(self, forward: Forward, adjoints: Adjoints, layer: int, formula: str) -> Any:
+        """The blocks M of level ``layer``: (r, T, m, T, m), or (r, m, m) for an FNN."""
+        raise NotImplementedError
+
+    def _layer_remainder(
+        self, forward: Forward, adjoints: Adjoints, layer: int, wrt: str, formula: str
+    ) -> Any:
+        """The part of the layer Hessian outside the Kronecker form, or ``None`` (the default:
+        every Hessian but an RNN's exact H_U)."""
+        return None
 
     def _check_layer(self, layer: Any) -> int:
         return require_int_in_range(layer, "layer", 1, self.n_layers)

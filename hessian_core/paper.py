@@ -17,24 +17,29 @@ E^(t) does not depend on any state after time t, so for E^(t) the quantities at 
 in (82) and (84) are zero (the paper's "terms for time step t+1 > tau" rule, applied to the
 loss at hand). H_W, H_U and H_b then follow eq. (74)-(76). For ``t=None`` the paper's
 Hessian of E = sum_{t=a..tau} E^(t) is the sum of the per-t Hessians.
+
+Arguments are arrays, as in :mod:`hessian_core.recursion`: ``weights[k-1]`` = W^(k),
+``recurrent[k-1]`` = U^(k), ``activations[k-1]`` the activation of level k, and the
+``Forward``/``Adjoints`` of :mod:`hessian_core.results`. :mod:`hessian_core.rnn` calls this
+module (``formula="paper"``); nothing here calls back into the network.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+from .activations import Activation
 from .backend import device_of, namespace_of
 from .recursion import preactivation_matrices
-
-if TYPE_CHECKING:
-    from .results import Adjoints, Forward
-    from .rnn import RNN
+from .results import Adjoints, Forward
 
 __all__ = ["rnn_paper_blocks", "rnn_paper_time_matrices", "rnn_paper_gradient"]
 
 
 def rnn_paper_time_matrices(
-    rnn: RNN,
+    weights: Sequence[Any],
+    activations: Sequence[Activation],
     forward: Forward,
     adjoints: Adjoints,
     layer: int,
@@ -44,11 +49,12 @@ def rnn_paper_time_matrices(
 ) -> Any:
     """A^(k,t) of eq. (78) for the loss E^(t): (r, m, m), Theorem 1's recursion at time t.
 
-    The seed and D switches are those of :func:`hessian_core.recursion.preactivation_matrices`.
+    ``weights[k-1]`` is W^(k) and ``activations[k-1]`` the activation of level k. The seed and
+    D switches are those of :func:`hessian_core.recursion.preactivation_matrices`.
     """
     return preactivation_matrices(
-        rnn.weights,
-        [rnn.activation_of(k) for k in range(1, rnn.n_layers + 1)],
+        weights,
+        activations,
         [Y[:, t - 1, :] for Y in forward.pre_activations],
         adjoints.output_gradient[:, t - 1, :],
         adjoints.output_hessian[:, t - 1, :, :],
@@ -58,14 +64,15 @@ def rnn_paper_time_matrices(
     )
 
 
-def propagators(rnn: RNN, forward: Forward, layer: int, t: int) -> Any:
-    """P_s = U diag(f'(y^(t-1))) ... U diag(f'(y^(s))) for s = 1..t: (r, t, m, m)."""
-    xp = rnn.xp
+def propagators(U: Any, activation: Activation, Y: Any, t: int) -> Any:
+    """P_s = U diag(f'(y^(t-1))) ... U diag(f'(y^(s))) for s = 1..t: (r, t, m, m).
 
-    Y = forward.pre_activations[layer - 1]
+    ``U`` is U^(k) (m, m), ``activation`` that of level k and ``Y`` its pre-activations
+    y^(k,s) (r, T, m).
+    """
+    xp = namespace_of(Y, U)
     r, m = Y.shape[0], Y.shape[2]
-    fp = rnn.activation_of(layer).df(xp, Y)
-    U = rnn.recurrent[layer - 1]
+    fp = activation.df(xp, Y)
     eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
     P = xp.broadcast_to(eye, (r, m, m))
     stack = [P]
@@ -100,7 +107,9 @@ def _embed(xp: Any, full: Any, blocks: Any, t: int) -> Any:
 
 
 def rnn_paper_blocks(
-    rnn: RNN,
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
     forward: Forward,
     adjoints: Adjoints,
     layer: int,
@@ -108,30 +117,43 @@ def rnn_paper_blocks(
     curvature: str = "paper",
 ) -> Any:
     """Theorem 2: the blocks C~^(k,t,s,zeta) of eq. (77), summed over the output times of
-    ``adjoints`` (one time t, or t = a..tau)."""
+    ``adjoints`` (one time t, or t = a..tau). ``recurrent[k-1]`` is U^(k)."""
     T = forward.output.shape[1]
+    U, activation = recurrent[layer - 1], activations[layer - 1]
+    Y = forward.pre_activations[layer - 1]
     total = None
     for time in adjoints.output_times:
-        A = rnn_paper_time_matrices(rnn, forward, adjoints, layer, time, seed, curvature)
-        blocks = blocks_from_propagators(A, propagators(rnn, forward, layer, time), T)
+        A = rnn_paper_time_matrices(
+            weights, activations, forward, adjoints, layer, time, seed, curvature
+        )
+        blocks = blocks_from_propagators(A, propagators(U, activation, Y, time), T)
         total = blocks if total is None else total + blocks
     return total
 
 
-def rnn_paper_gradient(rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int, t: int) -> Any:
+def rnn_paper_gradient(
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    t: int,
+) -> Any:
     """Lemma 2 as printed for E^(t): G_W^(k,t) = sum_s v~^(k,t,s) z^(k-1,s)T, eq. (55)-(60).
 
     v^(l,t) = (z^(l,t) - z*_t) o f'(y^(l,t)) / r, v^(k-1,t) = (W^(k)T v^(k,t)) o f'(y^(k-1,t))
     (the t+1 terms vanish for E^(t)), and v~^(k,t,s) = P_s^T v^(k,t) with P_s of eq. (58).
     """
-    xp = rnn.xp
-    l = rnn.n_layers
     v = adjoints.output_gradient[:, t - 1, :]
-    for k in range(l, layer - 1, -1):
-        v = v * rnn.activation_of(k).df(xp, forward.pre_activations[k - 1][:, t - 1, :])
+    xp = namespace_of(v)
+    for k in range(len(weights), layer - 1, -1):
+        v = v * activations[k - 1].df(xp, forward.pre_activations[k - 1][:, t - 1, :])
         if k > layer:
-            v = v @ rnn.weights[k - 1]
-    P = propagators(rnn, forward, layer, t)  # (r, t, m, m)
+            v = v @ weights[k - 1]
+    P = propagators(
+        recurrent[layer - 1], activations[layer - 1], forward.pre_activations[layer - 1], t
+    )  # (r, t, m, m)
     v_tilde = xp.sum(xp.matrix_transpose(P) * v[:, None, None, :], axis=-1)  # (r, t, m)
     below = forward.activations[layer - 1][:, :t, :]
     return xp.tensordot(v_tilde, below, axes=([0, 1], [0, 1]))

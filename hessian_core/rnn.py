@@ -72,7 +72,7 @@ from .paper import rnn_paper_blocks
 from .results import Adjoints, Forward, Gradient
 from .rnn_curvature import preactivation_hessian_by_steps, recurrent_remainder
 from .sparse import keep_top, parse_backtrack, select_steps, topk_count
-from .time_steps import shift_back, window_blocks
+from .time_steps import kronecker_inputs, shift_back, window_blocks
 from .whole import WholeHessian
 
 __all__ = ["RNN"]
@@ -510,39 +510,28 @@ class RNN(Network):
         eq. (77) (:mod:`hessian_core.paper`), for the loss that ``adjoints`` belong to."""
         layer = self._check_layer(layer)
         self._check_formula(formula)
+        activations = self.level_activations()
         if formula == "paper":
-            return rnn_paper_blocks(self, forward, adjoints, layer)
-        return preactivation_hessian_by_steps(self, forward, adjoints, layer)
-
-    def hessian_from(
-        self,
-        forward: Forward,
-        adjoints: Adjoints,
-        layer: int,
-        *,
-        formula: str = "exact",
-        wrt: str = "W",
-    ) -> LayerHessian:
-        """The layer Hessian of :meth:`hessian` (without ``truncate``) from a forward pass and
-        the adjoints of the loss (:meth:`adjoints`)."""
-        layer = self._check_layer(layer)
-        self._check_formula(formula)
-        require_choice(wrt, "wrt", ("W", "U", "b"))
-        blocks = self.preactivation_hessians(forward, adjoints, layer, formula)
-        remainder = None
-        if formula == "exact" and wrt == "U":
-            remainder = recurrent_remainder(self, forward, adjoints, layer)
-        times = adjoints.output_times
-        return LayerHessian(
-            blocks=blocks,
-            inputs=self.kronecker_inputs(forward, layer, wrt),
-            layer=layer,
-            wrt=wrt,
-            formula=formula,
-            time_step=times[0] if len(times) == 1 else None,
-            remainder=remainder,
-            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
+            return rnn_paper_blocks(
+                self.weights, self.recurrent, activations, forward, adjoints, layer
+            )
+        return preactivation_hessian_by_steps(
+            self.weights, self.recurrent, activations, forward, adjoints, layer
         )
+
+    def _layer_blocks(self, forward: Forward, adjoints: Adjoints, layer: int, formula: str) -> Any:
+        """M (or the paper's C~) of level ``layer``, (r, T, m, T, m)."""
+        return self.preactivation_hessians(forward, adjoints, layer, formula)
+
+    def _layer_remainder(
+        self, forward: Forward, adjoints: Adjoints, layer: int, wrt: str, formula: str
+    ) -> Any:
+        """B + B^T of the exact H_U (:mod:`hessian_core.rnn_curvature`); None otherwise."""
+        if formula == "exact" and wrt == "U":
+            return recurrent_remainder(
+                self.recurrent, self.level_activations(), forward, adjoints, layer
+            )
+        return None
 
     def hessian(
         self,
@@ -573,18 +562,20 @@ class RNN(Network):
             part = self.preactivation_hessians(forward, adjoints, layer, formula)
             part = window_blocks(part, start)
             if formula == "exact" and wrt == "U":
-                rest = recurrent_remainder(self, forward, adjoints, layer, start)
+                rest = recurrent_remainder(
+                    self.recurrent, self.level_activations(), forward, adjoints, layer, start
+                )
                 remainder = rest if remainder is None else remainder + rest
             blocks = part if blocks is None else blocks + part
-        return LayerHessian(
-            blocks=blocks,
-            inputs=self.kronecker_inputs(forward, layer, wrt),
-            layer=layer,
-            wrt=wrt,
-            formula=formula,
+        return LayerHessian.from_parts(
+            blocks,
+            self.kronecker_inputs(forward, layer, wrt),
+            layer,
+            wrt,
+            formula,
             time_step=t,
             remainder=remainder,
-            shift=self.weight_decay if wrt in ("W", "U") else 0.0,
+            weight_decay=self.weight_decay,
         )
 
     def whole_hessian(
@@ -597,11 +588,6 @@ class RNN(Network):
 
     def kronecker_inputs(self, forward: Forward, layer: int, wrt: str) -> Any:
         """The Kronecker input vectors z_{p,s} (r, T, n) of the Hessian with respect to
-        ``wrt``: z^(k-1,s) for W, z^(k,s-1) for U, the scalar 1 for b."""
-        xp = self.xp
-        if wrt == "W":
-            return forward.activations[layer - 1]
-        if wrt == "U":
-            return shift_back(xp, forward.activations[layer])
-        Y = forward.pre_activations[layer - 1]
-        return xp.ones((Y.shape[0], Y.shape[1], 1), dtype=Y.dtype, device=device_of(Y))
+        ``wrt``: z^(k-1,s) for W, z^(k,s-1) for U, the scalar 1 for b
+        (:func:`hessian_core.time_steps.kronecker_inputs`)."""
+        return kronecker_inputs(forward, layer, wrt)

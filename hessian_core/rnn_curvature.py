@@ -35,24 +35,33 @@ the tangent coefficients S_s[j, a, b] = d y_j^(k,s) / d u_ab along level k's tra
 Cost O(r T^2 m_k X^2) for M (X = m_k + ... + m_l) and O(r T m^4) for B, in batched matrix
 products. The general forward-over-reverse engine (:mod:`hessian_core.rnn_hvp`) computes
 the same quantities by a different route and serves as the second derivation in the tests.
+
+Arguments are arrays: ``weights[k-1]`` = W^(k), ``recurrent[k-1]`` = U^(k), ``activations[k-1]``
+the activation of level k, and the ``Forward``/``Adjoints`` of :mod:`hessian_core.results`
+(the Kronecker inputs come from :func:`hessian_core.time_steps.kronecker_inputs`), so
+:mod:`hessian_core.rnn` and :mod:`hessian_core.whole` call this module and it calls neither.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from .backend import device_of
-from .time_steps import shift_forward
-
-if TYPE_CHECKING:
-    from .results import Adjoints, Forward
-    from .rnn import RNN
+from .activations import Activation
+from .backend import device_of, namespace_of
+from .results import Adjoints, Forward
+from .time_steps import kronecker_inputs, shift_forward
 
 __all__ = ["cross_block", "preactivation_hessian_by_steps", "recurrent_remainder"]
 
 
 def preactivation_hessian_by_steps(
-    rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
 ) -> Any:
     """M of any level k for every sample, (r, T, m_k, T, m_k), by a recursion over time steps.
 
@@ -69,10 +78,10 @@ def preactivation_hessian_by_steps(
     product of the step Jacobians. For the top level this is the recursion of the module
     docstring.
     """
-    xp = rnn.xp
-    l, k = rnn.n_layers, layer
+    xp = namespace_of(forward.pre_activations[layer - 1])
+    l, k = len(weights), layer
     levels = list(range(k, l + 1))
-    widths = [rnn.weights[j - 1].shape[0] for j in levels]
+    widths = [weights[j - 1].shape[0] for j in levels]
     X = sum(widths)
     m = widths[0]
     Y0 = forward.pre_activations[k - 1]
@@ -85,7 +94,7 @@ def preactivation_hessian_by_steps(
     # U^(j) placed at the columns of level j's previous state in the input (a, delta)
     offsets = [sum(widths[:i]) for i in range(len(levels))]
     side = [
-        xp.concat([zeros(w, o), rnn.recurrent[j - 1], zeros(w, X - o - w + m)], axis=1)
+        xp.concat([zeros(w, o), recurrent[j - 1], zeros(w, X - o - w + m)], axis=1)
         for j, w, o in zip(levels, widths, offsets, strict=True)
     ]
     side[0] = side[0] + xp.concat([zeros(m, X), xp.eye(m, dtype=dtype, device=device)], axis=1)
@@ -98,9 +107,9 @@ def preactivation_hessian_by_steps(
         left = xp.concat([zeros(r, X - M_out, M_out), H], axis=1)  # (r, X, M)
         return xp.concat([zeros(r, X, X - M_out), left], axis=2)
 
-    fps = [rnn.activation_of(j).df(xp, forward.pre_activations[j - 1]) for j in levels]
+    fps = [activations[j - 1].df(xp, forward.pre_activations[j - 1]) for j in levels]
     curvatures = [
-        adjoints.grad_z[j - 1] * rnn.activation_of(j).d2f(xp, forward.pre_activations[j - 1])
+        adjoints.grad_z[j - 1] * activations[j - 1].d2f(xp, forward.pre_activations[j - 1])
         for j in levels
     ]
     diagonal: list[Any] = [None] * T
@@ -113,7 +122,7 @@ def preactivation_hessian_by_steps(
         outputs, hessian = [], None
         for i, j in enumerate(levels):
             if i > 0:
-                J_y = rnn.weights[j - 1] @ (fps[i - 1][:, s, :, None] * J_y) + side[i]
+                J_y = weights[j - 1] @ (fps[i - 1][:, s, :, None] * J_y) + side[i]
             J_y = xp.broadcast_to(J_y, (r,) + tuple(J_y.shape[-2:]))
             term = xp.matrix_transpose(J_y) @ (curvatures[i][:, s, :, None] * J_y)
             hessian = term if hessian is None else hessian + term
@@ -150,19 +159,24 @@ def _blocks_from_steps(xp: Any, diagonal, cross, state_jacobian, kick) -> Any:
 
 
 def recurrent_remainder(
-    rnn: RNN, forward: Forward, adjoints: Adjoints, layer: int, window_start: int = 0
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    window_start: int = 0,
 ) -> Any:
     """B + B^T: the part of the exact H_U^(k) outside the Kronecker sum, any level k.
 
     U^(k) moves only level k's own trajectory (the levels above do not feed back), so the
     tangent recursion of S uses level k alone; g_y^(k,s) is the full BPTT adjoint.
     """
-    xp = rnn.xp
     Y = forward.pre_activations[layer - 1]
+    xp = namespace_of(Y)
     Z = forward.activations[layer]
     r, T, m = Y.shape
-    fp = rnn.activation_of(layer).df(xp, Y)
-    U = rnn.recurrent[layer - 1]
+    fp = activations[layer - 1].df(xp, Y)
+    U = recurrent[layer - 1]
     eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
     g_y = adjoints.grad_y[layer - 1]
     total = xp.zeros((m, m * m * m), dtype=Y.dtype, device=device_of(Y))
@@ -188,7 +202,13 @@ def recurrent_remainder(
 
 
 def cross_block(
-    rnn: RNN, forward: Forward, adjoints: Adjoints, rows: tuple[int, str], columns: tuple[int, str]
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    rows: tuple[int, str],
+    columns: tuple[int, str],
 ) -> Any:
     """d^2E / d theta_rows d theta_columns of the data term, a dense (|rows|, |columns|)
     matrix in the row-major vecs, by (R1)-(R3) of :mod:`hessian_core.whole`: rows (j, alpha)
@@ -198,16 +218,16 @@ def cross_block(
     Sz^(i,s) = F'^(i,s) (Delta^(i)_s + U^(i) Sz^(i,s-1)), arrays (r, T, m_i, |columns|);
     the pre-activation Hessian M^(j) is :func:`preactivation_hessian_by_steps`.
     """
-    xp = rnn.xp
     (j, row_kind), (k, column_kind) = rows, columns
     Ys = forward.pre_activations
+    xp = namespace_of(Ys[0])
     r, T, m_k = Ys[k - 1].shape
     dtype, device = Ys[0].dtype, device_of(Ys[0])
     eye = xp.eye(m_k, dtype=dtype, device=device)
     if column_kind == "b":  # Delta^(k)_s = I, or I kron u^(k,s)T
         delta = xp.broadcast_to(eye, (r, T, m_k, m_k))
     else:
-        inputs = rnn.kronecker_inputs(forward, k, column_kind)
+        inputs = kronecker_inputs(forward, k, column_kind)
         n = inputs.shape[2]
         delta = xp.reshape(
             eye[None, None, :, :, None] * inputs[:, :, None, None, :], (r, T, m_k, m_k * n)
@@ -215,17 +235,19 @@ def cross_block(
     states = {}  # Sz^(i) = d z^(i,s) / d theta_columns
     for i in range(k, j + 1):
         if i > k:  # Delta^(i)_s = W^(i) Sz^(i-1,s)
-            delta = rnn.weights[i - 1] @ states[i - 1]
+            delta = weights[i - 1] @ states[i - 1]
         if i < j or row_kind == "U":
-            fp = rnn.activation_of(i).df(xp, Ys[i - 1])
-            states[i] = _state_tangents(xp, fp, rnn.recurrent[i - 1], delta)
-    M = preactivation_hessian_by_steps(rnn, forward, adjoints, j)
+            fp = activations[i - 1].df(xp, Ys[i - 1])
+            states[i] = _state_tangents(xp, fp, recurrent[i - 1], delta)
+    M = preactivation_hessian_by_steps(weights, recurrent, activations, forward, adjoints, j)
     m_j, size = M.shape[2], delta.shape[3]
     change = xp.reshape(M, (r, T * m_j, T * m_j)) @ xp.reshape(delta, (r, T * m_j, size))
     change = xp.reshape(change, (r, T, m_j, size))  # (R1): sum_zeta M_{s,zeta} Delta_zeta
     if column_kind == "U" and j == k:  # (R3): U^(k) also moves level k's own dynamics
-        change = change + _recurrent_adjoint_tangents(xp, rnn, forward, adjoints, k)
-    inputs = rnn.kronecker_inputs(forward, j, row_kind)  # u_alpha^(j,s) (r, T, n_alpha)
+        change = change + _recurrent_adjoint_tangents(
+            xp, recurrent[k - 1], activations[k - 1], forward, adjoints, k
+        )
+    inputs = kronecker_inputs(forward, j, row_kind)  # u_alpha^(j,s) (r, T, n_alpha)
     block = xp.permute_dims(xp.tensordot(change, inputs, axes=([0, 1], [0, 1])), (0, 2, 1))
     moved = None  # d u_alpha^(j,s) / d theta_columns (R2)
     if row_kind == "W" and j > k:
@@ -249,17 +271,17 @@ def _state_tangents(xp: Any, fp: Any, U: Any, delta: Any) -> Any:
 
 
 def _recurrent_adjoint_tangents(
-    xp: Any, rnn: RNN, forward: Forward, adjoints: Adjoints, k: int
+    xp: Any, U: Any, activation: Activation, forward: Forward, adjoints: Adjoints, k: int
 ) -> Any:
     """R_s = F'^(k,s) (E_s + U^(k)T R_{s+1}), R_{T+1} = 0, with E_s[i, (c1, c2)] =
     g_y,c1^(k,s+1) delta_{i,c2} (dU^T g_y^(k,s+1) for a unit dU): (r, T, m, m*m)."""
     Y = forward.pre_activations[k - 1]
     r, T, m = Y.shape
-    fp = rnn.activation_of(k).df(xp, Y)
+    fp = activation.df(xp, Y)
     eye = xp.eye(m, dtype=Y.dtype, device=device_of(Y))
     following = shift_forward(xp, adjoints.grad_y[k - 1])  # g_y^(k,s+1)
     sources = xp.reshape(following[:, :, None, :, None] * eye[:, None, :], (r, T, m, m * m))
-    U_t = xp.matrix_transpose(rnn.recurrent[k - 1])
+    U_t = xp.matrix_transpose(U)
     steps, carry = [], None
     for s in range(T - 1, -1, -1):
         source = sources[:, s, ...] if carry is None else sources[:, s, ...] + U_t @ carry

@@ -25,18 +25,19 @@ Hessian-vector products (the tangents of G_W, G_U, G_b and of dE/dy^(k,s)):
     H_b d = sum_{p,s} gdot_y^(k,s),          M d = gdot_y^(k,.)
 
 Many directions are pushed through at once along a leading axis D (chunked to bound memory).
+Arguments are arrays, as in :mod:`hessian_core.rnn_curvature`: ``weights``, ``recurrent`` and
+the ``activations`` of every level (entry k-1 is level k), ``forward`` and ``adjoints``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from .backend import device_of
-from .results import Adjoints
+from .activations import Activation
+from .backend import device_of, namespace_of
+from .results import Adjoints, Forward
 from .time_steps import shift_back, shift_forward
-
-if TYPE_CHECKING:
-    from .rnn import RNN
 
 __all__ = [
     "Adjoints",
@@ -51,8 +52,10 @@ MAX_TANGENT_ENTRIES = 1 << 22
 
 
 def directional_derivatives(
-    rnn: RNN,
-    forward: Any,
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
     adjoints: Adjoints,
     layer: int,
     dW: Any = None,
@@ -76,14 +79,23 @@ def directional_derivatives(
         if value is not None
     }
     tangents = parameter_tangents(
-        rnn, forward, adjoints, {layer: given}, {layer: ("Y",) + tuple(outputs)}, window_start
+        weights,
+        recurrent,
+        activations,
+        forward,
+        adjoints,
+        {layer: given},
+        {layer: ("Y",) + tuple(outputs)},
+        window_start,
     )
     return tangents[layer]
 
 
 def parameter_tangents(
-    rnn: RNN,
-    forward: Any,
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
     adjoints: Adjoints,
     directions: dict[int, dict[str, Any]],
     outputs: dict[int, tuple[str, ...]],
@@ -92,6 +104,9 @@ def parameter_tangents(
     local: list[tuple[Any, Any]] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Tangents of the gradients of several levels along D directions at several levels.
+
+    ``weights[k-1]``, ``recurrent[k-1]`` and ``activations[k-1]`` are W^(k), U^(k) and the
+    activation of level k.
 
     ``directions[k]`` holds any of "W" (D, m, n), "U" (D, m, m), "b" (D, m) and "Y"
     (D, r, T, m) of level k (the same D everywhere); ``outputs[k]`` names which of "W", "U",
@@ -108,9 +123,9 @@ def parameter_tangents(
     for a factor to skip, as :func:`hessian_core.whole.level_derivatives` gives them (cached
     by a whole Hessian for all its products); computed here when not given.
     """
-    xp = rnn.xp
-    l = rnn.n_layers
     Zs, Ys = forward.activations, forward.pre_activations
+    xp = namespace_of(Ys[0])
+    l = len(weights)
     r, T = Ys[0].shape[0], Ys[0].shape[1]
     first, lowest = min(directions), min(outputs)
     window = None
@@ -119,10 +134,10 @@ def parameter_tangents(
         window = xp.astype(steps >= window_start, Ys[0].dtype)[:, None]
 
     if local is None:
-        local = [(rnn.activation_of(k).df(xp, Ys[k - 1]), None) for k in range(1, l + 1)]
+        local = [(activations[k - 1].df(xp, Ys[k - 1]), None) for k in range(1, l + 1)]
         if residual:
             local = [
-                (slope, adjoints.grad_z[k - 1] * rnn.activation_of(k).d2f(xp, Ys[k - 1]))
+                (slope, adjoints.grad_z[k - 1] * activations[k - 1].d2f(xp, Ys[k - 1]))
                 for k, (slope, _) in enumerate(local, start=1)
             ]
 
@@ -133,11 +148,11 @@ def parameter_tangents(
         if source is not None and window is not None:
             source = source * window
         if j > first:
-            from_below = zdots[j - 1] @ xp.matrix_transpose(rnn.weights[j - 1])
+            from_below = zdots[j - 1] @ xp.matrix_transpose(weights[j - 1])
             source = from_below if source is None else source + from_below
         D, m = source.shape[0], Ys[j - 1].shape[2]
         source = xp.broadcast_to(source, (D, r, T, m))
-        ydots[j], zdots[j] = _tangent_in_time(rnn, j, local[j - 1][0], source, T)
+        ydots[j], zdots[j] = _tangent_in_time(xp, recurrent[j - 1], local[j - 1][0], source, T)
 
     # reverse pass of the adjoint tangents, levels l..lowest, times T..1
     result: dict[int, dict[str, Any]] = {}
@@ -147,7 +162,7 @@ def parameter_tangents(
         if j == l:
             from_above = xp.sum(adjoints.output_hessian * zdots[l][..., None, :], axis=-1)
         else:
-            from_above = gdot_y_above @ rnn.weights[j]
+            from_above = gdot_y_above @ weights[j]
             dW_above = directions.get(j + 1, {}).get("W")
             if residual and dW_above is not None:  # dW^(j+1)T g_y^(j+1,s)
                 from_above = from_above + adjoints.grad_y[j][None, ...] @ dW_above[:, None, :, :]
@@ -158,7 +173,7 @@ def parameter_tangents(
         dU = directions.get(j, {}).get("U")
         if residual and dU is not None:  # dU^T g_y^(j,s+1)
             extra = shift_forward(xp, adjoints.grad_y[j - 1])[None, ...] @ dU[:, None, :, :]
-        U = rnn.recurrent[j - 1]
+        U = recurrent[j - 1]
         steps = []
         carry = None
         for s in range(T - 1, -1, -1):
@@ -174,7 +189,7 @@ def parameter_tangents(
         gdot_y_above = xp.stack(steps[::-1], axis=-2)  # (D, r, T, m_j)
         if j in outputs:
             result[j] = _collected(
-                xp, rnn, adjoints, Zs, zdots, j, gdot_y_above, window, outputs[j], residual
+                xp, adjoints, Zs, zdots, j, gdot_y_above, window, outputs[j], residual
             )
     return result
 
@@ -200,7 +215,7 @@ def _direct_source(xp: Any, z_below: Any, z_own: Any, given: dict[str, Any]) -> 
     return total
 
 
-def _collected(xp, rnn, adjoints, Zs, zdots, j, gdot_y, window, wanted, residual):
+def _collected(xp, adjoints, Zs, zdots, j, gdot_y, window, wanted, residual):
     """The tangents of level j's gradients named in ``wanted`` (module docstring)."""
     if window is not None:
         gdot_y = gdot_y * window
@@ -225,15 +240,21 @@ def _collected(xp, rnn, adjoints, Zs, zdots, j, gdot_y, window, wanted, residual
 
 
 def preactivation_hessian(
-    rnn: RNN, forward: Any, adjoints: Adjoints, layer: int, window_start: int = 0
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    window_start: int = 0,
 ) -> Any:
     """M_p[s, i, zeta, j] = d^2E / dy_i^(k,s) dy_j^(k,zeta) for every sample: (r, T, m, T, m).
 
     Samples do not interact, so one unit perturbation applied to all samples at once gives
     each sample's column: T*m directions in all.
     """
-    xp = rnn.xp
     Y = forward.pre_activations[layer - 1]
+    xp = namespace_of(Y)
     r, T, m = Y.shape
     size = T * m
     eye = xp.eye(size, dtype=Y.dtype, device=device_of(Y))
@@ -243,7 +264,15 @@ def preactivation_hessian(
         directions = xp.broadcast_to(directions, (len(chunk), r, T, m))
         columns.append(
             directional_derivatives(
-                rnn, forward, adjoints, layer, dY=directions, window_start=window_start, outputs=()
+                weights,
+                recurrent,
+                activations,
+                forward,
+                adjoints,
+                layer,
+                dY=directions,
+                window_start=window_start,
+                outputs=(),
             )["Y"]
         )
     out = xp.concat(columns, axis=0)  # (T*m, r, T, m): [(zeta, j), p, s, i]
@@ -253,21 +282,29 @@ def preactivation_hessian(
 
 
 def recurrent_hessian(
-    rnn: RNN, forward: Any, adjoints: Adjoints, layer: int, window_start: int = 0
+    weights: Sequence[Any],
+    recurrent: Sequence[Any],
+    activations: Sequence[Activation],
+    forward: Forward,
+    adjoints: Adjoints,
+    layer: int,
+    window_start: int = 0,
 ) -> Any:
     """The exact dense Hessian with respect to vec(U^(k)) (row-major), (m*m, m*m)."""
-    xp = rnn.xp
-    m = rnn.recurrent[layer - 1].shape[0]
+    xp = namespace_of(recurrent[layer - 1])
+    m = recurrent[layer - 1].shape[0]
     r, T = forward.pre_activations[0].shape[:2]
     size = m * m
-    eye = xp.eye(size, dtype=rnn.recurrent[0].dtype, device=device_of(rnn.recurrent[0]))
+    eye = xp.eye(size, dtype=recurrent[0].dtype, device=device_of(recurrent[0]))
     rows = []
     for chunk in _chunks(size, r * T * m):
         directions = xp.reshape(eye[chunk.start : chunk.stop, :], (len(chunk), m, m))
         rows.append(
             xp.reshape(
                 directional_derivatives(
-                    rnn,
+                    weights,
+                    recurrent,
+                    activations,
                     forward,
                     adjoints,
                     layer,
@@ -282,11 +319,10 @@ def recurrent_hessian(
     return 0.5 * (dense + xp.matrix_transpose(dense))
 
 
-def _tangent_in_time(rnn: RNN, j: int, fp: Any, source: Any, T: int) -> tuple[Any, Any]:
-    """ydot, zdot of level j given the non-recurrent part ``source`` (D, r, T, m) and
-    ``fp`` = f'(y^(j)) (r, T, m), or None for the identity."""
-    xp = rnn.xp
-    U_t = xp.matrix_transpose(rnn.recurrent[j - 1])
+def _tangent_in_time(xp: Any, U: Any, fp: Any, source: Any, T: int) -> tuple[Any, Any]:
+    """ydot, zdot of a level with feedback ``U`` given the non-recurrent part ``source``
+    (D, r, T, m) and ``fp`` = f'(y) (r, T, m), or None for the identity."""
+    U_t = xp.matrix_transpose(U)
     ys, zs = [], []
     previous = None
     for s in range(T):

@@ -18,18 +18,49 @@ B^(k,t,s,zeta) = M_{s,zeta} kron z_s z_zeta^T + M_{zeta,s} kron z_zeta z_s^T of 
 this is eq. (103). The ``"norm"`` form replaces each pair's extreme eigenvalues by the
 singular-value bound of eq. (107), |lambda(B^(k,t,s,zeta))| <= 2 sigma_max(M_{s,zeta})
 ||z_s|| ||z_zeta||, and each diagonal term by the worst mu of its sample, as in eq. (108).
+
+Arguments are arrays, ``blocks`` (r, T, m, T, m) and ``inputs`` (r, T, n) in the index
+conventions of :mod:`hessian_core.kron`, or for the term-wise functions a
+:class:`KroneckerTerms`: anything that holds those arrays with the dense ``remainder`` outside
+(K) and the ``shift`` of the identity (a :class:`~hessian_core.LayerHessian` is one). This
+module sits below :mod:`hessian_core.kron` and does not import it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .backend import device_of, namespace_of
 
-if TYPE_CHECKING:
-    from .kron import LayerHessian
+__all__ = [
+    "KroneckerTerms",
+    "assemble",
+    "kronecker_eigvalsh",
+    "psd_sqrt",
+    "term_eigenvalues",
+    "weyl_bounds",
+]
 
-__all__ = ["assemble", "kronecker_eigvalsh", "psd_sqrt", "term_eigenvalues", "weyl_bounds"]
+
+class KroneckerTerms(Protocol):
+    """A Hessian (K) + ``remainder`` + ``shift`` I held by its terms, as the Weyl bounds read it.
+
+    ``blocks`` (r, T, m, T, m) are the M_{p,s,zeta}, ``inputs`` (r, T, n) the z_{p,s},
+    ``remainder`` the dense (m*n, m*n) part outside (K) or ``None``, ``shift`` the multiple
+    of the identity added to the whole Hessian.
+    """
+
+    @property
+    def blocks(self) -> Any: ...
+
+    @property
+    def inputs(self) -> Any: ...
+
+    @property
+    def remainder(self) -> Any: ...
+
+    @property
+    def shift(self) -> float: ...
 
 
 def assemble(blocks: Any, factor: Any) -> Any:
@@ -80,28 +111,33 @@ def kronecker_eigvalsh(blocks: Any, inputs: Any) -> Any:
     return xp.sort(xp.concat([nonzero, zeros]))
 
 
-def term_eigenvalues(hessian: LayerHessian) -> Any:
+def term_eigenvalues(hessian: KroneckerTerms) -> Any:
     """Eq. (46)/(105) for every diagonal term: ``||z_{p,s}||^2 lambda(M_{p,s,s})``.
 
     Returns an array (r, T, m), ascending along the last axis; each term also has
     m*(n-1) zero eigenvalues.
     """
-    xp = hessian.xp
-    diagonal = _diagonal_blocks(hessian.blocks)  # (r, T, m, m)
-    norms = xp.sum(hessian.inputs * hessian.inputs, axis=-1)  # (r, T)
+    return _term_eigenvalues(hessian.blocks, hessian.inputs)
+
+
+def _term_eigenvalues(blocks: Any, inputs: Any) -> Any:
+    xp = namespace_of(blocks, inputs)
+    diagonal = _diagonal_blocks(blocks)  # (r, T, m, m)
+    norms = xp.sum(inputs * inputs, axis=-1)  # (r, T)
     return norms[..., None] * xp.linalg.eigvalsh(diagonal)
 
 
-def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
+def weyl_bounds(hessian: KroneckerTerms, form: str = "terms") -> tuple[Any, Any]:
     """Lower and upper Weyl bounds for every eigenvalue of ``hessian`` (ascending order)."""
     if form not in ("terms", "norm"):
         raise ValueError(f"form must be one of 'terms', 'norm', got {form!r}")
-    xp = hessian.xp
-    m, n = hessian.n_outputs, hessian.n_inputs
-    r, T = hessian.inputs.shape[0], hessian.inputs.shape[1]
+    blocks, inputs = hessian.blocks, hessian.inputs
+    xp = namespace_of(blocks)
+    m, n = int(blocks.shape[2]), int(inputs.shape[2])
+    r, T = inputs.shape[0], inputs.shape[1]
     has_zeros = n > 1
 
-    diagonal_eigs = term_eigenvalues(hessian)  # (r, T, m)
+    diagonal_eigs = _term_eigenvalues(blocks, inputs)  # (r, T, m)
     low_diag = diagonal_eigs[..., 0]
     high_diag = diagonal_eigs[..., -1]
     if has_zeros:
@@ -133,7 +169,7 @@ def weyl_bounds(hessian: LayerHessian, form: str = "terms") -> tuple[Any, Any]:
         upper = xp.sum(xp.where(valid, counts * worst_high, xp.zeros_like(counts)))
 
     if T > 1:
-        pair_low, pair_high = _pair_bounds(hessian, form)
+        pair_low, pair_high = _pair_bounds(blocks, inputs, form)
         lower = lower + pair_low
         upper = upper + pair_high
 
@@ -156,10 +192,9 @@ def _anchor_mask(xp: Any, r: int, T: int, anchor: int, like: Any) -> Any:
     return (rows == anchor) & (cols == T - 1)
 
 
-def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
+def _pair_bounds(blocks: Any, inputs: Any, form: str) -> tuple[Any, Any]:
     """Summed lower / upper contributions of the symmetric pairs s < zeta (eq. 104, 107)."""
-    xp = hessian.xp
-    blocks, inputs = hessian.blocks, hessian.inputs
+    xp = namespace_of(blocks, inputs)
     r, T, m = blocks.shape[0], blocks.shape[1], blocks.shape[2]
     first = [s for s in range(T) for z in range(s + 1, T)]
     second = [z for s in range(T) for z in range(s + 1, T)]
@@ -189,7 +224,7 @@ def _pair_bounds(hessian: LayerHessian, form: str) -> tuple[Any, Any]:
     c2 = xp.sum(z_second * z_second, axis=-1) - b * b
     c = xp.sqrt(xp.where(c2 > 0, c2, xp.zeros_like(c2)))
     symmetric = (a * b)[..., None, None] * (forward + xp.matrix_transpose(forward))
-    n = hessian.n_inputs
+    n = inputs.shape[2]
     if n == 1:
         reduced = symmetric  # c = 0: the pair term is the m x m matrix itself
     else:

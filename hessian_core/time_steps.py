@@ -7,6 +7,10 @@ z^(k,0) = 0, and BPTT (eq. 67-68) reads the next adjoint g^(s+1), zero beyond T:
     shift_back(z)[..., s, :] = z[..., s-1, :]  (zero at s = 0),
     shift_forward(g)[..., s, :] = g[..., s+1, :]  (zero at s = T-1).
 
+The Kronecker input vectors of the layer Hessians (eq. 74-76) are states read at the right
+time: u_W^(k,s) = z^(k-1,s), u_U^(k,s) = z^(k,s-1) = shift_back(z^(k))_s and u_b = 1
+(:func:`kronecker_inputs`).
+
 Blocks M_{s,zeta} of a pre-activation Hessian are (r, T, m, T, m) (:mod:`hessian_core.kron`);
 truncated BPTT holds the states before a window start constant, which zeroes every block with
 s or zeta before it (:func:`window_blocks`).
@@ -17,8 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import device_of, namespace_of
+from .results import Forward
 
-__all__ = ["shift_back", "shift_forward", "window_blocks"]
+__all__ = ["kronecker_inputs", "shift_back", "shift_forward", "window_blocks"]
 
 
 def shift_back(xp: Any, z: Any) -> Any:
@@ -41,3 +46,15 @@ def window_blocks(blocks: Any, start: int) -> Any:
     T = blocks.shape[1]
     keep = xp.astype(xp.arange(T, device=device_of(blocks)) >= start, blocks.dtype)
     return blocks * keep[:, None, None, None] * keep[:, None]
+
+
+def kronecker_inputs(forward: Forward, layer: int, wrt: str) -> Any:
+    """The Kronecker input vectors u_{p,s} (r, T, n) of level ``layer``'s Hessian with respect
+    to ``wrt``: z^(k-1,s) for "W", z^(k,s-1) for "U", the scalar 1 for "b"."""
+    z = forward.activations[layer]
+    xp = namespace_of(z)
+    if wrt == "W":
+        return forward.activations[layer - 1]
+    if wrt == "U":
+        return shift_back(xp, z)
+    return xp.ones((z.shape[0], z.shape[1], 1), dtype=z.dtype, device=device_of(z))

@@ -304,9 +304,10 @@ class WholeHessian:
 
     def _tangents(self, directions: dict, outputs: dict) -> dict:
         if self.recurrent:
+            net = self.network
             return parameter_tangents(
-                self.network, self.forward, self.adjoints, directions, outputs,
-                residual=self.residual, local=self._local,
+                net.weights, net.recurrent, net.level_activations(), self.forward,
+                self.adjoints, directions, outputs, residual=self.residual, local=self._local,
             )
         return fnn_parameter_tangents(
             self.network, self.forward, self.adjoints, directions, self.residual, self._local
@@ -437,10 +438,9 @@ class WholeHessian:
                     self.forward, self.adjoints, k, wrt=pair[0], formula="exact"
                 )
             if upper:
-                matrix = cross_block(self.network, self.forward, self.adjoints, columns, rows)
+                matrix = self._recurrent_cross_block(columns, rows)
                 return DenseBlock(self.xp.matrix_transpose(matrix), rows, columns)
-            matrix = cross_block(self.network, self.forward, self.adjoints, rows, columns)
-            return DenseBlock(matrix, rows, columns)
+            return DenseBlock(self._recurrent_cross_block(rows, columns), rows, columns)
         if rows == columns:
             return self._layer_block(k, pair[0])
         if upper:
@@ -457,7 +457,7 @@ class WholeHessian:
         net = self.network
         return all_preactivation_matrices(
             net.weights,
-            [net.activation_of(k) for k in range(1, net.n_layers + 1)],
+            net.level_activations(),
             self.forward.pre_activations,
             self.adjoints.output_gradient,
             self.adjoints.output_hessian,
@@ -472,17 +472,21 @@ class WholeHessian:
         return self.xp.ones((z.shape[0], 1), dtype=z.dtype, device=device_of(z))
 
     def _layer_block(self, k: int, kind: str) -> LayerHessian:
-        xp = self.xp
-        M = self._curvatures[k - 1]
-        r, m = M.shape[0], M.shape[1]
-        inputs = self._inputs(k, kind)
-        return LayerHessian(
-            blocks=xp.reshape(M, (r, 1, m, 1, m)),
-            inputs=xp.reshape(inputs, (r, 1, inputs.shape[1])),
-            layer=k,
-            wrt=kind,
-            formula="exact" if self.residual else "gauss_newton",
-            shift=self.network.weight_decay if kind == "W" else 0.0,
+        return LayerHessian.from_parts(
+            self._curvatures[k - 1],
+            self._inputs(k, kind),
+            k,
+            kind,
+            "exact" if self.residual else "gauss_newton",
+            weight_decay=self.network.weight_decay,
+        )
+
+    def _recurrent_cross_block(self, rows: tuple[int, str], columns: tuple[int, str]) -> Any:
+        """(R1)-(R3) with rows at level j and columns at level k <= j, a dense matrix."""
+        net = self.network
+        return cross_block(
+            net.weights, net.recurrent, net.level_activations(), self.forward, self.adjoints,
+            rows, columns,
         )
 
     def _cross_block(self, rows: tuple[int, str], columns: tuple[int, str]) -> CrossBlock:

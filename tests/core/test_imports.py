@@ -1,10 +1,11 @@
 """The import structure of hessian_core: layers that import downward only.
 
 Every module of the package is parsed (``ast``, imports inside functions included; imports
-under ``if TYPE_CHECKING:`` are for annotations only and are left out). The test fails on
-an import cycle between modules, on a private name (``_x``) imported from another module,
-and on any module but ``backend.py`` importing ``array_api_compat`` (the one place the array
-namespace is inferred).
+under ``if TYPE_CHECKING:`` are left out here). The test fails on an import cycle between
+modules, on a private name (``_x``) imported from another module, and on any module but
+``backend.py`` importing ``array_api_compat`` (the one place the array namespace is inferred).
+``test_module_stack.py`` holds the stricter rule: the layers of the package, with type-only
+imports counted too.
 """
 
 from __future__ import annotations

@@ -96,3 +96,4 @@ def test_hessian_from_has_one_signature_for_both_network_kinds():
     assert str(signatures[0]) == str(signatures[1])
     options = [p for p in signatures[0].parameters.values() if p.name in ("formula", "wrt")]
     assert [p.kind for p in options] == [inspect.Parameter.KEYWORD_ONLY] * 2
+    assert FNN.hessian_from is RNN.hessian_from, "one hessian_from, in the shared base"

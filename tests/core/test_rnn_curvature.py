@@ -32,19 +32,22 @@ def test_top_level_closed_form_equals_forward_over_reverse(activation, sizes, t,
     if window_start:  # truncated BPTT: the window [window_start + 1, t] of one output time
         adjoints = rnn.adjoints(forward, Z, t=t, truncate=t - window_start)
     l = rnn.n_layers
+    network = (rnn.weights, rnn.recurrent, rnn.level_activations())
 
     for layer in range(1, l + 1):
-        general = preactivation_hessian(rnn, forward, adjoints, layer, window_start)
-        steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
+        general = preactivation_hessian(*network, forward, adjoints, layer, window_start)
+        steps = preactivation_hessian_by_steps(*network, forward, adjoints, layer)
         steps = window_blocks(steps, window_start)
         scale = max(float(np.abs(general).max()), 1e-300)
         assert np.abs(steps - general).max() <= 1e-12 * scale, f"level {layer}"
     for layer in range(1, l + 1):
-        steps = preactivation_hessian_by_steps(rnn, forward, adjoints, layer)
+        steps = preactivation_hessian_by_steps(*network, forward, adjoints, layer)
         steps = window_blocks(steps, window_start)
-        dense = recurrent_hessian(rnn, forward, adjoints, layer, window_start)
+        dense = recurrent_hessian(*network, forward, adjoints, layer, window_start)
         inputs = rnn.kronecker_inputs(forward, layer, "U")
         rebuilt = assemble(steps, np.transpose(inputs, (0, 2, 1)))
-        rebuilt = rebuilt + recurrent_remainder(rnn, forward, adjoints, layer, window_start)
+        rebuilt = rebuilt + recurrent_remainder(
+            rnn.recurrent, rnn.level_activations(), forward, adjoints, layer, window_start
+        )
         scale = max(float(np.abs(dense).max()), 1e-300)
         assert np.abs(rebuilt - dense).max() <= 1e-12 * scale, f"H_U of level {layer}"

@@ -395,7 +395,9 @@ def test_rnn_diagonal_blocks_are_layer_hessians(xp, name):
         assert_close(dense[offset:offset + size, offset:offset + size], expected,
                      ROUNDOFF_RTOL * 10, f"{name}: dense() diagonal block {k}, {kind}")
         # (R1)-(R3) on the diagonal: eq. (74)-(76) with M, and for U the remainder B + B^T
-        matrix = to_numpy(cross_block(net, H.forward, H.adjoints, (k, kind), (k, kind)), xp)
+        matrix = cross_block(net.weights, net.recurrent, net.level_activations(), H.forward,
+                             H.adjoints, (k, kind), (k, kind))
+        matrix = to_numpy(matrix, xp)
         decay = 0.0 if kind == "b" else net.weight_decay
         assert_close(matrix + decay * np.eye(size), expected, ROUNDOFF_RTOL * 10,
                      f"{name}: (R1)-(R3) for block {k}, {kind}")
