@@ -274,10 +274,8 @@ class TrainingSession(param.Parameterized):
         """``net`` with the parameters ``arrays`` that :meth:`_update` made from its own:
         unchecked, as the module's docstring says why."""
         if self.is_rnn:
-            named = {"weights": arrays[0::3], "biases": arrays[1::3], "recurrent": arrays[2::3]}
-        else:
-            named = {"weights": arrays[0::2], "biases": arrays[1::2]}
-        return net._replaced(named, validate=False)
+            return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3], check=False)
+        return net.with_parameters(arrays[0::2], arrays[1::2], check=False)
 
     def _split(self, flat: np.ndarray) -> list[np.ndarray]:
         """The arrays of :meth:`parameters`' shapes laid end to end in ``flat``, as views."""

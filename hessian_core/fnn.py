@@ -190,11 +190,15 @@ class FNN(Network):
         values = sample_losses(forward.output, Z_target, self.loss_name, self.xp)
         return float(self.xp.sum(values)) / Z_target.shape[0] + self._decay_penalty(self.weights)
 
-    def with_parameters(self, weights: Sequence[Any], biases: Sequence[Any]) -> FNN:
+    def with_parameters(
+        self, weights: Sequence[Any], biases: Sequence[Any], *, check: bool = True
+    ) -> FNN:
         """A network of the same shapes and options (activations, loss, weight decay) with
         new ``weights`` and ``biases``; only what can differ is checked (shapes, dtype,
-        library, finiteness). The arrays are held, not copied."""
-        return self._replaced({"weights": weights, "biases": biases})
+        library, finiteness). The arrays are held, not copied. ``check=False`` checks nothing:
+        for a training loop whose arrays come from this network's own by element-wise steps
+        (same shapes, dtype, library) and were found finite."""
+        return self._replaced({"weights": weights, "biases": biases}, validate=check)
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(self, forward: Forward, Z_target: Any, topk: Any = None) -> Adjoints:

@@ -254,12 +254,16 @@ class RNN(Network):
         return data + self._decay_penalty(self.weights + self.recurrent)
 
     def with_parameters(
-        self, weights: Sequence[Any], recurrent: Sequence[Any], biases: Sequence[Any]
+        self, weights: Sequence[Any], recurrent: Sequence[Any], biases: Sequence[Any], *,
+        check: bool = True,
     ) -> RNN:
         """A network of the same shapes and options (activations, loss, weight decay) with
         new ``weights``, ``recurrent`` and ``biases``; only what can differ is checked
-        (shapes, dtype, library, finiteness). The arrays are held, not copied."""
-        return self._replaced({"weights": weights, "recurrent": recurrent, "biases": biases})
+        (shapes, dtype, library, finiteness). The arrays are held, not copied. ``check=False``
+        checks nothing, as for :meth:`FNN.with_parameters <hessian_core.FNN.with_parameters>`."""
+        return self._replaced(
+            {"weights": weights, "recurrent": recurrent, "biases": biases}, validate=check
+        )
 
     # -- adjoints and gradients -------------------------------------------------------------
     def adjoints(

@@ -180,3 +180,20 @@ def test_with_parameters_refuses_another_library():
     weights[2] = strict.asarray(np.asarray(weights[2]))
     with pytest.raises(ValueError, match=r"weights\[2\] must be an array of the same library"):
         net.with_parameters(weights, net.biases)
+
+
+def test_with_parameters_unchecked_holds_the_arrays_and_equals_the_checked(xp):
+    net, X, Z = _fnn(xp)
+    weights, biases = list(net.weights), list(net.biases)
+    trusted = net.with_parameters(weights, biases, check=False)
+    assert all(a is b for a, b in zip(trusted.weights, weights, strict=True))
+    _same_gradients(trusted.gradients(X, Z), net.with_parameters(weights, biases).gradients(X, Z),
+                    rnn=False)
+    bad = to_numpy(weights[1]).copy()
+    bad[0, 0] = np.nan  # not looked at: the caller vouches for its arrays
+    net.with_parameters([weights[0], xp.asarray(bad), weights[2]], biases, check=False)
+    rnn, _, _ = _rnn(xp)
+    same = rnn.with_parameters(rnn.weights, rnn.recurrent, rnn.biases, check=False)
+    assert all(a is b for a, b in zip(same.recurrent, rnn.recurrent, strict=True))
+    with pytest.raises(TypeError):
+        net.with_parameters(weights, biases, False)  # keyword only
