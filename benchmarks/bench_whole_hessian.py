@@ -23,7 +23,9 @@ same 2-64-64-1 network (P = 4417) and of a wider 2-256-256-1 (P = 66817), 500 sa
   ``tol=1e-3``, PyHessian's number, though Lanczos' tol bounds a residual, not a change, and at
   ``tol=1e-10``; the time includes building H: forward pass and adjoints);
 * "PyHessian": ``hessian(model, criterion, data=(x, y)).eigenvalues(top_n=1)`` (power
-  iteration, its defaults ``maxIter=100, tol=1e-3``; the time includes its first backward);
+  iteration, its defaults ``maxIter=100, tol=1e-3``; the time includes its first backward),
+  and the same at ``tol=1e-8, maxIter=1000``, the most accurate it gets here (its error stays
+  at about 2e-6 for any smaller tol);
 * "eigsh + torch.func": scipy's ARPACK ``eigsh(k=1, which="LA", tol=1e-10)`` on a
   LinearOperator of forward-over-reverse products ``torch.func.jvp(torch.func.grad(E))``,
 
@@ -32,8 +34,10 @@ Linear/Tanh copy of the network, the criterion E = 1/(2r) sum ||z* - z||^2). Acc
 relative error against a tight reference independent of hessian_core's Lanczos: where P is at
 most ``DENSE_REFERENCE_LIMIT``, ``numpy.linalg.eigvalsh`` of the dense Hessian (also printed:
 how far the ARPACK ``tol=0`` value is from it); above, ARPACK ``eigsh(tol=0)`` (to machine
-precision) on the torch products. Last line of each table: whether the default sharpness is
-``SPEEDUP_TARGET`` times faster than PyHessian's at an equal or smaller error. Without torch,
+precision) on the torch products. Last two lines of each table: whether the default sharpness
+is ``SPEEDUP_TARGET`` times faster than each PyHessian row, at an equal or smaller error:
+against its defaults (which stop at an error of a few 1e-3) and against the most accurate
+PyHessian run (the time it takes to come as close as it can). Without torch,
 scipy or PyHessian (the bench extra: ``pip install -e ".[bench]"``), their rows are left out
 with a line saying why.
 """
@@ -60,6 +64,12 @@ from hessian_core.whole import SHARPNESS_TOL  # noqa: E402
 #: or better accuracy, and one product within this many gradients.
 SPEEDUP_TARGET = 5.0
 MATVEC_TARGET = 3.0
+#: PyHessian at its defaults (a relative change of 1e-3 between power steps, at most 100), and
+#: at the tightest accuracy it reaches on these networks: below tol=1e-8 its error stays at
+#: about 2e-6 (1e-10 with maxIter=3000 gives the same error in more time).
+PYHESSIAN_DEFAULT = "PyHessian eigenvalues(top_n=1)"
+TIGHT_OPTIONS = {"tol": 1e-8, "maxIter": 1000}
+PYHESSIAN_TIGHT = "PyHessian eigenvalues(top_n=1, tol=1e-8, maxIter=1000)"
 
 
 def _median_ms(call, repeats: int) -> float:
@@ -199,7 +209,9 @@ class TorchTwin:
                        return_eigenvectors=False)
         return float(values[0])
 
-    def pyhessian_top(self) -> float:
+    def pyhessian_top(self, **options) -> float:
+        """PyHessian's top eigenvalue; ``options`` go to ``eigenvalues`` (its defaults
+        ``maxIter=100, tol=1e-3`` where none)."""
         import torch
         from pyhessian import hessian
 
@@ -208,7 +220,7 @@ class TorchTwin:
         with warnings.catch_warnings():  # its backward(create_graph=True): torch warns of a cycle
             warnings.simplefilter("ignore", UserWarning)
             values, _ = hessian(self.model, self.criterion, data=(self.X, self.Z),
-                                cuda=False).eigenvalues(top_n=1)
+                                cuda=False).eigenvalues(top_n=1, **options)
         self.model.zero_grad(set_to_none=True)
         return float(values[0])
 
@@ -254,7 +266,8 @@ def sharpness_tables(cases: list, repeats: int) -> None:
                 net.whole_hessian(X, Z).top_eigenvalues(1, tol=tol)[-1]
             )
         if twin is not None and not pyhessian_missing:
-            calls["PyHessian eigenvalues(top_n=1)"] = twin.pyhessian_top
+            calls[PYHESSIAN_DEFAULT] = twin.pyhessian_top
+            calls[PYHESSIAN_TIGHT] = lambda twin=twin: twin.pyhessian_top(**TIGHT_OPTIONS)
         if twin is not None and not scipy_missing:
             calls["eigsh(tol=1e-10) + torch.func HVP"] = lambda twin=twin: twin.eigsh_top(1e-10)
         rows = _timed(calls, repeats)
@@ -276,8 +289,9 @@ def sharpness_tables(cases: list, repeats: int) -> None:
               + (f" = {reference:.12g}" if reference is not None else ""))
         for note in notes:
             print(f"  ({note})")
-        base = rows.get("PyHessian eigenvalues(top_n=1)", (None, None))[1]
-        print(f"  {'method':46s} {'lambda_max':>16s} {'CPU ms':>9s} {'PyHessian/this':>14s} "
+        base = rows.get(PYHESSIAN_DEFAULT, (None, None))[1]
+        width = max(len(name) for name in rows)
+        print(f"  {'method':{width}s} {'lambda_max':>16s} {'CPU ms':>9s} {'PyHessian/this':>14s} "
               f"{'rel. error':>10s}")
         errors = {}
         for name, (value, ms) in rows.items():
@@ -285,18 +299,17 @@ def sharpness_tables(cases: list, repeats: int) -> None:
                 errors[name] = abs(value - reference) / abs(reference)
             error = "" if reference is None else f"{errors[name]:10.1e}"
             speed = "" if base is None else f"{base / ms:13.1f}x"
-            print(f"  {name:46s} {value:16.12g} {ms:9.1f} {speed:>14s} {error}")
+            print(f"  {name:{width}s} {value:16.12g} {ms:9.1f} {speed:>14s} {error}")
         if base is None or reference is None:
             print(f"  target ({SPEEDUP_TARGET:g}x PyHessian): not measured (PyHessian or the "
                   "reference is missing)")
             continue
-        pyhessian_error = errors["PyHessian eigenvalues(top_n=1)"]
-        speedup = base / rows[default][1]
-        accurate = errors[default] <= pyhessian_error
-        met = speedup >= SPEEDUP_TARGET and accurate
-        print(f"  target: the default sharpness {SPEEDUP_TARGET:g}x faster than PyHessian at "
-              f"equal or better accuracy: {'met' if met else 'NOT met'} ({speedup:.1f}x, "
-              f"error {errors[default]:.1e} vs {pyhessian_error:.1e})")
+        for pyhessian in (PYHESSIAN_DEFAULT, PYHESSIAN_TIGHT):
+            speedup = rows[pyhessian][1] / rows[default][1]
+            met = speedup >= SPEEDUP_TARGET and errors[default] <= errors[pyhessian]
+            print(f"  target: the default sharpness {SPEEDUP_TARGET:g}x faster than {pyhessian} "
+                  f"at equal or better accuracy: {'met' if met else 'NOT met'} "
+                  f"({speedup:.1f}x, error {errors[default]:.1e} vs {errors[pyhessian]:.1e})")
 
 
 if __name__ == "__main__":
