@@ -35,7 +35,8 @@ class Gradient:
     """Gradient of the loss with respect to the parameters of one level k.
 
     ``W`` (m, n), ``b`` (m,), and for RNNs ``U`` (m, m). The factors satisfy
-    ``W == V @ Z.T`` (see :meth:`factors`).
+    ``W == V @ Z.T`` (see :meth:`factors`), plus ``weight_decay * W^(k)`` (and ``U^(k)``)
+    where the network has weight decay: that term is not in the factors.
     """
 
     W: Any

@@ -172,12 +172,18 @@ class RankView(View):
             bound, bound_text = r, (f"r = {r}" if r > 1 else "1")
             names = ("W",)
             result = "Lemma 1" if r == 1 else "Corollary 1"
+        decay = session.net.weight_decay
         rows, arrays, ranks, widths = [], {}, {}, {}
         largest_index, top = 1, FLOOR
         for g in gradients:
             k = g.layer
             for name in names:
                 G = np.asarray(getattr(g, name))
+                if decay:
+                    # the lemma is about the loss term V Z^T; weight decay adds lam W (U),
+                    # which is not low-rank: shown is the loss term, from its factors
+                    V, factor = g.factors(name)
+                    G = np.asarray(V) @ np.asarray(factor).T
                 sigma = np.asarray(singular_values(G))
                 rank = numerical_rank(G)
                 label = f"G_{name}{superscript(k)}"
@@ -214,9 +220,14 @@ class RankView(View):
             binds_text = (f" It exceeds min(m, n) = {largest_index}, the most singular values "
                           "any gradient here has, so it does not bind: no dashed line is "
                           "drawn, and every σ_i may be nonzero.")
+        decay_text = (f" With weight decay λ = {decay:g}, the gradient of E also has the term "
+                      f"λ·{'/'.join(names)}⁽ᵏ⁾, which is not low-rank: shown here is the loss "
+                      "term alone (V Zᵀ, from the gradient's factors), the one the bound is "
+                      "about." if decay else "")
         set_text(self._table, (
             f"The paper's bound on the rank ({result}): **{bound_text}**"
-            f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).{binds_text}\n\n"
+            f" ({'one sample' if r == 1 else f'batch of r = {r}'}{when}).{binds_text}"
+            f"{decay_text}\n\n"
             "| gradient | shape | numerical rank | rank ≤ bound | bound < min(m, n) |\n"
             "|---|---|---|---|---|\n"
             + "\n".join(rows)

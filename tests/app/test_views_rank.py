@@ -57,3 +57,25 @@ def test_rank_history_survives_a_tab_change_and_restarts_on_reset(rendered):
     assert list(view.history.data["step"]) == before + [5.0]
     dashboard.reset()
     assert list(view.history.data["step"]) == [0.0]
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(model="rnn", time_step=2)])
+def test_with_weight_decay_the_view_shows_the_loss_term_the_bound_is_about(rendered, settings):
+    """lam W makes the whole gradient full-rank; the lemma bounds the loss term V Z^T."""
+    from hessian_core.rank import numerical_rank
+
+    dashboard = rendered(view="rank", batch_size=2, weight_decay=0.1, **settings)
+    dashboard.step()
+    view, session = dashboard.views["rank"], dashboard.session
+    X, Z = view.batch()
+    extra = {"t": view.time_step()} if session.is_rnn else {}
+    bound = X.shape[0] * (view.time_step() if session.is_rnn else 1)
+    k = view.layer()
+    g = session.net.gradients(X, Z, **extra)[k - 1]
+    assert numerical_rank(np.asarray(g.W)) > bound  # the whole gradient breaks the bound
+    V, factor = g.factors("W")
+    assert view.history.data["rank"][-1] == numerical_rank(np.asarray(V) @ np.asarray(factor).T)
+    assert view.history.data["rank"][-1] <= bound
+    table = view._table.object
+    assert "**no**" not in table
+    assert "weight decay λ = 0.1" in table and "not low-rank" in table
