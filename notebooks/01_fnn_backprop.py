@@ -33,7 +33,7 @@ import numpy as np
 
 from hessian_core import FNN, numerical_rank, singular_values
 
-from nbhelpers import check_table, inline_panel_stylesheets, matrix_picture
+from nbhelpers import LEGEND_BELOW, check_table, inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -118,7 +118,7 @@ def rank_story(net, X, Z_target, layer):
         tolerances.append((r, max(m, n) * np.finfo(float).eps * sigma[0]))
 
     spectrum = hv.Scatter(points, "batch size r", ["singular value", "index"]).opts(
-        logy=True, color="index", cmap="viridis", size=7, width=380, height=300, tools=["hover"],
+        logy=True, color="index", cmap="viridis", size=7, width=380, height=350, tools=["hover"],
     ) * hv.Curve(tolerances, "batch size r", "singular value").opts(line_dash="dashed", color="gray")
     spectrum = spectrum.opts(title=f"singular values of G_W^({layer}), {m} x {n}", show_legend=False)
     rank = (
@@ -128,7 +128,7 @@ def rank_story(net, X, Z_target, layer):
         * hv.Curve([(r, b) for r, _, b in ranks], "batch size r", "rank", label="min(r, m, n)").opts(
             color="orange", line_dash="dashed", line_width=2
         )
-    ).opts(width=330, height=300, title="rank of the batch gradient", legend_position="bottom_right")
+    ).opts(width=380, height=350, title="rank of the batch gradient", **LEGEND_BELOW)
 
     G = net.gradient(X, Z_target, layer=layer).W
     G_fd = central_difference_gradient(fnn_layer_loss(net, X, Z_target, layer), net.weights[layer - 1].reshape(-1))

@@ -40,7 +40,7 @@ import numpy as np
 
 from hessian_core import FNN
 
-from nbhelpers import check_table, inline_panel_stylesheets, matrix_picture
+from nbhelpers import LEGEND_BELOW, check_table, inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -142,7 +142,7 @@ def hessian_story(net, X, Z_target, layer):
             size=6, color="royalblue")
         * hv.Scatter((index, factored), "q", "eigenvalue", label="from the factors").opts(
             size=10, color="crimson", marker="x")
-    ).opts(width=380, height=300, legend_position="top_left", title="sorted eigenvalues")
+    ).opts(width=380, height=350, title="sorted eigenvalues", **LEGEND_BELOW)
     checks = check_table([
         ("H shape", H.shape),
         ("max |H - H_fd| / max |H|", f"{np.abs(H - H_fd).max() / scale:.1e}"),

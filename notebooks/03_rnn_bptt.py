@@ -36,7 +36,7 @@ import numpy as np
 
 from hessian_core import RNN, numerical_rank, singular_values
 
-from nbhelpers import check_table, inline_panel_stylesheets
+from nbhelpers import LEGEND_BELOW, check_table, inline_panel_stylesheets, log_ticks
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -116,16 +116,17 @@ def bptt_story(rnn, X, Z_target, layer):
         * hv.Curve([(t, b) for t, _, b, _ in ranks], "output time t", "rank", label="rank G_U").opts(line_width=3)
         * hv.Curve([(t, c) for t, _, _, c in ranks], "output time t", "rank", label="min(rt, m, n)").opts(
             line_dash="dashed", color="black", line_width=2)
-    ).opts(width=330, height=300, legend_position="top_left", title=f"rank, r = {r}", padding=0.05)
+    ).opts(width=360, height=350, title=f"rank, r = {r}", padding=0.05, **LEGEND_BELOW)
     spectrum = hv.Scatter(points, "output time t", ["singular value", "index"]).opts(
-        logy=True, color="index", cmap="viridis", size=7, width=330, height=300,
+        logy=True, color="index", cmap="viridis", size=7, width=360, height=350,
         title=f"singular values of G_W^({layer},t)", tools=["hover"])
     dropped = [(K, e) for K, e, _ in truncation[:-1]]     # K = tau keeps every term: error 0
     truncated = (
         hv.Curve(dropped, "kept time steps K", "relative error")
         * hv.Scatter(dropped, "kept time steps K", "relative error").opts(size=7)
     ).opts(hv.opts.Curve(line_width=2), hv.opts.Overlay(
-        logy=True, width=330, height=300, padding=0.05, title=f"truncated BPTT at t = {tau} (K < t)"))
+        logy=True, yticks=log_ticks([e for _, e in dropped]), width=360, height=300, padding=0.05,
+        title=f"truncated BPTT at t = {tau} (K < t)"))
 
     G_fd = central_difference_gradient(
         rnn_layer_loss(rnn, X, Z_target, layer, tau), rnn.weights[layer - 1].reshape(-1))

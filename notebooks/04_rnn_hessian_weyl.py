@@ -36,7 +36,7 @@ import numpy as np
 
 from hessian_core import RNN
 
-from nbhelpers import check_table, inline_panel_stylesheets, matrix_picture
+from nbhelpers import LEGEND_BELOW, check_table, inline_panel_stylesheets, matrix_picture
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -113,14 +113,14 @@ def weyl_story(rnn, X, Z_target, layer, t):
         hv.Area((q, lower, upper), "q", ["eigenvalue", "upper"], label="Weyl band (103)").opts(
             alpha=0.3, color="orange")
         * hv.Scatter((q, eigenvalues), "q", "eigenvalue", label="eigenvalues").opts(size=6, color="black")
-    ).opts(width=340, height=300, legend_position="top_left", title=f"spectrum of H_W^({layer},{t})", padding=0.05)
+    ).opts(width=360, height=350, title=f"spectrum of H_W^({layer},{t})", padding=0.05, **LEGEND_BELOW)
     growth = (
         hv.Curve([(a, b) for a, b, _, _ in widths], "output time t", "width", label="terms (103)")
         * hv.Curve([(a, c) for a, _, c, _ in widths], "output time t", "width", label="norm (107)-(108)")
         * hv.Curve([(a, d) for a, _, _, d in widths], "output time t", "width", label="spread of the spectrum").opts(
             line_dash="dashed", color="gray")
     ).opts(hv.opts.Curve(line_width=2), hv.opts.Overlay(
-        width=340, height=300, legend_position="top_left", title="max(upper - lower)"))
+        width=360, height=350, title="max(upper - lower)", **LEGEND_BELOW))
     checks = check_table([
         ("r, tau, t", (r, tau, t)),
         ("Kronecker terms per sample", t * t),

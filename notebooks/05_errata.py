@@ -27,7 +27,13 @@ import numpy as np
 from hessian_core import FNN, RNN
 from hessian_core.errata import measure_fnn, measure_rnn
 
-from nbhelpers import inline_panel_stylesheets, matrix_picture
+from nbhelpers import (
+    LEGEND_BELOW,
+    ROW_WIDTH,
+    column_widths,
+    inline_panel_stylesheets,
+    matrix_picture,
+)
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -101,7 +107,7 @@ hv.Bars(
     [(u, "exact a o f''", d) for u, d in zip(units, exact_D, strict=True)]
     + [(u, "paper v (35)", d) for u, d in zip(units, paper_D, strict=True)],
     ["unit i", "form"], "D_ii",
-).opts(width=460, height=280, color="form", cmap="Category10", multi_level=False, legend_position="bottom_left",
+).opts(width=460, height=330, color="form", cmap="Category10", multi_level=False, **LEGEND_BELOW,
        title=f"diagonal of D^({k}): exact against eq. (35)", tools=["hover"])
 
 # %%
@@ -161,9 +167,12 @@ print(f"against finite differences: (77) {relative(H_paper, H_fd):.3f}, exact {r
 assert relative(exact.dense(), H_fd) < 1e-4
 
 
+THIRD = ROW_WIDTH // 3  # three pictures side by side fit the notebook's width
+
+
 def block_grid(blocks, title):
     T, m = blocks.shape[0], blocks.shape[1]
-    return matrix_picture(blocks.reshape(T * m, T * m), title, block=(m, m))
+    return matrix_picture(blocks.reshape(T * m, T * m), title, block=(m, m), width=THIRD, height=260)
 
 
 (
@@ -223,9 +232,9 @@ for activation in ("tanh", "relu"):
     assert relative(H, H_fd) < 1e-4
 
 (
-    matrix_picture(H, "exact H_U (ReLU)")
-    + matrix_picture(exact.kronecker_part(), "its Kronecker part")
-    + matrix_picture(exact.remainder, "the remainder (75) misses")
+    matrix_picture(H, "exact H_U (ReLU)", width=THIRD, height=260)
+    + matrix_picture(exact.kronecker_part(), "its Kronecker part", width=THIRD, height=260)
+    + matrix_picture(exact.remainder, "the remainder (75) misses", width=THIRD, height=260)
 )
 
 
@@ -285,14 +294,15 @@ def errata_story(width=3, batch=1, time_steps=4, activation="tanh", seed=0):
         if paper_fd is not None:
             dots.append(("paper vs FD", position, max(paper_fd, 1e-17)))
             dots.append(("exact vs FD", position + 0.15, max(exact_fd, 1e-17)))
-    table = hv.Table(rows, ["eq."], ["alone", "paper vs FD", "exact vs FD", "case"]).opts(width=870, height=230)
+    table = hv.Table(rows, ["eq."], ["alone", "paper vs FD", "exact vs FD", "case"]).opts(
+        width=ROW_WIDTH, height=230, hooks=[column_widths(70, 80, 90, 90, 490)])
     chart = hv.Overlay([
         hv.Scatter([(x, e) for name, x, e in dots if name == comparison], "erratum", "relative error",
                    label=comparison).opts(size=11, color=color)
         for comparison, color in (("paper vs exact, alone", "crimson"), ("paper vs FD", "orange"),
                                   ("exact vs FD", "seagreen"))
     ]).opts(
-        logy=True, ylim=(1e-17, 10), xlim=(-0.5, len(rows) - 0.5), width=680, height=320,
+        logy=True, ylim=(1e-17, 10), xlim=(-0.5, len(rows) - 0.5), width=ROW_WIDTH, height=320,
         xticks=[(i, row[0]) for i, row in enumerate(rows)], legend_position="right",
         title=f"{activation}, width {width}, r = {batch}, t = {tau}",
     )

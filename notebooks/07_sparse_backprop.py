@@ -34,7 +34,7 @@ import numpy as np
 from hessian_core import FNN, RNN, numerical_rank, singular_values
 from hessian_core.sparse import topk_count
 
-from nbhelpers import inline_panel_stylesheets
+from nbhelpers import LEGEND_BELOW, ROW_WIDTH, column_widths, inline_panel_stylesheets, log_ticks
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -49,11 +49,14 @@ def mean_std(values, form=".3f"):
     return f"{np.mean(values):{form}} ± {np.std(values):{form}}"
 
 
-def table(rows, columns):
+def table(rows, columns, width=ROW_WIDTH):
     """A small HoloViews table of strings."""
     return hv.Table([tuple(str(v) for v in row) for row in rows], kdims=columns[:1], vdims=columns[1:]).opts(
-        width=min(1000, 150 * len(columns)), height=28 * (len(rows) + 1)
+        width=min(width, 150 * len(columns)), height=28 * (len(rows) + 1)
     )
+
+
+HALF = ROW_WIDTH // 2  # two plots side by side fit the notebook's width
 
 
 # %% [markdown]
@@ -165,12 +168,13 @@ table(rows, ["rule", "test accuracy", "train accuracy", f"test, seeds {SEEDS}", 
 #
 # ### Direction of the gradient, and the rank of $V Z^T$
 #
-# Left: the training loss per rule (mean over seeds). Middle: the cosine similarity between the
-# meProp gradient and the full gradient at the same weights, along training: well below 1 with 2 of
-# 32 entries, and yet training works, since what matters for SGD is that the direction is a descent
-# direction (cosine $> 0$). Right: at the end of seed 0's full run, the singular values of
-# $G_w^{(2)} = V Z^T$ ($32 \times 32$, $r = 32$) for the full $V$ and the row-sparse $V$ of each
-# fraction, on the same batch and weights.
+# Top left: the training loss per rule (mean over seeds). Top right: the cosine similarity between
+# the meProp gradient and the full gradient at the same weights, along training: well below 1 with 2
+# of 32 entries, and yet training works, since what matters for SGD is that the direction is a
+# descent direction (cosine $> 0$). Bottom left: at the end of seed 0's full run, the singular values
+# of $G_w^{(2)} = V Z^T$ ($32 \times 32$, $r = 32$) for the full $V$ and the row-sparse $V$ of each
+# fraction, on the same batch and weights; beside it, for each rule, the nonzero rows of $V$, the
+# most nonzeros in one column of $V$, and the rank of $V Z^T$.
 
 # %%
 def mean_curve(key, topk):
@@ -192,20 +196,22 @@ def rank_rows(net, X, Z_target, fractions, layer=2):
 
 
 loss_plot = hv.Overlay([hv.Curve(mean_curve("losses", topk), "step", "training loss", label=rule_name(topk))
-                        for topk in FRACTIONS]).opts(width=330, height=300, logy=True, title="training loss (mean of seeds)",
-                                                     legend_position="top_right")
+                        for topk in FRACTIONS]).opts(width=HALF, height=360, logy=True, title="training loss (mean of seeds)",
+                                                     **LEGEND_BELOW)
+loss_plot = loss_plot.opts(yticks=log_ticks([loss for topk in FRACTIONS for _, loss in mean_curve("losses", topk)]))
 similarity_plot = hv.Overlay([hv.Curve(mean_curve("similarity", topk), "step", "cosine to full gradient",
                                        label=rule_name(topk)) for topk in FRACTIONS[1:]]).opts(
-    width=330, height=300, ylim=(0, 1.02), title="cosine(meProp, full) at the same weights", legend_position="bottom_right")
+    width=HALF, height=360, ylim=(0, 1.02), title="cosine(meProp, full) at the same weights", **LEGEND_BELOW)
 net, (X_batch, Z_batch) = runs[None, 0]["net"], runs[None, 0]["batch"]
 points, rank_table = rank_rows(net, X_batch, Z_batch, FRACTIONS)
 spectrum_plot = hv.Scatter(points, "index", ["singular value", "rule"]).opts(
-    color="rule", cmap="Category10", logy=True, size=6, width=330, height=300, tools=["hover"],
-    title="singular values of G_W^(2) = V Z^T", show_legend=True, legend_position="bottom_left")
+    color="rule", cmap="Category10", logy=True, size=6, width=HALF, height=360, tools=["hover"],
+    title="singular values of G_W^(2) = V Z^T", show_legend=True, **LEGEND_BELOW)
 for row in rank_table:
     print(f"{row[0]:>16}: nonzero rows of V {row[1]:2d} of 32, nonzeros per column <= {row[2]:2d}, rank of G_W^(2) {row[3]}")
 (loss_plot + similarity_plot + spectrum_plot
- + table(rank_table, ["rule", "nonzero rows of V", "max nonzeros per column", "rank of V Z^T"])).cols(3).opts(shared_axes=False)
+ + table(rank_table, ["rule", "rows of V ≠ 0", "max per column", "rank"], width=HALF).opts(
+     hooks=[column_widths(130, 90, 105, 45)])).cols(2).opts(shared_axes=False)
 
 
 # %% [markdown]
@@ -225,16 +231,19 @@ def explore_meprop(fraction=0.05, seed=0):
     full, sparse = train_fnn(None, seed, steps=600, every=50), train_fnn(fraction, seed, steps=600, every=50)
     loss = (hv.Curve(full["losses"], "step", "training loss", label="full")
             * hv.Curve(sparse["losses"], "step", "training loss", label=rule_name(fraction))).opts(
-        width=330, height=300, logy=True, title=f"seed {seed}, 600 steps", legend_position="top_right")
+        width=HALF, height=330, logy=True, title=f"seed {seed}, 600 steps", **LEGEND_BELOW,
+        yticks=log_ticks([value for _, value in full["losses"] + sparse["losses"]]))
     similarity = hv.Curve(sparse["similarity"], "step", "cosine to full gradient").opts(
-        width=330, height=300, ylim=(0, 1.02), title=f"cosine({rule_name(fraction)}, full)")
+        width=HALF, height=330, ylim=(0, 1.02), title=f"cosine({rule_name(fraction)}, full)")
     points, ranks = rank_rows(full["net"], *full["batch"], [None, fraction])
     spectrum = hv.Scatter(points, "index", ["singular value", "rule"]).opts(
-        color="rule", cmap="Category10", logy=True, size=6, width=330, height=300, title="singular values of G_W^(2)")
+        color="rule", cmap="Category10", logy=True, size=6, width=HALF, height=330, title="singular values of G_W^(2)",
+        show_legend=True, **LEGEND_BELOW)
     accuracies = table([("full", f"{full['test']:.3f}", ranks[0][3]),
                         (rule_name(fraction), f"{sparse['test']:.3f}", ranks[1][3])],
-                       ["rule", "test accuracy", "rank of G_W^(2)"])
-    return (loss + similarity + spectrum + accuracies).cols(3).opts(shared_axes=False)
+                       ["rule", "test accuracy", "rank of G_W^(2)"], width=HALF).opts(
+        hooks=[column_widths(140, 110, 130)])
+    return (loss + similarity + spectrum + accuracies).cols(2).opts(shared_axes=False)
 
 
 meprop_explorer = widgets.interactive(
@@ -360,7 +369,7 @@ for name, rule in RULES.items():
 assert check_rows[1][1] == [1, 2, 3, 4, 5] and float(check_rows[1][2]) == 0.0 and check_rows[1][3] == 0.0
 
 (hv.Bars(bars, ["step s", "rule"], "||v~^(1,8,s)|| kept").opts(
-    width=700, height=300, xrotation=90, tools=["hover"], title="level-1 adjoints kept per step, at the initial weights")
+    width=ROW_WIDTH, height=300, xrotation=90, tools=["hover"], title="level-1 adjoints kept per step, at the initial weights")
  + table(check_rows, ["rule", "steps exactly zero", "max credit to x^(3)", "kept steps vs full", "cosine to full"])
  ).cols(1).opts(shared_axes=False)
 
@@ -406,6 +415,7 @@ def train_rnn(rule, seed, steps=600, batch=32, learning_rate=0.1, momentum=0.9, 
 
 
 rnn_runs = {(name, seed): train_rnn(rule, seed) for name, rule in RULES.items() for seed in SEEDS}
+RULE_COLOURS = dict(zip(RULES, hv.Cycle("Category10").values, strict=False))  # one colour per rule, in both plots
 rows = []
 for name in RULES:
     results = [rnn_runs[name, seed] for seed in SEEDS]
@@ -417,14 +427,18 @@ for name in RULES:
           f"cosine to full at start {rows[-1][4]}, along training {rows[-1][5]}")
 curves = hv.Overlay([hv.Curve([(s, np.mean([rnn_runs[name, seed]["losses"][i][1] for seed in SEEDS]))
                                for i, (s, _) in enumerate(rnn_runs[name, 0]["losses"])],
-                              "step", "test loss E^(8)", label=name) for name in RULES]).opts(
-    width=420, height=320, title="test loss (mean of seeds)", legend_position="bottom_left")
+                              "step", "test loss E^(8)", label=name).opts(color=RULE_COLOURS[name]) for name in RULES]).opts(
+    width=HALF, height=380, title="test loss (mean of seeds)", **LEGEND_BELOW)
 similarity = hv.Overlay([hv.Curve([(s, np.mean([rnn_runs[name, seed]["similarity"][i][1] for seed in SEEDS]))
                                    for i, (s, _) in enumerate(rnn_runs[name, 0]["similarity"])],
-                                  "step", "cosine to full gradient", label=name) for name in list(RULES)[1:]]).opts(
-    width=420, height=320, ylim=(-1.02, 1.02), title="cosine(rule, full) at the rule's weights", legend_position="bottom_left")
-(curves + similarity + table(rows, ["rule", "test loss", "test accuracy", f"accuracy, seeds {SEEDS}",
-                                    "cosine at start", "cosine along training"])).cols(2).opts(shared_axes=False)
+                                  "step", "cosine to full gradient", label=name).opts(color=RULE_COLOURS[name])
+                        for name in list(RULES)[1:]]).opts(
+    width=HALF, height=380, ylim=(-1.02, 1.02), title="cosine(rule, full) at the rule's weights", **LEGEND_BELOW)
+(curves + similarity).opts(shared_axes=False)
+
+# %%
+table(rows, ["rule", "test loss", "test accuracy", f"accuracy, seeds {SEEDS}", "cosine at start", "cosine along training"]).opts(
+    hooks=[column_widths(90, 120, 105, 150, 105, 150)])
 
 
 # %% [markdown]
@@ -454,12 +468,12 @@ def explore_truncation(K=3, seed=0):
     bars = [(str(s + 1), name, float(np.linalg.norm(kept_adjoints(rnn, X, Z_target, rule)[:, s, :])))
             for name, rule in rules.items() for s in range(TAU)]
     adjoints = hv.Bars(bars, ["step s", "rule"], "||v~^(1,8,s)|| kept").opts(
-        width=520, height=300, xrotation=90, title=f"adjoints kept at the initial weights, seed {seed}")
+        width=HALF, height=330, xrotation=90, title=f"adjoints kept at the initial weights, seed {seed}")
     loss = hv.Overlay([hv.Curve(x["losses"], "step", "test loss E^(8)", label=name) for name, x in results.items()]).opts(
-        width=360, height=300, title="400 steps", legend_position="bottom_left")
+        width=HALF, height=330, title="400 steps", **LEGEND_BELOW)
     summary = table([(name, f"{x['loss']:.1e}", f"{x['accuracy']:.3f}",
                       f"{np.mean([c for _, c in x['similarity']]):.3f}") for name, x in results.items()],
-                    ["rule", "test loss", "test accuracy", "mean cosine to full"])
+                    ["rule", "test loss", "accuracy", "mean cosine"], width=HALF)
     return (adjoints + loss + summary).cols(2).opts(shared_axes=False)
 
 

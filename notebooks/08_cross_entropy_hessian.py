@@ -45,7 +45,7 @@ import numpy as np
 
 from hessian_core import FNN, numerical_rank
 
-from nbhelpers import check_table, inline_panel_stylesheets
+from nbhelpers import LEGEND_BELOW, ROW_WIDTH, check_table, column_widths, inline_panel_stylesheets
 
 hv.extension("bokeh", inline=True)  # BokehJS from the installed package: the plots work offline
 inline_panel_stylesheets()  # and Panel's stylesheets too (nbhelpers)
@@ -215,7 +215,7 @@ table = hv.Table(
      for r in results],
     ["M", "seed", "level", "weights"],
     ["loss", "accuracy", "outliers", "gap", "lambda_1", "lambda_2..8 / lambda_1"],
-).opts(width=980, height=420)
+).opts(width=ROW_WIDTH, height=420, hooks=[column_widths(35, 40, 45, 65, 55, 75, 65, 45, 75, 300)])
 table
 
 # %% [markdown]
@@ -241,7 +241,7 @@ points = hv.Overlay([
     for level in (2, 3)
 ] + [hv.Curve([(c, c) for c in CLASSES], label="M").opts(color="black", line_dash="dashed"),
      hv.Curve([(c, c - 1) for c in CLASSES], label="M - 1").opts(color="gray", line_dash="dotted")])
-points.opts(width=420, height=340, title="outliers per seed after training", legend_position="top_left")
+points.opts(width=420, height=390, title="outliers per seed after training", **LEGEND_BELOW)
 
 
 # %% [markdown]
@@ -294,7 +294,7 @@ def explore(classes=4, seed=0, level=3):
                                  label=f"{state}: {count} outliers (gap {gap:.1f})").opts(color=colour, size=6))
         curves.append(hv.VLine(count + 0.5).opts(color=colour, line_dash="dashed"))
     title = f"H_W^({level}), M = {classes}, seed {seed}, accuracy {accuracy(net, X, Z_target):.2f}"
-    return hv.Overlay(curves).opts(width=620, height=340, logy=True, title=title, legend_position="top_right")
+    return hv.Overlay(curves).opts(width=620, height=390, logy=True, title=title, **LEGEND_BELOW)
 
 
 explorer = widgets.interactive(

@@ -28,9 +28,13 @@ import numpy as np
 from hessian_core import FNN
 
 from nbhelpers import (
+    LEGEND_BELOW,
+    ROW_WIDTH,
     central_difference_hessian,
     check_table,
+    column_widths,
     inline_panel_stylesheets,
+    log_ticks,
     matrix_picture,
     relative,
 )
@@ -115,8 +119,8 @@ checks = check_table([
     ("||H_W1,W1 block - net.hessian(layer=1)||", f"{np.linalg.norm(dense[rows_of(1, 'W'), rows_of(1, 'W')] - small.hessian(X_small, Z_small, layer=1).dense()):.1e}"),
     ("||cross blocks|| / ||H|| (off the block diagonal)",
      f"{np.sqrt(sum(np.linalg.norm(dense[rows_of(k, 'W'), rows_of(j, 'W')]) ** 2 for k in (1, 2, 3) for j in (1, 2, 3) if k != j)) / np.linalg.norm(dense):.2f}"),
-]).opts(width=520)
-(picture + checks).cols(2)
+]).opts(width=ROW_WIDTH)
+(picture + checks).cols(1)
 
 # %% [markdown]
 # ## The Gauss-Newton split, and what happens to it as the loss goes to zero
@@ -166,7 +170,7 @@ hv.Overlay(
     + [hv.Scatter((root, [row[key] for row in split]), "sqrt(E)", "spectral norm").opts(color=colour, size=7)
        for _, key, colour in norms]
     + [hv.Curve((root, root), "sqrt(E)", "spectral norm", label="slope 1").opts(color="gray", line_dash="dashed")]
-).opts(width=560, height=360, logx=True, logy=True, invert_xaxis=True, legend_position="bottom_left",
+).opts(width=560, height=410, logx=True, logy=True, invert_xaxis=True, xticks=log_ticks(root), **LEGEND_BELOW,
         title="during training: the residual shrinks with sqrt(E), the GGN stays")
 
 # %% [markdown]
@@ -214,11 +218,12 @@ sharp = hv.Overlay(
     [hv.Curve((record[:, 0], record[:, 2]), "step", "sharpness lambda_max(H)", label=f"alpha = {alpha}")
      .opts(color=colours[alpha]) for alpha, record in runs.items()]
     + [hv.HLine(2 / alpha).opts(color=colours[alpha], line_dash="dashed") for alpha in STEP_SIZES]
-).opts(width=560, height=360, legend_position="bottom_right", title="sharpness (dashed: 2 / alpha)")
+).opts(width=ROW_WIDTH // 2, height=400, title="sharpness (dashed: 2 / alpha)", **LEGEND_BELOW)
 losses = hv.Overlay(
     [hv.Curve((record[:, 0], record[:, 1]), "step", "loss E", label=f"alpha = {alpha}").opts(color=colours[alpha])
      for alpha, record in runs.items()]
-).opts(width=420, height=360, logy=True, legend_position="top_right", title="training loss")
+).opts(width=ROW_WIDTH // 2, height=400, logy=True, title="training loss", **LEGEND_BELOW,
+        yticks=log_ticks([loss for record in runs.values() for loss in record[:, 1]]))
 (sharp + losses).cols(2)
 
 # %% [markdown]
@@ -284,7 +289,7 @@ hv.Table(
      for r in counted],
     ["M", "seed", "P"],
     ["loss", "accuracy", "outliers H", "gap H", "outliers GGN", "gap GGN", "lambda_2..8 / lambda_1"],
-).opts(width=980, height=330)
+).opts(width=ROW_WIDTH, height=330, hooks=[column_widths(35, 40, 45, 55, 75, 85, 55, 100, 75, 255)])
 
 # %%
 hv.Overlay([
@@ -294,7 +299,7 @@ hv.Overlay([
                label="GGN").opts(size=9, marker="s"),
     hv.Curve([(c, c) for c in CLASSES], label="M").opts(color="black", line_dash="dashed"),
     hv.Curve([(c, c - 1) for c in CLASSES], label="M - 1").opts(color="gray", line_dash="dotted"),
-]).opts(width=460, height=340, legend_position="top_left", title="outliers of the whole Hessian after training")
+]).opts(width=460, height=390, title="outliers of the whole Hessian after training", **LEGEND_BELOW)
 
 # %%
 print(f"all cells: {time.perf_counter() - started:.1f} s")

@@ -19,6 +19,11 @@ entry ``i * n + j`` is w_ij. The layer losses move that one block of a copy of t
 keep everything else of it (activations, loss, every other parameter).
 
 ``inline_panel_stylesheets()`` makes the plots draw without internet; see its docstring.
+
+Pictures fit JupyterLab's notebook at a 1280 px window with the file browser open: its output area
+is about 850 px wide, so a row of plots is at most ``ROW_WIDTH`` px. Legends sit below the plot
+frame (``LEGEND_BELOW``), where they cover no data, and colour bars label their ticks in one format
+(``readable_ticks()``: 0.003 or 3e-3, never 3.000e-3).
 """
 
 from __future__ import annotations
@@ -31,11 +36,41 @@ from typing import Any, Literal
 import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.models import CustomJSTickFormatter
 
 from app import compat
 from hessian_core import FNN, RNN
 
 Loss = Callable[[np.ndarray], float]
+
+#: the widest row of plots that fits, with its margins, the output area of JupyterLab's notebook
+#: (file browser open) at a 1280 px window, which is about 850 px wide
+ROW_WIDTH = 740
+#: plot options that put the legend under the frame, in two columns with room between entries
+LEGEND_BELOW = {"legend_position": "bottom", "legend_cols": 2, "legend_opts": {"spacing": 16}}
+
+# One format for all ticks of an axis, chosen from the largest tick: fixed point where it is
+# between 0.01 and 10^6, else one power of ten for all (0, 1e-3, 2e-3, ...); as few decimals as
+# the ticks need, the same number for each.
+_READABLE_TICKS_JS = """
+const size = Math.max(...ticks.map((value) => Math.abs(value)));
+if (size === 0 || tick === 0) return "0";
+const power = Math.floor(Math.log10(size));
+const unit = power >= -2 && power < 6 ? 1 : 10 ** power;
+let digits = 0;
+while (digits < 8 && !ticks.every((value) => {
+    const scaled = (value / unit) * 10 ** digits;
+    return Math.abs(scaled - Math.round(scaled)) < 1e-6;
+})) digits += 1;
+const text = (tick / unit).toFixed(digits);
+return unit === 1 ? text : text + "e" + power;
+"""
+
+
+def readable_ticks() -> CustomJSTickFormatter:
+    """A Bokeh tick formatter that writes every tick of an axis in one readable format: 0.02,
+    0.04 or 1e-3, 2e-3 (never Bokeh's 3.000e-3 next to 0)."""
+    return CustomJSTickFormatter(code=_READABLE_TICKS_JS)
 
 
 def central_difference_gradient(loss: Loss, w: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -117,6 +152,54 @@ def relative(A: np.ndarray, B: np.ndarray) -> float:
     return float(np.linalg.norm(A - B) / (np.linalg.norm(B) or 1.0))
 
 
+def log_ticks(values: Iterable[float], most: int = 8) -> list[tuple[float, str]]:
+    """Ticks for a log axis over the positive ``values``: 1, 2 and 5 times the powers of ten
+    between their least and largest (at most ``most`` of them, else the powers of ten alone),
+    labelled in one format (0.02, 0.05 where all lie between 0.01 and 10^4, else 1e-8, 1e-2); none
+    where no value is positive. Bokeh's own ticks crowd (0.35, 0.3, 0.25, ...) on an axis that
+    spans less than a decade.
+
+    >>> log_ticks([0.018, 0.33])
+    [(0.02, '0.02'), (0.05, '0.05'), (0.1, '0.1'), (0.2, '0.2')]
+    >>> [label for _, label in log_ticks([3e-9, 0.5])]
+    ['1e-8', '1e-7', '1e-6', '1e-5', '1e-4', '1e-3', '1e-2', '1e-1']
+    """
+    positive = [value for value in values if value > 0]
+    if not positive:
+        return []
+    low, high = min(positive), max(positive)
+    powers = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+
+    def between(mantissas: tuple[int, ...]) -> list[float]:
+        every = (float(f"{mantissa}e{power}") for power in powers for mantissa in mantissas)
+        return [tick for tick in every if low <= tick <= high]
+
+    ticks = between((1, 2, 5))
+    if len(ticks) > most:
+        ticks = between((1,))
+        ticks = ticks[:: -(-len(ticks) // most)]  # every second, third, ... power of ten
+    if not ticks:  # the values lie between two neighbouring ticks
+        ticks = [low, high]
+    if all(0.01 <= tick < 1e4 for tick in ticks):
+        return [(tick, f"{tick:g}") for tick in ticks]
+    return [(tick, f"{tick:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e"))
+            for tick in ticks]
+
+
+def column_widths(*widths: int) -> Callable[[Any, Any], None]:
+    """A HoloViews ``hooks`` entry for an ``hv.Table``: its columns share the table's width in
+    the proportions ``widths`` (px), key columns first, instead of equally, and the row numbers
+    are left out to give them the room."""
+
+    def hook(plot: Any, element: Any) -> None:
+        table = plot.handles["table"]
+        table.index_position = None
+        for column, width in zip(table.columns, widths, strict=False):
+            column.width = width
+
+    return hook
+
+
 def check_table(rows: Iterable[tuple[str, Any]]) -> hv.Table:
     """A two-column table of named checks, shown beside the pictures."""
     rows = list(rows)
@@ -147,6 +230,7 @@ def matrix_picture(
         width=width,
         height=height,
         axiswise=True,
+        colorbar_opts={"formatter": readable_ticks()},
     )
     if block is not None:
         every_row, every_col = block
