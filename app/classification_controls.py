@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import panel as pn
 
+from . import page_css
 from .classification import FEATURE_LABELS, FEATURES, check_features
 from .classification_settings import UPLOAD, WEIGHT_DECAYS, is_plane_dataset
 
@@ -43,7 +44,7 @@ class ClassificationControls(pn.viewable.Viewer):
         self.features = w.CheckButtonGroup(
             label="input features", options={FEATURE_LABELS[key]: key for key in FEATURES},
             value=list(check_features(s.features)), css_classes=["feature-choice"],
-            orientation="horizontal", **stretch)
+            orientation="horizontal", stylesheets=[page_css.BUTTON_GROUP], **stretch)
         self.features.param.watch(self._features_chosen, "value")
         self.features_label = pn.pane.HTML("input features (N = their number)",
                                            margin=(0, 10))

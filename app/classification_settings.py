@@ -28,6 +28,7 @@ from .classification import (
     check_features,
     output_width,
 )
+from .playground_settings import sample_seed
 
 #: a comma-separated list of feature keys (checked again, and ordered, by check_features)
 FEATURE_KEYS = "|".join(FEATURES)
@@ -115,12 +116,13 @@ def make_fnn_data(settings, uploaded=None):
     if uploaded is not None:
         return upload_dataset(uploaded, loss=s.loss, output_activation=s.output_activation,
                               features=s.features, test_fraction=s.test_fraction, seed=s.seed)
+    seed = sample_seed(s.seed, getattr(s, "data_seed", 0))  # the sample asked for
     if is_plane_dataset(s.dataset):
         return make_classification_data(
-            s.dataset, s.samples, s.classes, s.noise, s.seed, loss=s.loss,
+            s.dataset, s.samples, s.classes, s.noise, seed, loss=s.loss,
             output_activation=s.output_activation, features=s.features,
             test_fraction=s.test_fraction)
-    return make_fnn_dataset(s.dataset, s.samples, s.noise, s.seed, s.output_activation)
+    return make_fnn_dataset(s.dataset, s.samples, s.noise, seed, s.output_activation)
 
 
 def fit_widths(sizes: tuple[int, ...], data) -> tuple[int, ...]:

@@ -16,11 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import panel as pn
 
+from . import page_css
 from .lessons import BY_KEY
 from .settings import VIEW_TITLES, VIEWS
 from .views import VIEW_CLASSES
 
 TITLE = "hessian-lab"
+#: the lesson toggle's label while the explanation is folded, and while it is unfolded
+UNFOLD, FOLD = "▸ explanation, equation", "▾ fold explanation, equation"
+UNFOLDED = "lesson-unfolded"
 
 
 class LazyViews(Mapping):
@@ -57,30 +61,46 @@ class Composition(pn.viewable.Viewer):
         self.tabs = pn.Tabs(
             *[(VIEW_TITLES[key], pn.Column(sizing_mode="stretch_width")) for key in VIEWS],
             dynamic=True, active=VIEWS.index(settings.view), css_classes=["view-tabs"],
-            sizing_mode="stretch_width",
+            sizing_mode="stretch_width", stylesheets=[page_css.TABS],
         )
         self.views = LazyViews(self._make_view, VIEW_CLASSES)
         self.views[settings.view]  # the visible view's frame (note, downloads) at once
         self.tabs.param.watch(self._tab_changed, "active")
+        # on a short window the explanation and the equation fold away behind the toggle,
+        # the title and what to look at stay (app/page_css.py)
+        self.lesson_title = pn.pane.Markdown("", css_classes=["lesson-title"],
+                                             sizing_mode="stretch_width", margin=(0, 10))
+        self.lesson_toggle = pn.widgets.Toggle(
+            label=UNFOLD, css_classes=["lesson-toggle"], width=190, align="center",
+            color="light", stylesheets=[page_css.LESSON_TOGGLE])
+        self.lesson_toggle.param.watch(self._fold_lesson, "value")
         self.lesson_text = pn.pane.Markdown("", css_classes=["lesson-text"],
-                                            sizing_mode="stretch_width")
+                                            sizing_mode="stretch_width", margin=(0, 10),
+                                            stylesheets=[page_css.LESSON_FOLDS])
+        self.lesson_look = pn.pane.Markdown("", css_classes=["lesson-look"],
+                                            sizing_mode="stretch_width", margin=(0, 10))
         self.lesson_equation = pn.pane.LaTeX("", css_classes=["lesson-equation"],
                                              sizing_mode="stretch_width",
                                              styles={"font-size": "1.15em"},
-                                             margin=(5, 10, 10, 10))
+                                             margin=(5, 10, 10, 10),
+                                             stylesheets=[page_css.LESSON_FOLDS])
         # a margin below the box keeps the equation off the tab bar
-        self.lesson_box = pn.Column(self.lesson_text, self.lesson_equation, visible=False,
-                                    margin=(5, 5, 18, 5),
+        self.lesson_box = pn.Column(pn.Row(self.lesson_title, self.lesson_toggle,
+                                           sizing_mode="stretch_width"),
+                                    self.lesson_text, self.lesson_look, self.lesson_equation,
+                                    visible=False, margin=(5, 5, 18, 5),
                                     css_classes=["lesson-box"], sizing_mode="stretch_width",
                                     styles={"background": "#f4f8fb",
                                             "border-left": "4px solid #1f77b4"})
         self.header = pn.pane.HTML(
-            f"<h1 style='margin:0'>{TITLE}</h1><div>Backpropagation and the Hessian in matrix "
-            "form (Naumov 2017), live: press Play and watch the gradient rank, the Kronecker "
-            "structure, the ReLU masks and the spectrum change.</div>",
+            f"<h1 style='margin:0'>{TITLE}</h1><div class='app-subtitle'>Backpropagation and "
+            "the Hessian in matrix form (Naumov 2017), live: press Play and watch the gradient "
+            "rank, the Kronecker structure, the ReLU masks and the spectrum change.</div>",
             css_classes=["app-title"], sizing_mode="stretch_width",
+            stylesheets=[page_css.HEADER],
         )
-        self._layout = pn.Column(self.lesson_box, self.tabs, sizing_mode="stretch_width")
+        self._layout = pn.Column(self.lesson_box, self.tabs, sizing_mode="stretch_width",
+                                 css_classes=["main-area"], stylesheets=[page_css.MAIN])
 
     def __panel__(self):
         return self._layout
@@ -112,9 +132,18 @@ class Composition(pn.viewable.Viewer):
         if lesson is None:
             self.lesson_box.visible = False
             return
-        self.lesson_text.object = f"### {lesson.title}\n\n{lesson.text}"
+        self.lesson_title.object = f"### {lesson.title}"
+        self.lesson_text.object = lesson.explanation
+        self.lesson_look.object = f"**Look at:** {lesson.look}" if lesson.look else ""
         self.lesson_equation.object = f"$${lesson.equation}$$"
         self.lesson_box.visible = True
+
+    def _fold_lesson(self, event) -> None:
+        """The toggle unfolds (or folds again) the explanation and the equation."""
+        for part in (self.lesson_text, self.lesson_equation):
+            others = [name for name in part.css_classes if name != UNFOLDED]
+            part.css_classes = [*others, UNFOLDED] if event.new else others
+        self.lesson_toggle.label = FOLD if event.new else UNFOLD
 
     def release(self) -> None:
         for view in list(self.views.built.values()):

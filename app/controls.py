@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import panel as pn
 
+from . import page_css
 from .classification_controls import ClassificationControls
 from .lessons import BY_KEY, LESSONS
 from .outside_text import MARKDOWN_TEXT_OPTIONS, html_text, markdown_text
+from .playground_controls import PlaygroundControls
 from .settings import (
     FNN_DATASETS,
     LEARNING_RATES,
@@ -27,8 +29,9 @@ from .settings import (
 from .upload_panel import UploadPanel
 
 #: the speed control: most SGD steps between two frames (0 = as fast as the machine allows)
+FASTEST = 0
 SPEEDS = {
-    "fastest": 0,
+    "fastest": FASTEST,
     "300 steps / frame": 300,
     "100 steps / frame": 100,
     "30 steps / frame": 30,
@@ -36,6 +39,8 @@ SPEEDS = {
     "3 steps / frame": 3,
     "1 step / frame": 1,
 }
+#: the sidebar cards' margin (px: top and bottom, left and right)
+CARD_MARGIN = (6, 5)
 
 
 def speed_options(value: int) -> dict[str, int]:
@@ -73,6 +78,11 @@ class Controls(pn.viewable.Viewer):
             css_classes=["speed-select"], sizing_mode="stretch_width",
         )
         self.speed_select.param.watch(lambda event: setattr(s, "speed", event.new), "value")
+        # "fastest" in one click, and back to the watchable default in one more
+        self.fastest_button = pn.widgets.Toggle(
+            label="⏩ fastest", value=s.speed == FASTEST, css_classes=["fastest-toggle"],
+            width=100, align="end", color="light")
+        self.fastest_button.param.watch(self._fastest_toggled, "value")
         s.param.watch(self._speed_changed, "speed")
         self.readouts = readouts
         self.status = pn.pane.Alert("", alert_type="warning", visible=False,
@@ -177,31 +187,38 @@ class Controls(pn.viewable.Viewer):
 
     def _build_layout(self):
         c = self.widgets
-        self.fnn_only = [self.architecture_input, self.architecture_message, c["dataset"]]
+        self.playground = playground = PlaygroundControls(self.settings, FNN_DATASETS)
+        self.fnn_only = [self.architecture_input, self.architecture_message, c["dataset"],
+                         playground.thumbnails.grid, playground.discretize]
         self.rnn_only = [c["levels"], c["hidden_width"], c["tau"], c["output_from"], c["task"],
                          c["delay"], c["time_step"], c["wrt"]]
         transport = pn.Column(
             pn.Row(self.play_button, self.step_button, self.reset_button),
-            self.speed_select,
+            pn.Row(self.speed_select, self.fastest_button, sizing_mode="stretch_width"),
             self.readouts,
             self.status, self.url_message, sizing_mode="stretch_width",
         )
         model = pn.Card(
-            c["model"], c["dataset"], c["task"], self.architecture_input,
+            c["model"], c["dataset"], playground.thumbnails.grid, c["task"], playground.regenerate,
+            playground.regenerate_note, self.architecture_input,
             self.architecture_message, c["levels"], c["hidden_width"], c["tau"],
             c["output_from"], c["activation"], c["output_activation"],
             title="Model and data", sizing_mode="stretch_width", collapsible=True,
         )
         data = pn.Card(c["delay"], c["noise"], c["samples"], c["seed"],
                        title="Data details", sizing_mode="stretch_width", collapsed=False)
-        training = pn.Card(self.learning_rate_slider, c["momentum"], c["clip_norm"],
+        training = pn.Card(self.learning_rate_slider, playground.learning_rate_menu,
+                           c["momentum"], c["clip_norm"],
                            c["batch_size"], title="Training", sizing_mode="stretch_width")
         show = pn.Card(c["layer"], c["time_step"], c["scope"], c["sample"], c["formula"],
-                       c["wrt"], title="What the views show", sizing_mode="stretch_width")
+                       c["wrt"], playground.discretize, title="What the views show",
+                       sizing_mode="stretch_width")
         upload = None
         if self.on_upload is not None:
             upload = UploadPanel(self.on_upload)
         self.classification = ClassificationControls(self.settings, upload)
+        card = self.classification.card  # L1 right below the L2 weight decay
+        card.insert(card.objects.index(self.classification.weight_decay) + 1, playground.l1)
         self.upload = upload
         if upload is not None:
             upload.param.watch(self._show_datasets, "in_use_name")
@@ -209,9 +226,11 @@ class Controls(pn.viewable.Viewer):
         sparse = pn.Card(c["sparse"], c["topk"], c["truncate"], c["backtrack"],
                          self.sparse_message, title="Sparse backprop",
                          sizing_mode="stretch_width", css_classes=["sparse-card"])
+        for card in (model, show, training, self.classification.card, sparse, data):
+            card.margin = CARD_MARGIN  # room for each card's shadow, the same for all
         return pn.Column(transport, self.lesson_select, model, show, training,
                          self.classification, sparse, data,
-                         width=340, css_classes=["sidebar"])
+                         width=340, css_classes=["sidebar"], stylesheets=[page_css.SIDEBAR])
 
     def dataset_options(self) -> dict[str, str]:
         """The data set menu: the built-in sets, and the uploaded file while one is in use
@@ -316,3 +335,13 @@ class Controls(pn.viewable.Viewer):
             self.speed_select.options = speed_options(event.new)
         if self.speed_select.value != event.new:
             self.speed_select.value = event.new
+        if self.fastest_button.value != (event.new == FASTEST):
+            self.fastest_button.value = event.new == FASTEST
+
+    def _fastest_toggled(self, event) -> None:
+        """Pressed: as fast as the machine allows; released: the default pace."""
+        s = self.settings
+        if event.new and s.speed != FASTEST:
+            s.speed = FASTEST
+        elif not event.new and s.speed == FASTEST:
+            s.speed = s.param.speed.default

@@ -18,11 +18,16 @@ Stable CSS classes for browser tests (Panel renders each component in a shadow r
 text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "step 12"):
 ``play-button``, ``step-button``, ``reset-button`` (each wraps a ``button``),
 ``speed-select`` (the training speed, next to Play; wraps a ``select``),
-``step-counter``, ``loss-value``, ``status-message`` (why training paused),
+``fastest-toggle`` (beside it: pressed, as fast as the machine allows; wraps a ``button``),
+``step-counter``, ``epoch-counter`` (samples seen / training samples), ``loss-value``,
+``status-message`` (why training paused),
 ``settings-message`` (refused URL or lesson values), ``architecture-input`` (wraps an
 ``input``), ``architecture-message``, ``model-kind`` (FNN/RNN buttons), ``dataset`` and
 ``task`` (the data choice, below the model kind), ``formula``,
-``layer-slider``, ``lesson-select``, ``lesson-box``, ``view-tabs`` (tabs titled as in
+``layer-slider``, ``lesson-select``, ``lesson-box`` (holding ``lesson-title``,
+``lesson-toggle``, ``lesson-text``, ``lesson-look`` and ``lesson-equation``: on a short
+window the text and the equation fold away until the toggle, a ``button``, unfolds them),
+``main-area`` (the lesson box and the tabs), ``view-tabs`` (tabs titled as in
 ``settings.VIEW_TITLES``), ``view`` and ``view-<key>`` on each view, ``view-note``,
 ``view-computing`` (shown while a view's core computation runs on the worker thread),
 ``download-csv`` and ``download-npz`` on each view; the sparse back-propagation group:
@@ -34,12 +39,19 @@ text of an HTML pane is in its inner ``div``, e.g. ``.step-counter div`` reads "
 per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
 ``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
 ``metrics-summary`` (training and test loss and accuracy, ``view-training``),
-``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), and
-``frame-readouts`` (the step counter and the loss, which also receipts painted frames,
-``app/receipts.py``). The readouts changed every frame are plain-text lines that lay nothing
-out (:mod:`app.live_text`): ``step-counter`` and ``loss-value`` are elements inside
-``frame-readouts``, ``metrics-summary`` and ``view-computing`` are
-:class:`app.live_text.LiveText` lines; the text of each is in an inner ``div`` too.
+``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), each lesson's
+subject, what its "Look at" line names (``rank-singular-values``, ``kronecker-factors``,
+``mask-levels``, ``spectrum-plot``, ``errata-bars``, ``sparse-cosine``,
+``sparse-singular-values``, ``sharpness-plot``; see ``tests/browser/test_fits_the_screen.py``),
+and ``frame-readouts`` (the step counter and the loss, which also receipts painted frames,
+``app/receipts.py``); Playground's conveniences (``app/playground_controls.py`` and
+``app/architecture_buttons.py`` list theirs): ``dataset-thumbnails``, ``regenerate-data``,
+``discretize``, ``learning-rate-menu``, ``l1-strength`` in the sidebar, ``add-level``,
+``remove-level``, ``add-unit-<k>``, ``remove-unit-<k>`` in ``view-network``. The readouts
+changed every frame are plain-text lines that lay nothing out (:mod:`app.live_text`):
+``step-counter`` and ``loss-value`` are elements inside ``frame-readouts``,
+``metrics-summary`` and ``view-computing`` are :class:`app.live_text.LiveText` lines;
+the text of each is in an inner ``div`` too.
 
 The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
 loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
@@ -56,6 +68,7 @@ from functools import partial
 import panel as pn
 import param
 
+from . import page_css
 from .classification_settings import UPLOAD, classification_widths
 from .composition import TITLE, Composition
 from .controls import Controls
@@ -82,7 +95,7 @@ __all__ = ["TITLE", "Dashboard"]
 #: the manual tick's SGD time before its frame (seconds)
 TICK_BUDGET_S = 0.035
 DISPLAY = ("layer", "time_step", "scope", "sample", "formula", "wrt", "network_shows",
-           "show_test")
+           "show_test", "discretize", "l1")
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -127,8 +140,10 @@ class Dashboard(pn.viewable.Viewer):
         self._deferred = None  # inside apply_settings: None, or whether a redraw was asked
         self._expose_parts()
         self._layout = pn.Column(
-            self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width"),
+            self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width",
+                                     stylesheets=[page_css.PAGE_ROW]),
             sizing_mode="stretch_width", css_classes=["hessian-lab"],
+            stylesheets=[page_css.PAGE],
         )
         self.loop.layout = self._layout
         self._watch()
@@ -155,11 +170,12 @@ class Dashboard(pn.viewable.Viewer):
         side, main = self.sidebar, self.main
         self.controls = side.widgets
         for name in ("play_button", "step_button", "reset_button", "speed_select",
+                     "fastest_button",
                      "status", "url_message",
                      "architecture_input", "architecture_message", "lesson_select",
                      "learning_rate_slider", "sparse_message"):
             setattr(self, name, getattr(side, name))
-        for name in ("tabs", "lesson_box", "lesson_text", "lesson_equation"):
+        for name in ("tabs", "lesson_box", "lesson_text", "lesson_equation", "lesson_toggle"):
             setattr(self, name, getattr(main, name))
 
     # --- reacting to settings ----------------------------------------------------------
@@ -172,6 +188,7 @@ class Dashboard(pn.viewable.Viewer):
         s.param.watch(self._lesson_changed, "lesson")
         s.param.watch(self._batch_changed, "batch_size")
         s.param.watch(self._weight_decay_changed, "weight_decay")
+        s.param.watch(self._data_seed_changed, "data_seed")
         self.session.param.watch(self._running_changed, "running")
         self.session.param.watch(self._status_changed, "status")
         self.param.watch(self._messages_changed, "messages")
@@ -281,6 +298,19 @@ class Dashboard(pn.viewable.Viewer):
         """Weight decay acts from the next step on, without a restart; the views show it."""
         self.session.set_weight_decay()
         self.refresh_view()
+
+    def _data_seed_changed(self, event) -> None:
+        """A new sample of the data set (Regenerate data, or a link's ``data_seed``): the
+        model is kept and goes on training on it (``TrainingSession.regenerate_data``)."""
+        if self.loop.rebuild_owed:
+            return  # the rebuild owed draws the sample asked for
+        error = self.session.regenerate_data()
+        messages = {name: reason for name, reason in self.messages.items()
+                    if name != "data_seed"}
+        if error:
+            messages["data_seed"] = error
+        self.messages = messages
+        self._after_rebuild()
 
     def use_upload(self, uploaded) -> str | None:
         """Train on an uploaded data set (None: the built-in one again), from fresh weights;

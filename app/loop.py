@@ -354,7 +354,8 @@ class SessionLoop:
     def show_readouts(self, frame: int | None = None, in_frame: bool = False) -> None:
         """The step counter and the loss (and the frame's number) in the page; ``in_frame``:
         called from a frame (see :meth:`app.receipts.FrameReadouts.show`)."""
-        self.readouts.show(self.session.step, self.session.loss, frame, in_frame=in_frame)
+        self.readouts.show(self.session.step, self.session.loss, frame, in_frame=in_frame,
+                           epochs=self.session.epochs)
 
     def advance_view(self, frame_start: float) -> None:
         """Stream the visible view's new data, or advance its spread redraw; ``frame_start``

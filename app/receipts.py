@@ -38,16 +38,26 @@ from .live_text import ServerToPage
 RECEIPT_EVERY = 2
 
 
+def epoch_label(epochs: float) -> str:
+    """The epoch counter's text: one decimal below 100 epochs, whole epochs above.
+
+    >>> epoch_label(0.02), epoch_label(12.345), epoch_label(1234.5)
+    ('epoch 0.0', 'epoch 12.3', 'epoch 1234')
+    """
+    return f"epoch {epochs:.1f}" if epochs < 100 else f"epoch {int(epochs)}"
+
+
 class FrameReadouts(ServerToPage, compat.DirectPageMessages):
     """The step counter and the loss, and the number of the frame that last changed them.
 
-    In the page the component is a row of two lines, ``.step-counter div`` ("step 12") and
-    ``.loss-value div`` ("loss 0.1234"), each changing only its own text (the browser lays
-    nothing else out, see :mod:`app.live_text`); after painting a frame it sends the frame's
-    number back to ``on_receipt``.
+    In the page the component is a row of three lines, ``.step-counter div`` ("step 12"),
+    ``.epoch-counter div`` ("epoch 0.2") and ``.loss-value div`` ("loss 0.1234"), each
+    changing only its own text (the browser lays nothing else out, see :mod:`app.live_text`);
+    after painting a frame it sends the frame's number back to ``on_receipt``.
     """
 
     step = param.String(default="step 0", doc="The step counter's text.")
+    epoch = param.String(default="epoch 0", doc="The epoch counter's text.")
     loss = param.String(default="", doc="The loss readout's text.")
     frame = param.Integer(default=0, doc="The number of the last frame sent to the page.")
 
@@ -65,8 +75,10 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
         return inner
       }
       const step = line("step-counter", model.step)
+      const epoch = line("epoch-counter", model.epoch)
       const loss = line("loss-value", model.loss)
       model.on("step", () => { step.textContent = model.step })
+      model.on("epoch", () => { epoch.textContent = model.epoch })
       model.on("loss", () => { loss.textContent = model.loss })
       model.on("frame", () => {
         const frame = model.frame
@@ -80,12 +92,13 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
 
     _stylesheets = ["""
     .readouts { display: flex; white-space: nowrap; font-size: 1.05em; }
-    .step-counter { width: 120px; margin: 5px 10px; }
-    .loss-value { width: 150px; margin: 5px 10px; }
+    .step-counter { width: 90px; margin: 5px 5px 5px 10px; }
+    .epoch-counter { width: 90px; margin: 5px; }
+    .loss-value { width: 100px; margin: 5px; }
     """]
 
     def __init__(self, on_receipt: Callable[[int], None] | None = None, **params):
-        params.setdefault("width", 310)
+        params.setdefault("width", 320)
         params.setdefault("margin", 0)
         super().__init__(**params)
         #: called with the number of each frame the page has painted
@@ -95,9 +108,10 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
         self.on_msg(self.page_message)
 
     def show(self, step: int, loss: float, frame: int | None = None,
-             in_frame: bool = False) -> None:
-        """Show ``step`` and ``loss``; with ``frame``, number the frame they end (one change
-        of the component, the frame's number last).
+             in_frame: bool = False, epochs: float | None = None) -> None:
+        """Show ``step``, ``loss`` and ``epochs`` (samples seen / training samples, beside
+        the steps); with ``frame``, number the frame they end (one change of the component,
+        the frame's number last).
 
         ``in_frame``: called from a frame of the live loop (``app.loop.SessionLoop.draw``),
         where Bokeh changes are made directly (under the page's document lock, or with the
@@ -112,6 +126,8 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
         step_text = f"step {step}"
         if step_text != self.step:
             changes["step"] = step_text
+        if epochs is not None and (epoch_text := epoch_label(epochs)) != self.epoch:
+            changes["epoch"] = epoch_text
         loss_text = f"loss {loss:.4g}"
         if loss_text != self.loss:
             changes["loss"] = loss_text

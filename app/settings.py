@@ -33,6 +33,7 @@ from .classification_settings import STRUCTURAL as CLASSIFICATION_STRUCTURAL
 from .classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
 from .classification_settings import UPLOAD, ClassificationSettings, classification_widths
 from .lessons import BY_KEY
+from .playground_settings import PlaygroundSettings
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
 FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "rings", "regression")
@@ -60,11 +61,12 @@ SPARSE_TITLES = {
 }
 #: the settings that make up the sparse rule (checked by parse_sparse_rule, not by param)
 SPARSE_SETTINGS = ("sparse", "topk", "truncate", "backtrack")
-# 1-2-5 steps per decade: the learning-rate slider moves on a log scale.
+# 1-2-3-5 steps per decade: the learning-rate slider moves on a log scale, and every round
+# value of the menu beside it (playground_settings.ROUND_LEARNING_RATES) is one of its stops.
 LEARNING_RATES = tuple(
     round(mantissa * 10.0**exponent, 10)
-    for exponent in range(-4, 1)
-    for mantissa in (1, 2, 5)
+    for exponent in range(-4, 0)
+    for mantissa in (1, 2, 3, 5)
 ) + (1.0,)
 
 #: what a link, a keyword argument or a lesson may set where the control allows less than
@@ -242,7 +244,7 @@ def describe_sparse_rule(options: dict) -> str:
     return f"{SPARSE_TITLES['backtrack']}, s ∈ {{{', '.join(map(str, sorted(chosen)))}}}"
 
 
-class Settings(ClassificationSettings):
+class Settings(ClassificationSettings, PlaygroundSettings):
     """All controls of one dashboard; synced with the URL query string."""
 
     # --- model -------------------------------------------------------------------------
@@ -275,7 +277,9 @@ class Settings(ClassificationSettings):
                                doc="mini-batch size r (below the widths: the rank bound bites)")
     steps_per_tick = param.Integer(default=1, bounds=(1, 100))
     refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")
-    speed = param.Integer(default=0, bounds=(0, 1000),
+    # 10 steps a frame: some 250 steps (5 epochs of the default 200 samples) a second at 25
+    # frames a second, a pace a class can watch; 0 (the "fastest" button) is one click away
+    speed = param.Integer(default=10, bounds=(0, 1000),
                           doc="most SGD steps between two frames (0 = as fast as allowed)")
 
     # --- sparse back-propagation (a second, full-backprop run is kept for comparison) ---

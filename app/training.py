@@ -18,6 +18,10 @@ of :func:`app.classification_settings.make_fnn_data` (2-5 classes, input feature
 training rows of a train/test split, or an uploaded CSV, ``use_upload``); the sequence tasks
 keep the squared loss. ``weight_decay`` lam adds lam W to every G_W (and G_U); like the
 learning rate it acts from the next step on, without a restart (``set_weight_decay``).
+``l1`` lambda_1 adds the subgradient lambda_1 sign(W) of lambda_1 sum_k ||W^(k)||_1 to every
+G_W (and G_U; sign(0) = 0, biases untouched) before clipping and momentum, from the next step
+on (``app/playground_settings.py``). :meth:`TrainingSession.regenerate_data` draws a new
+sample of the same data set (``data_seed``) and keeps the model and its optimiser state.
 
 Sparse back-propagation (``settings.sparse``; :mod:`hessian_core.sparse`): the run is
 trained with the gradients of the chosen rule, ``net.gradients(X, Z, topk=... |
@@ -48,6 +52,7 @@ import param
 
 from .classification_settings import fit_widths, make_fnn_data
 from .datasets import Dataset, make_sequence_dataset
+from .playground_settings import sample_seed
 from .settings import (
     ArchitectureError,
     Settings,
@@ -77,6 +82,7 @@ class TrainingSession(param.Parameterized):
     """Model, data and optimiser state for one dashboard (built per browser session)."""
 
     step = param.Integer(default=0, doc="optimisation steps taken since the last reset")
+    samples_seen = param.Integer(default=0, doc="training samples used by those steps")
     loss = param.Number(default=float("nan"), doc="loss of the last batch, before its update")
     running = param.Boolean(default=False, doc="Play pressed")
     status = param.String(default="", doc="why training paused, or empty")
@@ -86,7 +92,7 @@ class TrainingSession(param.Parameterized):
         super().__init__(**params)
         self.settings = settings
         self._read_rates()
-        settings.param.watch(self._read_rates, list(RATES))
+        settings.param.watch(self._read_rates, [*RATES, "l1"])
         self.net = None
         self.data: Dataset | None = None
         self.layer_sizes: tuple[int, ...] = ()
@@ -136,7 +142,8 @@ class TrainingSession(param.Parameterized):
     def make_data(self) -> Dataset:
         s = self.settings
         if s.model == "rnn":
-            return make_sequence_dataset(s.task, s.samples, s.tau, s.noise, s.seed, s.delay)
+            return make_sequence_dataset(s.task, s.samples, s.tau, s.noise,
+                                         sample_seed(s.seed, s.data_seed), s.delay)
         return make_fnn_data(s, self.uploaded)
 
     @property
@@ -191,6 +198,10 @@ class TrainingSession(param.Parameterized):
         self._layout = [(start, end, array.shape) for start, end, array in
                         zip([0] + ends[:-1], ends, self._last_good, strict=True)]
         self._flat_velocity = np.zeros(ends[-1])
+        # the entries L1 acts on: every W (and U), no bias
+        self._penalised = np.concatenate([
+            np.full(array.size, not is_bias) for array, is_bias in
+            zip(self._last_good, self._bias_flags(len(self._last_good)), strict=True)])
         # the full-backprop twin: the same initial weights, the same batches
         self.full_net = self._with_parameters(self.parameters()) if self.rule else None
         self._flat_full_velocity = np.zeros(ends[-1])
@@ -202,7 +213,8 @@ class TrainingSession(param.Parameterized):
         self.full_loss_values, self.similarity_values = [], []
         self.next_batch()
         self.initial_loss = self.current_loss()
-        self.param.update(step=0, loss=self.initial_loss, status="", version=self.version + 1)
+        self.param.update(step=0, samples_seen=0, loss=self.initial_loss, status="",
+                          version=self.version + 1)
         return None
 
     # --- the sparse back-propagation rule ----------------------------------------------
@@ -242,6 +254,33 @@ class TrainingSession(param.Parameterized):
         for k in range(1, self.net.n_layers + 1):
             names += [f"W{k}", f"U{k}"] if self.is_rnn else [f"W{k}"]
         return names
+
+    def regenerate_data(self) -> str | None:
+        """A new sample of the same data set (the settings' ``data_seed``): the model, its
+        velocity, the step count and the loss history are kept, so training goes on on the
+        new points; the views start over (``version``). Returns why not (an upload has no
+        other sample), nothing changed then; data of other widths rebuild."""
+        if self.uploaded is not None:
+            return ("an uploaded file has no other sample: Regenerate data draws the "
+                    "built-in data sets")
+        try:
+            data = self.make_data()
+        except ValueError as error:
+            return str(error)
+        if (data.input_width, data.output_width) != (self.data.input_width,
+                                                     self.data.output_width):
+            return self.rebuild()
+        self.data = data
+        self._order = self._rng.permutation(data.size)
+        self._cursor = 0
+        self.next_batch()
+        self.version += 1
+        return None
+
+    def _bias_flags(self, count: int) -> list[bool]:
+        """Which arrays of :meth:`parameters` are biases: [W, b, (U,) ...]."""
+        period = 3 if self.is_rnn else 2
+        return [index % period == 1 for index in range(count)]
 
     def reset(self) -> str | None:
         """Start over from the seed (same as a rebuild, kept separate for the Reset button)."""
@@ -306,6 +345,11 @@ class TrainingSession(param.Parameterized):
         return int(min(self.settings.batch_size, self.data.size))
 
     @property
+    def epochs(self) -> float:
+        """Epochs trained since the last reset: samples seen / training samples."""
+        return self.samples_seen / max(self.data.size, 1)
+
+    @property
     def output_from(self) -> int:
         return int(min(self.settings.output_from, self.settings.tau))
 
@@ -343,6 +387,7 @@ class TrainingSession(param.Parameterized):
         """Keep the :data:`RATES` as plain floats, read again whenever one changes (a watcher):
         three param reads would cost a step as much as its forward pass."""
         self._rates = tuple(float(getattr(self.settings, name)) for name in RATES)
+        self._l1 = float(self.settings.l1)
 
     def _update(self, net, velocity, gradients, which: str, step: int):
         """(new velocity, new parameters) of SGD-with-momentum step ``step``, or the reason
@@ -353,6 +398,9 @@ class TrainingSession(param.Parameterized):
         # the element-wise steps run once over all arrays laid end to end (the same
         # operations on the same entries, so bit for bit the per-array result)
         flat = np.concatenate([g.reshape(-1) for g in grads])
+        current = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
+        if self._l1:  # the subgradient of lambda_1 sum |w| (module docstring)
+            flat = flat + self._l1 * (self._penalised * np.sign(current))
         # The norm is the root of the arrays' sums of squares added one after another, finite
         # exactly when every entry is. One sum over all the n entries (each >= 0) is within
         # n * 2^-53 of it, relatively: far inside 1e-6, so it settles the usual step, finite
@@ -365,8 +413,7 @@ class TrainingSession(param.Parameterized):
             if clip > 0 and norm > clip:
                 flat = flat * (clip / norm)
         velocity = momentum * velocity + flat
-        flat_weights = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
-        flat_weights = flat_weights - learning_rate * velocity
+        flat_weights = current - learning_rate * velocity
         updated = self._split(flat_weights)
         # The step fails where the sum of the arrays' sums is not finite (a NaN or inf entry).
         # Entries all below 1e300 / n in size cannot make it overflow: then one max decides.
@@ -410,7 +457,8 @@ class TrainingSession(param.Parameterized):
             if seconds is not None and clock() - start >= seconds:
                 break
         if taken:
-            self.param.update(step=step, loss=loss)
+            self.param.update(step=step, loss=loss,
+                              samples_seen=self.samples_seen + taken * self.batch_size)
         if failure is not None:
             self._refuse(failure)
         return taken

@@ -54,10 +54,12 @@ Run from the repository root::
     python -m benchmarks.bench_classroom --pages 3 --seconds 5 --burst 10 --no-reference \
         --light-sessions 0 --no-frame-costs                   # 10 link previews while 3 play
 
-By default the app trains as fast as each session's share of the server allows; on a machine
-where the server and the browsers share the cores, that training takes CPU time the browsers
-would draw with. ``--speed N`` puts ``?speed=N`` in each page's address (N SGD steps per frame
-at most); with 20 the app trains as the reference page does, so the two compare like for like.
+By default each page asks for ``?speed=0``: the app trains as fast as each session's share of
+the server allows (the load the targets were set for; the app's own default is a slower pace a
+class can watch). On a machine where the server and the browsers share the cores, that
+training takes CPU time the browsers would draw with. ``--speed N`` puts ``?speed=N`` in each
+page's address instead (N SGD steps per frame at most); with 20 the app trains as the
+reference page does, so the two compare like for like.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
 
+from app.controls import FASTEST
 from app.receipts import RECEIPT_EVERY
 from benchmarks.first_visit import first_visit, transfer_line
 from serve.launch import Served, cpu_seconds, descendants
@@ -622,10 +625,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="measuring window per run (default 20)")
     parser.add_argument("--light-sessions", type=int, default=30,
                         help="light client sessions on one worker (default 30; 0 skips)")
-    parser.add_argument("--speed", type=int, default=None,
+    parser.add_argument("--speed", type=int, default=FASTEST,
                         help="the app's training speed in each page's address, most SGD steps "
-                             "per frame, 0 to 1000 (default: the app's own, fastest); 20 "
-                             "trains as the reference page does")
+                             "per frame, 0 to 1000 (default 0, fastest: the load the targets "
+                             "were set for; the app's own default is a slower, watchable "
+                             "pace); 20 trains as the reference page does")
     parser.add_argument("--burst", type=int, default=0,
                         help="plain GETs of the page (link previews) sent at once a third "
                              "into each app run's window (default 0: none)")

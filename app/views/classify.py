@@ -77,7 +77,11 @@ class ClassificationPanel:
         arrays = {}
         if self.regions is not None:
             self.regions.show_test(getattr(self.settings, "show_test", True))
-            arrays = self.regions.update(net)
+            discrete = bool(getattr(self.settings, "discretize", False))
+            text = caption(self.regions.data, True, discrete)
+            if self.caption.object != text:
+                self.caption.object = text
+            arrays = self.regions.update(net, discrete)
         now = time.monotonic()
         playing = bool(getattr(self.session, "running", False))
         if not playing or now - self._recorded_at >= METRICS_INTERVAL_S:
@@ -86,7 +90,7 @@ class ClassificationPanel:
         arrays.update(self.metrics.arrays())
         return arrays
 
-def caption(data, plane: bool) -> str:
+def caption(data, plane: bool, discrete: bool = False) -> str:
     """The Markdown line above the regions; the class names (an upload's labels) as text."""
     names = markdown_text(", ".join(data.class_names))
     test = (f" and {data.test_size} held-out test points (hollow triangles)"
@@ -94,6 +98,8 @@ def caption(data, plane: bool) -> str:
     if not plane:
         return (f"{data.size} training rows{test}, {data.classes} classes ({names}); the "
                 f"data has {data.input_width} input columns, so no plane to draw regions on.")
-    return (f"Colour: the class the network predicts at each point of the plane, paler where "
-            f"it wins narrowly. {data.size} training points (filled){test}; "
+    shade = (" (output discretized: hard classes)" if discrete
+             else ", paler where it wins narrowly")
+    return (f"Colour: the class the network predicts at each point of the plane{shade}. "
+            f"{data.size} training points (filled){test}; "
             f"{data.classes} classes ({names}).")

@@ -29,6 +29,7 @@ from bokeh.palettes import RdBu11, interp_palette
 
 from app.live_text import LiveText
 from app.outside_text import spreadsheet_text
+from app.playground_settings import l1_statement
 
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
@@ -155,7 +156,8 @@ COMPUTING = "computing on this session's worker…"
 
 
 class View(pn.viewable.Viewer):
-    """Base of the seven views: a layout, a note line, CSV/NPZ downloads, ``refresh()``."""
+    """Base of every view (``app/views/__init__.py``): a layout, a note line, CSV/NPZ
+    downloads, ``refresh()``."""
 
     key = "view"
     title = "View"
@@ -222,7 +224,7 @@ class View(pn.viewable.Viewer):
             self.build()
 
     def build(self) -> None:
-        """Create Pipes/Buffers and DynamicMaps for the current model (override)."""
+        """Create the Bokeh figures and their data sources for the current model (override)."""
 
     def update(self):
         """Compute with the core and send to the plots, yielding after each plot update
@@ -282,6 +284,11 @@ class View(pn.viewable.Viewer):
         return result
 
     def set_note(self, text: str) -> None:
+        """Show ``text``, with what L1 changes in this view's statement while it is on
+        (``app/playground_settings.py``)."""
+        extra = l1_statement(self.key, getattr(self.settings, "l1", 0.0))
+        if extra and not text.startswith("**Could not draw"):
+            text = f"{text}\n\n{extra}" if text else extra
         if self._note.object != text:
             self._note.object = text
         self.note = text

@@ -64,7 +64,7 @@ class ErrataView(View):
         self.plot = plot
         self._table = pn.pane.Markdown("", css_classes=["errata-table"],
                                        sizing_mode="stretch_width")
-        self._body.objects = [pane(plot), self._table]
+        self._body.objects = [pane(plot, css_classes=["errata-bars"]), self._table]
 
     def update(self):
         from hessian_core import errata

@@ -98,9 +98,12 @@ def style(plot, legend: bool = False) -> None:
             item.margin = 6
 
 
-def pane(plot, **options) -> pn.pane.Bokeh:
-    """The Panel pane of a figure, sized as the figure is."""
+def pane(plot, css_classes: tuple[str, ...] = (), **options) -> pn.pane.Bokeh:
+    """The Panel pane of a figure, sized as the figure is; ``css_classes`` go on the
+    figure's own element (a test hook: the pane draws no element of its own)."""
     sizing = {"sizing_mode": plot.sizing_mode} if plot.sizing_mode else {}
+    if css_classes:
+        plot.css_classes = [*plot.css_classes, *css_classes]
     return pn.pane.Bokeh(plot, **sizing, **options)
 
 

@@ -76,9 +76,12 @@ class KroneckerView(View):
             for name in NAMES
         }
         self._diff = self._panes["diff"]
+        # the two factors side by side, then their product: on a 1024 px projector the
+        # factors fill the first line, above the fold
+        factors = pn.Row(self._panes["C"], self._panes["z"], css_classes=["kronecker-factors"])
         self._body.objects = [
-            pn.FlexBox(self._panes["H"], pn.Column(self._panes["C"], self._panes["z"]),
-                       self._diff, flex_wrap="wrap", gap="10px", sizing_mode="stretch_width"),
+            pn.FlexBox(factors, self._panes["H"], self._diff, flex_wrap="wrap", gap="10px",
+                       sizing_mode="stretch_width"),
         ]
 
     def _caption(self, name: str, text: str) -> None:

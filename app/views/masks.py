@@ -87,7 +87,7 @@ class MasksView(View):
                                         sizing_mode="stretch_width")
         self._body.objects = [
             self._levels_caption,
-            pane(self.levels_plot.figure),
+            pane(self.levels_plot.figure, css_classes=["mask-levels"]),
             # the table below the mask: beside it, a 1024 px screen cuts its last column
             pn.Column(self._mask_caption, pane(self.mask_plot.figure)),
             self._counts,

@@ -36,6 +36,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearColorMapper
 from bokeh.plotting import figure
 
+from ..architecture_buttons import ArchitectureButtons
 from .common import DIVERGING, View
 
 #: heatmap resolution per axis
@@ -88,6 +89,8 @@ class NetworkView(View):
             options={label: key for key, label in QUANTITIES.items()},
             color="light", css_classes=["network-quantity"],
         )
+        # +/- for levels and units, as Playground has them beside its diagram
+        self._editor = ArchitectureButtons(settings)
 
     @property
     def quantity(self) -> str:
@@ -150,7 +153,7 @@ class NetworkView(View):
         if self.plot.height != height:
             self.plot.height = height
         self._pane.visible = max(sizes) <= MAX_UNITS
-        self._body.objects = [self._choice, self._caption, self._pane]
+        self._body.objects = [self._choice, self._editor, self._caption, self._pane]
 
     def make_figure(self) -> None:
         self.units = ColumnDataSource({name: [] for name in (

@@ -125,7 +125,7 @@ class RankView(View):
         self._table = pn.pane.Markdown("", css_classes=["rank-table"],
                                        sizing_mode="stretch_width")
         self._body.objects = [
-            pane(plot),
+            pane(plot, css_classes=["rank-singular-values"]),
             pn.Row(
                 pn.Column(self._table, sizing_mode="stretch_width"),
                 pn.Column(pane(history), sizing_mode="stretch_width"),

@@ -46,11 +46,14 @@ def confidence(outputs: np.ndarray, label_values: tuple[float, float]) -> np.nda
     return np.clip((top - 1.0 / K) / (1.0 - 1.0 / K), 0.0, 1.0)
 
 
-def region_image(outputs: np.ndarray, label_values: tuple[float, float], shape: tuple[int, int]
-                 ) -> np.ndarray:
-    """RGBA pixels (shape, uint32 for Bokeh's ``image_rgba``) of the decision regions."""
+def region_image(outputs: np.ndarray, label_values: tuple[float, float], shape: tuple[int, int],
+                 discrete: bool = False) -> np.ndarray:
+    """RGBA pixels (shape, uint32 for Bokeh's ``image_rgba``) of the decision regions;
+    ``discrete``: hard classes, every pixel at the full opacity of a certain one."""
     classes = predicted_classes(outputs, label_values)
-    alpha = LOW_ALPHA + np.round(ALPHA_RANGE * confidence(outputs, label_values))
+    certainty = (np.ones(classes.size) if discrete
+                 else confidence(outputs, label_values))
+    alpha = LOW_ALPHA + np.round(ALPHA_RANGE * certainty)
     rgb = np.array([[int(colour[i:i + 2], 16) for i in (1, 3, 5)] for colour in CLASS_COLOURS])
     pixels = np.empty((classes.size, 4), dtype=np.uint8)
     pixels[:, :3] = rgb[classes]
@@ -117,11 +120,12 @@ class DecisionRegions:
         if self.test_renderer.visible != visible:
             self.test_renderer.visible = visible
 
-    def update(self, net) -> dict[str, np.ndarray]:
-        """Colour the regions by ``net``'s prediction over the grid; returns the arrays
-        behind them (grid points, outputs, predicted classes) for the downloads."""
+    def update(self, net, discrete: bool = False) -> dict[str, np.ndarray]:
+        """Colour the regions by ``net``'s prediction over the grid (``discrete``: hard
+        classes, no paler margins); returns the arrays behind them (grid points, outputs,
+        predicted classes) for the downloads."""
         outputs = np.asarray(net.forward(self.inputs).output)
-        image = region_image(outputs, self.data.labels, (GRID, GRID))
+        image = region_image(outputs, self.data.labels, (GRID, GRID), discrete)
         self.source.patch({"image": [(0, image)]})
         return {"grid_points": self.grid, "grid_outputs": outputs,
                 "grid_classes": predicted_classes(outputs, self.data.labels)}

@@ -180,10 +180,14 @@ class SparseView(View):
                                        styles={"overflow-x": "auto"})
         column = dict(sizing_mode="stretch_width")
         self._body.objects = [
-            pn.Row(pn.Column(pane(cosine_plot), **column), pn.Column(pane(loss_plot), **column),
+            # the cosine and the singular values first: what the meProp and truncated-BPTT
+            # lessons point at stays above the fold on a 1024x768 projector
+            pn.Row(pn.Column(pane(cosine_plot, css_classes=["sparse-cosine"]), **column),
+                   pn.Column(pane(spectra, css_classes=["sparse-singular-values"]), **column),
                    **column),
-            # the table below the spectra: beside them, a 1024 px screen cuts its last column
-            pn.Row(pn.Column(pane(spectra), **column), pn.Spacer(**column), **column),
+            # the table below the loss curves: beside them, a 1024 px screen cuts its last
+            # column
+            pn.Row(pn.Column(pane(loss_plot), **column), pn.Spacer(**column), **column),
             self._table,
         ]
 

@@ -186,7 +186,7 @@ class SpectrumView(View):
                                         sizing_mode="stretch_width")
         self._body.objects = [
             self._caption,
-            pane(plot),
+            pane(plot, css_classes=["spectrum-plot"]),
             pn.Row(
                 pn.Column(self._counts, sizing_mode="stretch_width"),
                 pn.Column(pane(top), sizing_mode="stretch_width"),

@@ -134,6 +134,7 @@ class TrainingView(View):
         self._grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
         half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
         first, second = data.labels
+        self._label_values = (first, second)
         spread = second - first
         mapper = LinearColorMapper(palette=DIVERGING, low=first - 0.5 * spread,
                                    high=second + 0.5 * spread)
@@ -156,10 +157,7 @@ class TrainingView(View):
                          fill_color=colour, line_color="black", line_width=0.8,
                          legend_label=f"target {label:g}")
         add_legend(plot)
-        self._caption.object = (
-            f"Network output on a grid (colour) and the {data.size} data points "
-            f"(targets {first:g} / {second:g}); the boundary is where the colour turns."
-        )
+        self._caption.object = boundary_caption(data, self.settings.discretize)
         return plot
 
     def _regression_plot(self, data):
@@ -260,6 +258,10 @@ class TrainingView(View):
             arrays.update(self._classify.update())
         elif data.input_width == 2:
             prediction = np.asarray(net.forward(self._grid).output)[:, 0].reshape(GRID, GRID)
+            if self.settings.discretize:  # the class of each point: the label on its side
+                first, second = self._label_values
+                prediction = np.where(prediction >= (first + second) / 2, second, first)
+            self._caption.object = boundary_caption(data, self.settings.discretize)
             self._fit.data = {"image": [prediction.astype(np.float32)]}
             arrays.update(grid_points=self._grid, grid_prediction=prediction)
         else:
@@ -283,6 +285,18 @@ class TrainingView(View):
         session = self.session
         return {"loss_step": np.asarray(session.loss_steps, float),
                 "loss": np.asarray(session.loss_values, float), **self.arrays}
+
+
+def boundary_caption(data, discrete: bool) -> str:
+    """The line above the one-output decision plot: the output, or (``discrete``) the class
+    it predicts, the label on its side of the midpoint."""
+    first, second = data.labels
+    if discrete:
+        return (f"Predicted class on a grid (colour: {first:g} or {second:g}, the target on the "
+                f"output's side of {(first + second) / 2:g}; output discretized) and the "
+                f"{data.size} data points; the boundary is where the colour changes.")
+    return (f"Network output on a grid (colour) and the {data.size} data points "
+            f"(targets {first:g} / {second:g}); the boundary is where the colour turns.")
 
 
 def needs_regions(data) -> bool:

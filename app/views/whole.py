@@ -168,10 +168,12 @@ class WholeView(View):
         self._table = pn.pane.Markdown("", css_classes=["whole-table"],
                                        sizing_mode="stretch_width")
         self._matrix_column = pn.Column(self._matrix_caption, pane(self.matrix_plot.figure))
-        # one column: the sharpness first (what training changes), then the matrix and the
-        # spectra, each as wide as the view allows
+        # one column: the sharpness first (what training changes, above the fold on a
+        # 1024x768 projector), its table, then the matrix and the spectra, each as wide as
+        # the view allows
         self._body.objects = [
-            self._table, pane(sharp), self._matrix_column, self._blocks, pane(plot),
+            pane(sharp, css_classes=["sharpness-plot"]), self._table, self._matrix_column,
+            self._blocks, pane(plot),
         ]
 
     # --- the data behind the drawing ------------------------------------------------------

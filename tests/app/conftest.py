@@ -13,7 +13,7 @@ def strict_views(monkeypatch):
 
 @pytest.fixture
 def rendered():
-    """Build a Dashboard and render it into a Document, so that DynamicMaps really draw."""
+    """Build a Dashboard and render it into a Document, so that its figures really draw."""
     import panel as pn
     from bokeh.document import Document
 

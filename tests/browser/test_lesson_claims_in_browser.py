@@ -27,13 +27,13 @@ def softmax_counts() -> tuple[int, int, int]:
 @pytest.mark.browser
 def test_softmax_table_after_play_and_pause(open_app):
     expected = [str(count) for count in softmax_counts()]
-    app = open_app("?lesson=softmax-hessian")
+    app = open_app("?lesson=softmax-hessian&speed=0")  # fastest: thousands of steps
     app.wait_for_drawn_view("spectrum")
     cells = app.page.locator(".spectrum-counts td")
     expect(cells).to_have_text(expected)
     app.play()
     expect(app.page.locator(".play-button button")).to_contain_text("Pause")
-    app.wait_for_steps(2500, timeout_ms=180_000)  # what 5-10 s of Play do on a free machine
+    app.wait_for_steps(2500, timeout_ms=180_000)  # what 1-2 s of Play do on a free machine
     app.play()  # pause
     expect(app.page.locator(".play-button button")).to_contain_text("Play")
     steps = app.step_count()
