@@ -342,7 +342,8 @@ class Dashboard(pn.viewable.Viewer):
             self.settings.lesson = ""
             return
         version = self.session.version
-        self.apply_settings(dict(lesson.settings, lesson=lesson.key))
+        # the pace is the teacher's, not the lesson's: a class on "fastest" stays on it
+        self.apply_settings(dict(lesson.settings, lesson=lesson.key, speed=self.settings.speed))
         if self.session.version == version and not self.loop.rebuild_owed:
             self.reset()  # a lesson starts from its seed, whatever was trained before
 

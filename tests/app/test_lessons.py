@@ -132,6 +132,24 @@ def test_a_lesson_is_the_same_whatever_was_open_before():
     dashboard.close()
 
 
+def test_a_lesson_chosen_from_the_menu_keeps_the_training_speed_in_force():
+    """The pace is the teacher's: every other setting is the lesson's, as on a fresh page."""
+    from app import Dashboard
+
+    dashboard = Dashboard()
+    dashboard.settings.speed = 0  # fastest
+    dashboard.lesson_select.value = "kronecker"
+    assert dashboard.settings.speed == 0
+    fresh = Dashboard()
+    fresh.lesson_select.value = "kronecker"
+    assert fresh.settings.speed == fresh.settings.param["speed"].default
+    kept = {name: getattr(dashboard.settings, name) for name in dashboard.settings.param
+            if name not in ("name", "speed")}
+    assert kept == {name: getattr(fresh.settings, name) for name in kept}
+    dashboard.close()
+    fresh.close()
+
+
 # --- the claims ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("key", "bound"), [("rank-1", 1), ("rank-r", 4), ("rank-t", 4),
                                             ("rank-rt", 6)])
