@@ -80,7 +80,7 @@ class Controls(pn.viewable.Viewer):
         self.speed_select.param.watch(lambda event: setattr(s, "speed", event.new), "value")
         # "fastest" in one click, and back to the watchable default in one more
         self.fastest_button = pn.widgets.Toggle(
-            label="⏩ fastest", value=s.speed == FASTEST, css_classes=["fastest-toggle"],
+            label="▶▶ fastest", value=s.speed == FASTEST, css_classes=["fastest-toggle"],
             width=100, align="end", color="light")
         self.fastest_button.param.watch(self._fastest_toggled, "value")
         s.param.watch(self._speed_changed, "speed")
