@@ -88,8 +88,8 @@ LESSONS: tuple[Lesson, ...] = (
         dict(FNN, activation="tanh", architecture="2-4-4-1", view="kronecker",
              scope="sample", layer=2),
         "For one sample the Hessian with respect to W⁽ᵏ⁾ is an m×m grid of n×n blocks, and "
-        "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The grid lines in the image "
-        "are the block boundaries; the small images are the two factors.",
+        "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The two images at the top are "
+        "the factors C̃ and z zᵀ; below them is H, whose grid lines are the block boundaries.",
         r"H_W^{(k)} = \tilde{C}^{(k)} \otimes "
         r"\big(\mathbf{z}^{(k-1)}\mathbf{z}^{(k-1)T}\big),\quad "
         r"\tilde{C}^{(k-1)} = W^{(k)T}\tilde{C}^{(k)}W^{(k)} \circ F^{(k-1)} "
@@ -126,12 +126,15 @@ LESSONS: tuple[Lesson, ...] = (
         dict(RNN, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
              time_step=4, layer=2),
         "Through time the Hessian of E⁽ᵗ⁾ is a sum over all pairs of steps (s, ζ): a t×t "
-        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The second image shows "
-        "that grid (here 4×4 blocks of 4×4), the third the t input vectors, the hidden states "
-        "of the first level.",
+        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The left image shows "
+        "that grid (here 4×4 blocks of 4×4), the right one the t input vectors, the hidden "
+        "states of the first level, and H is below them. As training goes on, the blocks of "
+        "the early steps become much smaller than those of the last steps (what reaches the "
+        "output from early steps fades): pale on the common colour scale, but not zero.",
         r"H_W^{(k,t)} = \sum_{s=1}^{t}\sum_{\zeta=1}^{t} \tilde{C}^{(k,t,s,\zeta)} \otimes "
         r"\big(\mathbf{z}^{(k-1,s)}\mathbf{z}^{(k-1,\zeta)T}\big) \qquad (74)",
-        "the 4×4 grid of C̃(s, ζ): all t² = 16 blocks are filled, one per pair of steps.",
+        "the 4×4 grid of C̃(s, ζ): all t² = 16 blocks are filled, one per pair of steps "
+        "(after training, the early steps' blocks are pale: small, not zero).",
     ),
     Lesson(
         "weyl", "Weyl's theorem: bounds for sums of terms",
@@ -233,15 +236,19 @@ LESSONS: tuple[Lesson, ...] = (
         "curvature exceeds 2/α. The sharpness, the largest eigenvalue of the whole Hessian "
         "(all P = 337 parameters, the blocks between levels included), is what counts. Here "
         "training is full-batch gradient descent: the batch holds all 64 samples and the "
-        "momentum is 0 (no clipping). The sharpness starts near 4.4, rises to 2/α = 10 "
-        "within some hundred steps and then hovers there, within about 10 %, while the loss "
-        "keeps falling, though no longer at every step: many steps raise it. Change α and "
+        "momentum is 0 (no clipping). The sharpness starts near 4.4 and reaches 2/α = 10 "
+        "within some 300 steps. It then overshoots and falls back a few times, between about "
+        "7 and 13.5 until step 1100 or so (each overshoot brings steps that raise the loss and "
+        "move to a flatter place), and from about step 1200 hovers within a few per cent of "
+        "2/α, while the loss keeps falling, though no longer at every step: many steps raise "
+        "it. Change α and "
         "the plateau moves to the new 2/α: at α = 0.5 the sharpness settles near 4 within a "
         "thousand steps, at α = 0.1 near 20.",
         r"\theta \leftarrow \theta - \alpha \nabla E(\theta),\quad "
         r"\lambda_{\max}\big(\nabla^2 E(\theta)\big) \to \frac{2}{\alpha}",
-        "the sharpness line climbs to the dashed 2/α = 10 and stays near it while the loss "
-        "falls.",
+        "the sharpness line climbs to the dashed 2/α = 10, swings around it (about 7 to 13.5) "
+        "for the first thousand steps or so, then stays within a few per cent of it while the "
+        "loss falls.",
     ),
 )
 

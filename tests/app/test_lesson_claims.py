@@ -373,6 +373,27 @@ def test_edge_of_stability_lesson_sharpness_climbs_to_two_over_alpha(rendered):
     at_step_0_and_after_training(rendered, "edge-of-stability", check)
 
 
+def test_edge_of_stability_lesson_swings_then_settles_as_it_says(rendered):
+    """The words of the lesson about the way to the plateau: an overshoot above 2/alpha and
+    swings between about 7 and 13.5 until step 1100 or so, then within a few per cent from
+    about step 1200 (measured every 50 steps, as the view's sharpness line samples them)."""
+    lesson = BY_KEY["edge-of-stability"]
+    assert "7 to 13.5" in lesson.look and "between about 7 and 13.5" in lesson.explanation
+    threshold = 2.0 / lesson.settings["learning_rate"]
+    dashboard = open_lesson(rendered, "edge-of-stability")
+    view, session = dashboard.views["whole"], dashboard.session
+    sharpness = {}
+    for step in range(0, 2001, 50):
+        if step:
+            session.train(50)
+        sharpness[step] = float(np.asarray(view.whole_hessian(session.net).top_eigenvalues(1))[-1])
+    swings = [value for step, value in sharpness.items() if 300 <= step <= 1100]
+    assert max(swings) > 1.2 * threshold and min(swings) < 0.85 * threshold, swings
+    assert all(0.6 * threshold < value < 1.45 * threshold for value in swings), swings
+    settled = [value for step, value in sharpness.items() if step >= 1300]
+    assert all(abs(value / threshold - 1) <= 0.06 for value in settled), settled
+
+
 def test_every_lesson_has_a_claim_test():
     """A new lesson needs its claim checked here."""
     tested = {"rank-1", "rank-r", "rank-t", "rank-rt", "kronecker", "rnn-hessian",
