@@ -330,7 +330,7 @@ class WholeView(View):
                      f"live: no matrix is drawn; the top {eigenvalues.size} eigenvalues of H "
                      "and of GGN come from Lanczos on matrix-vector products.")
         self.set_note(
-            f"{beyond} {scope}\n\n**Look at:** the sharpness λ_max(H), plotted below the table and "
-            "computed at every redraw, against the dashed 2/α: with full-batch gradient descent "
-            "(batch = samples, momentum 0) it rises to 2/α and stays there — the edge of "
-            "stability.")
+            f"{beyond} {scope}\n\n**Look at:** the sharpness λ_max(H), the line at the top (a "
+            "point at every redraw), against the dashed 2/α: with full-batch gradient descent "
+            "(batch = samples, momentum 0) it rises to 2/α, may swing around it for a while, "
+            "then stays near it — the edge of stability.")
