@@ -167,6 +167,33 @@ def fit_log_range(range_: Range1d, low: float, high: float) -> None:
     fit_range(range_, float(f"{10.0 ** bottom:.0e}") / WIDER, float(f"{10.0 ** top:.0e}") * WIDER)
 
 
+def threshold_steps(steps, thresholds, end: float) -> dict[str, list[float]]:
+    """A level over training (2/α) as a step function to draw: one point where it starts and
+    where it changes, and one at ``end`` (the right edge of the frame), so that it shows from
+    the first step on (a line of a single point draws nothing).
+
+    >>> threshold_steps([0, 1, 2, 3], [10, 10, 20, 20], 3.0)
+    {'step': [0.0, 2.0, 2.0, 3.0], 'threshold': [10.0, 10.0, 20.0, 20.0]}
+    >>> threshold_steps([0], [10], 1.0)
+    {'step': [0.0, 1.0], 'threshold': [10.0, 10.0]}
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    for step, level in zip(steps, thresholds, strict=True):
+        step, level = float(step), float(level)
+        if ys and level == ys[-1]:
+            continue
+        if ys:  # the old level holds until the step where it changed
+            xs.append(step)
+            ys.append(ys[-1])
+        xs.append(step)
+        ys.append(level)
+    if ys:
+        xs.append(max(float(end), xs[-1]))
+        ys.append(ys[-1])
+    return {"step": xs, "threshold": ys}
+
+
 def fit_range(range_: Range1d, start: float, end: float) -> None:
     """Show [start, end] on a Range1d (an empty interval is widened around its value).
 

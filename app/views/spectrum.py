@@ -54,6 +54,7 @@ from .figures import (
     line_figure,
     pane,
     set_text,
+    threshold_steps,
 )
 from .masks import dead_level_warning
 
@@ -139,7 +140,7 @@ class SpectrumView(View):
         miss their first data."""
         if self.spectrum_plot is None:
             self._make_figures()
-        for source in (self.points, self.prediction, self.band, self.top):
+        for source in (self.points, self.prediction, self.band, self.top, self.top_threshold):
             source.data = {name: np.zeros(0) for name in source.data}
         self._top_rows: dict[str, list[float]] = {"step": [], "top": [], "whole": [],
                                                   "threshold": []}
@@ -175,8 +176,9 @@ class SpectrumView(View):
                  legend_label=WHOLE_LABEL)
         top.line(x="step", y="top", source=self.top, line_width=2, color=EXACT,
                  legend_label=LAYER_LABEL)
-        top.line(x="step", y="threshold", source=self.top, line_width=2, color=PREDICTED,
-                 line_dash="dashed", legend_label="2 / learning rate")
+        self.top_threshold = ColumnDataSource(empty_columns("step", "threshold"))
+        top.line(x="step", y="threshold", source=self.top_threshold, line_width=2,
+                 color=PREDICTED, line_dash="dashed", legend_label="2 / learning rate")
         top.scatter(x="step", y="top", source=self.top, size=6, color=EXACT,
                     legend_label=LAYER_LABEL)
         add_legend(top)
@@ -266,6 +268,8 @@ class SpectrumView(View):
         shown = np.concatenate([rows["top"], rows["whole"], rows["threshold"]])
         fit_range(self.top_plot.x_range, rows["step"][0], max(rows["step"][-1],
                                                               rows["step"][0] + 1.0))
+        self.top_threshold.data = threshold_steps(rows["step"], rows["threshold"],
+                                                  self.top_plot.x_range.end)
         fit_log_range(self.top_plot.y_range, float(np.min(shown)), float(np.max(shown)))
         yield
         inside = bool(np.all(eigenvalues >= lower - tolerance)

@@ -45,6 +45,7 @@ from .figures import (
     line_figure,
     pane,
     set_text,
+    threshold_steps,
 )
 from .spectrum import zero_tolerance
 
@@ -120,7 +121,8 @@ class WholeView(View):
             self._make_figures()
         self.matrix_plot.set(np.full((1, 1), np.nan))
         self.labels.data = empty_columns("x", "y", "text")
-        for source in (self.points, self.gauss_newton_points, self.sharpness):
+        for source in (self.points, self.gauss_newton_points, self.sharpness,
+                       self.threshold_line):
             source.data = {name: np.zeros(0) for name in source.data}
         self._history: dict[str, list[float]] = {"step": [], "sharpness": [], "threshold": []}
         self._dense_at = -np.inf  # when the matrix and spectra were last computed
@@ -159,7 +161,8 @@ class WholeView(View):
                    color=HESSIAN, legend_label="sharpness λ_max(H)")
         sharp.scatter(x="step", y="sharpness", source=self.sharpness, size=4, color=HESSIAN,
                       legend_label="sharpness λ_max(H)")
-        sharp.line(x="step", y="threshold", source=self.sharpness, line_width=2,
+        self.threshold_line = ColumnDataSource(empty_columns("step", "threshold"))
+        sharp.line(x="step", y="threshold", source=self.threshold_line, line_width=2,
                    color=GAUSS_NEWTON, line_dash="dashed", legend_label="2 / learning rate")
         add_legend(sharp)
         self.sharpness_plot = sharp
@@ -246,6 +249,8 @@ class WholeView(View):
             self.sharpness.stream({"step": [step], "sharpness": [top], "threshold": [threshold]})
         steps = history["step"]
         fit_range(self.sharpness_plot.x_range, steps[0], max(steps[-1], steps[0] + 1.0))
+        self.threshold_line.data = threshold_steps(steps, history["threshold"],
+                                                   self.sharpness_plot.x_range.end)
         shown = np.concatenate([history["sharpness"], history["threshold"]])
         shown = shown[np.isfinite(shown)]
         if shown.size:

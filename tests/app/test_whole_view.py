@@ -195,3 +195,21 @@ def test_edge_of_stability_plateau_at_two_over_alpha(alpha):
     assert np.median(losses[-500:]) < 0.8 * np.median(losses[:500])  # the loss falls ...
     assert np.mean(np.diff(losses) > 0) > 0.05  # ... and steps raise it (far below
     # the edge of stability gradient descent lowers it at every step)
+
+
+@pytest.mark.parametrize(("view_key", "source", "plot"), [
+    ("whole", "threshold_line", "sharpness_plot"), ("spectrum", "top_threshold", "top_plot")])
+def test_the_two_over_alpha_line_shows_from_step_0_across_the_frame(rendered, view_key, source,
+                                                                       plot):
+    """A line of one point draws nothing: before the first step the dashed 2/α spans the
+    frame, and a change of α shows as a step where it happened."""
+    dashboard = rendered(view=view_key, learning_rate=0.1)
+    view = dashboard.views[view_key]
+    line, frame = getattr(view, source), getattr(view, plot)
+    assert line.data["threshold"] == [20.0, 20.0]
+    assert line.data["step"] == [0.0, frame.x_range.end]
+    dashboard.step()
+    dashboard.settings.learning_rate = 0.2
+    dashboard.step()
+    assert line.data["threshold"] == [20.0, 20.0, 10.0, 10.0]
+    assert line.data["step"][-1] == frame.x_range.end == 2.0
