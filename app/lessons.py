@@ -157,7 +157,7 @@ LESSONS: tuple[Lesson, ...] = (
         r"\text{paper: } C^{(l)} = I \circ F^{(l)}\ (32) \qquad \text{exact: } Q^{(l)} = I,\ "
         r"M^{(k)} = Q^{(k)} \circ F^{(k)} + \operatorname{diag}\big(\mathbf{a}^{(k)} \circ "
         r"\mathbf{f}''(\mathbf{y}^{(k)})\big)",
-        "the bars: relative errors of 0.1 and more (about 1 at the start), far above "
+        "the bars: relative errors of 0.1 and more (above 1 at the start), far above "
         "round-off (1e-16).",
     ),
     Lesson(

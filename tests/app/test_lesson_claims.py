@@ -289,7 +289,8 @@ def test_errata_lesson_errors_of_order_one(rendered):
         errors = errors[np.isfinite(errors)]
         assert errors.size and errors.min() > 0.1, errors  # "0.1 and more"
         if dashboard.session.step == 0:
-            assert errors.max() > 1.0, errors  # "about 1 at the start"
+            assert errors.max() > 1.0, errors  # "above 1 at the start"
+            assert "above 1 at the start" in BY_KEY["errata"].look
         assert "0.1 and more" in BY_KEY["errata"].look
         assert "yes |" not in view._table.object.replace("n/a", "")
 
