@@ -88,8 +88,9 @@ LESSONS: tuple[Lesson, ...] = (
         dict(FNN, activation="tanh", architecture="2-4-4-1", view="kronecker",
              scope="sample", layer=2),
         "For one sample the Hessian with respect to W⁽ᵏ⁾ is an m×m grid of n×n blocks, and "
-        "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The two images at the top are "
-        "the factors C̃ and z zᵀ; below them is H, whose grid lines are the block boundaries.",
+        "block (i, g) is c_ig times the same rank-1 matrix z zᵀ. The images titled factor "
+        "C⁽ᵏ⁾ and factor z zᵀ are the two factors; in the one titled Hessian H⁽ᵏ⁾ the grid "
+        "lines are the block boundaries.",
         r"H_W^{(k)} = \tilde{C}^{(k)} \otimes "
         r"\big(\mathbf{z}^{(k-1)}\mathbf{z}^{(k-1)T}\big),\quad "
         r"\tilde{C}^{(k-1)} = W^{(k)T}\tilde{C}^{(k)}W^{(k)} \circ F^{(k-1)} "
@@ -126,9 +127,10 @@ LESSONS: tuple[Lesson, ...] = (
         dict(RNN, levels=2, hidden_width=4, tau=6, view="kronecker", scope="sample",
              time_step=4, layer=2),
         "Through time the Hessian of E⁽ᵗ⁾ is a sum over all pairs of steps (s, ζ): a t×t "
-        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The left image shows "
-        "that grid (here 4×4 blocks of 4×4), the right one the t input vectors, the hidden "
-        "states of the first level, and H is below them. As training goes on, the blocks of "
+        "grid of m×m matrices C̃, each multiplied by z_s z_ζᵀ. The image titled C̃(s, ζ) "
+        "shows that grid (here 4×4 blocks of 4×4), the one titled inputs z_s the t input "
+        "vectors, the hidden states of the first level, and Hessian H⁽ᵏ⁾ their sum. As "
+        "training goes on, the blocks of "
         "the early steps become much smaller than those of the last steps (what reaches the "
         "output from early steps fades): pale on the common colour scale, but not zero.",
         r"H_W^{(k,t)} = \sum_{s=1}^{t}\sum_{\zeta=1}^{t} \tilde{C}^{(k,t,s,\zeta)} \otimes "
