@@ -248,9 +248,8 @@ LESSONS: tuple[Lesson, ...] = (
         "thousand steps, at α = 0.1 near 20.",
         r"\theta \leftarrow \theta - \alpha \nabla E(\theta),\quad "
         r"\lambda_{\max}\big(\nabla^2 E(\theta)\big) \to \frac{2}{\alpha}",
-        "the sharpness line climbs to the dashed 2/α = 10, swings around it (about 7 to 13.5) "
-        "for the first thousand steps or so, then stays within a few per cent of it while the "
-        "loss falls.",
+        "the sharpness line climbs to the dashed 2/α = 10, swings around it (about 7 to 13.5), "
+        "then stays within a few per cent of it as the loss falls.",
     ),
 )
 
