@@ -64,7 +64,12 @@ def symlog(values: np.ndarray, linear: float) -> np.ndarray:
 
 
 #: superscript forms of the characters of a level or time index (the paper's "^(k)")
-SUPERSCRIPTS = str.maketrans("0123456789+-=()klmnst", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵏˡᵐⁿˢᵗ")
+SUPERSCRIPTS = str.maketrans("0123456789+-=()hijklmnst", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ʰⁱʲᵏˡᵐⁿˢᵗ")
+#: the core's ASCII words and signs for symbols, as the lessons typeset them
+SYMBOLS = ((r"(?<![A-Za-z])zeta(?![A-Za-z])", "ζ"), (r"\bkron\b", "⊗"), (r"\bsum\b", "Σ"),
+           (r"<=", "≤"), (r">=", "≥"), (r"(?<=[A-Za-z])~", "\u0303"), (r"(?<=[\w)⁾])\^T\b", "ᵀ"),
+           (r"(?<=[\w')⁾])\^([0-9])", lambda match: match.group(1).translate(SUPERSCRIPTS)),
+           (r"(?<=[)⁾])T(?![A-Za-z])", "ᵀ"))
 
 
 def superscript(index) -> str:
@@ -77,13 +82,20 @@ def superscript(index) -> str:
 
 
 def typeset(text: str) -> str:
-    """The core's ASCII notation as the lessons typeset it: "^(l)" as superscripts and the
-    elementwise product " o " as "∘".
+    """The core's ASCII notation as the lessons typeset it: "^(l)" as superscripts, the
+    elementwise product " o " as "∘", a transpose "^T" as "ᵀ", "C~" as "C̃", and zeta, kron,
+    sum and <= as ζ, ⊗, Σ and ≤.
 
     >>> typeset("C^(l) = I o F^(l), then A^(k,t)")
     'C⁽ˡ⁾ = I ∘ F⁽ˡ⁾, then A⁽ᵏ,ᵗ⁾'
+    >>> typeset("C~^(k,t,s,zeta) = P_s^T A^(k,t) P_zeta, f'^4, t <= 2, C~ kron z z^(h)T")
+    "C̃⁽ᵏ,ᵗ,ˢ,ζ⁾ = P_sᵀ A⁽ᵏ,ᵗ⁾ P_ζ, f'⁴, t ≤ 2, C̃ ⊗ z z⁽ʰ⁾ᵀ"
     """
-    text = re.sub(r"\^\(([0-9a-z,+\- ]+)\)", lambda match: superscript(match.group(1)), text)
+    for pattern, replacement in SYMBOLS[:2]:  # before the superscripts: ^(k,zeta)
+        text = re.sub(pattern, replacement, text)
+    text = re.sub(r"\^\(([0-9a-zζ,+\- ]+)\)", lambda match: superscript(match.group(1)), text)
+    for pattern, replacement in SYMBOLS[2:]:
+        text = re.sub(pattern, replacement, text)
     return re.sub(r"(?<=[\w)⁾]) o (?=[\w(])", " ∘ ", text)
 
 

@@ -45,6 +45,10 @@ PROBLEMS = {
     "'an' before a digit": re.compile(r"\ban [0-9]"),
     "an ASCII superscript '^('": re.compile(r"\^\("),
     "an ASCII ' o ' product": re.compile(r"[\w)⁾] o [\w(]"),
+    "an ASCII transpose '^T'": re.compile(r"\^T\b"),
+    "an ASCII tilde 'C~'": re.compile(r"[A-Za-z]~"),
+    "'zeta' spelled out": re.compile(r"(?<![A-Za-z])zeta(?![A-Za-z])"),
+    "an ASCII '<='": re.compile(r"<="),
 }
 
 
@@ -99,7 +103,8 @@ def dashboards():
 def test_the_scanner_finds_each_fault():
     """The patterns catch the faults a tester reported (so a pass means something)."""
     for text in ("a sum over 1 sample(s)", "bound 1 (one sample) (one sample)",
-                 "an 4×4 grid", "G_W^(1)", "C^(l) = I o F^(l)"):
+                 "an 4×4 grid", "G_W^(1)", "C^(l) = I o F^(l)", "P_s^T A", "C~ = P_zeta",
+                 "t <= 2"):
         assert problems_in(text), text
     assert not problems_in("G_W⁽¹⁾ of one sample (r = 1); C⁽ˡ⁾ = I ∘ F⁽ˡ⁾, a 4×4 grid")
 
