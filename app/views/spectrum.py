@@ -174,6 +174,8 @@ class SpectrumView(View):
                           height=280, x_range=Range1d(0.0, 1.0), y_range=Range1d(0.1, 100.0))
         top.line(x="step", y="whole", source=self.top, line_width=2, color=WHOLE,
                  legend_label=WHOLE_LABEL)
+        top.scatter(x="step", y="whole", source=self.top, size=4, color=WHOLE,
+                    legend_label=WHOLE_LABEL)  # a single point (step 0) shows too
         top.line(x="step", y="top", source=self.top, line_width=2, color=EXACT,
                  legend_label=LAYER_LABEL)
         self.top_threshold = ColumnDataSource(empty_columns("step", "threshold"))
