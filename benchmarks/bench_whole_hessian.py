@@ -20,8 +20,9 @@ same 2-64-64-1 network (P = 4417) and of a wider 2-256-256-1 (P = 66817), 500 sa
 
 * "hessian_core": ``net.whole_hessian(X, Z).top_eigenvalues(1)`` (Lanczos on ``matvec`` from
   the gradient start, at its default ``tol`` (``hessian_core.whole.SHARPNESS_TOL``), at
-  ``tol=1e-3``, PyHessian's number, though Lanczos' tol bounds a residual, not a change, and at
-  ``tol=1e-10``; the time includes building H: forward pass and adjoints);
+  ``MATCHING_TOL`` = 1e-2 and 3e-2, at ``tol=1e-3``, PyHessian's number, though Lanczos' tol
+  bounds a residual, not a change, and at ``tol=1e-10``; the time includes building H: forward
+  pass and adjoints);
 * "PyHessian": ``hessian(model, criterion, data=(x, y)).eigenvalues(top_n=1)`` (power
   iteration, its defaults ``maxIter=100, tol=1e-3``; the time includes its first backward),
   and the same at ``tol=1e-8, maxIter=1000``, the most accurate it gets here (its error stays
@@ -37,7 +38,9 @@ how far the ARPACK ``tol=0`` value is from it); above, ARPACK ``eigsh(tol=0)`` (
 precision) on the torch products. Last two lines of each table: whether the default sharpness
 is ``SPEEDUP_TARGET`` times faster than each PyHessian row, at an equal or smaller error:
 against its defaults (which stop at an error of a few 1e-3) and against the most accurate
-PyHessian run (the time it takes to come as close as it can). Without torch,
+PyHessian run (the time it takes to come as close as it can). A third line compares
+PyHessian's defaults with hessian_core at ``tol=MATCHING_TOL``, a tolerance fixed before the
+run (not picked per network): time to an equal or better accuracy. Without torch,
 scipy or PyHessian (the bench extra: ``pip install -e ".[bench]"``), their rows are left out
 with a line saying why.
 """
@@ -70,6 +73,10 @@ MATVEC_TARGET = 3.0
 PYHESSIAN_DEFAULT = "PyHessian eigenvalues(top_n=1)"
 TIGHT_OPTIONS = {"tol": 1e-8, "maxIter": 1000}
 PYHESSIAN_TIGHT = "PyHessian eigenvalues(top_n=1, tol=1e-8, maxIter=1000)"
+#: The Lanczos tolerance set against PyHessian's defaults: a residual of 1e-2 ||H|| bounds
+#: the error by 1e-2, and in practice it is about residual^2 / gap, well under PyHessian's
+#: few 1e-3 (its power iteration's stopping rule bounds nothing).
+MATCHING_TOL = 1e-2
 
 
 def _median_ms(call, repeats: int) -> float:
@@ -259,8 +266,9 @@ def sharpness_tables(cases: list, repeats: int) -> None:
         default = f"hessian_core top_eigenvalues(1) [tol={SHARPNESS_TOL:g}]"
         tolerances = [(default, None)] + [
             (f"hessian_core top_eigenvalues(1, tol={tol:g})", tol)
-            for tol in (1e-3, 1e-10) if tol != SHARPNESS_TOL
+            for tol in (3e-2, MATCHING_TOL, 1e-3, 1e-10) if tol != SHARPNESS_TOL
         ]
+        matching = f"hessian_core top_eigenvalues(1, tol={MATCHING_TOL:g})"
         for name, tol in tolerances:
             calls[name] = lambda net=net, X=X, Z=Z, tol=tol: float(
                 net.whole_hessian(X, Z).top_eigenvalues(1, tol=tol)[-1]
@@ -304,12 +312,15 @@ def sharpness_tables(cases: list, repeats: int) -> None:
             print(f"  target ({SPEEDUP_TARGET:g}x PyHessian): not measured (PyHessian or the "
                   "reference is missing)")
             continue
-        for pyhessian in (PYHESSIAN_DEFAULT, PYHESSIAN_TIGHT):
-            speedup = rows[pyhessian][1] / rows[default][1]
-            met = speedup >= SPEEDUP_TARGET and errors[default] <= errors[pyhessian]
-            print(f"  target: the default sharpness {SPEEDUP_TARGET:g}x faster than {pyhessian} "
+        comparisons = [(default, PYHESSIAN_DEFAULT), (default, PYHESSIAN_TIGHT),
+                       (matching, PYHESSIAN_DEFAULT)]
+        for ours, pyhessian in comparisons:
+            speedup = rows[pyhessian][1] / rows[ours][1]
+            met = speedup >= SPEEDUP_TARGET and errors[ours] <= errors[pyhessian]
+            what = "the default sharpness" if ours == default else f"tol={MATCHING_TOL:g}"
+            print(f"  target: {what} {SPEEDUP_TARGET:g}x faster than {pyhessian} "
                   f"at equal or better accuracy: {'met' if met else 'NOT met'} "
-                  f"({speedup:.1f}x, error {errors[default]:.1e} vs {errors[pyhessian]:.1e})")
+                  f"({speedup:.1f}x, error {errors[ours]:.1e} vs {errors[pyhessian]:.1e})")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ the Krylov basis Q_j, the tridiagonal T_j = Q_j^T A Q_j, and the Ritz values the
 A Ritz value is accepted when its residual ``|beta_j s_j|`` (s_j the last entry of its
 eigenvector of T_j) is at most ``tol`` times the largest |theta|; each accepted Ritz value
 then lies within that residual of an eigenvalue of H (and usually within residual^2 / gap).
-When the Krylov space becomes invariant (beta <= tol x scale; H has few distinct
+When the Krylov space becomes invariant (beta <= min(tol, 1e-8) x scale; H has few distinct
 eigenvalues when m*q is small), the basis goes on with a fresh vector orthogonal to it, in
 which further copies of repeated eigenvalues appear. Where rounding keeps the space from
 becoming invariant, a repeated eigenvalue can be reported fewer times than it occurs, as
@@ -52,6 +52,12 @@ WHICH: tuple[str, ...] = ("LA", "SA", "LM")
 
 #: Below this reduced size the eigenvalues come from one dense eigvalsh of the small matrix.
 DIRECT_SIZE = 128
+
+#: The Krylov space counts as invariant when beta is at most ``min(tol, INVARIANT_TOL)`` times
+#: the largest |alpha| or beta so far (and ``1e-12`` times it at the least). Capped so that a
+#: loose ``tol`` (1e-2, 1e-1) does not take every small beta for an invariant space: that
+#: would restart at every step and never test convergence.
+INVARIANT_TOL = 1e-8
 
 
 def hessian_vector_product(hessian: Any, vector: Any) -> Any:
@@ -201,8 +207,9 @@ def lanczos(
             w = w - (current @ w) @ current
         beta = float(xp.linalg.vector_norm(w))
         scale = max(scale, abs(alpha), beta)
-        # invariant subspace (to within tol): its Ritz values are eigenvalues
-        breakdown = beta <= max(tol, 1e-12) * scale or j + 1 == dim
+        # invariant subspace (to round-off, or to within a tight tol): its Ritz values are
+        # eigenvalues
+        breakdown = beta <= min(max(tol, 1e-12), INVARIANT_TOL) * scale or j + 1 == dim
         if breakdown:
             finished += _ritz(xp, alphas, betas, dtype, device)[0]
             theta, residuals = sorted(finished), [0.0] * len(finished)

@@ -9,6 +9,8 @@ of the exact RNN H_U.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from core_checks import EIGENVALUE_RTOL, assert_close, spectral_scale, to_numpy
@@ -157,3 +159,25 @@ def test_bad_arguments(k, which, message):
     hessian = _fnn_hessian(np, (4, 5, 2), 2, layer=1)
     with pytest.raises(ValueError, match=message):
         top_eigenvalues(hessian, k, which=which)
+
+
+def test_a_loose_tol_stops_early_instead_of_restarting_at_every_step():
+    """With tol=0.1, a beta under a tenth of the largest eigenvalue is no invariant space: the
+    run goes on, tests convergence and stops after a few products with a value within the
+    bound, instead of taking every step for a restart until maxiter (300 products, a warning
+    and a mix of one-step Ritz values)."""
+    values = np.linspace(0.0, 1.0, 400)
+    values[-1] = 10.0
+    start = np.full(values.size, 0.01)
+    start[-1] = 1.0  # close to the top eigenvector: the first beta is small
+    calls = []
+
+    def operator(v):
+        calls.append(v)
+        return values * v
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        got = lanczos(operator, values.size, 1, "LA", tol=0.1, like=values, start=start)
+    assert len(calls) <= 10, f"{len(calls)} products for tol=0.1"
+    assert abs(float(got[-1]) - 10.0) <= 0.1 * 10.0
