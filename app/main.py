@@ -6,9 +6,12 @@ When the page loses its server (the worker process serving it stopped or was res
 environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
 "worker w1"), so a teacher or a test can tell which process serves a page. The process skips
 Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS thread
-(:mod:`app.serving`); once a session is built, its objects are kept out of later garbage
-collections until a session ends (:mod:`app.gc_policy`). The page's BokehJS draws each live
-update through shims that skip work it does for nothing here (:mod:`app.browser_shims`).
+(:mod:`app.serving`). A page's dashboard is built once the page has loaded (Panel's
+``pn.state.onload``, :mod:`app.deferred_page`), so a plain ``GET`` that never connects (a link
+preview, a crawler) builds only a "Loading" text; once a session's dashboard is built, its
+objects are kept out of later garbage collections until a session ends
+(:mod:`app.gc_policy`). The page's BokehJS draws each live update through shims that skip
+work it does for nothing here (:mod:`app.browser_shims`).
 A page whose address is over :data:`app.serving.ADDRESS_LIMIT_BYTES` shows only
 :data:`app.serving.ADDRESS_TOO_LONG` (CSS class ``address-too-long``), as HAProxy's page does.
 """
@@ -25,6 +28,7 @@ try:
     from app import browser_shims
     from app.address import follow_address
     from app.dashboard import Dashboard
+    from app.deferred_page import built_on_load
     from app.gc_policy import freeze_built_session
     from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 except ImportError:  # served from a checkout without ``pip install -e .``
@@ -32,6 +36,7 @@ except ImportError:  # served from a checkout without ``pip install -e .``
     from app import browser_shims
     from app.address import follow_address
     from app.dashboard import Dashboard
+    from app.deferred_page import built_on_load
     from app.gc_policy import freeze_built_session
     from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 
@@ -54,21 +59,27 @@ if address_too_long(pn.state.curdoc):
                  sizing_mode="stretch_width").servable(title=f"hessian-lab: {TOO_LONG_TITLE}",
                                                        location=False)
 else:
-    dashboard = Dashboard(sync_url=True)
+    # the dashboard is built once the page has loaded (app/deferred_page.py): a plain GET (a
+    # link preview, a reload never connected) builds only what is below and the loading text
+    below = []
     if worker := os.environ.get("HESSIAN_LAB_WORKER"):
         # below the dashboard, in the same root
-        label = pn.pane.HTML(f"worker {worker}", css_classes=["worker-id"], margin=(0, 10),
-                             styles={"color": "#888", "font-size": "0.8em"})
-        pn.Column(dashboard, label, sizing_mode="stretch_width").servable(
-            title="hessian-lab", location=False)
-    else:
-        dashboard.servable(title="hessian-lab", location=False)
-    # the page's address shows the settings in force and brings Back and Forward to them
-    # (app/address.py); none where the dashboard could not tie one to it (Dashboard.location)
-    if (address := follow_address(dashboard)) is not None:
-        address.servable(location=False)
+        below.append(pn.pane.HTML(f"worker {escape(worker)}", css_classes=["worker-id"],
+                                  margin=(0, 10), styles={"color": "#888", "font-size": "0.8em"}))
+
+    def build_dashboard() -> list:
+        """The dashboard, from the settings in the page's link, and the address bar that
+        shows them in the page's address and brings Back and Forward to them
+        (app/address.py); none where the dashboard could not tie one to the address
+        (Dashboard.location)."""
+        dashboard = Dashboard(sync_url=True)
+        address = follow_address(dashboard)
+        return [dashboard] if address is None else [dashboard, address]
+
+    built_on_load(build_dashboard, below,
+                  then=lambda: freeze_built_session(pn.state.curdoc)).servable(
+        title="hessian-lab", location=False)
     NotificationArea(js_events={"connection_lost": {"type": "error",
                                                     "message": DISCONNECT_MESSAGE}}
                      ).servable(location=False)
     browser_shims.install()
-    freeze_built_session(pn.state.curdoc)

@@ -11,7 +11,7 @@ visible change with the page's own clock. Per N it prints, per page and as media
 * SGD steps/s: from the counter's values;
 * worst gap: the longest time between two visible updates (the window's ends count);
 * the time until all N pages had drawn their step counter (and, once, what a first visit
-  downloads: the page, its scripts and stylesheets, ``benchmarks/first_visit.py``);
+  downloads: the page, its scripts and stylesheets, ``serve/downloads.py``);
 * server CPU per visible update: CPU time of every server process (make's descendants:
   supervisor, HAProxy, workers; ``/proc``) over the window, divided by all pages' updates;
 * where the machine's CPU went over the window, in cores: the server's processes on a CPU
@@ -35,7 +35,8 @@ least a live Panel page costs the server and the browsers on this machine
 Part 2, the server's capacity without browsers. ``make serve WORKERS=1`` (one process) and S
 light clients that speak Bokeh's websocket protocol (``bokeh.protocol``, one asyncio loop):
 each opens a session as a browser would (session token, ACK, PULL-DOC), sends Bokeh's
-DocumentReady and a click on the Play button, then only reads the server's PATCH-DOC
+DocumentReady, reads the dashboard's models the server then builds and sends
+(``app/deferred_page.py``), clicks the Play button, then only reads the server's PATCH-DOC
 messages, counting those that change the step counter, without building or rendering any
 document. So the browsers' own cost does not hide the server's. Prints per session
 updates/s and steps/s, and the server's CPU per visible update.
@@ -81,8 +82,9 @@ from urllib.request import urlopen
 
 from app.controls import FASTEST
 from app.receipts import RECEIPT_EVERY
-from benchmarks.first_visit import first_visit, transfer_line
+from serve.downloads import first_visit, transfer_line
 from serve.launch import Served, cpu_seconds, descendants
+from serve.page_session import DOCUMENT_READY
 
 REFERENCE_PAGE = Path(__file__).resolve().with_name("reference_page.py")
 
@@ -427,6 +429,12 @@ def _find_models(document_json: dict) -> PageModels:
     return found
 
 
+def _found_in(earlier: PageModels, later: PageModels) -> PageModels:
+    """The models found so far: ``earlier``'s, and ``later``'s where ``earlier`` has none."""
+    return PageModels(**{name: getattr(earlier, name) if getattr(earlier, name) is not None
+                         else getattr(later, name) for name in vars(earlier)})
+
+
 def receipt(receipts_id: str, frame) -> dict:
     """The event a page sends when it has painted ``frame`` (Panel's ESM DataEvent)."""
     return {"kind": "MessageSent", "msg_type": "bokeh_event",
@@ -472,19 +480,25 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     reply = await next_message()
     if reply.msgtype != "PULL-DOC-REPLY":
         raise RuntimeError(f"PULL-DOC answered with {reply.msgtype}: {reply.content}")
+    # what BokehJS sends once it has rendered the document (Bokeh's serialised DocumentReady):
+    # the server builds the page's dashboard then (app/deferred_page.py) and sends its models,
+    # read here as they come (the document itself is never built here)
+    await patch_doc(patch_doc.create_header(), {}, {"events": [DOCUMENT_READY]}).send(connection)
     models = _find_models(reply.content)
+    while models.play is None or models.counter is None or models.frame is None:
+        try:
+            message = await asyncio.wait_for(next_message(), LOAD_TIMEOUT_MS / 1000)
+        except TimeoutError:
+            raise RuntimeError("no model with the CSS class play-button or frame-readouts in "
+                               "the page's document: the app's stable hooks changed") from None
+        if message.msgtype == "PATCH-DOC":
+            models = _found_in(models, _find_models(message.content))
     play, counter, text = models.play, models.counter, models.text
-    if play is None or counter is None or models.frame is None:
-        raise RuntimeError("no model with the CSS class play-button or frame-readouts in "
-                           "the document: the app's stable hooks changed")
-    # what BokehJS sends once the page is drawn, then a click on Play (Bokeh's serialised
-    # DocumentReady and ButtonClick events); the document itself is never built here
-    events = [
-        {"kind": "MessageSent", "msg_type": "bokeh_event",
-         "msg_data": {"type": "event", "name": name, "values": values}}
-        for name, values in (("document_ready", {}), ("button_click", {"model": {"id": play}}))
-    ]
-    await patch_doc(patch_doc.create_header(), {}, {"events": events}).send(connection)
+    # a click on Play (Bokeh's serialised ButtonClick event)
+    click = {"kind": "MessageSent", "msg_type": "bokeh_event",
+             "msg_data": {"type": "event", "name": "button_click",
+                          "values": {"model": {"id": play}}}}
+    await patch_doc(patch_doc.create_header(), {}, {"events": [click]}).send(connection)
     ready.set()
 
     updates: list[tuple[float, int]] = []

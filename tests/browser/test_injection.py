@@ -9,10 +9,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import expect
 
 from app.settings import LEARNING_RATES
 from app.upload import MAX_BYTES
+from tests.support.page import expect
 
 from .conftest import AppPage
 
@@ -56,8 +56,12 @@ def made_from_text(app: AppPage) -> dict[str, int]:
 
 
 def text_of(app: AppPage, css: str) -> str:
-    """What the reader sees of a pane (its text is inside its shadow root)."""
-    return app.page.locator(f"{css} div").first.inner_text()
+    """What the reader sees of a pane (its text is inside its shadow root), once it is shown
+    (the dashboard comes after the page has loaded, and each pane is hidden until its styles
+    apply)."""
+    text = app.page.locator(f"{css} div").first
+    text.wait_for(state="visible", timeout=30_000)
+    return text.inner_text()
 
 
 def assert_clean(app: AppPage, dialogs: list[str]) -> None:
