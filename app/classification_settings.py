@@ -11,7 +11,8 @@ train/test split. :class:`app.settings.Settings` inherits them, so each is a URL
 - ``network_shows``: what the network view's edges show (``app/views/network.py``).
 
 :func:`classification_widths` gives the FNN's first and last widths (N, M) that these
-settings imply for a data set, and the values that had to change for them to fit together.
+settings imply for a data set, and the values that had to change for them to fit together;
+:func:`app.widths.network_widths` fits the architecture to them.
 """
 
 from __future__ import annotations
@@ -124,11 +125,3 @@ def make_fnn_data(settings, uploaded=None):
             test_fraction=s.test_fraction)
     return make_fnn_dataset(s.dataset, s.samples, s.noise, seed, s.output_activation)
 
-
-def fit_widths(sizes: tuple[int, ...], data) -> tuple[int, ...]:
-    """``sizes`` with the first and last widths of ``data`` (an upload brings its own N, M).
-
-    >>> fit_widths((2, 8, 8, 1), type("Data", (), {"input_width": 4, "output_width": 3})())
-    (4, 8, 8, 3)
-    """
-    return (data.input_width, *sizes[1:-1], data.output_width)

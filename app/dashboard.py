@@ -39,7 +39,8 @@ window the text and the equation fold away until the toggle, a ``button``, unfol
 per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
 ``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
 ``metrics-summary`` (training and test loss and accuracy, ``view-training``),
-``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), each lesson's
+``network-quantity`` (W / gradient / Hessian diagonal, ``view-network``), the captions
+``spectrum-caption`` and ``network-caption`` (under those views' plots), each lesson's
 subject, what its "Look at" line names (``rank-singular-values``, ``kronecker-factors``,
 ``mask-levels``, ``spectrum-plot``, ``errata-bars``, ``sparse-cosine``,
 ``sparse-singular-values``, ``sharpness-plot``; see ``tests/browser/test_fits_the_screen.py``),
@@ -53,9 +54,10 @@ changed every frame are plain-text lines that lay nothing out (:mod:`app.live_te
 ``metrics-summary`` and ``view-computing`` are :class:`app.live_text.LiveText` lines;
 the text of each is in an inner ``div`` too.
 
-The settings ``steps_per_tick`` and ``refresh_every`` of older links are accepted; the live
-loop follows ``speed`` instead, and only the manual :meth:`Dashboard.tick` (tests, scripts)
-still takes ``steps_per_tick`` steps.
+The parts are reached by their owners' names: ``dashboard.sidebar.play_button``,
+``dashboard.sidebar.widgets["seed"]``, ``dashboard.main.tabs``, ``dashboard.main.lesson_box``.
+The data in use (a built-in set or an uploaded file) and the widths fitted to it are
+:class:`app.data_choice.DataChoice`'s.
 """
 
 from __future__ import annotations
@@ -69,9 +71,9 @@ import panel as pn
 import param
 
 from . import page_css
-from .classification_settings import UPLOAD, classification_widths
 from .composition import TITLE, Composition
 from .controls import Controls
+from .data_choice import DataChoice
 from .lessons import BY_KEY
 from .loop import SessionLoop
 from .receipts import FrameReadouts
@@ -79,12 +81,10 @@ from .scheduler import Scheduler
 from .settings import (
     SPARSE_SETTINGS,
     STRUCTURAL,
-    ArchitectureError,
     Settings,
     SparseRuleError,
     format_architecture,
     panel_reads_query,
-    parse_architecture,
     query_values,
     request_query,
 )
@@ -96,6 +96,19 @@ __all__ = ["TITLE", "Dashboard"]
 TICK_BUDGET_S = 0.035
 DISPLAY = ("layer", "time_step", "scope", "sample", "formula", "wrt", "network_shows",
            "show_test", "discretize", "l1")
+
+
+def page_link(known: set[str]) -> tuple[object | None, dict[str, str]]:
+    """The served page's ``pn.state.location`` and the values of its query that name a
+    setting in ``known`` (a link of an older version may name others: they are left out).
+    A query Panel cannot read (a number of 5000 digits) is still applied, its values refused
+    by name, but the page is then not tied to its address: the location is None."""
+    location = None
+    query = request_query(pn.state.curdoc)
+    if query is None or panel_reads_query(query):
+        location = pn.state.location
+        query = query_values(location.search) if location is not None else {}
+    return location, {name: value for name, value in query.items() if name in known}
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -112,19 +125,10 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, sync_url: bool = False, scheduler: Scheduler | None = None, **values):
         super().__init__()
         self.settings = Settings()
-        self.built_in_dataset = "xor"  # the data set an upload replaced
         location = None
-        if sync_url:
-            # build from the URL's settings at once (no default model drawn first); a query
-            # Panel cannot read (a number of 5000 digits) is applied, refused by name, and
-            # the page is not tied to its address
-            query = request_query(pn.state.curdoc)
-            if query is None or panel_reads_query(query):
-                location = pn.state.location
-                query = query_values(location.search) if location is not None else {}
-            known = set(self.settings.query_parameters())
-            values = {**{name: value for name, value in query.items() if name in known},
-                      **values}
+        if sync_url:  # built from the URL's settings at once (no default model drawn first)
+            location, query = page_link(set(self.settings.query_parameters()))
+            values = {**query, **values}
         self.location = location  # the page's pn.state.location when tied to it, else None
         errors = self.settings.apply(values) if values else {}
         self.session = TrainingSession(self.settings)
@@ -132,13 +136,13 @@ class Dashboard(pn.viewable.Viewer):
         self.sidebar = Controls(self.settings, self.readouts, on_play=self.toggle_play,
                                 on_step=self.step, on_reset=self.reset,
                                 on_lesson=self._choose_lesson, on_upload=self.use_upload)
+        self.data = DataChoice(self.settings, self.session, self.sidebar, self._after_rebuild)
         self.main = Composition(self.session, self.settings)
         self.views = self.main.views
         self.loop = SessionLoop(self.session, self.settings, self.views, self.readouts,
                                 scheduler)
         self.loop.rebuild = self.rebuild
         self._deferred = None  # inside apply_settings: None, or whether a redraw was asked
-        self._expose_parts()
         self._layout = pn.Column(
             self.main.header, pn.Row(self.sidebar, self.main, sizing_mode="stretch_width",
                                      stylesheets=[page_css.PAGE_ROW]),
@@ -165,19 +169,6 @@ class Dashboard(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
-    def _expose_parts(self) -> None:
-        """The widgets under their old names, for scripts, notebooks and tests."""
-        side, main = self.sidebar, self.main
-        self.controls = side.widgets
-        for name in ("play_button", "step_button", "reset_button", "speed_select",
-                     "fastest_button",
-                     "status", "url_message",
-                     "architecture_input", "architecture_message", "lesson_select",
-                     "learning_rate_slider", "sparse_message"):
-            setattr(self, name, getattr(side, name))
-        for name in ("tabs", "lesson_box", "lesson_text", "lesson_equation", "lesson_toggle"):
-            setattr(self, name, getattr(main, name))
-
     # --- reacting to settings ----------------------------------------------------------
     def _watch(self) -> None:
         s = self.settings
@@ -199,19 +190,8 @@ class Dashboard(pn.viewable.Viewer):
         if "tau" in names:
             s.output_from = min(s.output_from, s.tau)
             s.truncate = min(s.truncate, s.tau)
-        if "dataset" in names and self.session.uploaded is not None and s.dataset != UPLOAD:
-            self.session.uploaded = None  # a data set chosen replaces an upload
-            if self.sidebar.upload is not None:
-                self.sidebar.upload.dropped()
-        if names & {"dataset", "classes", "loss", "features"} and s.model == "fnn":
-            _, _, changes = classification_widths(s.values())
-            if changes:  # e.g. xor with 3 classes: the value that must change, changes
-                s.param.update(**{name: value for name, (value, _) in changes.items()})
-                return  # which triggers this method again, which rebuilds
-            fitted = self._architecture_for_data()
-            if fitted is not None and fitted != s.architecture:
-                s.architecture = fitted  # triggers this method again, which rebuilds
-                return
+        if self.data.settings_follow(names):
+            return  # a value changed to follow the data: this method runs again, and rebuilds
         self.rebuild_soon()
 
     def rebuild_soon(self) -> None:
@@ -222,19 +202,6 @@ class Dashboard(pn.viewable.Viewer):
         self.loop.rebuild_owed = True
         if not self.loop.request_redraw():
             self.loop.rebuild_if_owed()
-
-    def _architecture_for_data(self) -> str | None:
-        """The architecture with its first and last width matched to the data set."""
-        try:
-            sizes = list(parse_architecture(self.settings.architecture))
-        except ArchitectureError:
-            return None
-        try:
-            data = self.session.make_data()
-        except ValueError:
-            return None  # rebuild() says why
-        sizes[0], sizes[-1] = data.input_width, data.output_width
-        return format_architecture(tuple(sizes))
 
     def rebuild(self) -> str | None:
         """Rebuild model and data from the settings; keep the old model on failure."""
@@ -291,7 +258,7 @@ class Dashboard(pn.viewable.Viewer):
         if (not self.loop.rebuild_owed  # (the rebuild draws one)
                 and self.session.X.shape[0] != self.session.batch_size):  # not drawn by a rebuild
             self.session.next_batch()
-        self.controls["sample"].end = max(self.session.batch_size - 1, 1)
+        self.sidebar.widgets["sample"].end = max(self.session.batch_size - 1, 1)
         self.refresh_view()
 
     def _weight_decay_changed(self, event) -> None:
@@ -313,24 +280,9 @@ class Dashboard(pn.viewable.Viewer):
         self._after_rebuild()
 
     def use_upload(self, uploaded) -> str | None:
-        """Train on an uploaded data set (None: the built-in one again), from fresh weights;
-        on failure the running model goes on and the reason is returned. The settings then
-        show what runs: ``dataset=upload`` (also in the address), the model's widths and the
-        file's classes."""
-        s = self.settings
-        if uploaded is None and s.dataset == UPLOAD:
-            s.dataset = self.built_in_dataset  # drops the upload (_structure_changed)
-            return None
-        error = self.session.use_upload(uploaded)
-        if error:
-            return error
-        if uploaded is not None:
-            if s.dataset != UPLOAD:
-                self.built_in_dataset = s.dataset  # what "back to the built-in data" gives
-            s.param.update(dataset=UPLOAD, classes=uploaded.classes,
-                           architecture=format_architecture(self.session.layer_sizes))
-        self._after_rebuild()
-        return None
+        """Train on an uploaded data set (None: the built-in one again); the reason if it
+        failed (:meth:`app.data_choice.DataChoice.use_upload`)."""
+        return self.data.use_upload(uploaded)
 
     def _view_changed(self, event) -> None:
         self.main.show_view(event.new)
@@ -432,10 +384,10 @@ class Dashboard(pn.viewable.Viewer):
         self.session.reset()
         self._after_rebuild()
 
-    def tick(self) -> bool:
-        """One manual step of the loop (tests, scripts): ``steps_per_tick`` SGD steps if
-        playing (at most TICK_BUDGET_S of them), then one frame. False if skipped (a tick
-        still running, or a closed page, which also pauses training)."""
+    def tick(self, steps: int = 1) -> bool:
+        """One manual step of the loop (tests, scripts): ``steps`` SGD steps if playing (at
+        most TICK_BUDGET_S of them), then one frame. False if skipped (a tick still running,
+        or a closed page, which also pauses training)."""
         loop = self.loop
         if loop.busy:
             return False
@@ -445,7 +397,7 @@ class Dashboard(pn.viewable.Viewer):
         loop.busy = True
         try:
             if self.session.running:
-                self.session.train(self.settings.steps_per_tick, budget_seconds=TICK_BUDGET_S)
+                self.session.train(steps, budget_seconds=TICK_BUDGET_S)
             loop.frame()
         finally:
             loop.busy = False

@@ -3,18 +3,20 @@
 A :class:`Settings` object is built per browser session (or per notebook dashboard). Its
 parameters are exactly what the URL query string carries, so a link reproduces a
 configuration. Values that cannot be expressed as a plain parameter check (the architecture
-string ``"2-8-8-1"``) are validated by :func:`parse_architecture`; a bad value leaves the last
-valid one in force and fills ``messages[name]`` with the reason, shown next to the control.
+string ``"2-8-8-1"``) are validated by :func:`app.widths.parse_architecture`; a bad value
+leaves the last valid one in force and fills ``messages[name]`` with the reason, shown next
+to the control.
 
 How values combine (:meth:`Settings.apply`, used for URL values, keyword arguments and
 lessons): each value is first checked on its own (type, range, allowed words); then the
 values that pass, together with the settings they leave alone, are made to hold together by
-:func:`settle`: the FNN architecture's first and last widths are those of the data set,
-``layer`` is at most the number of levels, ``time_step``, ``output_from``, ``truncate`` and
-``delay`` fit in the sequence length, ``batch_size`` in the data set and ``sample`` in the
-batch. A value the caller gave that had to change is reported with the reason. A lesson
-(``lesson=key``) is a complete configuration: the defaults, the lesson's settings, then any
-other value given (:func:`lesson_configuration`).
+:func:`settle`: the FNN architecture's first and last widths are those of the data set
+(:func:`app.widths.network_widths`), ``layer`` is at most the number of levels,
+``time_step``, ``output_from``, ``truncate`` and ``delay`` fit in the sequence length,
+``batch_size`` in the data set and ``sample`` in the batch. A value the caller gave that had
+to change is reported with the reason. A lesson (``lesson=key``) is a complete
+configuration: the defaults, the lesson's settings, then any other value given
+(:func:`lesson_configuration`).
 
 Paper notation: level ``layer`` = k (1-based), time ``time_step`` = t (1-based),
 ``batch_size`` = r, ``tau`` = sequence length, ``output_from`` = a (outputs at t = a..tau).
@@ -34,6 +36,14 @@ from .classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
 from .classification_settings import UPLOAD, ClassificationSettings, classification_widths
 from .lessons import BY_KEY
 from .playground_settings import PlaygroundSettings
+from .quoting import quoted
+from .widths import (
+    ArchitectureError,
+    data_widths_text,
+    format_architecture,
+    network_widths,
+    parse_architecture,
+)
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "softplus", "identity")
 FNN_DATASETS = ("xor", "circles", "spirals", "blobs", "rings", "regression")
@@ -77,8 +87,6 @@ CONTROL_BOUNDS = {"learning_rate": (LEARNING_RATES[0], LEARNING_RATES[-1])}
 UPLOAD_LOST = ("'upload' refused: an uploaded file is not kept in the address; choose the "
                "CSV file again (Classification and regularisation), the built-in data set "
                "is used meanwhile")
-#: the longest quotation of a refused value in its message
-QUOTED_CHARACTERS = 40
 
 #: parameters that change the model or data: changing one rebuilds the session
 STRUCTURAL = (
@@ -86,56 +94,6 @@ STRUCTURAL = (
     "samples", "levels", "hidden_width", "tau", "output_from", "task", "delay", "seed",
     *CLASSIFICATION_STRUCTURAL,
 )
-
-
-class ArchitectureError(ValueError):
-    """An architecture string that does not describe a network (shown to the user)."""
-
-
-def parse_architecture(text: str, max_width: int = 256, max_levels: int = 8) -> tuple[int, ...]:
-    """Parse ``"2-8-8-1"`` into layer sizes ``(N, m1, ..., M)``.
-
-    >>> parse_architecture("2-8-8-1")
-    (2, 8, 8, 1)
-    >>> parse_architecture(" 2 - 16 -1 ")
-    (2, 16, 1)
-    """
-    example = "e.g. 2-8-8-1 (2 inputs, two levels of 8 units, 1 output)"
-    text = str(text).strip()
-    parts = [part.strip() for part in text.replace(",", "-").split("-")]
-    if not text:
-        raise ArchitectureError(f"the architecture is empty: give the widths, {example}")
-    if len(parts) < 2:
-        if parts[0].isdigit():
-            raise ArchitectureError(f"one width is not a network: give at least two widths "
-                                    f"(inputs and outputs) joined by '-', {example}")
-        raise ArchitectureError(f"{quoted(text)} is not a list of widths: give whole numbers "
-                                f"joined by '-', {example}")
-    sizes = []
-    for part in parts:
-        if not part:
-            raise ArchitectureError(f"a width is missing in {quoted(text)} (two '-' in a row, "
-                                    f"or one at an end): {example}")
-        if not (part.isascii() and part.isdigit()):
-            raise ArchitectureError(f"{quoted(part)} is not a positive whole number: the "
-                                    f"architecture is widths joined by '-', {example}")
-        if len(part.lstrip("0")) > len(str(max_width)):
-            raise ArchitectureError(f"width {quoted(part)} is above the limit of {max_width} "
-                                    "units")
-        width = int(part)
-        if width < 1:
-            raise ArchitectureError(f"width {width} is too small: every width must be at least 1")
-        if width > max_width:
-            raise ArchitectureError(f"width {width} is above the limit of {max_width} units")
-        sizes.append(width)
-    if len(sizes) - 1 > max_levels:
-        raise ArchitectureError(f"{len(sizes) - 1} levels is too deep: at most {max_levels} "
-                                f"levels ({max_levels + 1} widths)")
-    return tuple(sizes)
-
-
-def format_architecture(sizes: tuple[int, ...]) -> str:
-    return "-".join(str(int(size)) for size in sizes)
 
 
 class SparseRuleError(ValueError):
@@ -275,8 +233,6 @@ class Settings(ClassificationSettings, PlaygroundSettings):
                              doc="largest gradient norm used in a step (0 = no clipping)")
     batch_size = param.Integer(default=4, bounds=(1, 512),
                                doc="mini-batch size r (below the widths: the rank bound bites)")
-    steps_per_tick = param.Integer(default=1, bounds=(1, 100))
-    refresh_every = param.Integer(default=1, bounds=(1, 100), doc="view refresh, in ticks")
     # 10 steps a frame: some 250 steps (5 epochs of the default 200 samples) a second at 25
     # frames a second, a pace a class can watch; 0 (the "fastest" button) is one click away
     speed = param.Integer(default=10, bounds=(0, 1000),
@@ -431,24 +387,6 @@ def panel_reads_query(values: dict[str, str]) -> bool:
     return True
 
 
-def quoted(value) -> str:
-    """A value as its refusal quotes it: ``'text'`` (shortened past
-    :data:`QUOTED_CHARACTERS`) or its repr.
-
-    >>> quoted("2-x-1"), quoted(0.5), quoted("9" * 50)
-    ("'2-x-1'", '0.5', "'99999999999999999999999999999999999999…' (50 characters)")
-    """
-    if isinstance(value, str):
-        if len(value) <= QUOTED_CHARACTERS:
-            return f"'{value}'"
-        return f"'{value[:QUOTED_CHARACTERS - 2]}…' ({len(value):,} characters)"
-    try:
-        text = repr(value)
-    except ValueError:  # an int past Python's digit limit for str()
-        return f"a number of {value.bit_length():,} bits"
-    return text if len(text) <= QUOTED_CHARACTERS else quoted(text)
-
-
 def allowed_values(parameter: param.Parameter, name: str = "") -> str:
     """What a parameter accepts, in words: ``"one of fnn, rnn"``, ``"a whole number from 1
     to 512"`` (for ``name`` in :data:`CONTROL_BOUNDS`, the control's range)."""
@@ -525,27 +463,26 @@ def settle(values: dict, given: Iterable[str] = ()) -> tuple[dict, dict[str, str
                 notes[name] = f"{values[name]!r} adjusted to {new!r}: {reason}"
             values[name] = new
 
-    # the FNN's first and last widths are the data set's (kept for the RNN too, so that
-    # switching back to the FNN works); text typed in the architecture box that is no list
-    # of widths stays for the user to correct (the dashboard keeps the last model)
-    inputs, outputs, changes = classification_widths(values)
-    for name, (new, reason) in changes.items():
+    # the values the data set forces (xor has two classes), then the FNN's widths fitted to
+    # it (kept for the RNN too, so that switching back to the FNN works); text typed in the
+    # architecture box that is no list of widths stays for the user to correct (the
+    # dashboard keeps the last model)
+    for name, (new, reason) in classification_widths(values)[2].items():
         adjust(name, new, reason)
     try:
-        sizes = list(parse_architecture(values["architecture"]))
+        sizes = network_widths(values, model="fnn")
     except ArchitectureError:
         sizes = None
-    if sizes is not None and inputs is not None and (sizes[0], sizes[-1]) != (inputs, outputs):
-        sizes[0], sizes[-1] = inputs, outputs
-        adjust("architecture", format_architecture(tuple(sizes)),
-               f"the {values['dataset']} data has {inputs} input(s) and {outputs} output(s)")
+    if sizes is not None and sizes != parse_architecture(values["architecture"]):
+        adjust("architecture", format_architecture(sizes),
+               data_widths_text(values["dataset"], sizes))
     levels = None
     if values["model"] == "rnn":
         levels = values["levels"] + 1  # the hidden levels and the output level
         network = f"the RNN has {values['levels']} hidden level(s) and an output level"
     elif sizes is not None:
         levels = len(sizes) - 1
-        network = f"the network {format_architecture(tuple(sizes))} has {levels} levels"
+        network = f"the network {format_architecture(sizes)} has {levels} levels"
     if levels is not None:
         adjust("layer", min(values["layer"], levels), f"{network}: k takes 1 to {levels}")
     tau = values["tau"]

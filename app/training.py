@@ -1,56 +1,49 @@
 """One training session: the data, the model and SGD with momentum, for one dashboard.
 
-Update rule (the paper's eq. 13-14 and 50-52 with heavy-ball momentum):
-
-    V^(k) <- momentum * V^(k) + G^(k)        W^(k) <- W^(k) - learning_rate * V^(k)
-
-for every parameter block (W, U, b) of every level k, with the gradients G^(k) of the loss
-E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 from ``net.gradients(X, Z)`` (one backward pass).
-If ``clip_norm`` > 0 and the norm of all gradients together exceeds it, they are scaled down
-to that norm first (recurrent networks otherwise blow up easily at useful learning rates).
-The learning rate, momentum and clip norm are taken from the settings whenever they change
-(a watcher), so the next step uses them and changing them never resets training; any
-structural change goes through :meth:`TrainingSession.rebuild`.
+The model is trained on mini-batches of the loss E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 as an
+:class:`app.training_run.OptimiserRun`, whose module states the update rule (the paper's
+eq. 13-14 and 50-52 with heavy-ball momentum, gradient clipping and L1). The learning rate,
+momentum, clip norm and L1 are taken from the settings whenever they change (a watcher), so
+the next step uses them and changing them never resets training; any structural change goes
+through :meth:`TrainingSession.rebuild`.
 
 Beyond the paper (``app/classification_settings.py``): an FNN trains with the settings'
 ``loss`` (the squared loss above, or softmax cross-entropy on one-hot targets) on the data
 of :func:`app.classification_settings.make_fnn_data` (2-5 classes, input features, the
 training rows of a train/test split, or an uploaded CSV, ``use_upload``); the sequence tasks
 keep the squared loss. ``weight_decay`` lam adds lam W to every G_W (and G_U); like the
-learning rate it acts from the next step on, without a restart (``set_weight_decay``).
-``l1`` lambda_1 adds the subgradient lambda_1 sign(W) of lambda_1 sum_k ||W^(k)||_1 to every
-G_W (and G_U; sign(0) = 0, biases untouched) before clipping and momentum, from the next step
-on (``app/playground_settings.py``). :meth:`TrainingSession.regenerate_data` draws a new
-sample of the same data set (``data_seed``) and keeps the model and its optimiser state.
+learning rate it acts from the next step on, without a restart (``set_weight_decay``), and so
+does the L1 penalty lambda_1 sum_k ||W^(k)||_1 (``l1``, ``app/playground_settings.py``).
+:meth:`TrainingSession.regenerate_data` draws a new sample of the same data set
+(``data_seed``) and keeps the model and its optimiser state.
 
-Sparse back-propagation (``settings.sparse``; :mod:`hessian_core.sparse`): the run is
-trained with the gradients of the chosen rule, ``net.gradients(X, Z, topk=... |
-truncate=... | backtrack=...)``, and a second copy of the model, started from the same
-initial weights, is trained with full back-propagation on the same mini-batches, so that
-the two loss curves compare. At every step the cosine similarity between the rule's gradient
-and the full gradient at the same weights and batch is recorded per level (G_W^(k), and
-G_U^(k) for RNNs). With the rule "none" the second copy is not needed: both runs are the
-same run and the similarity is 1. A rule change restarts both runs; a rule that does not
-fit the model (truncation for an FNN, K above tau) keeps the last valid one in force and
-says why in ``rule_error``.
+Sparse back-propagation (``settings.sparse``; :mod:`hessian_core.sparse`): the run
+(:attr:`TrainingSession.run`) is trained with the gradients of the chosen rule,
+``net.gradients(X, Z, topk=... | truncate=... | backtrack=...)``, and a second run of the
+same class, its twin (:attr:`TrainingSession.full_run`), started from the same initial
+weights, is trained with full back-propagation on the same mini-batches, so that the two
+loss curves compare. At every step the cosine similarity between the rule's gradient and
+the full gradient at the same weights and batch is recorded per level (G_W^(k), and G_U^(k)
+for RNNs). With the rule "none" the twin is not needed: both runs are the same run and the
+similarity is 1. A rule change restarts both runs; a rule that does not fit the model
+(truncation for an FNN, K above tau) keeps the last valid one in force and says why in
+``rule_error``.
 
-Safety: a loss, gradient or update that is not finite pauses training, records why in
-``status`` and leaves the weights of the last step whose loss was finite in place. A
-rebuild that fails (bad architecture, data that does not fit) keeps the running model and
-returns the reason.
+Safety: a loss, gradient or update that is not finite, in either run, pauses training,
+records why in ``status`` and puts both runs back to the weights of the last step whose
+loss was finite (:meth:`app.training_run.OptimiserRun.roll_back`). A rebuild that fails
+(bad architecture, data that does not fit) keeps the running model and returns the reason.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 import param
 
-from .classification_settings import fit_widths, make_fnn_data
+from .classification_settings import make_fnn_data
 from .datasets import Dataset, make_sequence_dataset
 from .playground_settings import sample_seed
 from .settings import (
@@ -62,6 +55,8 @@ from .settings import (
     parse_architecture,
     parse_sparse_rule,
 )
+from .training_run import OptimiserRun, parameters_of
+from .widths import data_widths_text, network_widths
 
 HISTORY_LIMIT = 20_000
 
@@ -93,12 +88,9 @@ class TrainingSession(param.Parameterized):
         self.settings = settings
         self._read_rates()
         settings.param.watch(self._read_rates, [*RATES, "l1"])
-        self.net = None
+        self.run: OptimiserRun | None = None  # the model and its optimiser state
         self.data: Dataset | None = None
         self.layer_sizes: tuple[int, ...] = ()
-        self._layout: list[tuple] = []  # (start, end, shape) of each array laid end to end
-        self._flat_velocity = np.zeros(0)
-        self._last_good: list[np.ndarray] | None = None
         self._order = np.arange(0)
         self._cursor = 0
         self._rng = np.random.default_rng(0)
@@ -111,9 +103,7 @@ class TrainingSession(param.Parameterized):
         self.rule: dict = {}
         self.rule_error: str | None = None
         self._rule_source = ("none", "0.25", 4, "largest:2")
-        self.full_net = None
-        self._flat_full_velocity = np.zeros(0)
-        self._full_last_good: list[np.ndarray] | None = None
+        self.full_run: OptimiserRun | None = None
         self.full_loss_values: list[float] = []
         self.similarity_values: list[np.ndarray] = []  # per step: one value per gradient
         self.uploaded = None  # an uploaded data set (app/upload.py) in place of the built-in
@@ -123,19 +113,16 @@ class TrainingSession(param.Parameterized):
 
     # --- building --------------------------------------------------------------------
     def planned_layer_sizes(self, data: Dataset) -> tuple[int, ...]:
-        """Layer sizes (N, m1, ..., M) the settings ask for; ArchitectureError if unusable."""
+        """Layer sizes (N, m1, ..., M) the settings ask for on ``data``
+        (:func:`app.widths.network_widths`); ArchitectureError if unusable. An upload's
+        widths are fitted; FNN widths typed for a built-in data set must already fit it."""
         s = self.settings
-        if s.model == "rnn":
-            return (data.input_width,) + (s.hidden_width,) * s.levels + (data.output_width,)
-        sizes = parse_architecture(s.architecture)
-        if self.uploaded is not None:  # the upload brings its own widths
-            return fit_widths(sizes, data)
-        inputs, outputs = data.input_width, data.output_width
-        if (sizes[0], sizes[-1]) != (inputs, outputs):
-            fitted = format_architecture((inputs, *sizes[1:-1], outputs))
+        sizes = network_widths(s.values(), data)
+        if s.model == "fnn" and self.uploaded is None \
+                and sizes != parse_architecture(s.architecture):
             raise ArchitectureError(
-                f"the {data.name} data has {inputs} input(s) and {outputs} output(s): the first "
-                f"width must be {inputs} and the last {outputs}, e.g. {fitted}"
+                f"{data_widths_text(data.name, sizes)}: the first width must be {sizes[0]} and "
+                f"the last {sizes[-1]}, e.g. {format_architecture(sizes)}"
             )
         return sizes
 
@@ -161,20 +148,11 @@ class TrainingSession(param.Parameterized):
         return error
 
     def set_weight_decay(self) -> None:
-        """Take the settings' weight decay into the running model (no restart): the same
-        parameters and options with the new lam (``net.with_parameters`` keeps the old)."""
+        """Take the settings' weight decay into every run (no restart: the same parameters)."""
         lam = float(self.settings.weight_decay)
         if self.net is not None and self.net.weight_decay != lam:
-            self.net = self._with_decay(self.net, lam)
-            if self.full_net is not None:
-                self.full_net = self._with_decay(self.full_net, lam)
-
-    def _with_decay(self, net, lam: float):
-        options = dict(activation=net.activation, output_activation=net.output_activation,
-                       loss=net.loss_name, weight_decay=lam)
-        if self.is_rnn:
-            return type(net)(net.weights, net.recurrent, net.biases, **options)
-        return type(net)(net.weights, net.biases, **options)
+            for run in self.runs:
+                run.set_weight_decay(lam)
 
     def rebuild(self) -> str | None:
         """Fresh data and weights from the settings; on failure keep everything, return why."""
@@ -191,21 +169,10 @@ class TrainingSession(param.Parameterized):
             )
         except (ArchitectureError, ValueError) as error:
             return str(error)
-        self.net, self.data, self.layer_sizes = net, data, tuple(sizes)
+        self.run, self.data, self.layer_sizes = OptimiserRun(net), data, tuple(sizes)
         self.rule, self.rule_error = self.rule_from_settings()
-        self._last_good = [array.copy() for array in self.parameters()]
-        ends = list(itertools.accumulate(array.size for array in self._last_good))
-        self._layout = [(start, end, array.shape) for start, end, array in
-                        zip([0] + ends[:-1], ends, self._last_good, strict=True)]
-        self._flat_velocity = np.zeros(ends[-1])
-        # the entries L1 acts on: every W (and U), no bias
-        self._penalised = np.concatenate([
-            np.full(array.size, not is_bias) for array, is_bias in
-            zip(self._last_good, self._bias_flags(len(self._last_good)), strict=True)])
         # the full-backprop twin: the same initial weights, the same batches
-        self.full_net = self._with_parameters(self.parameters()) if self.rule else None
-        self._flat_full_velocity = np.zeros(ends[-1])
-        self._full_last_good = [array.copy() for array in self._last_good]
+        self.full_run = self.run.twin("the full-backprop run") if self.rule else None
         self._rng = np.random.default_rng([s.seed, 3])
         self._order = self._rng.permutation(data.size)
         self._cursor = 0
@@ -277,67 +244,37 @@ class TrainingSession(param.Parameterized):
         self.version += 1
         return None
 
-    def _bias_flags(self, count: int) -> list[bool]:
-        """Which arrays of :meth:`parameters` are biases: [W, b, (U,) ...]."""
-        period = 3 if self.is_rnn else 2
-        return [index % period == 1 for index in range(count)]
-
     def reset(self) -> str | None:
         """Start over from the seed (same as a rebuild, kept separate for the Reset button)."""
         return self.rebuild()
 
-    # --- parameters as one flat list ---------------------------------------------------
+    # --- the model: the run and its twin ------------------------------------------------
+    @property
+    def net(self):
+        """The running model (trained with the rule in force): :attr:`run`'s network."""
+        return self.run.net
+
+    @net.setter
+    def net(self, net) -> None:
+        self.run.net = net
+
+    @property
+    def full_net(self):
+        """The full-backprop twin's network; None while the rule is none."""
+        return None if self.full_run is None else self.full_run.net
+
+    @property
+    def runs(self) -> tuple[OptimiserRun, ...]:
+        """The run, and its full-backprop twin when a rule is in force."""
+        return (self.run,) if self.full_run is None else (self.run, self.full_run)
+
     @property
     def is_rnn(self) -> bool:
         return getattr(self.net, "recurrent", None) is not None
 
     def parameters(self, net=None) -> list[np.ndarray]:
         """[W1, b1, (U1,) W2, b2, (U2,) ...] of the running model (or of ``net``)."""
-        net = self.net if net is None else net
-        arrays = []
-        for k in range(net.n_layers):
-            arrays += [net.weights[k], net.biases[k]]
-            if self.is_rnn:
-                arrays.append(net.recurrent[k])
-        return arrays
-
-    def _with_parameters(self, arrays: list[np.ndarray]):
-        """The running model's shapes and options with the parameters ``arrays``
-        (``net.with_parameters``: checks only shapes, dtype and finiteness)."""
-        net = self.net
-        if self.is_rnn:
-            return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3])
-        return net.with_parameters(arrays[0::2], arrays[1::2])
-
-    def _stepped(self, net, arrays: list[np.ndarray]):
-        """``net`` with the parameters ``arrays`` that :meth:`_update` made from its own:
-        unchecked, as the module's docstring says why."""
-        if self.is_rnn:
-            return net.with_parameters(arrays[0::3], arrays[2::3], arrays[1::3], check=False)
-        return net.with_parameters(arrays[0::2], arrays[1::2], check=False)
-
-    def _split(self, flat: np.ndarray) -> list[np.ndarray]:
-        """The arrays of :meth:`parameters`' shapes laid end to end in ``flat``, as views."""
-        return [flat[start:end].reshape(shape) for start, end, shape in self._layout]
-
-    @property
-    def _velocity(self) -> list[np.ndarray]:
-        """The velocity V of every array of :meth:`parameters` (kept laid end to end: a step
-        updates it in one operation)."""
-        return self._split(self._flat_velocity)
-
-    @_velocity.setter
-    def _velocity(self, arrays: list[np.ndarray]) -> None:
-        self._flat_velocity = np.concatenate([array.reshape(-1) for array in arrays])
-
-    @property
-    def _full_velocity(self) -> list[np.ndarray]:
-        """The velocity of the full-backprop twin, as :attr:`_velocity`."""
-        return self._split(self._flat_full_velocity)
-
-    @_full_velocity.setter
-    def _full_velocity(self, arrays: list[np.ndarray]) -> None:
-        self._flat_full_velocity = np.concatenate([array.reshape(-1) for array in arrays])
+        return parameters_of(self.net if net is None else net)
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -377,52 +314,12 @@ class TrainingSession(param.Parameterized):
     def pause(self, reason: str) -> None:
         self.param.update(running=False, status=reason)
 
-    def _flat(self, gradients) -> list[np.ndarray]:
-        """[G_W1, G_b1, (G_U1,) G_W2, ...] in the order of :meth:`parameters`."""
-        if self.is_rnn:
-            return [G for g in gradients for G in (g.W, g.b, g.U)]
-        return [G for g in gradients for G in (g.W, g.b)]
-
     def _read_rates(self, *events) -> None:
-        """Keep the :data:`RATES` as plain floats, read again whenever one changes (a watcher):
-        three param reads would cost a step as much as its forward pass."""
-        self._rates = tuple(float(getattr(self.settings, name)) for name in RATES)
-        self._l1 = float(self.settings.l1)
-
-    def _update(self, net, velocity, gradients, which: str, step: int):
-        """(new velocity, new parameters) of SGD-with-momentum step ``step``, or the reason
-        it failed (a str); the velocity laid end to end, before and after."""
-        grads = self._flat(gradients)
-        learning_rate, momentum, clip = self._rates
-        reduce = np.add.reduce  # what np.sum(x) runs, without its Python wrapper
-        # the element-wise steps run once over all arrays laid end to end (the same
-        # operations on the same entries, so bit for bit the per-array result)
-        flat = np.concatenate([g.reshape(-1) for g in grads])
-        current = np.concatenate([w.reshape(-1) for w in self.parameters(net)])
-        if self._l1:  # the subgradient of lambda_1 sum |w| (module docstring)
-            flat = flat + self._l1 * (self._penalised * np.sign(current))
-        # The norm is the root of the arrays' sums of squares added one after another, finite
-        # exactly when every entry is. One sum over all the n entries (each >= 0) is within
-        # n * 2^-53 of it, relatively: far inside 1e-6, so it settles the usual step, finite
-        # and below the clip (or no clip), as the norm would. Any other step takes the norm.
-        squares = float(reduce(flat * flat))
-        if not (squares < 1e300 and (clip <= 0 or squares < clip * clip * (1 - 1e-6))):
-            norm = math.sqrt(sum(float(reduce(g * g, axis=None)) for g in grads))
-            if not math.isfinite(norm):
-                return f"a gradient{which} became non-finite at step {step}"
-            if clip > 0 and norm > clip:
-                flat = flat * (clip / norm)
-        velocity = momentum * velocity + flat
-        flat_weights = current - learning_rate * velocity
-        updated = self._split(flat_weights)
-        # The step fails where the sum of the arrays' sums is not finite (a NaN or inf entry).
-        # Entries all below 1e300 / n in size cannot make it overflow: then one max decides.
-        largest = float(np.maximum.reduce(np.abs(flat_weights), axis=None))
-        if not largest * flat_weights.size < 1e300 and not math.isfinite(
-            sum(float(reduce(w, axis=None)) for w in updated)
-        ):
-            return f"the weights{which} overflowed at step {step}"
-        return velocity, updated
+        """Keep the :data:`RATES` and L1 as plain floats (:data:`app.training_run.Rates`), read
+        again whenever one changes (a watcher): param reads would cost a step as much as its
+        forward pass."""
+        self._rates = (*(float(getattr(self.settings, name)) for name in RATES),
+                       float(self.settings.l1))
 
     def similarities(self, sparse, full) -> np.ndarray:
         """Cosine similarity of each G_W^(k) (and G_U^(k)) between two gradient lists."""
@@ -468,44 +365,25 @@ class TrainingSession(param.Parameterized):
         loss, or why the step failed (then the weights and velocities are as they were)."""
         self.next_batch()
         X, Z, keywords = self.X, self.Z, self.loss_keywords()
-
-        def loss_and_gradients(net, rule: dict):
-            """(loss, gradients) from one forward pass; a NaN loss (and no gradients) where
-            :meth:`current_loss` gives NaN."""
-            try:
-                loss, gradients = net.loss_and_gradients(X, Z, **keywords, **rule)
-            except (FloatingPointError, ValueError, OverflowError):
-                return float("nan"), None
-            return float(loss), gradients
-
+        run, twin = self.run, self.full_run
         with np.errstate(all="ignore"):
-            loss, gradients = loss_and_gradients(self.net, self.rule)
-            if not math.isfinite(loss):
-                return f"the loss became {loss} at step {step}"
-            sparse = self._update(self.net, self._flat_velocity, gradients, "", step)
-            if isinstance(sparse, str):
-                return sparse
-            if self.full_net is None:
+            proposed = run.propose(X, Z, keywords, self.rule, self._rates, step)
+            if isinstance(proposed, str):
+                return proposed
+            loss, gradients = proposed.loss, proposed.gradients
+            if twin is None:
                 full_loss, full = loss, None
-                similarity = np.ones(len(gradients) * (2 if self.is_rnn else 1))  # G_W (, G_U)
+                similarity = np.ones(len(gradients) * (2 if run.recurrent else 1))  # G_W (, G_U)
             else:
-                exact = self.net.gradients(X, Z, **keywords)
+                exact = run.net.gradients(X, Z, **keywords)
                 similarity = self.similarities(gradients, exact)
-                full_loss, full_gradients = loss_and_gradients(self.full_net, {})
-                if not math.isfinite(full_loss):
-                    return (f"the loss of the full-backprop run became {full_loss} "
-                            f"at step {step}")
-                full = self._update(self.full_net, self._flat_full_velocity, full_gradients,
-                                    " of the full-backprop run", step)
+                full = twin.propose(X, Z, keywords, {}, self._rates, step)
                 if isinstance(full, str):
                     return full
-        self._last_good = self.parameters()
-        self._flat_velocity, updated = sparse
-        self.net = self._stepped(self.net, updated)
+                full_loss = full.loss
+        run.commit(proposed)
         if full is not None:
-            self._full_last_good = self.parameters(self.full_net)
-            self._flat_full_velocity, updated = full
-            self.full_net = self._stepped(self.full_net, updated)
+            twin.commit(full)
         self.loss_steps.append(step)
         self.loss_values.append(loss)
         self.full_loss_values.append(full_loss)
@@ -517,13 +395,9 @@ class TrainingSession(param.Parameterized):
         return loss
 
     def _refuse(self, reason: str) -> bool:
-        """Pause, restore the last weights whose loss was finite, say why."""
-        if self._last_good is not None:
-            self.net = self._with_parameters([array.copy() for array in self._last_good])
-            self._flat_velocity = np.zeros_like(self._flat_velocity)
-        if self.full_net is not None and self._full_last_good is not None:
-            self.full_net = self._with_parameters([a.copy() for a in self._full_last_good])
-            self._flat_full_velocity = np.zeros_like(self._flat_full_velocity)
+        """Pause, put every run back to its last weights whose loss was finite, say why."""
+        for run in self.runs:
+            run.roll_back()
         self.pause(
             f"Paused: {reason}. The weights of the last step with a finite loss are kept; "
             "lower the learning rate, then press Play."
@@ -539,8 +413,8 @@ class TrainingSession(param.Parameterized):
     def release(self) -> None:
         """Drop every array (session destroyed)."""
         self.running = False
-        self.net = self.data = self.X = self.Z = self.full_net = None
-        self._layout, self._last_good, self._full_last_good = [], None, None
-        self._flat_velocity = self._flat_full_velocity = np.zeros(0)
+        for run in self.runs:
+            run.release()
+        self.data = self.X = self.Z = self.full_run = None
         self.loss_steps, self.loss_values = [], []
         self.full_loss_values, self.similarity_values = [], []

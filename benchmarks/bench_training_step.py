@@ -48,10 +48,12 @@ MODELS = {
 
 class OneCallSession(TrainingSession):
     """The step from the one-call methods: ``net.loss``, ``net.gradients``, the constructor
-    (and the update array by array)."""
+    (and the update array by array). Its state lives in the session's runs
+    (:class:`app.training_run.OptimiserRun`), the velocity taken apart per array and put back
+    laid end to end."""
 
-    def _with_parameters(self, arrays):
-        net = self.net
+    def _constructed(self, net, arrays):
+        """``net``'s shapes and options with the parameters ``arrays``, by the constructor."""
         per_level = 3 if self.is_rnn else 2
         weights, biases = arrays[0::per_level], arrays[1::per_level]
         options = dict(activation=net.activation, output_activation=net.output_activation,
@@ -75,6 +77,19 @@ class OneCallSession(TrainingSession):
             return f"the weights{which} overflowed at step {self.step + 1}"
         return velocity, updated
 
+    def _flat(self, gradients):
+        """[G_W1, G_b1, (G_U1,) G_W2, ...] in the order of :meth:`parameters`."""
+        if self.is_rnn:
+            return [G for g in gradients for G in (g.W, g.b, g.U)]
+        return [G for g in gradients for G in (g.W, g.b)]
+
+    def _take(self, run, proposed) -> None:
+        """Put the step ``proposed`` (velocity per array, new parameters) into ``run``."""
+        velocity, updated = proposed
+        run.last_good = self.parameters(run.net)
+        run.velocity = np.concatenate([v.reshape(-1) for v in velocity])
+        run.net = self._constructed(run.net, updated)
+
     def train_step(self) -> bool:
         self.next_batch()
         keywords = self.loss_keywords()
@@ -83,7 +98,7 @@ class OneCallSession(TrainingSession):
             if not math.isfinite(loss):
                 return self._refuse(f"the loss became {loss} at step {self.step + 1}")
             gradients = self.net.gradients(self.X, self.Z, **keywords, **self.rule)
-            sparse = self._update(self.net, self._velocity, gradients, "")
+            sparse = self._update(self.net, self.run.velocities, gradients, "")
             if isinstance(sparse, str):
                 return self._refuse(sparse)
             if self.full_net is None:
@@ -96,18 +111,14 @@ class OneCallSession(TrainingSession):
                 if not math.isfinite(full_loss):
                     return self._refuse(f"the loss of the full-backprop run became {full_loss} "
                                         f"at step {self.step + 1}")
-                full = self._update(self.full_net, self._full_velocity,
+                full = self._update(self.full_net, self.full_run.velocities,
                                     self.full_net.gradients(self.X, self.Z, **keywords),
                                     " of the full-backprop run")
                 if isinstance(full, str):
                     return self._refuse(full)
-        self._last_good = self.parameters()
-        self._velocity, updated = sparse
-        self.net = self._with_parameters(updated)
+        self._take(self.run, sparse)
         if full is not None:
-            self._full_last_good = self.parameters(self.full_net)
-            self._full_velocity, updated = full
-            self.full_net = self._with_parameters(updated)
+            self._take(self.full_run, full)
         self.step += 1
         self.loss = loss
         self.loss_steps.append(self.step)

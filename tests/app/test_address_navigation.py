@@ -9,7 +9,8 @@ from app.address import link_values
 
 def test_back_onto_another_lesson_keeps_the_values_its_address_carries(rendered):
     dashboard = rendered()
-    dashboard.lesson_select.value = "rank-1"  # the student chose a lesson: its settings apply
+    # the student chose a lesson: its settings apply
+    dashboard.sidebar.lesson_select.value = "rank-1"
     assert dashboard.settings.architecture == "2-8-8-1"
     assert dashboard.settings.view == "rank"
 
@@ -20,8 +21,8 @@ def test_back_onto_another_lesson_keeps_the_values_its_address_carries(rendered)
     assert (s.lesson, s.architecture, s.view) == ("rank-r", "2-12-12-1", "spectrum")
     assert s.batch_size == 4  # rank-r's own value, which the address did not change
     assert dashboard.session.layer_sizes == (2, 12, 12, 1)
-    assert dashboard.lesson_select.value == "rank-r"  # the menu shows the lesson in force
-    assert dashboard.lesson_box.visible
+    assert dashboard.sidebar.lesson_select.value == "rank-r"  # the menu shows the lesson in force
+    assert dashboard.main.lesson_box.visible
 
 
 def test_arriving_at_an_address_does_not_restart_training_a_lesson_choice_would(rendered):
@@ -34,7 +35,7 @@ def test_arriving_at_an_address_does_not_restart_training_a_lesson_choice_would(
     assert (dashboard.settings.scope, dashboard.settings.batch_size) == ("batch", 8)
     assert dashboard.session.step == 5  # same session, same model: training goes on
 
-    dashboard.lesson_select.value = "weyl"  # a student's choice starts the lesson afresh
+    dashboard.sidebar.lesson_select.value = "weyl"  # a student's choice starts the lesson afresh
     assert dashboard.session.step == 0
 
 

@@ -80,9 +80,9 @@ def test_the_address_holds_a_value_fitted_while_its_change_was_handled():
     dashboard.sync_location(location)
     assert dashboard.settings.samples == 200
     for typed in (512, 64, 256):
-        dashboard.controls["batch_size"].value = typed
+        dashboard.sidebar.widgets["batch_size"].value = typed
         expected = min(typed, 200)
         assert dashboard.settings.batch_size == expected
         assert location.query_params["batch_size"] == expected
-        assert dashboard.controls["batch_size"].value == expected
+        assert dashboard.sidebar.widgets["batch_size"].value == expected
     dashboard.close()

@@ -83,7 +83,7 @@ def test_make_fnn_data_follows_the_settings():
     import numpy as np
 
     from app.classification import make_classification_data
-    from app.classification_settings import fit_widths, make_fnn_data
+    from app.classification_settings import make_fnn_data
     from app.datasets import make_fnn_dataset
     from app.upload import parse_csv
 
@@ -100,7 +100,6 @@ def test_make_fnn_data_follows_the_settings():
     uploaded = parse_csv(b"a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,z\n")
     data = make_fnn_data(s, uploaded)
     assert (data.input_width, data.output_width) == (3, 3)
-    assert fit_widths((2, 8, 1), data) == (3, 8, 3)
 
 
 def test_classification_panel_draws_regions_metrics_and_the_test_toggle():

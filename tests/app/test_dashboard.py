@@ -57,12 +57,12 @@ def test_learning_rate_and_momentum_change_without_reset():
     assert dashboard.session.step == 3
     assert dashboard.session.version == version
     assert dashboard.session.net is net
-    assert dashboard.learning_rate_slider.value == 0.2
+    assert dashboard.sidebar.learning_rate_slider.value == 0.2
     # the next step uses the new values: v = 0.5 v + g, W -= 0.2 v
     weights = weights_of(dashboard)
     dashboard.session.train_step()
-    for w_old, w_new, v_new in zip(weights, weights_of(dashboard), dashboard.session._velocity,
-                                   strict=True):
+    for w_old, w_new, v_new in zip(weights, weights_of(dashboard),
+                                   dashboard.session.run.velocities, strict=True):
         np.testing.assert_allclose(w_new, w_old - 0.2 * v_new, rtol=1e-12, atol=1e-14)
     assert dashboard.session.step == 4
 
@@ -75,7 +75,7 @@ def test_structural_change_rebuilds():
     assert dashboard.session.version == version + 1
     assert dashboard.session.layer_sizes == (2, 5, 3, 1)
     assert dashboard.session.step == 0
-    assert dashboard.controls["layer"].end == 3
+    assert dashboard.sidebar.widgets["layer"].end == 3
     dashboard.settings.model = "rnn"
     assert dashboard.session.is_rnn
     # the default RNN: the adding task (2 inputs), two hidden levels of 8, a batch of 4
@@ -90,7 +90,7 @@ def test_dataset_change_fits_the_architecture():
     version = dashboard.session.version
     dashboard.settings.dataset = "regression"
     assert dashboard.settings.architecture == "1-6-1"
-    assert dashboard.architecture_input.value == "1-6-1"
+    assert dashboard.sidebar.architecture_input.value == "1-6-1"
     assert dashboard.session.layer_sizes == (1, 6, 1)
     assert dashboard.session.version == version + 1
     assert not dashboard.messages
@@ -114,14 +114,14 @@ def test_invalid_architecture_keeps_the_model_and_says_why(text):
     assert dashboard.session.net is net
     assert dashboard.session.step == step
     assert dashboard.messages.get("architecture")
-    assert dashboard.architecture_message.visible
-    assert "2-8-8-1" in dashboard.architecture_message.object
+    assert dashboard.sidebar.architecture_message.visible
+    assert "2-8-8-1" in dashboard.sidebar.architecture_message.object
     dashboard.session.train(1)  # still trains the old model
     assert dashboard.session.step == step + 1
     dashboard.settings.architecture = "2-4-1"
     assert dashboard.session.layer_sizes == (2, 4, 1)
     assert not dashboard.messages.get("architecture")
-    assert not dashboard.architecture_message.visible
+    assert not dashboard.sidebar.architecture_message.visible
 
 
 def test_parse_architecture():
@@ -142,8 +142,8 @@ def test_non_finite_loss_pauses_and_keeps_finite_weights():
             break
     assert not dashboard.session.running
     assert "Paused" in dashboard.session.status
-    assert dashboard.status.visible
-    assert dashboard.play_button.label.endswith("Play")
+    assert dashboard.sidebar.status.visible
+    assert dashboard.sidebar.play_button.label.endswith("Play")
     for array in dashboard.session.parameters():
         assert np.all(np.isfinite(array))
     assert np.isfinite(dashboard.session.current_loss())
@@ -184,8 +184,8 @@ def test_url_error_handler_reports_next_to_the_controls():
     assert dashboard.settings.seed == 3
     assert dashboard.session.layer_sizes == (2, 8, 1)
     assert "momentum" in dashboard.messages
-    assert dashboard.url_message.visible
-    assert "momentum" in dashboard.url_message.object
+    assert dashboard.sidebar.url_message.visible
+    assert "momentum" in dashboard.sidebar.url_message.object
 
 
 def test_settings_given_as_keywords_reproduce_a_configuration():
@@ -193,17 +193,17 @@ def test_settings_given_as_keywords_reproduce_a_configuration():
                           view="spectrum", layer=2)
     assert dashboard.session.layer_sizes == (1, 5, 5, 1)  # two hidden levels by default
     assert dashboard.session.X.shape == (4, 6, 1)
-    assert dashboard.tabs.active == VIEWS.index("spectrum")
+    assert dashboard.main.tabs.active == VIEWS.index("spectrum")
 
 
 def test_lesson_sets_controls_and_explains():
     dashboard = Dashboard()
-    dashboard.lesson_select.value = "rank-r"
+    dashboard.sidebar.lesson_select.value = "rank-r"
     assert dashboard.settings.view == "rank"
     assert dashboard.settings.batch_size == 4
     assert dashboard.session.layer_sizes == (2, 16, 16, 1)
-    assert dashboard.lesson_box.visible
-    assert "$$" in dashboard.lesson_equation.object
+    assert dashboard.main.lesson_box.visible
+    assert "$$" in dashboard.main.lesson_equation.object
 
 
 def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
@@ -214,8 +214,7 @@ def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
     assert dashboard.tick()
     assert dashboard.session.step == 0
     dashboard.session.running = True
-    dashboard.settings.steps_per_tick = 3
-    dashboard.tick()
+    dashboard.tick(steps=3)
     assert dashboard.session.step == 3
     dashboard.loop.busy = True
     assert dashboard.tick() is False
@@ -226,9 +225,9 @@ def test_tick_work_is_bounded_in_time(monkeypatch):
     import app.dashboard
 
     monkeypatch.setattr(app.dashboard, "TICK_BUDGET_S", 0.0)
-    dashboard = Dashboard(steps_per_tick=50)
+    dashboard = Dashboard()
     dashboard.session.running = True
-    dashboard.tick()
+    dashboard.tick(steps=50)
     assert dashboard.session.step == 1  # the budget stops training after the first step
 
 
@@ -344,7 +343,7 @@ def test_a_lesson_rebuilds_and_redraws_once(monkeypatch):
     for view in dashboard.views.values():
         monkeypatch.setattr(view, "refresh",
                             lambda original=view.refresh: redraws.append(1) or original())
-    dashboard.lesson_select.value = "rank-t"
+    dashboard.sidebar.lesson_select.value = "rank-t"
     assert dashboard.settings.model == "rnn" and dashboard.settings.view == "rank"
     assert len(rebuilds) == 1
     assert len(redraws) == 1
@@ -368,7 +367,7 @@ def test_url_query_string_is_applied_and_written_back():
     assert dashboard.session.X.shape[1] == 6
     assert dashboard.settings.batch_size == Settings().batch_size
     assert "batch_size" in dashboard.messages
-    assert dashboard.url_message.visible
+    assert dashboard.sidebar.url_message.visible
     dashboard.settings.hidden_width = 5
     assert "hidden_width=5" in location.search
 
@@ -423,8 +422,24 @@ def test_served_dashboard_is_built_from_the_url_at_once(monkeypatch):
     assert dashboard.session.version == 1  # built once, as an RNN
     assert dashboard.session.is_rnn and dashboard.session.X.shape[1] == 5
     assert dashboard.session.rule == {"truncate": 2}
-    assert dashboard.tabs.active == VIEWS.index("spectrum")
+    assert dashboard.main.tabs.active == VIEWS.index("spectrum")
     assert dashboard.views["training"]._version == -1  # the hidden tab was never drawn
+
+
+def test_a_link_of_an_older_version_opens_without_its_retired_pace_settings(monkeypatch):
+    """``steps_per_tick`` and ``refresh_every`` were settings before ``speed``: a link that
+    names them opens without a note, and the address the page then shows drops them."""
+    import panel as pn
+    from panel.io.location import Location
+
+    location = Location(search="?steps_per_tick=5&refresh_every=3&speed=1&seed=4")
+    monkeypatch.setattr(type(pn.state), "location", property(lambda self: location))
+    dashboard = Dashboard(sync_url=True)
+    assert not dashboard.messages
+    assert (dashboard.settings.speed, dashboard.settings.seed) == (1, 4)
+    assert "steps_per_tick" not in dashboard.settings.param
+    assert "refresh_every" not in dashboard.settings.param
+    assert "steps_per_tick" not in location.search and "speed=1" in location.search
 
 
 def test_the_training_views_download_holds_the_loss_of_every_step_up_to_now(rendered):

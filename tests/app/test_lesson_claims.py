@@ -41,7 +41,7 @@ def rendered():
 def open_lesson(rendered, key: str, **after):
     """A dashboard with lesson ``key`` chosen in the menu (then ``after`` set)."""
     dashboard = rendered()
-    dashboard.lesson_select.value = key
+    dashboard.sidebar.lesson_select.value = key
     assert dashboard.settings.lesson == key
     if after:
         dashboard.apply_settings(after)
@@ -333,7 +333,7 @@ def test_spectrum_axes_fit_the_lesson_not_the_view_before(rendered):
     and the step axis of the top eigenvalue starts again at the lesson's step 0."""
     dashboard = open_lesson(rendered, "weyl")
     train(dashboard, 400)
-    dashboard.lesson_select.value = "softmax-hessian"
+    dashboard.sidebar.lesson_select.value = "softmax-hessian"
     view = dashboard.views["spectrum"]
     size = view.arrays["eigenvalues"].size
     assert size == 24
@@ -410,16 +410,16 @@ def test_step_axes_restart_with_the_lesson(rendered):
     train(dashboard, 300)
     sparse = dashboard.views["sparse"]
     assert (sparse.loss_plot.x_range.start, sparse.loss_plot.x_range.end) == (0.0, 300.0)
-    dashboard.lesson_select.value = "truncated-bptt"
+    dashboard.sidebar.lesson_select.value = "truncated-bptt"
     for plot in (sparse.loss_plot, sparse.cosine_plot):
         assert (plot.x_range.start, plot.x_range.end) == (0.0, 1.0)
     train(dashboard, 20)
     for plot in (sparse.loss_plot, sparse.cosine_plot):
         assert (plot.x_range.start, plot.x_range.end) == (0.0, 20.0)
-    dashboard.lesson_select.value = "rank-r"
+    dashboard.sidebar.lesson_select.value = "rank-r"
     train(dashboard, 200)
     history = dashboard.views["rank"].history_plot
     assert (history.x_range.start, history.x_range.end) == (0.0, 200.0)
-    dashboard.lesson_select.value = "rank-1"
+    dashboard.sidebar.lesson_select.value = "rank-1"
     assert (history.x_range.start, history.x_range.end) == (0.0, 1.0)
     assert history.y_range.end == 8.5  # G_W^(2) is 8x8: its rank is at most 8

@@ -116,7 +116,7 @@ def test_a_lesson_is_the_same_whatever_was_open_before():
     fresh = {}
     for lesson in LESSONS:
         dashboard = Dashboard()
-        dashboard.lesson_select.value = lesson.key
+        dashboard.sidebar.lesson_select.value = lesson.key
         fresh[lesson.key] = state_of(dashboard)
         dashboard.close()
     walk = lesson_walk([lesson.key for lesson in LESSONS])
@@ -124,7 +124,7 @@ def test_a_lesson_is_the_same_whatever_was_open_before():
     dashboard = Dashboard()
     before = None
     for key in walk:
-        dashboard.lesson_select.value = key
+        dashboard.sidebar.lesson_select.value = key
         assert_same_state(state_of(dashboard), fresh[key], f"{key} after {before}")
         dashboard.session.train(2)
         dashboard.settings.seed += 1  # a leftover that the next lesson must not keep
@@ -138,10 +138,10 @@ def test_a_lesson_chosen_from_the_menu_keeps_the_training_speed_in_force():
 
     dashboard = Dashboard()
     dashboard.settings.speed = 0  # fastest
-    dashboard.lesson_select.value = "kronecker"
+    dashboard.sidebar.lesson_select.value = "kronecker"
     assert dashboard.settings.speed == 0
     fresh = Dashboard()
-    fresh.lesson_select.value = "kronecker"
+    fresh.sidebar.lesson_select.value = "kronecker"
     assert fresh.settings.speed == fresh.settings.param["speed"].default
     kept = {name: getattr(dashboard.settings, name) for name in dashboard.settings.param
             if name not in ("name", "speed")}

@@ -24,20 +24,20 @@ def test_the_default_pace_is_a_few_hundred_steps_a_second():
 def test_fastest_is_one_click_away_and_the_default_one_more():
     dashboard = Dashboard()
     default = dashboard.settings.speed
-    assert not dashboard.fastest_button.value
-    dashboard.fastest_button.value = True  # a click
+    assert not dashboard.sidebar.fastest_button.value
+    dashboard.sidebar.fastest_button.value = True  # a click
     assert dashboard.settings.speed == FASTEST
-    assert dashboard.speed_select.value == FASTEST  # the menu says so too
-    dashboard.fastest_button.value = False
+    assert dashboard.sidebar.speed_select.value == FASTEST  # the menu says so too
+    dashboard.sidebar.fastest_button.value = False
     assert dashboard.settings.speed == default
-    dashboard.speed_select.value = FASTEST  # the menu's choice shows on the button
-    assert dashboard.fastest_button.value
+    dashboard.sidebar.speed_select.value = FASTEST  # the menu's choice shows on the button
+    assert dashboard.sidebar.fastest_button.value
     dashboard.settings.speed = 3
-    assert not dashboard.fastest_button.value
+    assert not dashboard.sidebar.fastest_button.value
 
 
 def test_a_link_at_fastest_shows_the_button_pressed():
-    assert Dashboard(speed=0).fastest_button.value
+    assert Dashboard(speed=0).sidebar.fastest_button.value
 
 
 def test_epochs_are_samples_seen_over_training_samples():

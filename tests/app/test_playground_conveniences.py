@@ -33,8 +33,8 @@ def test_a_link_with_a_bad_value_is_refused_by_name(name, text, accepts):
         assert accepts in dashboard.messages[name]
         assert f"'{text}' refused" in dashboard.messages[name]
         assert getattr(dashboard.settings, name) == Settings.param[name].default
-        assert f"**{markdown_text(name)}**" in dashboard.url_message.object  # the banner
-        assert dashboard.url_message.visible
+        assert f"**{markdown_text(name)}**" in dashboard.sidebar.url_message.object  # the banner
+        assert dashboard.sidebar.url_message.visible
     finally:
         dashboard.close()
 
@@ -67,11 +67,11 @@ def test_a_thumbnail_chooses_its_data_set_and_the_one_in_use_is_highlighted():
         click(thumbnails.buttons["spirals"])
         assert dashboard.settings.dataset == "spirals"
         assert dashboard.session.data.name == "spirals"
-        assert dashboard.controls["dataset"].value == "spirals"  # the menu follows
+        assert dashboard.sidebar.widgets["dataset"].value == "spirals"  # the menu follows
         colours = {name: button.color for name, button in thumbnails.buttons.items()}
         assert colours.pop("spirals") == "primary"
         assert set(colours.values()) == {"default"}
-        dashboard.controls["dataset"].value = "regression"  # the menu: the thumbnails follow
+        dashboard.sidebar.widgets["dataset"].value = "regression"  # the menu: the thumbnails follow
         assert thumbnails.buttons["regression"].color == "primary"
         assert thumbnails.buttons["spirals"].color == "default"
         assert dashboard.settings.architecture.startswith("1-")
@@ -117,14 +117,14 @@ def test_the_buttons_beside_the_diagram_change_the_fnn_and_the_text_box_follows(
     assert buttons.layout in view._body.objects  # beside the diagram
     click(buttons.add_level)
     assert dashboard.settings.architecture == "2-8-8-8-1"
-    assert dashboard.architecture_input.value == "2-8-8-8-1"
+    assert dashboard.sidebar.architecture_input.value == "2-8-8-8-1"
     assert dashboard.session.layer_sizes == (2, 8, 8, 8, 1)  # rebuilt
     click(buttons.units[1][2])  # + on level 2
     click(buttons.units[0][0])  # - on level 1
-    assert dashboard.architecture_input.value == "2-7-9-8-1"
+    assert dashboard.sidebar.architecture_input.value == "2-7-9-8-1"
     assert [group[1].object for group in buttons.units] == [
         "level 1: 7", "level 2: 9", "level 3: 8"]
-    dashboard.architecture_input.value = "2-1-1"  # typed: the buttons follow
+    dashboard.sidebar.architecture_input.value = "2-1-1"  # typed: the buttons follow
     assert len(buttons.units) == 1
     click(buttons.units[0][0])
     assert dashboard.settings.architecture == "2-1-1"
@@ -304,11 +304,11 @@ def test_the_menu_and_the_slider_of_the_learning_rate_stay_in_step():
         assert menu.value == 0.05
         menu.value = 0.003
         assert dashboard.settings.learning_rate == 0.003
-        assert dashboard.learning_rate_slider.value == 0.003
+        assert dashboard.sidebar.learning_rate_slider.value == 0.003
         assert "0.05" not in menu.options
-        dashboard.learning_rate_slider.value = 0.2
+        dashboard.sidebar.learning_rate_slider.value = 0.2
         assert (dashboard.settings.learning_rate, menu.value) == (0.2, 0.2)
         dashboard.apply_settings({"learning_rate": "1"})  # a link
-        assert (menu.value, dashboard.learning_rate_slider.value) == (1.0, 1.0)
+        assert (menu.value, dashboard.sidebar.learning_rate_slider.value) == (1.0, 1.0)
     finally:
         dashboard.close()

@@ -123,7 +123,7 @@ def test_every_view_reads_well_at_step_0(dashboards, model, key):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.key)
 def test_every_lesson_and_its_view_read_well_at_step_0(dashboards, lesson):
     dashboard = dashboards()
-    dashboard.lesson_select.value = lesson.key
+    dashboard.sidebar.lesson_select.value = lesson.key
     view = dashboard.main.visible
     texts = [lesson.title, lesson.text, *view_texts(view)]
     found = [problem for text in texts for problem in problems_in(text)]

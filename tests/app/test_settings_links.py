@@ -249,6 +249,6 @@ def test_values_applied_after_a_mistyped_architecture_still_work():
     errors = dashboard.apply_settings({"layer": "2", "seed": "4", "tau": "99"})
     assert set(errors) == {"tau"} and dashboard.settings.seed == 4
     assert dashboard.settings.architecture == "2-x-1"  # left for the user to correct
-    dashboard.lesson_select.value = "kronecker"
+    dashboard.sidebar.lesson_select.value = "kronecker"
     assert dashboard.settings.architecture == "2-4-4-1"
     dashboard_works(dashboard)

@@ -59,7 +59,7 @@ def test_recorded_similarity_is_the_cores(settings, rule):
     dashboard = Dashboard(**settings)
     session = dashboard.session
     session.train(2)
-    net = session._with_parameters(session._last_good)  # the weights the last step started from
+    net = session.run.with_parameters(session.run.last_good)  # where the last step started
     keywords = session.loss_keywords()
     sparse = net.gradients(session.X, session.Z, **keywords, **rule)
     full = net.gradients(session.X, session.Z, **keywords)
@@ -186,12 +186,13 @@ def test_invalid_rule_keeps_the_last_valid_one_with_a_message(change, reason):
     assert session.net is net and session.full_net is full and session.version == version
     assert session.running and session.step == 2
     assert reason in dashboard.messages["sparse"]
-    assert dashboard.sparse_message.visible and reason in dashboard.sparse_message.object
-    assert "Still training with top-k" in dashboard.sparse_message.object
+    message = dashboard.sidebar.sparse_message
+    assert message.visible and reason in message.object
+    assert "Still training with top-k" in dashboard.sidebar.sparse_message.object
     assert session.train(1) == 1  # the last valid rule still trains
     dashboard.settings.param.update(sparse="topk", topk="3")
     assert session.rule == {"topk": 3} and "sparse" not in dashboard.messages
-    assert not dashboard.sparse_message.visible
+    assert not dashboard.sidebar.sparse_message.visible
 
 
 def test_rnn_rule_refused_after_switching_to_fnn_falls_back_to_full_backprop():
@@ -202,8 +203,8 @@ def test_rnn_rule_refused_after_switching_to_fnn_falls_back_to_full_backprop():
     assert "τ = 6" in dashboard.messages["sparse"]
     dashboard.settings.model = "fnn"
     assert not dashboard.session.is_rnn and dashboard.session.rule == {}
-    assert "needs an RNN" in dashboard.sparse_message.object
-    assert "none (full backprop)" in dashboard.sparse_message.object
+    assert "needs an RNN" in dashboard.sidebar.sparse_message.object
+    assert "none (full backprop)" in dashboard.sidebar.sparse_message.object
     assert dashboard.session.train(2) == 2
 
 
@@ -211,13 +212,13 @@ def test_shorter_tau_clamps_the_truncation_window():
     dashboard = Dashboard(**RNN, sparse="truncate", truncate=5)
     dashboard.settings.tau = 3
     assert dashboard.settings.truncate == 3 and dashboard.session.rule == {"truncate": 3}
-    assert dashboard.controls["truncate"].end == 3
+    assert dashboard.sidebar.widgets["truncate"].end == 3
     assert not dashboard.messages
 
 
 def test_only_the_rules_parameter_is_shown():
     dashboard = Dashboard()
-    controls = dashboard.controls
+    controls = dashboard.sidebar.widgets
     assert not any(controls[name].visible for name in ("topk", "truncate", "backtrack"))
     dashboard.settings.sparse = "topk"
     assert controls["topk"].visible and not controls["truncate"].visible
@@ -265,14 +266,15 @@ def test_invalid_sparse_url_values_show_next_to_the_control():
     dashboard = Dashboard()
     dashboard.sync_location(Location(search="?sparse=truncate&truncate=3"))
     assert dashboard.session.rule == {}
-    assert dashboard.sparse_message.visible
-    assert "needs an RNN" in dashboard.sparse_message.object
-    assert not dashboard.url_message.visible  # shown beside the sparse controls instead
+    assert dashboard.sidebar.sparse_message.visible
+    assert "needs an RNN" in dashboard.sidebar.sparse_message.object
+    assert not dashboard.sidebar.url_message.visible  # shown beside the sparse controls instead
     assert dashboard.session.train(1) == 1
     other = Dashboard()
     other.sync_location(Location(search="?sparse=topk&topk=lots"))
     assert other.session.rule == {}
-    assert "not a number" in other.sparse_message.object and other.sparse_message.visible
+    message = other.sidebar.sparse_message
+    assert "not a number" in message.object and message.visible
     assert other.session.train(1) == 1
 
 
@@ -281,12 +283,12 @@ def test_sparse_lesson_sets_the_rule_in_one_rebuild(monkeypatch):
     rebuilds = []
     rebuild = dashboard.session.rebuild
     monkeypatch.setattr(dashboard.session, "rebuild", lambda: rebuilds.append(1) or rebuild())
-    dashboard.lesson_select.value = "truncated-bptt"
+    dashboard.sidebar.lesson_select.value = "truncated-bptt"
     assert dashboard.session.rule == {"truncate": 2} and dashboard.settings.view == "sparse"
     assert len(rebuilds) == 1 and not dashboard.messages
-    dashboard.lesson_select.value = "meprop"
+    dashboard.sidebar.lesson_select.value = "meprop"
     assert dashboard.session.rule == {"topk": 0.05} and not dashboard.session.is_rnn
-    dashboard.lesson_select.value = "rank-1"
+    dashboard.sidebar.lesson_select.value = "rank-1"
     assert dashboard.session.rule == {}
 
 

@@ -101,7 +101,8 @@ def test_a_link_to_an_upload_says_it_cannot_bring_the_file_back_and_offers_it():
     dashboard, location = served("?dataset=upload&architecture=2-8-8-3&classes=3&seed=4")
     try:
         assert dashboard.messages["dataset"] == UPLOAD_LOST
-        assert dashboard.url_message.visible and "upload" in dashboard.url_message.object
+        banner = dashboard.sidebar.url_message
+        assert banner.visible and "upload" in banner.object
         card = dashboard.sidebar.classification.card
         assert not card.collapsed and dashboard.sidebar.upload.__panel__().visible
         assert dashboard.settings.dataset == "xor" and dashboard.session.uploaded is None
