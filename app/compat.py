@@ -39,8 +39,8 @@ Each use, what it relies on, and the public route otherwise:
 - :func:`inline_stylesheets_for_holoviews` (``notebooks/nbhelpers.py``): Panel's
   ``Viewable._preprocessing_hooks`` and ``panel.io.notebook.patch_inline_stylesheets``.
   Otherwise: the plots link Panel's stylesheets at its CDN (the helper warns).
-- :func:`mark_served` (``benchmarks.frame_costs`` and the tests: a document played without a
-  server): ``pn.state._thread_id_`` and ``pn.state._connected``. Not a fast path, so not
+- :func:`mark_served` (``serve.in_process``, for the benchmarks and tests: a document played
+  without a server): ``pn.state._thread_id_`` and ``pn.state._connected``. Not a fast path, so not
   switched; Panel has no public call for it.
 - The BokehJS shims (``app/static/browser_shims.js``, :mod:`app.browser_shims`): served only
   while the fast paths are on; each says in the page what it replaces.

@@ -3,7 +3,7 @@ CPython's own, in one run.
 
 For each policy a server (``make serve``, one process) is started; ``--warm-up`` sessions
 are opened and closed, then ``--sessions`` more, one after another, each built over Bokeh's
-websocket as a page builds it and closed at once (``benchmarks/session_churn.py``: Bokeh
+websocket as a page builds it and closed at once (``serve/churn.py``: Bokeh
 destroys a closed session within a second). Printed per policy: the process's resident
 memory after the warm-up and after the sessions, once Bokeh destroyed them, and the growth
 per closed session. The policies: ``freeze`` (``app/gc_policy.py``: sessions frozen once
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.session_churn import (  # noqa: E402
+from serve.churn import (  # noqa: E402
     open_and_close,
     served_for_churn,
     settled_rss_mb,

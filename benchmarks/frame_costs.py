@@ -2,7 +2,8 @@
 
 For every view, FNN and RNN (the app's default settings; the sparse-vs-full view with a
 sparse rule in force, so two runs train), this builds an :class:`app.Dashboard`, renders it
-into a Bokeh ``Document`` and attaches a stand-in for Bokeh's ``ServerSession``: its
+into a Bokeh ``Document`` and attaches a stand-in for Bokeh's ``ServerSession``
+(``serve/in_process.py``): its
 ``with_document_locked`` runs the frame and then turns the document events of the frame into
 PATCH-DOC messages and serialises them as the served app does: a frame's events leave in one
 message through Panel's write path (``panel.io.document.dispatch_tornado``:
@@ -35,9 +36,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from types import SimpleNamespace
+
+from serve.in_process import ServerStandIn, served_document
 
 CONFIGURATIONS = {"fnn": {}, "rnn": {"model": "rnn"}}
 #: steps per frame of the extra training-view row (issue 9's classroom: >= 100 SGD steps/s
@@ -48,63 +50,6 @@ VIEW_SETTINGS = {
     ("fnn", "sparse"): dict(sparse="topk", topk="0.25"),
     ("rnn", "sparse"): dict(sparse="truncate", truncate=4),
 }
-
-
-class ServerStandIn:
-    """Bokeh's ServerSession as far as the loop and the document use it: a lock that runs
-    the frame, and the PATCH-DOC messages of its events serialised as the server writes them;
-    then, one turn of the event loop later, the receipt of a page that paints at once."""
-
-    connection_count = 1
-    destroyed = False
-
-    def __init__(self, document, loop):
-        from bokeh.protocol import Protocol
-
-        self.loop = loop  # the dashboard's SessionLoop, which the receipts go to
-        self.protocol = Protocol()
-        self.events: list = []
-        self.frame_cpu: list[float] = []
-        self.bytes = 0
-        document.callbacks.on_change_dispatch_to(self)
-
-    def _document_patched(self, event) -> None:
-        self.events.append(event)
-
-    async def with_document_locked(self, func) -> None:
-        start = time.thread_time()
-        self.events = []
-        func()
-        if self.events:  # one message for the frame's events, as Panel's hold sends them
-            message = self.protocol.create("PATCH-DOC", self.events)
-            for part in (message.header_json, message.metadata_json, message.content_json):
-                self.bytes += len(part)
-            for buffer in message.buffers:
-                self.bytes += len(json.dumps(buffer.ref)) + len(buffer.to_bytes())
-        self.events = []
-        self.frame_cpu.append(time.thread_time() - start)
-        asyncio.get_running_loop().call_soon(self.loop.receipt_arrived, self.loop.frames_sent)
-
-
-def served_document(dashboard):
-    """``dashboard`` rendered into a Bokeh ``Document`` as ``panel serve`` serves it: Panel's
-    record of a served document (its thread, its open websocket), and the document sent to
-    the page once (``Document.to_json``, as for the page's first pull), after which Bokeh
-    no longer counts its models as new (until then every patch walks all of them)."""
-    import panel as pn
-    from bokeh.document import Document
-
-    from app.compat import mark_served
-
-    # every view made first, as Play makes them: the layout change that adds a hidden view
-    # releases its document hold in a next-tick callback, which a server runs and the
-    # stand-in does not (every later frame's changes would stay held, unmeasured)
-    list(dashboard.views.values())
-    document = Document()
-    document.add_root(pn.panel(dashboard).get_root(document))
-    mark_served(document)  # what panel serve records for a loaded page (app.compat)
-    document.to_json()
-    return document
 
 
 async def measure_view(model: str, view: str, seconds: float, speed: int = 0) -> dict:

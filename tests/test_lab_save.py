@@ -18,13 +18,7 @@ import difflib
 import doctest
 import importlib.util
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,6 +26,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+
+from tests.support.lab import lab_server
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -45,36 +41,6 @@ def _load_save_hook():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _lab_command(root: Path, lab_args: str) -> str:
-    """The recipe of `make lab`, as make would run it, without the install step before it."""
-    venv = Path(sys.prefix)
-    result = subprocess.run(
-        [
-            "make",
-            "-s",
-            "-n",
-            "-o",
-            f"{venv}/.hessian-lab-installed-notebook",
-            "lab",
-            f"VENV={venv}",
-            f"LAB_ROOT={root}",
-            f"LAB_ARGS={lab_args}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "jupyter lab" in result.stdout, result.stdout
-    return result.stdout
 
 
 def _request(base: str, method: str, path: str, body: dict | None = None) -> dict:
@@ -91,57 +57,13 @@ def _request(base: str, method: str, path: str, body: dict | None = None) -> dic
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """(base URL, root folder) of a running `make lab` server on a copy of one pair."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    if importlib.util.find_spec("jupyterlab") is None:
-        pytest.skip("JupyterLab is not installed (pip install -e '.[test]')")
     home = tmp_path_factory.mktemp("lab")
     root = home / "root"
     root.mkdir()
     for name in (f"{PAIR}.ipynb", f"{PAIR}.py", "jupytext.toml", "nbhelpers.py"):
         shutil.copy(NOTEBOOK_DIR / name, root / name)
-    port = _free_port()
-    command = _lab_command(
-        root, f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={TOKEN}"
-    )
-    # Only the configuration `make lab` gives: none from this user's ~/.jupyter.
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
-    environment.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-    )
-    log = (home / "lab.log").open("w")
-    server = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                _request(base, "GET", "/api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("make lab did not start:\n" + (home / "lab.log").read_text())
-                time.sleep(0.5)
+    with lab_server(home, root, TOKEN) as base:
         yield base, root
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        log.close()
 
 
 def _as_jupyterlab_sends_it(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -163,7 +163,8 @@ class NetworkView(View):
         self.labels = ColumnDataSource({"x": [], "y": [], "text": []})
         self.input_labels = ColumnDataSource({"x": [], "y": [], "text": []})
         self.outlines = ColumnDataSource({"x": [], "y": []})
-        self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
+        self._caption = pn.pane.Markdown("", css_classes=["network-caption"], margin=(0, 10),
+                                         sizing_mode="stretch_width")
         plot = figure(
             title="", match_aspect=True,  # square heatmaps: ranges follow the data
             x_range=DataRange1d(range_padding=0.12), y_range=DataRange1d(range_padding=0.08),

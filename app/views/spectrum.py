@@ -185,7 +185,8 @@ class SpectrumView(View):
                     legend_label=LAYER_LABEL)
         add_legend(top)
         self.top_plot = top
-        self._caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
+        self._caption = pn.pane.Markdown("", css_classes=["spectrum-caption"], margin=(0, 10),
+                                         sizing_mode="stretch_width")
         self._counts = pn.pane.Markdown("", css_classes=["spectrum-counts"],
                                         sizing_mode="stretch_width")
         self._body.objects = [

@@ -13,7 +13,7 @@ from bokeh.document.events import ModelChangedEvent
 from panel.models.esm import DataEvent
 
 from app import Dashboard, browser_shims, compat
-from benchmarks.frame_costs import served_document
+from serve.in_process import served_document
 
 
 @pytest.fixture

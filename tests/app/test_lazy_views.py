@@ -13,9 +13,9 @@ def test_only_the_visible_view_is_made_with_the_session():
     try:
         assert set(dashboard.views.built) == {"spectrum"}
         assert len(dashboard.views) == len(VIEWS)  # every key is there, to be made on use
-        shown = dashboard.tabs.objects[VIEWS.index("spectrum")]
+        shown = dashboard.main.tabs.objects[VIEWS.index("spectrum")]
         assert shown is dashboard.views.built["spectrum"].__panel__()
-        hidden = dashboard.tabs.objects[VIEWS.index("rank")]
+        hidden = dashboard.main.tabs.objects[VIEWS.index("rank")]
         assert hidden.objects == []  # an empty column until shown
     finally:
         dashboard.close()
@@ -27,8 +27,8 @@ def test_a_view_is_made_and_drawn_on_its_first_show_and_kept():
         dashboard.settings.view = "rank"
         assert set(dashboard.views.built) == {"training", "rank"}
         rank = dashboard.views.built["rank"]
-        assert dashboard.tabs.objects[VIEWS.index("rank")] is rank.__panel__()
-        assert dashboard.tabs.active == VIEWS.index("rank")
+        assert dashboard.main.tabs.objects[VIEWS.index("rank")] is rank.__panel__()
+        assert dashboard.main.tabs.active == VIEWS.index("rank")
         assert rank.arrays, "the view shown was not drawn"
         dashboard.settings.view = "training"
         dashboard.settings.view = "rank"

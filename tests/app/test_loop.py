@@ -16,7 +16,7 @@ from panel.models.esm import DataEvent
 
 from app import Dashboard
 from app.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
-from benchmarks.frame_costs import ServerStandIn, served_document
+from serve.in_process import ServerStandIn, served_document
 
 
 class FakeClock:
@@ -235,14 +235,14 @@ def test_speed_sets_the_steps_between_frames(speed):
     dashboard.close()
 
 
-def test_speed_menu_follows_the_setting_and_old_url_settings_are_accepted():
-    dashboard = Dashboard(steps_per_tick=5, refresh_every=3, speed=1)
+def test_speed_menu_follows_the_setting():
+    dashboard = Dashboard(speed=1)
     assert not dashboard.messages
-    assert dashboard.speed_select.value == 1
-    dashboard.speed_select.value = 30
+    assert dashboard.sidebar.speed_select.value == 1
+    dashboard.sidebar.speed_select.value = 30
     assert dashboard.settings.speed == 30
     dashboard.settings.speed = 7  # a link's speed that the menu does not list
-    assert dashboard.speed_select.value == 7
+    assert dashboard.sidebar.speed_select.value == 7
     dashboard.close()
 
 

@@ -15,6 +15,7 @@ from app.classification import class_targets, feature_map, make_class_points
 from app.settings import Settings
 from app.training import TrainingSession
 from app.views.network import PALETTE, PIXELS, NetworkView, hessian_diagonal, unit_positions
+from tests.support import views as layout
 
 
 def session_of(**settings):
@@ -137,7 +138,7 @@ def test_gradient_is_v_z_transpose_plus_decay_and_matches_finite_differences():
             assert shown[k][index] == pytest.approx(difference, rel=1e-6, abs=1e-9)
     hidden = view.units.data["bias_value"][sizes[0]:sizes[0] + sizes[1]]
     np.testing.assert_allclose(hidden, gradients[0].b, rtol=1e-12)
-    assert "plus λ_wd·W" in view._caption.object and "G_W1" in view.arrays
+    assert "plus λ_wd·W" in layout.find(view, "network-caption").object and "G_W1" in view.arrays
 
 
 def test_hessian_diagonal_matches_second_differences_with_cross_entropy_and_decay():
@@ -240,27 +241,28 @@ def test_rnn_levels_hold_w_its_gradient_and_hessian_diagonal(quantity):
     first_unit = np.asarray(view.units.data["image"][sizes[0]], float)[0]
     np.testing.assert_allclose(first_unit, states[:, 0] / np.max(np.abs(states[:, 0])),
                                rtol=1e-5)
-    assert "feedback matrices U⁽ᵏ⁾ are not drawn" in view._caption.object
+    assert "feedback matrices U⁽ᵏ⁾ are not drawn" in layout.find(view, "network-caption").object
 
 
 def test_wide_levels_say_why_they_are_not_drawn():
     session, settings = session_of(architecture="2-40-1")
     view = NetworkView(session, settings)
     view.refresh()
-    assert not view._pane.visible and "at most 32 units" in view.note and "40" in view.note
+    assert not layout.shown(view, view.plot)
+    assert "at most 32 units" in view.note and "40" in view.note
 
 
 def test_the_buttons_are_a_url_setting_and_redraw_through_the_dashboard(rendered):
     dashboard = rendered(view="network")
     view, session = dashboard.views["network"], dashboard.session
     assert "network_shows" in dashboard.settings.query_parameters()
-    view._choice.value = "G"
+    layout.find(view, "network-quantity").value = "G"  # the "gradient" button pressed
     assert dashboard.settings.network_shows == "G" and view.quantity == "G"
     gradients = session.net.gradients(session.X, session.Z)
     expected = np.concatenate([np.asarray(g.W).ravel() for g in gradients])
     np.testing.assert_allclose(view.edges.data["value"], expected, rtol=1e-12)
     dashboard.settings.network_shows = "W"
-    assert view._choice.value == "W"
+    assert layout.find(view, "network-quantity").value == "W"
     np.testing.assert_array_equal(view.edges.data["value"],
                                   np.concatenate([np.ravel(W) for W in session.net.weights]))
 

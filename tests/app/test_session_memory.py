@@ -1,6 +1,6 @@
 """Closed sessions give their memory back: one served process (``make serve``), many
 sessions opened and closed, and its resident memory grows by much less than a session's
-size (no browser; ``benchmarks/session_churn.py``).
+size (no browser; ``serve/churn.py``).
 
 Each session is opened the way a page opens it, over Bokeh's websocket: the server builds
 the whole dashboard for it. Once its websocket closes, Bokeh destroys it within a second
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.session_churn import open_and_close, served_for_churn, settled_rss_mb
+from serve.churn import open_and_close, served_for_churn, settled_rss_mb
 
 WARM_UP = 5  # sessions opened first: caches, imports and the allocator's pools fill up
 SESSIONS = 20

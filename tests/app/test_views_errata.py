@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.views.errata import FLOOR, ROUND_OFF
+from tests.support.views import find, shown
 
 
 def drawn(view) -> dict[str, float]:
@@ -52,12 +53,14 @@ def test_relu_rnn_h_u_of_eq_75_holds_at_t_1_and_2(rendered, time_step):
     view = dashboard.views["errata"]
     label, error = drawn(view)["eq. (75)"]
     assert label.startswith("holds") and error <= ROUND_OFF
-    row = next(line for line in view._table.object.splitlines() if line.startswith("| (75)"))
+    table = find(view, "errata-table").object
+    row = next(line for line in table.splitlines() if line.startswith("| (75)"))
     assert row.split("|")[5].strip() == "yes"  # the "holds here now" column
-    assert "only for t = 1" not in view._table.object + view.note
+    assert "only for t = 1" not in table + view.note
 
 
 def test_too_large_shows_only_the_note(rendered):
     dashboard = rendered(architecture="2-256-256-1", batch_size=16, view="errata")
     view = dashboard.views["errata"]
-    assert "too large" in view.note and not view._body.visible
+    assert "too large" in view.note and not shown(view, view.plot)
+    assert not shown(view, "errata-table")

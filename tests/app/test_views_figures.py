@@ -4,6 +4,7 @@ symmetric-log axis is labelled with the real values at its tick positions."""
 from __future__ import annotations
 
 import numpy as np
+import panel as pn
 import pytest
 from bokeh.models import ColorBar, Legend
 
@@ -82,7 +83,7 @@ def test_every_views_document_validates(rendered):
             dashboard.step()
             view = dashboard.views[key]
             models = set()
-            for item in view._body.select():
+            for item in pn.panel(view).select():
                 if hasattr(item, "object") and hasattr(item.object, "references"):
                     models |= item.object.references()
             issues = check_integrity(models)
@@ -90,7 +91,7 @@ def test_every_views_document_validates(rendered):
 
 
 def figures_of(view) -> list:
-    return [item.object for item in view._body.select() if hasattr(item, "object")
+    return [item.object for item in pn.panel(view).select() if hasattr(item, "object")
             and type(item.object).__name__ == "figure"]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.views import shown
+
 
 @pytest.mark.parametrize("settings", [dict(), dict(layer=2, scope="sample"),
                                       dict(formula="paper", activation="tanh"),
@@ -30,21 +32,22 @@ def test_images_hold_the_cores_hessian_and_factors(rendered, settings):
         np.testing.assert_allclose(view.plots["C"].matrix(), blocks[p, 0, :, 0, :])
         np.testing.assert_allclose(view.plots["z"].matrix(), np.outer(inputs[p, 0], inputs[p, 0]))
     paper = dashboard.settings.formula == "paper"
-    assert view._diff.visible == paper
+    assert shown(view, view.plots["diff"].figure) == paper
     if paper:
         exact = session.net.hessian(X, Z, **dict(view.hessian_options(X), formula="exact"))
         np.testing.assert_allclose(view.plots["diff"].matrix(),
                                    np.asarray(exact.dense()) - np.asarray(hessian.dense()),
                                    atol=1e-12)
-    assert view._body.visible and "Look at" in view.note
+    assert shown(view, view.plots["H"].figure) and "Look at" in view.note
 
 
 def test_no_difference_panel_while_exact_is_selected(rendered):
     dashboard = rendered(view="kronecker", formula="paper")
     view = dashboard.views["kronecker"]
-    assert view._diff.visible
+    assert shown(view, view.plots["diff"].figure)
     dashboard.settings.formula = "exact"
-    assert not view._diff.visible
+    assert not shown(view, view.plots["diff"].figure)
+    assert shown(view, view.plots["H"].figure)
 
 
 def test_too_large_rnn_shows_only_the_note(rendered):
@@ -52,9 +55,10 @@ def test_too_large_rnn_shows_only_the_note(rendered):
                          formula="paper")
     view = dashboard.views["kronecker"]
     assert "too many" in view.note
-    assert not view._body.visible  # no blank images, no "exact − paper" panel below the note
+    # no blank images, no "exact − paper" panel below the note
+    assert not any(shown(view, plot.figure) for plot in view.plots.values())
     dashboard.settings.scope = "sample"
-    assert view._body.visible and "too many" not in view.note
+    assert shown(view, view.plots["H"].figure) and "too many" not in view.note
 
 
 def test_a_dead_level_is_named(rendered):
@@ -63,6 +67,6 @@ def test_a_dead_level_is_named(rendered):
     parameters = session.parameters()
     parameters[2] = np.zeros_like(parameters[2])
     parameters[3] = np.full_like(parameters[3], -10.0)
-    session.net = session._with_parameters(parameters)
+    session.net = session.run.with_parameters(parameters)
     dashboard.refresh_view()
     assert "Level 2 is dead" in dashboard.views["kronecker"].note

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from app.views.common import superscript
+from tests.support.views import find
 
 
 @pytest.mark.parametrize("settings", [dict(), dict(scope="sample"),
@@ -32,7 +33,9 @@ def test_sources_hold_the_cores_singular_values(rendered, settings):
     widest = max(len(source.data["sigma"]) for source in view.spectra.values())
     # the dashed line and its legend entry only where the bound is below min(m, n)
     assert set(view.bound.data["x"]) == ({bound + 0.5} if bound < widest else set())
-    assert view._bound_item.visible == (bound < widest)
+    legend = view.spectra_plot.legend[0].items
+    bound_item = next(item for item in legend if item.label.value == "the paper's rank bound")
+    assert bound_item.visible == (bound < widest)
     k = view.layer()
     G = np.asarray(session.net.gradients(X, Z, **extra)[k - 1].W)
     assert view.history.data["rank"][-1] == numerical_rank(G)
@@ -76,6 +79,6 @@ def test_with_weight_decay_the_view_shows_the_loss_term_the_bound_is_about(rende
     V, factor = g.factors("W")
     assert view.history.data["rank"][-1] == numerical_rank(np.asarray(V) @ np.asarray(factor).T)
     assert view.history.data["rank"][-1] <= bound
-    table = view._table.object
+    table = find(view, "rank-table").object
     assert "**no**" not in table
     assert "weight decay λ = 0.1" in table and "not low-rank" in table

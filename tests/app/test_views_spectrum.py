@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from app.views.common import symlog
+from tests.support.views import find, shown
 
 
 def spectrum_of(dashboard):
@@ -47,7 +48,7 @@ def test_sources_hold_the_cores_eigenvalues_and_weyl_band(rendered, settings):
     # the ticks span the drawn eigenvalues
     assert positions.max() >= np.max(view.points.data["y"]) - 1.0
     assert positions.min() <= min(np.min(view.points.data["y"]), 0.0) + 1.0
-    assert view._body.visible and "Look at" in view.note
+    assert shown(view, "spectrum-plot") and "Look at" in view.note
 
 
 def test_title_legend_and_caption_cite_the_same_equation(rendered):
@@ -58,10 +59,11 @@ def test_title_legend_and_caption_cite_the_same_equation(rendered):
     for dashboard, right, wrong in ((fnn, "(46)", "(105)"), (rnn, "(105)", "(46)")):
         view = dashboard.views["spectrum"]
         legend = [item.label["value"] for item in view.spectrum_plot.legend[0].items]
-        texts = [view.spectrum_plot.title.text, *legend, view._caption.object,
-                 view._counts.object, view.note]
+        caption = find(view, "spectrum-caption").object
+        texts = [view.spectrum_plot.title.text, *legend, caption,
+                 find(view, "spectrum-counts").object, view.note]
         assert any(right in text for text in legend)
-        assert right in view._caption.object
+        assert right in caption
         assert not any(wrong in text for text in texts), texts
 
 
@@ -83,7 +85,7 @@ def kill_level_one(dashboard):
     parameters = session.parameters()
     parameters[0] = np.zeros_like(parameters[0])
     parameters[1] = np.full_like(parameters[1], -10.0)
-    session.net = session._with_parameters(parameters)
+    session.net = session.run.with_parameters(parameters)
 
 
 def test_a_dead_relu_level_is_named_with_what_to_do(rendered):
@@ -102,6 +104,6 @@ def test_too_large_shows_the_note_in_place_of_the_plots(rendered):
     dashboard = rendered(architecture="2-256-256-1", batch_size=16, view="spectrum", layer=2)
     view = dashboard.views["spectrum"]
     assert "too large" in view.note
-    assert not view._body.visible
+    assert not shown(view, "spectrum-plot") and not shown(view, "spectrum-counts")
     dashboard.settings.architecture = "2-8-8-1"
-    assert view._body.visible and "too large" not in view.note
+    assert shown(view, "spectrum-plot") and "too large" not in view.note

@@ -16,6 +16,7 @@ from app.lessons import BY_KEY
 from app.views import whole as whole_module
 from app.views.whole import LANCZOS_COUNT, WHOLE_DENSE_LIMIT, block_labels
 from tests.reference import fd_hessian, fnn_loss
+from tests.support.views import csv_download, find, shown
 
 #: relative tolerance of the finite-difference reference (float64, Richardson)
 FD_RTOL = 1e-6
@@ -71,7 +72,7 @@ def test_view_draws_the_whole_hessian_of_the_batch_loss(rendered):
     assert view.counts["gauss_newton_negative"] == 0
     share = np.linalg.norm(H - G) / np.linalg.norm(H)
     assert view.counts["residual_share"] == pytest.approx(share, rel=1e-12)
-    assert f"**{share:.3g}**" in view._table.object
+    assert f"**{share:.3g}**" in find(view, "whole-table").object
     assert "Beyond the paper" in view.note and "edge of" in view.note
 
 
@@ -82,10 +83,10 @@ def test_above_the_dense_limit_no_matrix_but_lanczos_eigenvalues(rendered, monke
     dense = view.arrays["eigenvalues"]
     dense_gauss = view.arrays["gauss_newton_eigenvalues"]
     share = view.counts["residual_share"]
-    assert dense.size == 105 <= WHOLE_DENSE_LIMIT and view._matrix_column.visible
+    assert dense.size == 105 <= WHOLE_DENSE_LIMIT and shown(view, view.matrix_plot.figure)
     monkeypatch.setattr(whole_module, "WHOLE_DENSE_LIMIT", 50)
     dashboard.refresh_view()
-    assert not view._matrix_column.visible and "hessian" not in view.arrays
+    assert not shown(view, view.matrix_plot.figure) and "hessian" not in view.arrays
     assert "above 50" in view.note and "no matrix is drawn" in view.note
     top = view.arrays["eigenvalues"]
     assert top.size == LANCZOS_COUNT
@@ -121,7 +122,7 @@ def test_sharpness_streams_over_training_against_two_over_alpha(rendered):
     arrays = view.download_arrays()
     np.testing.assert_array_equal(arrays["sharpness_step"], [0, 40, 80, 120, 121])
     np.testing.assert_array_equal(arrays["sharpness_sharpness"], view.sharpness.data["sharpness"])
-    csv = view._csv().getvalue()
+    csv = csv_download(view)
     assert "sharpness_threshold,4,0,4" in csv and csv.count("\nhessian,") == 105 * 105
 
 
@@ -157,7 +158,7 @@ def test_spectrum_shows_the_whole_hessian_top_above_the_layer_top(rendered, scop
     legend = [item.label.value for item in view.top_plot.legend[0].items]
     assert "top λ of H⁽ᵏ⁾ (≤ the whole H's)" in legend
     assert "top λ of the whole Hessian" in legend
-    assert "Cauchy interlacing" in view._counts.object
+    assert "Cauchy interlacing" in find(view, "spectrum-counts").object
 
 
 # --- the edge of stability lesson ---------------------------------------------------------

@@ -1,4 +1,5 @@
-"""benchmarks/first_visit.py: the resources a page links, and the bytes of a first visit."""
+"""serve/downloads.py (the class benchmark's first visit): the resources a page links, and
+the bytes of a first visit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from benchmarks.first_visit import first_visit, linked_resources, transfer_line
+from serve.downloads import first_visit, linked_resources, transfer_line
 
 PAGE = b"""<html><head>
 <link rel="icon" href="favicon.ico">

@@ -214,8 +214,10 @@ class AppPage:
     # --- navigation --------------------------------------------------------------------
     def open(self, query: str = "") -> AppPage:
         self.page.goto(f"{self.base_url}/app{query}", wait_until="load", timeout=60_000)
-        # the step counter is drawn once the Bokeh document has arrived over the websocket
+        # the dashboard is built once the page has loaded (app/deferred_page.py); its step
+        # counter and view tabs show once their styles apply
         self.counter_locator.wait_for(state="visible", timeout=60_000)
+        self.page.locator(".view-tabs").first.wait_for(state="visible", timeout=60_000)
         return self
 
     def screenshot(self, name: str) -> None:
@@ -327,6 +329,20 @@ class AppPage:
                     + (f" ({last})" if last else "")
                 )
             self.page.wait_for_timeout(100)
+
+    def settled_step_count(self, quiet_ms: int = 1000, timeout_ms: int = ROUND_TRIP_MS) -> int:
+        """The step counter once it has stayed the same for ``quiet_ms`` (after Pause, the
+        frame owed to the page can land after the button reads Play on a loaded machine)."""
+        seen = {"count": self.step_count(), "since": time.monotonic()}
+
+        def quiet() -> bool:
+            count = self.step_count()
+            if count != seen["count"]:
+                seen.update(count=count, since=time.monotonic())
+            return time.monotonic() - seen["since"] >= quiet_ms / 1000
+
+        self.wait_until(quiet, f"the step counter to stay the same for {quiet_ms} ms", timeout_ms)
+        return seen["count"]
 
     def wait_for_steps(self, at_least: int, timeout_ms: int = ROUND_TRIP_MS) -> int:
         return self.wait_until(

@@ -4,22 +4,9 @@ go to, and the address always holds the settings in force (never a refused value
 
 from __future__ import annotations
 
-import os
-from urllib.parse import parse_qs
-
 import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
-
-
-def address(app) -> dict[str, list[str]]:
-    return parse_qs(app.page.evaluate("() => window.location.search").lstrip("?"))
-
+from tests.support.page import address, expect, reload
 
 AXIS_LABELS_JS = """() => {
     const labels = [], seen = new Set();
@@ -117,8 +104,7 @@ def test_an_upload_is_shown_in_the_controls_and_the_address_and_a_reload_says_it
     app.wait_until(lambda: {"height", "weight"} <= set(axis_labels(app)),
                    "the column names on the axes of the plane")
 
-    app.page.reload()
-    app.counter_locator.wait_for(state="visible")
+    reload(app)
     banner = app.page.locator(".settings-message").first
     expect(banner).to_contain_text("dataset")
     expect(banner).to_contain_text("not kept in the address")

@@ -8,16 +8,9 @@ conftest.py; waits are on what the page shows.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
+from tests.support.page import expect
 
 CLASSES_LINK = ("?dataset=blobs&classes=3&loss=cross_entropy&test_fraction=0.2"
                 "&features=x1,x2,x1_x2")

@@ -10,18 +10,11 @@
 
 from __future__ import annotations
 
-import os
 import time
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
+from tests.support.page import address, expect
 
 #: links the server adjusts while the page loads (a refused value, a fitted architecture)
 ADJUSTED_LINKS = (
@@ -52,7 +45,7 @@ def test_an_adjusted_link_played_at_once_breaks_nothing(open_app, query):
 
 
 def address_values(app) -> dict[str, str]:
-    return {name: values[-1] for name, values in parse_qs(urlparse(app.page.url).query).items()}
+    return {name: values[-1] for name, values in address(app).items()}
 
 
 @pytest.mark.browser

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from benchmarks.session_churn import discarded, served_for_churn
+from serve.churn import discarded, served_for_churn
 from tests.browser.conftest import AppPage
 
 pytestmark = pytest.mark.browser

@@ -8,21 +8,14 @@ Screenshots go to /tmp/browser-*.png for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from app.settings import VIEWS
+from tests.support.page import expect
 
 from .conftest import ROUND_TRIP_MS
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
 # The default model (app/settings.py): FNN 2-8-8-1; RNN on the adding task (2 inputs), two
 # hidden levels of width 8; the views show level k = 2.

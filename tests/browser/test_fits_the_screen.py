@@ -179,7 +179,9 @@ def test_a_short_window_folds_the_lesson_text_behind_a_toggle(open_app):
     text = app.page.locator(".lesson-text").first
     toggle = app.page.locator(".lesson-toggle button").first
     look = app.page.locator(".lesson-look div").first
-    assert look.is_visible() and "Look at:" in look.inner_text()
+    # a pane the page adds once it has loaded is shown as soon as its styles apply
+    app.wait_until(lambda: look.is_visible(), "the Look-at line to show")
+    assert "Look at:" in look.inner_text()
     assert not text.is_visible(), "the explanation is shown on a 768 px high window"
     assert toggle.is_visible()
     toggle.click()

@@ -19,10 +19,8 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import free_port
+from tests.support.lab import lab_server
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -65,37 +63,9 @@ def _load_notebook_checks():
     return module
 
 
-def _lab_command(root: Path, lab_args: str) -> str:
-    """The recipe of `make lab`, as make would run it, without the install step before it."""
-    venv = Path(sys.prefix)
-    result = subprocess.run(
-        [
-            "make",
-            "-s",
-            "-n",
-            "-o",
-            f"{venv}/.hessian-lab-installed-notebook",
-            "lab",
-            f"VENV={venv}",
-            f"LAB_ROOT={root}",
-            f"LAB_ARGS={lab_args}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "jupyter lab" in result.stdout, result.stdout
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """(base URL, root folder) of a running `make lab` server on a copy of one pair."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    if importlib.util.find_spec("jupyterlab") is None:
-        pytest.skip("JupyterLab is not installed (pip install -e '.[notebook]')")
+    """(base URL, root folder) of a running `make lab` server on copies of the notebooks."""
     home = tmp_path_factory.mktemp("lab-browser")
     root = home / "root"
     root.mkdir()
@@ -106,50 +76,8 @@ def lab(tmp_path_factory):
         NOTEBOOK_DIR / "nbhelpers.py",
     ]:
         shutil.copy(path, root / path.name)
-    port = free_port()
-    command = _lab_command(
-        root, f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={TOKEN}"
-    )
-    # Only the configuration `make lab` gives: none from this user's ~/.jupyter, and a fresh
-    # JupyterLab layout (no workspace of an earlier session).
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER")}
-    environment.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-    )
-    log_path = home / "lab.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + LAB_START_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=10):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("make lab did not start:\n" + log_path.read_text())
-                time.sleep(0.5)
+    with lab_server(home, root, TOKEN, start_s=LAB_START_S) as base:
         yield base, root
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
 
 
 # Per output of every code cell: the width of its output area and how far anything drawn inside
@@ -204,17 +132,25 @@ def _open(page, base: str, name: str) -> None:
 
 def _run_all(page) -> list[dict]:
     """Run every cell from the Run menu; the extents of the outputs once each was in view."""
-    _menu(page, "Run", "Run All Cells")
-    try:  # the cells are queued: a prompt reads [*] (or already a number)
-        page.wait_for_function(
-            """() => Array.from(document.querySelectorAll(
-                ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt")).some(
-                    (p) => /\\[(\\*|\\d+)\\]/.test(p.textContent))""",
-            timeout=60_000,
-        )
-    except PlaywrightError:
-        dialogs = page.locator(".jp-Dialog").all_inner_texts()
-        pytest.fail(f"Run All Cells started nothing (dialogs: {dialogs})")
+    # the cells are queued: a prompt reads [*] (or already a number). On a loaded machine a
+    # menu command given while JupyterLab is still settling the notebook can be dropped:
+    # it is given again, three times in all
+    for attempt in range(3):
+        _menu(page, "Run", "Run All Cells")
+        try:
+            page.wait_for_function(
+                """() => Array.from(document.querySelectorAll(
+                    ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt")).some(
+                        (p) => /\\[(\\*|\\d+)\\]/.test(p.textContent))""",
+                timeout=30_000,
+            )
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                dialogs = page.locator(".jp-Dialog").all_inner_texts()
+                pytest.fail(f"Run All Cells started nothing, three times (dialogs: {dialogs})")
+            page.keyboard.press("Escape")  # a menu left open
+            page.locator(".jp-Notebook .jp-Cell").first.click()
     page.wait_for_function(
         """() => {
             const prompts = Array.from(document.querySelectorAll(

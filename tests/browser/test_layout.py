@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.settings import VIEWS
+from tests.support.page import show_drawn_view
 
 from .conftest import AppPage
 
@@ -120,12 +121,6 @@ def layout_problems(app: AppPage, key: str) -> list[str]:
     return problems
 
 
-def open_view(app: AppPage, key: str) -> None:
-    app.show_view(key)
-    app.wait_for_drawn_view(key)
-    app.page.wait_for_timeout(500)  # let the layout settle after the last patch
-
-
 @pytest.fixture(scope="module")
 def pages(browser, server):
     """One stepped page per (model, viewport), shared by the cases of this module."""
@@ -154,7 +149,7 @@ def pages(browser, server):
 @pytest.mark.parametrize("key", VIEWS)
 def test_no_plot_overlaps_and_no_title_is_cut(pages, model, size, key):
     app = pages(model, size)
-    open_view(app, key)
+    show_drawn_view(app, key)
     problems = layout_problems(app, key)
     assert not problems, "\n".join(problems)
     app.assert_no_errors()
@@ -172,7 +167,7 @@ def test_screenshots_of_every_view(browser, server, tmp_path, model):
         app.step()
         app.wait_for_steps(2)
         for key in VIEWS:
-            open_view(app, key)
+            show_drawn_view(app, key)
             app.page.screenshot(path=str(folder / f"{model}-{key}-1600x1000.png"),
                                 full_page=True)
             problems = layout_problems(app, key)

@@ -8,9 +8,9 @@ still read none negative, m(n - 1) + 1 zero and M - 1 positive (``app/views/spec
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
 from app.settings import Settings, parse_architecture
+from tests.support.page import expect
 
 
 def softmax_counts() -> tuple[int, int, int]:
@@ -36,7 +36,7 @@ def test_softmax_table_after_play_and_pause(open_app):
     app.wait_for_steps(2500, timeout_ms=180_000)  # what 1-2 s of Play do on a free machine
     app.play()  # pause
     expect(app.page.locator(".play-button button")).to_contain_text("Play")
-    steps = app.step_count()
+    steps = app.settled_step_count()
     counts = app.page.locator(".spectrum-counts div").first
     expect(counts).to_contain_text("Zero means |λ| ≤ 10·N·ε·s")
     expect(counts).to_contain_text(f"predicts {expected[1]} zeros")

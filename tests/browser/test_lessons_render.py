@@ -7,19 +7,12 @@ Each lesson is chosen from the lesson menu of one page; its box must show the ti
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from app.lessons import LESSONS
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
+from tests.support.page import expect
 
 #: the text of an element, through Panel's shadow roots, without the TeX source that KaTeX
 #: keeps in a MathML <annotation> (never displayed)

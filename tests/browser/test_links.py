@@ -9,22 +9,15 @@ these pages.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.app.test_settings_links import CONFLICTS, SEED, random_queries
+from tests.support.page import expect
 
 from .conftest import ROOT, SERVER_STOP_S, free_port, panel_command, wait_for_server
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
 LINKS = CONFLICTS[:5] + random_queries(5, seed=SEED + 10)
 

@@ -3,20 +3,14 @@ default in the speed menu, and the "fastest" button, whose choice the address ke
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 import pytest
-from playwright.sync_api import expect
 
 from app.controls import SPEEDS
 from app.settings import Settings
+from tests.support.page import address, expect
 
 pytestmark = pytest.mark.browser
 LABELS = {value: label for label, value in SPEEDS.items()}
-
-
-def address(app) -> dict[str, list[str]]:
-    return parse_qs(app.page.evaluate("() => window.location.search").lstrip("?"))
 
 
 def test_epochs_beside_steps_and_fastest_in_one_click(open_app):

@@ -10,20 +10,12 @@ every step (``app.views.training.LOSS_POINTS``) over the whole test.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from app.settings import VIEWS
+from tests.support.page import expect
 
 from .conftest import ROUND_TRIP_MS
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
 
 #: SGD steps per frame at most: some steps between two frames, few in all
 SPEED = 8

@@ -5,21 +5,9 @@ rates, and L1 (from a link, and refused by name when bad). Each change reaches t
 
 from __future__ import annotations
 
-import os
-from urllib.parse import parse_qs
-
 import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why: a failure in CI, a skip elsewhere
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        raise
-    pytest.skip("the Python package playwright is not installed", allow_module_level=True)
-
-
-def address(app) -> dict[str, list[str]]:
-    return parse_qs(app.page.evaluate("() => window.location.search").lstrip("?"))
+from tests.support.page import address, expect, reload
 
 
 @pytest.mark.browser
@@ -40,8 +28,7 @@ def test_thumbnail_and_regenerate_change_the_data_and_the_address(open_app):
     app.wait_until(lambda: address(app).get("data_seed") == ["1"], "data_seed=1 in the address")
     expect(app.page.locator(".regenerate-note div").first).to_contain_text("the model is kept")
     assert app.step_count() == 1  # the model goes on: no restart
-    app.page.reload(wait_until="load")
-    app.counter_locator.wait_for(state="visible", timeout=60_000)
+    reload(app)
     assert address(app).get("data_seed") == ["1"] and address(app).get("dataset") == ["circles"]
     app.assert_no_errors()
 

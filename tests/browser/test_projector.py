@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from app.settings import VIEWS
+from tests.support.page import show_drawn_view
 
 from .conftest import AppPage
 from .test_layout import BOXES_JS
@@ -130,12 +131,6 @@ ASPECT_JS = """(titleStart) => {
 }"""
 
 
-def open_view(app: AppPage, key: str) -> None:
-    app.show_view(key)
-    app.wait_for_drawn_view(key)
-    app.page.wait_for_timeout(500)  # let the layout settle after the last patch
-
-
 def intersects(a, b) -> bool:
     return (min(a[2], b[2]) - max(a[0], b[0]) > TOLERANCE_PX
             and min(a[3], b[3]) - max(a[1], b[1]) > TOLERANCE_PX)
@@ -165,7 +160,7 @@ def test_every_legend_is_outside_its_plot_frame(projector, model):
     app = projector(model)
     problems, legends = [], 0
     for key in VIEWS:
-        open_view(app, key)
+        show_drawn_view(app, key)
         for legend in app.page.evaluate(LEGENDS_JS, f"view-{key}"):
             legends += 1
             where = f"{key}: legend {legend['labels']} of {legend['title']!r}"
@@ -183,7 +178,7 @@ def test_no_text_is_cut_at_1024(projector, model):
     app = projector(model)
     problems = []
     for key in VIEWS:
-        open_view(app, key)
+        show_drawn_view(app, key)
         found = app.page.evaluate(CUT_TEXT_JS, f"view-{key}")
         assert found["area"], f"no element of class view-{key}"
         problems += [f"{key}: {cut}" for cut in found["cut"]]
@@ -197,7 +192,7 @@ def test_no_text_is_cut_at_1024(projector, model):
 
 def test_decision_plot_is_square(projector):
     app = projector("fnn")
-    open_view(app, "training")
+    show_drawn_view(app, "training")
     plots = app.page.evaluate(ASPECT_JS, "decision boundary")
     assert plots, "no decision-boundary plot drawn"
     for plot in plots:

@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # serve/ runs from the checkout (python -m serve.supervisor)
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.first_visit import fetch, first_visit, linked_resources  # noqa: E402
+from serve.downloads import fetch, first_visit, linked_resources  # noqa: E402
 from serve.launch import Served  # noqa: E402
+from tests.support.page import reload  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,8 +106,7 @@ def test_two_browsers_on_two_workers_and_one_worker_dies(browser, served):
         assert restarted["port"] == victim["port"]
 
         # a reload of the first page is served again (by whichever worker is up) and trains
-        first.page.reload(wait_until="load", timeout=60_000)
-        first.counter_locator.wait_for(state="visible", timeout=60_000)
+        reload(first)
         assert re.fullmatch(r"w[12]", worker_of(first))
         first.play()
         assert steps_increase(first) > 0

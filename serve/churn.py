@@ -1,8 +1,10 @@
-"""Sessions opened and closed in one served process, and its resident memory meanwhile.
+"""Sessions opened and closed in one served process, and its resident memory meanwhile, for
+tests and benchmarks.
 
-A session is opened the way a page opens it: over Bokeh's websocket (``ClientSession``,
-Bokeh's public client), which makes the server build the whole dashboard for it, and closed
-by closing that websocket. The server (``make serve``, one process, :class:`Served`) runs
+A session is opened the way a page opens it: over Bokeh's websocket, then the
+``DocumentReady`` event a page sends once it has rendered its document
+(``serve/page_session.py``), which makes the server build the whole dashboard for it, and
+closed by closing that websocket. The server (``make serve``, one process, :class:`Served`) runs
 with ``--unused-session-lifetime`` and ``--check-unused-sessions`` short, so that Bokeh
 destroys a closed session within a second (a class's server keeps one 15 s, checking every
 17 s), and logs at debug level, where Bokeh says which sessions it discards.
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 
 from serve.launch import Served, descendants
+from serve.page_session import open_page
 
 #: Bokeh's options: destroy a closed session 0.5 s after it closed, look every 0.25 s
 CHURN_ARGS = "--unused-session-lifetime 500 --check-unused-sessions 250 --log-level debug"
@@ -53,17 +56,15 @@ def rss_mb(pid: int) -> float:
 
 
 def open_and_close(served: Served, count: int) -> None:
-    """Open ``count`` sessions one after another, each closed once the server built it."""
-    from bokeh.client import ClientSession
-    from bokeh.client.util import websocket_url_for_server_url
-
-    websocket_url = websocket_url_for_server_url(served.page_url)
+    """Open ``count`` sessions one after another as pages open them (the dashboard is built
+    once the page has rendered its document: ``serve/page_session.py``), each closed once the
+    server built it."""
     for _ in range(count):
-        session = ClientSession(websocket_url=websocket_url)
-        session.connect()  # returns once the server built the session and acknowledged it
-        if not session.connected:
-            raise RuntimeError(f"no session at {websocket_url}:\n{served.log_tail()}")
-        session.close()
+        try:
+            open_page(served.page_url)
+        except (OSError, RuntimeError) as error:
+            raise RuntimeError(f"no session at {served.page_url}: {error}\n"
+                               f"{served.log_tail()}") from error
 
 
 def discarded(served: Served) -> int:
