@@ -18,10 +18,12 @@ standard library only:
   dying (1 s up to 30 s); HAProxy's health check takes it out of rotation meanwhile, and
   the pages it served show Panel's lost-connection notification (``app/main.py``);
 * asks each worker for ``/liveness`` every second (a thread per worker, 1 s timeout) and
-  kills (SIGKILL, which also ends a stopped process) a worker that answered once and then
-  not for :data:`UNANSWERED_S` seconds while using almost no CPU (hung, deadlocked or
-  stopped with SIGSTOP; a worker silent because it is busy is given up to
-  :data:`BUSY_LIMIT_S`), which is then restarted as a dead one;
+  kills (SIGKILL, which also ends a stopped process) a worker that has not answered for
+  :data:`UNANSWERED_S` seconds (since it last answered, or since it started if it never
+  did) while using almost no CPU over those last seconds (hung, deadlocked or stopped with
+  SIGSTOP, even before its first answer; a worker silent because it is busy is given up to
+  :data:`BUSY_LIMIT_S`, a starting one up to :data:`START_LIMIT_S`), which is then restarted
+  as a dead one;
 * on Ctrl-C or SIGTERM stops HAProxy and every worker (SIGTERM, then SIGKILL after 10 s).
   The children run in their own process group, so a terminal's Ctrl-C reaches only this
   supervisor, which stops them in order; each child also gets SIGKILL from the kernel should
@@ -49,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
@@ -83,12 +86,13 @@ CHECK_INTERVAL = "1s"  # HAProxy's health checks: one a second, each answered wi
 CHECK_TIMEOUT = "1s"
 LIVENESS_INTERVAL_S = 1.0  # the supervisor's own /liveness requests, each answered within
 LIVENESS_TIMEOUT_S = 1.0
-UNANSWERED_S = 12.0  # a worker silent this long (after it once answered) is killed, if idle
-#: ... that is, if it used less than this share of a CPU since it last answered: a stopped or
-#: deadlocked worker uses none, a busy one (a burst of arrivals on a loaded machine) keeps
-#: computing and is left to finish
+UNANSWERED_S = 12.0  # a worker silent this long is killed, if idle
+#: ... that is, if it used less than this share of a CPU over the last UNANSWERED_S seconds:
+#: a stopped or deadlocked worker uses none, a busy one (a burst of arrivals on a loaded
+#: machine, or a start importing Panel) keeps computing and is left to finish
 HUNG_CPU_SHARE = 0.02
 BUSY_LIMIT_S = 120.0  # a worker silent this long is killed however busy it is
+START_LIMIT_S = 300.0  # a worker that never answered is killed this long after its start
 
 
 def log(message: str) -> None:
@@ -166,22 +170,38 @@ class Worker:
     restart_at: float | None = None
     answered: float | None = None  # when the current process last answered /liveness
     cpu_at_answer: float = 0.0  # its CPU seconds then
+    #: (time, CPU seconds) of the current process at each of the probe's rounds, the last 64
+    cpu_samples: deque = field(default_factory=lambda: deque(maxlen=64))
 
     def unanswering(self, now: float) -> float:
-        """Seconds since the running process last answered ``/liveness`` (0 until it has
-        answered once: a starting worker imports Panel first)."""
-        return 0.0 if self.answered is None else now - self.answered
+        """Seconds since the running process last answered ``/liveness``, or since it
+        started if it has not answered yet."""
+        return now - (self.started if self.answered is None else self.answered)
 
     def hung(self, now: float) -> bool:
-        """Silent for :data:`UNANSWERED_S` while (nearly) idle, or for
-        :data:`BUSY_LIMIT_S` whatever it did."""
+        """Silent for :data:`UNANSWERED_S` while (nearly) idle over those last seconds, or
+        for :data:`BUSY_LIMIT_S` (:data:`START_LIMIT_S` before its first answer: a
+        starting worker imports Panel first) whatever it did."""
         silent = self.unanswering(now)
-        if silent > BUSY_LIMIT_S:
+        if silent > (START_LIMIT_S if self.answered is None else BUSY_LIMIT_S):
             return True
         if silent <= UNANSWERED_S:
             return False
-        used = cpu_seconds(self.process.pid) - self.cpu_at_answer
-        return used < HUNG_CPU_SHARE * silent
+        return self.recent_cpu(now) < HUNG_CPU_SHARE * UNANSWERED_S
+
+    def recent_cpu(self, now: float) -> float:
+        """CPU seconds the process used over about the last :data:`UNANSWERED_S` seconds:
+        since the probe's last sample at least that old (the oldest sample if none is, and
+        since the last answer if there is no sample)."""
+        since = now - UNANSWERED_S
+        older = [cpu for at, cpu in list(self.cpu_samples) if at <= since]
+        if older:
+            baseline = older[-1]
+        elif self.cpu_samples:
+            baseline = self.cpu_samples[0][1]
+        else:
+            baseline = self.cpu_at_answer
+        return cpu_seconds(self.process.pid) - baseline
 
     @property
     def url(self) -> str:
@@ -201,6 +221,7 @@ class Worker:
         self.started = time.monotonic()
         self.restart_at = None
         self.answered = None
+        self.cpu_samples = deque(maxlen=64)
         threading.Thread(target=self._probe, args=(self.process,), daemon=True).start()
         log(f"worker {self.name} started: pid {self.process.pid}, {self.url}")
 
@@ -209,6 +230,7 @@ class Worker:
         when it answers."""
         while self.process is process and process.poll() is None:
             asked = time.monotonic()
+            self.cpu_samples.append((asked, cpu_seconds(process.pid)))
             if self.live(timeout=LIVENESS_TIMEOUT_S) and self.process is process:
                 self.answered = time.monotonic()
                 self.cpu_at_answer = cpu_seconds(process.pid)

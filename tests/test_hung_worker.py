@@ -107,3 +107,26 @@ def test_only_a_silent_idle_worker_counts_as_hung(monkeypatch, silent_s, cpu_use
     worker.answered, worker.cpu_at_answer = 1000.0, 2.0
     monkeypatch.setattr(supervisor, "cpu_seconds", lambda pid: 2.0 + cpu_used_s)
     assert worker.hung(1000.0 + silent_s) is hung
+
+
+@pytest.mark.parametrize(
+    ("cpu_per_s", "hung"),
+    [
+        (0.0, True),  # stopped before its first answer: the supervisor never heard it
+        (0.5, False),  # importing Panel on a loaded machine: starting, not hung
+    ],
+)
+def test_a_worker_silent_since_its_start_counts_as_hung_only_when_idle(monkeypatch, cpu_per_s,
+                                                                       hung):
+    """A worker stopped between HAProxy's first good check and the supervisor's first answer
+    was never replaced: its silence counted only from a first answer that never came."""
+    import serve.supervisor as supervisor
+
+    worker = Worker("w1", port=1, origins=[])
+    worker.process = subprocess.Popen([sys.executable, "-c", "pass"])
+    worker.process.wait()
+    worker.started, worker.answered = 1000.0, None
+    worker.cpu_samples.extend((1000.0 + s, 3.0 + cpu_per_s * s) for s in range(20))
+    monkeypatch.setattr(supervisor, "cpu_seconds", lambda pid: 3.0 + cpu_per_s * 20)
+    assert worker.hung(1000.0 + 20) is hung
+    assert not worker.hung(1000.0 + UNANSWERED_S / 2)  # not silent long enough
