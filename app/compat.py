@@ -8,7 +8,7 @@ taken instead. That route is taken
 
 - when ``HESSIAN_LAB_FAST_PATHS=off`` (:data:`VARIABLE`; ``on``, the default, or ``off``: any
   other value is refused), which also serves the page without the BokehJS shims
-  (:mod:`app.browser_shims`);
+  (:mod:`app.page.browser_shims`);
 - by itself, with one log line, when Panel, Bokeh or Tornado is outside the releases these
   uses were checked against (:data:`CHECKED`).
 
@@ -19,21 +19,21 @@ Checked against Panel 1.9.4, Bokeh 3.9.2 (BokehJS 3.9.2), Tornado 6.6.1 and para
 
 Each use, what it relies on, and the public route otherwise:
 
-- :class:`QuietToPage` (base of ``app.live_text.ServerToPage``: the live readouts): Panel's
+- :class:`QuietToPage` (base of ``app.views.live_text.ServerToPage``: the live readouts): Panel's
   ``ReactiveESM._linked_properties``, ``_update_properties``, ``_update_model``,
   ``_process_param_change`` and ``_set_on_model``. Otherwise: Panel's own handling of a
   ``param`` change.
-- :func:`set_on_page` (``app.receipts.FrameReadouts.show`` in a frame): Panel's
+- :func:`set_on_page` (``app.live.receipts.FrameReadouts.show`` in a frame): Panel's
   ``Reactive._models`` (root ref -> (model, parent)) and an ESM model's ``data``. Otherwise:
   ``param.update``.
 - :class:`DirectPageMessages` (base of ``FrameReadouts``: the page's receipts): Panel's
   ``Reactive._server_event`` and ``_comm_event``, which receive ``panel.models.esm.DataEvent``.
   Otherwise: Panel's public ``ReactiveESM.on_msg`` callback.
-- :func:`writes_pending` (``app.loop``: a frame still being written): Bokeh's
+- :func:`writes_pending` (``app.live.loop``: a frame still being written): Bokeh's
   ``ServerSession._subscribed_connections`` and ``ServerConnection._socket``, Tornado's
   ``WebSocketHandler.ws_connection.stream.writing()``. Otherwise: not known, False (the
   page's receipts alone pace the frames).
-- :func:`notebook_output` (``app.loop``: the notebook cell's comm): Panel's
+- :func:`notebook_output` (``app.live.loop``: the notebook cell's comm): Panel's
   ``Viewable._models`` and ``pn.state._views``. Otherwise: (None, None), and a frame is
   drawn inside Panel's ``pn.io.hold``.
 - :func:`inline_stylesheets_for_holoviews` (``notebooks/nbhelpers.py``): Panel's
@@ -42,7 +42,7 @@ Each use, what it relies on, and the public route otherwise:
 - :func:`mark_served` (``serve.in_process``, for the benchmarks and tests: a document played
   without a server): ``pn.state._thread_id_`` and ``pn.state._connected``. Not a fast path, so not
   switched; Panel has no public call for it.
-- The BokehJS shims (``app/static/browser_shims.js``, :mod:`app.browser_shims`): served only
+- The BokehJS shims (``app/static/browser_shims.js``, :mod:`app.page.browser_shims`): served only
   while the fast paths are on; each says in the page what it replaces.
 """
 

@@ -6,14 +6,14 @@ When the page loses its server (the worker process serving it stopped or was res
 environment and the page shows it in a small text with the CSS class ``worker-id`` (reading
 "worker w1"), so a teacher or a test can tell which process serves a page. The process skips
 Bokeh's self-checks of every new session (the tests run them) and keeps one BLAS thread
-(:mod:`app.serving`). A page's dashboard is built once the page has loaded (Panel's
-``pn.state.onload``, :mod:`app.deferred_page`), so a plain ``GET`` that never connects (a link
+(:mod:`app.page.serving`). A page's dashboard is built once the page has loaded (Panel's
+``pn.state.onload``, :mod:`app.page.deferred_page`), so a plain ``GET`` that never connects (a link
 preview, a crawler) builds only a "Loading" text; once a session's dashboard is built, its
 objects are kept out of later garbage collections until a session ends
-(:mod:`app.gc_policy`). The page's BokehJS draws each live update through shims that skip
-work it does for nothing here (:mod:`app.browser_shims`).
-A page whose address is over :data:`app.serving.ADDRESS_LIMIT_BYTES` shows only
-:data:`app.serving.ADDRESS_TOO_LONG` (CSS class ``address-too-long``), as HAProxy's page does.
+(:mod:`app.page.gc_policy`). The page's BokehJS draws each live update through shims that skip
+work it does for nothing here (:mod:`app.page.browser_shims`).
+A page whose address is over :data:`app.page.serving.ADDRESS_LIMIT_BYTES` shows only
+:data:`app.page.serving.ADDRESS_TOO_LONG` (CSS class ``address-too-long``), as HAProxy's page does.
 """
 
 import os
@@ -25,20 +25,20 @@ import panel as pn
 from panel.io.notifications import NotificationArea
 
 try:
-    from app import browser_shims
-    from app.address import follow_address
-    from app.dashboard import Dashboard
-    from app.deferred_page import built_on_load
-    from app.gc_policy import freeze_built_session
-    from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
+    from app.configuration.address import follow_address
+    from app.page import browser_shims
+    from app.page.dashboard import Dashboard
+    from app.page.deferred_page import built_on_load
+    from app.page.gc_policy import freeze_built_session
+    from app.page.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from app import browser_shims
-    from app.address import follow_address
-    from app.dashboard import Dashboard
-    from app.deferred_page import built_on_load
-    from app.gc_policy import freeze_built_session
-    from app.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
+    from app.configuration.address import follow_address
+    from app.page import browser_shims
+    from app.page.dashboard import Dashboard
+    from app.page.deferred_page import built_on_load
+    from app.page.gc_policy import freeze_built_session
+    from app.page.serving import ADDRESS_TOO_LONG, address_too_long, configure_served_process
 
 DISCONNECT_MESSAGE = (
     "Connection to the server lost: this page no longer trains. Reload the page to start "
@@ -59,7 +59,7 @@ if address_too_long(pn.state.curdoc):
                  sizing_mode="stretch_width").servable(title=f"hessian-lab: {TOO_LONG_TITLE}",
                                                        location=False)
 else:
-    # the dashboard is built once the page has loaded (app/deferred_page.py): a plain GET (a
+    # the dashboard is built once the page has loaded (app/page/deferred_page.py): a plain GET (a
     # link preview, a reload never connected) builds only what is below and the loading text
     below = []
     if worker := os.environ.get("HESSIAN_LAB_WORKER"):
@@ -70,7 +70,7 @@ else:
     def build_dashboard() -> list:
         """The dashboard, from the settings in the page's link, and the address bar that
         shows them in the page's address and brings Back and Forward to them
-        (app/address.py); none where the dashboard could not tie one to the address
+        (app/configuration/address.py); none where the dashboard could not tie one to the address
         (Dashboard.location)."""
         dashboard = Dashboard(sync_url=True)
         address = follow_address(dashboard)

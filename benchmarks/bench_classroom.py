@@ -36,7 +36,7 @@ Part 2, the server's capacity without browsers. ``make serve WORKERS=1`` (one pr
 light clients that speak Bokeh's websocket protocol (``bokeh.protocol``, one asyncio loop):
 each opens a session as a browser would (session token, ACK, PULL-DOC), sends Bokeh's
 DocumentReady, reads the dashboard's models the server then builds and sends
-(``app/deferred_page.py``), clicks the Play button, then only reads the server's PATCH-DOC
+(``app/page/deferred_page.py``), clicks the Play button, then only reads the server's PATCH-DOC
 messages, counting those that change the step counter, without building or rendering any
 document. So the browsers' own cost does not hide the server's. Prints per session
 updates/s and steps/s, and the server's CPU per visible update.
@@ -80,8 +80,8 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
 
-from app.controls import FASTEST
-from app.receipts import RECEIPT_EVERY
+from app.controls.sidebar import FASTEST
+from app.live.receipts import RECEIPT_EVERY
 from serve.downloads import first_visit, transfer_line
 from serve.launch import Served, cpu_seconds, descendants
 from serve.page_session import DOCUMENT_READY
@@ -392,7 +392,7 @@ class PageModels:
     play: str | None = None  # the Play button
     counter: str | None = None  # the data model whose "step" is the step counter's text
     text: str | None = None  # the counter's text when the document was pulled
-    receipts: str | None = None  # the frame readouts component (app/receipts.py)
+    receipts: str | None = None  # the frame readouts component (app/live/receipts.py)
     frame: str | None = None  # the data model whose "frame" is the number of the last frame
 
 
@@ -419,7 +419,7 @@ def _find_models(document_json: dict) -> PageModels:
                     classes = classes.get("entries", [])
                 if "play-button" in classes and "label" in attributes:
                     found.play = node["id"]
-                if "frame-readouts" in classes:  # a JSComponent (app/receipts.py)
+                if "frame-readouts" in classes:  # a JSComponent (app/live/receipts.py)
                     found.receipts = node["id"]
                     found.frame, data = _esm_data(attributes)
                     found.counter, found.text = found.frame, data.get("step")
@@ -481,7 +481,7 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
     if reply.msgtype != "PULL-DOC-REPLY":
         raise RuntimeError(f"PULL-DOC answered with {reply.msgtype}: {reply.content}")
     # what BokehJS sends once it has rendered the document (Bokeh's serialised DocumentReady):
-    # the server builds the page's dashboard then (app/deferred_page.py) and sends its models,
+    # the server builds the page's dashboard then (app/page/deferred_page.py) and sends its models,
     # read here as they come (the document itself is never built here)
     await patch_doc(patch_doc.create_header(), {}, {"events": [DOCUMENT_READY]}).send(connection)
     models = _find_models(reply.content)
@@ -532,7 +532,7 @@ async def light_session(url: str, seconds: float, ready: asyncio.Event,
                 if (model.get("id") == models.frame and event.get("attr") == "frame"
                         and int(event.get("new")) % RECEIPT_EVERY == 0):
                     # receipt the frame at once, as a page that paints in no time would (the
-                    # page receipts every RECEIPT_EVERY-th frame, app/receipts.py)
+                    # page receipts every RECEIPT_EVERY-th frame, app/live/receipts.py)
                     try:
                         await patch_doc(patch_doc.create_header(), {}, {"events": [receipt(
                             models.receipts, event.get("new"))]}).send(connection)

@@ -3,7 +3,7 @@
 ``benchmarks/bench_classroom.py`` finds that with 30 pages on this machine the browsers, not
 the server, hold the class back. This measures why, for one page at a time: three servers
 run side by side, the app (``make serve``, one process), the app served without the BokehJS
-shims of ``app/browser_shims.py`` (``HESSIAN_LAB_BROWSER_SHIMS=off``) and the reference page
+shims of ``app/page/browser_shims.py`` (``HESSIAN_LAB_BROWSER_SHIMS=off``) and the reference page
 (``benchmarks/reference_page.py``, the least a live Panel page can be, stock BokehJS); one
 page of each is measured in turn, ``--repeats`` rounds, every page in a new browser context
 (nothing cached between them, as for a student's first visit). Per page:
@@ -164,7 +164,7 @@ async def measure_page(browser, served: Served, seconds: float) -> tuple[dict, d
 
 
 #: what is measured, with the server that serves it: the app, the app served without
-#: ``app.browser_shims`` (``HESSIAN_LAB_BROWSER_SHIMS=off``), the reference page
+#: ``app.page.browser_shims`` (``HESSIAN_LAB_BROWSER_SHIMS=off``), the reference page
 SUBJECTS = {
     "app": lambda: Served(workers=1),
     "app, no shims": lambda: Served(workers=1, env={browser_shims.VARIABLE: "off"}),

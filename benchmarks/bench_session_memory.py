@@ -6,7 +6,7 @@ are opened and closed, then ``--sessions`` more, one after another, each built o
 websocket as a page builds it and closed at once (``serve/churn.py``: Bokeh
 destroys a closed session within a second). Printed per policy: the process's resident
 memory after the warm-up and after the sessions, once Bokeh destroyed them, and the growth
-per closed session. The policies: ``freeze`` (``app/gc_policy.py``: sessions frozen once
+per closed session. The policies: ``freeze`` (``app/page/gc_policy.py``: sessions frozen once
 built, one full collection after sessions end) and ``off`` (``HESSIAN_LAB_GC_FREEZE=off``:
 CPython's collector as it comes). A closed session kept whole costs some 5 MB; a growth
 near zero means closed sessions give their memory back.

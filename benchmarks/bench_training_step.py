@@ -10,7 +10,7 @@ of width 8, tau 8), two sessions of the same settings train side by side in one 
   pass), ``net.gradients`` (a second forward pass), the momentum update array by array and
   the validating ``FNN``/``RNN`` constructor for the next model (:class:`OneCallSession`,
   the step as it was before ``loss_and_gradients`` and ``with_parameters``);
-* "session": ``TrainingSession.train_step`` of :mod:`app.training`, one forward pass
+* "session": ``TrainingSession.train_step`` of :mod:`app.training.session`, one forward pass
   (``net.loss_and_gradients``), the update once over all arrays laid end to end, and
   ``net.with_parameters``.
 
@@ -37,8 +37,8 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from app.settings import Settings  # noqa: E402
-from app.training import TrainingSession  # noqa: E402
+from app.configuration.settings import Settings  # noqa: E402
+from app.training.session import TrainingSession  # noqa: E402
 
 MODELS = {
     "FNN 2-8-8-1 tanh, batch 4": {},
@@ -49,7 +49,7 @@ MODELS = {
 class OneCallSession(TrainingSession):
     """The step from the one-call methods: ``net.loss``, ``net.gradients``, the constructor
     (and the update array by array). Its state lives in the session's runs
-    (:class:`app.training_run.OptimiserRun`), the velocity taken apart per array and put back
+    (:class:`app.training.run.OptimiserRun`), the velocity taken apart per array and put back
     laid end to end."""
 
     def _constructed(self, net, arrays):

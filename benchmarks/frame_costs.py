@@ -9,9 +9,9 @@ PATCH-DOC messages and serialises them as the served app does: a frame's events 
 message through Panel's write path (``panel.io.document.dispatch_tornado``:
 ``protocol.create("PATCH-DOC", events)``, then the header, metadata and content JSON and the
 binary buffers written to the websocket). Play is pressed and the
-process-wide scheduler (``app/scheduler.py``) runs on an asyncio loop for ``seconds``, as
+process-wide scheduler (``app/live/scheduler.py``) runs on an asyncio loop for ``seconds``, as
 in ``panel serve`` with one page and a browser that reads at once, with the served process's
-settings (``app.serving``: Bokeh's self-checks off, one BLAS thread). Per view:
+settings (``app.page.serving``: Bokeh's self-checks off, one BLAS thread). Per view:
 
 - ``frame_ms``: CPU time of one frame on the event loop (counters, view, serialisation);
 - ``update_ms``: CPU time of the whole process per frame (the visible update), training
@@ -56,8 +56,8 @@ async def measure_view(model: str, view: str, seconds: float, speed: int = 0) ->
     """Play one dashboard showing ``view`` for ``seconds`` under the process scheduler, at
     ``speed`` SGD steps per frame at most (0: fastest)."""
     from app import Dashboard
-    from app.scheduler import INITIAL_FRAME_COST, process_scheduler
-    from app.serving import configure_served_process
+    from app.live.scheduler import INITIAL_FRAME_COST, process_scheduler
+    from app.page.serving import configure_served_process
 
     configure_served_process()  # as app/main.py sets up a server process
     # each view starts from the same frame pacing (the process scheduler keeps a running
@@ -109,8 +109,8 @@ async def measure_sessions(count: int, seconds: float) -> dict:
     import statistics
 
     from app import Dashboard
-    from app.scheduler import INITIAL_FRAME_COST, process_scheduler
-    from app.serving import configure_served_process
+    from app.live.scheduler import INITIAL_FRAME_COST, process_scheduler
+    from app.page.serving import configure_served_process
 
     configure_served_process()  # as app/main.py sets up a server process
     process_scheduler().frame_cost = INITIAL_FRAME_COST
@@ -160,7 +160,7 @@ def report_sessions(row: dict) -> str:
 
 def measure(seconds: float = 3.0) -> list[dict]:
     """One row per (model, view): see the module docstring for the columns."""
-    from app.settings import VIEWS
+    from app.configuration.settings import VIEWS
 
     async def run() -> list[dict]:
         rows = []
@@ -203,7 +203,7 @@ def visible_updates(row: dict) -> float:
 
 def defaults_text() -> str:
     """The app's default FNN and RNN, as the benchmark measures them."""
-    from app.settings import Settings
+    from app.configuration.settings import Settings
 
     s = Settings()
     rnn = f"rnn {s.levels} x {s.hidden_width} {s.task} tau {s.tau}"

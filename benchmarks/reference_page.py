@@ -7,7 +7,7 @@ reading "step N" (the app's CSS hooks ``play-button`` and ``step-counter``, so t
 benchmark's page observer reads both pages alike) and one Bokeh line. Every frame
 (:data:`FRAME_MS`) it takes :data:`STEPS_PER_FRAME` NumPy SGD steps of a least-squares
 model, streams one (step, loss) point into the line and writes the counter: the least a
-live page can send and draw. Its process is set up as the app's (``app.serving``).
+live page can send and draw. Its process is set up as the app's (``app.page.serving``).
 Whatever it costs the server and the browsers is the floor the app is measured against on
 the same machine, in the same run.
 """
@@ -19,7 +19,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 
-FRAME_MS = 40  # the app's frame grid (app/scheduler.py): 25 frames/s at most
+FRAME_MS = 40  # the app's frame grid (app/live/scheduler.py): 25 frames/s at most
 STEPS_PER_FRAME = 20
 BATCH, FEATURES, SAMPLES = 16, 8, 256
 LEARNING_RATE = 0.05
@@ -88,7 +88,7 @@ class ReferencePage(pn.viewable.Viewer):
 
 
 if pn.state.served:
-    from app.serving import configure_served_process
+    from app.page.serving import configure_served_process
 
     pn.extension()
     configure_served_process()  # as app/main.py: no Bokeh self-checks, one BLAS thread

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.lessons import LESSONS  # noqa: E402
-from app.settings import VIEW_TITLES  # noqa: E402
+from app.configuration.lessons import LESSONS  # noqa: E402
+from app.configuration.settings import VIEW_TITLES  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SIZES = ("1024x768", "1600x1000")

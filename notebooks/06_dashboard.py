@@ -15,7 +15,7 @@ pn.extension("katex", inline=True)
 
 # %% [markdown]
 # Small settings keep it quick: an FNN $2 \to 6 \to 1$ on the XOR data, mini-batches of $r = 8$.
-# Any setting of `app.settings.Settings` can be passed as a keyword; **Play** starts training, and
+# Any setting of `app.configuration.settings.Settings` can be passed as a keyword; **Play** starts training, and
 # the view selector switches between the pictures of notebooks 1-5, now at the weights being trained.
 
 # %%

@@ -25,7 +25,7 @@ from serve.page_session import open_page
 #: Bokeh's options: destroy a closed session 0.5 s after it closed, look every 0.25 s
 CHURN_ARGS = "--unused-session-lifetime 500 --check-unused-sessions 250 --log-level debug"
 DISCARDED = "Discarding session"  # Bokeh's debug line for each session it destroys
-SETTLE_S = 3.0  # after the last discard: app/gc_policy.py collects 1 s after a destruction
+SETTLE_S = 3.0  # after the last discard: app/page/gc_policy.py collects 1 s after a destruction
 DISCARD_TIMEOUT_S = 120.0
 
 

@@ -1,6 +1,6 @@
 """A session opened as a page opens it, without a browser: for tests and benchmarks.
 
-A page's session is built in two turns (``app/deferred_page.py``): the page's ``GET`` (or the
+A page's session is built in two turns (``app/page/deferred_page.py``): the page's ``GET`` (or the
 websocket's, for a client without a page) makes the server run ``app/main.py``, which serves a
 "Loading" text only, and the page's dashboard is built once BokehJS has rendered the document
 and says so (Bokeh's ``DocumentReady`` event, which runs Panel's ``pn.state.onload``

@@ -71,7 +71,7 @@ TEMPLATE = Path(__file__).resolve().with_name("haproxy.cfg")
 #: the page of a request refused as too long (its text names ADDRESS_LIMIT_BYTES in KB)
 TOO_LONG_PAGE = Path(__file__).resolve().with_name("address_too_long.html")
 #: the longest address (path and query) served; a longer one gets TOO_LONG_PAGE with status
-#: 414, as a single `panel serve` process shows its text (app/serving.py, the same number)
+#: 414, as a single `panel serve` process shows its text (app/page/serving.py, the same number)
 ADDRESS_LIMIT_BYTES = 16 * 1024
 #: the longest request line and headers HAProxy reads: a worker's Tornado's limit
 #: (HTTPServer's max_header_size, 64 KB); a longer request gets HAProxy's own status 400

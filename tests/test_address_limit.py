@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from app.serving import ADDRESS_LIMIT_BYTES, ADDRESS_TOO_LONG
+from app.page.serving import ADDRESS_LIMIT_BYTES, ADDRESS_TOO_LONG
 from serve import supervisor
 from serve.launch import Served
 

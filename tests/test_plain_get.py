@@ -1,5 +1,5 @@
 """A plain ``GET /app`` (a link preview, a crawler, a reload never connected) builds no
-dashboard: only the page's "Loading" text and its other small roots (``app/deferred_page.py``).
+dashboard: only the page's "Loading" text and its other small roots (``app/page/deferred_page.py``).
 A page that connects and renders its document (Bokeh's ``DocumentReady``) gets the whole
 dashboard, from the settings in its link; the visible view's plots are built in the page's
 first frame and a hidden view's on its first show (no browser; one ``panel serve`` process).
@@ -29,7 +29,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 #: the Bokeh models a plain GET's document may hold: the loading text, the disconnect
 #: notification area and their few parts (a built dashboard is some 190 before any plot)
 PLAIN_GET_MODELS = 25
-#: the CSS classes that only a built dashboard has (test hooks of app/dashboard.py)
+#: the CSS classes that only a built dashboard has (test hooks of app/page/dashboard.py)
 DASHBOARD_HOOKS = {"hessian-lab", "play-button", "view-tabs", "frame-readouts", "download-csv"}
 
 

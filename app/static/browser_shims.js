@@ -1,4 +1,4 @@
-// The BokehJS shims of app/browser_shims.py, which says what they do and why they are exact
+// The BokehJS shims of app/page/browser_shims.py, which says what they do and why they are exact
 // here. The page loads this file after BokehJS and before its document is built, so every
 // drawing, the first included, goes through them. The address gives the BokehJS series they
 // are written for (?bokeh=3.9.); with any other BokehJS the page is left as it is. Each shim

@@ -1,14 +1,16 @@
-"""The nine views of the dashboard, one module each."""
+"""The nine views of the dashboard, one module each, and what they share: ``common`` (the
+view base), ``figures``, ``live_text`` (a line of text changed every frame) and the network
+view's ``architecture_buttons``."""
 
-from .errata import ErrataView
-from .kronecker import KroneckerView
-from .masks import MasksView
-from .network import NetworkView
-from .rank import RankView
-from .sparse import SparseView
-from .spectrum import SpectrumView
-from .training import TrainingView
-from .whole import WholeView
+from app.views.errata import ErrataView
+from app.views.kronecker import KroneckerView
+from app.views.masks import MasksView
+from app.views.network import NetworkView
+from app.views.rank import RankView
+from app.views.sparse import SparseView
+from app.views.spectrum import SpectrumView
+from app.views.training import TrainingView
+from app.views.whole import WholeView
 
 VIEW_CLASSES = {
     "training": TrainingView,

@@ -1,6 +1,6 @@
 """The training view's classification part: decision regions by class (``regions.py``) and
 the loss and accuracy on all training and test rows (``metrics.py``), with a one-line
-summary, for a :class:`app.classification.ClassDataset`. Built once per model; ``update``
+summary, for a :class:`app.data.classification.ClassDataset`. Built once per model; ``update``
 redraws both from the session's current network (the metrics at most every
 ``METRICS_INTERVAL_S`` while training runs) and shows or hides the test points as
 ``settings.show_test`` says (a change of it redraws, through the dashboard, so every Bokeh
@@ -15,10 +15,10 @@ import numpy as np
 import panel as pn
 from bokeh.models import PlainText
 
-from ..outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
-from ..upload import plane_names
-from .metrics import MetricsPlot
-from .regions import DecisionRegions
+from app.data.upload import plane_names
+from app.outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
+from app.views.metrics import MetricsPlot
+from app.views.regions import DecisionRegions
 
 #: while training runs, the loss and accuracy on all rows are recorded at most this often
 #: (seconds): one evaluation of every row per redraw would cost each frame ~0.4 ms

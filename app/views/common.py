@@ -6,7 +6,7 @@ a refresh sends new arrays into plots that already exist. ``refresh()`` asks ``h
 for the numbers (views draw; the core computes) and keeps them in ``self.arrays`` for the
 downloads.
 
-The live loop (``app/loop.py``) calls, in frames and under the page's document lock:
+The live loop (``app/live/loop.py``) calls, in frames and under the page's document lock:
 ``stream()`` for cheap streamed updates every frame, and ``redraw()``, a generator over the
 plot updates of one complete redraw (``update()``), spread over frames; ``offload(fn)`` runs
 a heavy core computation on the session's worker thread, yielding ``WAITING`` meanwhile,
@@ -27,9 +27,9 @@ import panel as pn
 import param
 from bokeh.palettes import RdBu11, interp_palette
 
-from app.live_text import LiveText
+from app.configuration.playground_settings import l1_statement
 from app.outside_text import spreadsheet_text
-from app.playground_settings import l1_statement
+from app.views.live_text import LiveText
 
 #: matrices larger than this (per side) are shown block-averaged
 MAX_IMAGE_SIDE = 192
@@ -160,7 +160,7 @@ def arrays_to_npz(arrays: dict[str, np.ndarray]) -> io.BytesIO:
 WAITING = object()
 #: a live redraw's core computation runs in the frame, not on the worker thread, when its
 #: last run took at most this much CPU time (seconds; within a frame's drawing budget,
-#: ``app.loop.FRAME_DRAW_BUDGET_S``). A settings change or a rebuild redraws in the frame
+#: ``app.live.loop.FRAME_DRAW_BUDGET_S``). A settings change or a rebuild redraws in the frame
 #: anyway (``refresh``), and measures the computation again for its new sizes.
 INLINE_COMPUTE_S = 0.010
 #: the line shown while a view's core computation runs on the session's worker thread
@@ -192,7 +192,7 @@ class View(pn.viewable.Viewer):
         self._version = -1
         self._note = pn.pane.Markdown("", css_classes=["view-note"], margin=(0, 10))
         # shown and hidden around every offloaded computation: a line of its own height
-        # whose text changes, so that the browser lays nothing out (app/live_text.py)
+        # whose text changes, so that the browser lays nothing out (app/views/live_text.py)
         self._computing = LiveText(
             text="", css_classes=["view-computing"], height=20,
             margin=(0, 10), styles={"color": "#555", "font-style": "italic"},
@@ -297,7 +297,7 @@ class View(pn.viewable.Viewer):
 
     def set_note(self, text: str) -> None:
         """Show ``text``, with what L1 changes in this view's statement while it is on
-        (``app/playground_settings.py``)."""
+        (``app/configuration/playground_settings.py``)."""
         extra = l1_statement(self.key, getattr(self.settings, "l1", 0.0))
         if extra and not text.startswith("**Could not draw"):
             text = f"{text}\n\n{extra}" if text else extra

@@ -13,8 +13,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
 
-from .common import EIGEN_LIMIT, View, typeset
-from .figures import OKABE_ITO, add_legend, line_figure, pane, set_text
+from app.views.common import EIGEN_LIMIT, View, typeset
+from app.views.figures import OKABE_ITO, add_legend, line_figure, pane, set_text
 
 FLOOR = 1e-18  # relative errors at exactly 0 are drawn at the floor of the log axis
 #: a relative error at or below this is round-off: the paper's equation holds here

@@ -45,7 +45,7 @@ from bokeh.models import (
 from bokeh.palettes import RdBu11, cividis, interp_palette
 from bokeh.plotting import figure
 
-from .common import symlog, symmetric_limits
+from app.views.common import symlog, symmetric_limits
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every colour-vision type
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",

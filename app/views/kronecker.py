@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 
-from .common import View, block_average, count, superscript
-from .figures import MatrixPlot, pane
-from .masks import dead_level_warning
+from app.views.common import View, block_average, count, superscript
+from app.views.figures import MatrixPlot, pane
+from app.views.masks import dead_level_warning
 
 NAMES = ("H", "C", "z", "diff")
 #: largest m*n for which the dense Hessian is formed; above it H is drawn as block means

@@ -14,8 +14,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker
 
-from .common import View, block_average, superscript
-from .figures import MatrixPlot, pane, set_fixed_ticks, set_text
+from app.views.common import View, block_average, superscript
+from app.views.figures import MatrixPlot, pane, set_fixed_ticks, set_text
 
 COUNT_LIMIT = 1000  # dead/active units are counted over at most this many data samples
 MASK_LABELS = ("f' = 0: unit blocked", "f' = 1: unit passes")

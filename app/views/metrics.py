@@ -1,7 +1,8 @@
 """Loss and accuracy on the whole training set and on the held-out test set, over training.
 
 At each recorded step the network is evaluated on every training row and every test row of
-a :class:`app.classification.ClassDataset` (:func:`app.classification.evaluate`): the loss E
+a :class:`app.data.classification.ClassDataset` (:func:`app.data.classification.evaluate`): the
+loss E
 (the training loss asked for, weight decay included) and the accuracy, the fraction of rows
 whose predicted class is their class. The mini-batch loss of the training view is noisy and
 seen before each update; these curves are the model's loss on all the data, so that the gap
@@ -17,10 +18,9 @@ import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from app.classification import evaluate
-from app.live_text import LiveText
-
-from .figures import add_legend, log_axis, step_axis
+from app.data.classification import evaluate
+from app.views.figures import add_legend, log_axis, step_axis
+from app.views.live_text import LiveText
 
 TRAIN, TEST = "#0072B2", "#D55E00"
 COLUMNS = ("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -61,7 +61,7 @@ class MetricsPlot:
                 ("step", "@step"), ("training", f"@train_{name}{{0.0000}}"),
                 ("test", f"@test_{name}{{0.0000}}")]))
             add_legend(plot)
-        # changed while training runs: plain text that lays nothing out (app/live_text.py)
+        # changed while training runs: plain text that lays nothing out (app/views/live_text.py)
         self.summary = LiveText(text="", css_classes=["metrics-summary"], margin=(0, 10))
         self.last: dict[str, float] = {}
 

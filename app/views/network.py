@@ -2,7 +2,7 @@
 
 Each neuron i of level k is a small heatmap of its output z_i^(k)(x) = f(y_i^(k)(x)) over
 the input plane (x1, x2) of the data (a strip over x for 1-D data); the input neurons show
-the network's inputs (the features of the point, :mod:`app.classification`). An RNN is
+the network's inputs (the features of the point, :mod:`app.data.classification`). An RNN is
 drawn by its levels, W^(k) as edges, without heatmaps (its inputs are sequences); its
 feedback matrices U^(k) are in the downloads, and H is that of E^(t) at the chosen t. Each heatmap
 is scaled by its own largest |z| (the hover gives the range), blue negative, red positive.
@@ -36,8 +36,8 @@ import panel as pn
 from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, LinearColorMapper
 from bokeh.plotting import figure
 
-from ..architecture_buttons import ArchitectureButtons
-from .common import DIVERGING, View
+from app.views.architecture_buttons import ArchitectureButtons
+from app.views.common import DIVERGING, View
 
 #: heatmap resolution per axis
 PIXELS = 24
@@ -117,7 +117,7 @@ class NetworkView(View):
         gx, gy = np.meshgrid(xs, ys)  # row 0 at the bottom (Bokeh images grow upwards)
         grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
         if features is not None:
-            from app.classification import feature_map
+            from app.data.classification import feature_map
 
             return grid, feature_map(grid, features), (PIXELS, PIXELS)
         return grid, grid, (PIXELS, PIXELS)
@@ -128,11 +128,11 @@ class NetworkView(View):
         features = getattr(self.session.data, "features", None)
         uploaded = getattr(self.session, "uploaded", None)
         if uploaded is not None:
-            from app.upload import input_names
+            from app.data.upload import input_names
 
             return input_names(uploaded, features)
         if features is not None:
-            from app.classification import FEATURE_LABELS
+            from app.data.classification import FEATURE_LABELS
 
             return [FEATURE_LABELS[name] for name in features]
         return [f"x{j + 1}" for j in range(self.session.layer_sizes[0])]

@@ -22,8 +22,8 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 
-from .common import View, superscript
-from .figures import (
+from app.views.common import View, superscript
+from app.views.figures import (
     OKABE_ITO,
     add_legend,
     arrange_legend,
@@ -33,7 +33,7 @@ from .figures import (
     pane,
     set_text,
 )
-from .masks import dead_level_warning
+from app.views.masks import dead_level_warning
 
 FLOOR = 1e-20  # singular values below this (exact zeros) are drawn at the floor
 #: scatter renderers made with the figure (one per gradient); deeper models add more

@@ -1,7 +1,7 @@
 """Decision regions of a classifier over the input plane, with its training and test data.
 
 Every pixel of a grid over the plane of the data (x1, x2) takes the colour of the class
-the network predicts there (:func:`app.classification.predicted_classes`: argmax of the
+the network predicts there (:func:`app.data.classification.predicted_classes`: argmax of the
 outputs, or the output's side of the midpoint of the two label values for one output), and
 an opacity that grows with how clearly it wins:
 
@@ -21,9 +21,8 @@ import numpy as np
 from bokeh.models import ColumnDataSource, DataRange1d, HoverTool
 from bokeh.plotting import figure
 
-from app.classification import feature_map, predicted_classes
-
-from .figures import add_legend
+from app.data.classification import feature_map, predicted_classes
+from app.views.figures import add_legend
 
 #: Okabe & Ito (2008): distinguishable with every colour-vision type
 CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
@@ -72,7 +71,7 @@ def point_columns(points: np.ndarray, labels: np.ndarray, names: tuple[str, ...]
 
 
 class DecisionRegions:
-    """The regions plot of a :class:`app.classification.ClassDataset` with a plane."""
+    """The regions plot of a :class:`app.data.classification.ClassDataset` with a plane."""
 
     def __init__(self, data, title: str = "decision regions and data", height: int = 340):
         if data.points is None:

@@ -27,8 +27,8 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, HoverTool, Label, Legend, LegendItem, Range1d
 
-from .common import View, superscript
-from .figures import (
+from app.views.common import View, superscript
+from app.views.figures import (
     OKABE_ITO,
     add_legend,
     arrange_legend,
@@ -324,7 +324,8 @@ class SparseView(View):
     def download_arrays(self) -> dict[str, np.ndarray]:
         """The arrays of the last snapshot, and the loss of both runs and the cosine
         similarities of every recorded step up to now. The history (up to
-        ``app.training.HISTORY_LIMIT`` steps) is made into arrays here, on a download, not at
+        ``app.training.session.HISTORY_LIMIT`` steps) is made into arrays here, on a download, not
+        at
         every redraw."""
         session = self.session
         steps = np.asarray(session.loss_steps, float)

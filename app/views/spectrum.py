@@ -42,9 +42,9 @@ import panel as pn
 from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d
 
-from .common import EIGEN_LIMIT, View, superscript, symlog
-from .decay import decay_text
-from .figures import (
+from app.views.common import EIGEN_LIMIT, View, superscript, symlog
+from app.views.decay import decay_text
+from app.views.figures import (
     OKABE_ITO,
     add_legend,
     empty_columns,
@@ -56,7 +56,7 @@ from .figures import (
     set_text,
     threshold_steps,
 )
-from .masks import dead_level_warning
+from app.views.masks import dead_level_warning
 
 EXACT, PREDICTED, BAND, WHOLE = OKABE_ITO[0], OKABE_ITO[1], "#F5C77E", OKABE_ITO[2]
 #: the legend of the two top eigenvalues over training

@@ -32,10 +32,10 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from ..upload import plane_names
-from .classify import ClassificationPanel, is_classification
-from .common import DIVERGING, View
-from .figures import add_legend, fit_log_range, log_axis, step_axis
+from app.data.upload import plane_names
+from app.views.classify import ClassificationPanel, is_classification
+from app.views.common import DIVERGING, View
+from app.views.figures import add_legend, fit_log_range, log_axis, step_axis
 
 GRID = 64  # decision-boundary resolution per axis
 LOSS_POINTS = 4000  # most points on the loss curve
@@ -280,7 +280,7 @@ class TrainingView(View):
 
     def download_arrays(self) -> dict[str, np.ndarray]:
         """The loss of every recorded step up to now, and the arrays behind the last drawing
-        of the fit. The history (up to ``app.training.HISTORY_LIMIT`` steps) is made into
+        of the fit. The history (up to ``app.training.session.HISTORY_LIMIT`` steps) is made into
         arrays here, on a download, not at every redraw: that cost a redraw up to 0.7 ms."""
         session = self.session
         return {"loss_step": np.asarray(session.loss_steps, float),

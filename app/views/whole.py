@@ -34,8 +34,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, LabelSet, Range1d
 
-from .common import View, block_average, superscript, symlog
-from .figures import (
+from app.views.common import View, block_average, superscript, symlog
+from app.views.figures import (
     OKABE_ITO,
     MatrixPlot,
     add_legend,
@@ -47,7 +47,7 @@ from .figures import (
     set_text,
     threshold_steps,
 )
-from .spectrum import zero_tolerance
+from app.views.spectrum import zero_tolerance
 
 #: largest number of parameters P whose whole Hessian is formed and drawn live
 #: (P matrix-vector products and two P x P eigenproblems)

@@ -1,10 +1,11 @@
 """Back and Forward apply the address they arrive at, lessons included, and the batch box keeps
-a typed batch within the data set in the page itself (``app/address.py``, ``app/controls.py``).
+a typed batch within the data set in the page itself (``app/configuration/address.py``,
+``app/controls/sidebar.py``).
 """
 
 from __future__ import annotations
 
-from app.address import link_values
+from app.configuration.address import link_values
 
 
 def test_back_onto_another_lesson_keeps_the_values_its_address_carries(rendered):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.upload import parse_csv
+from app.data.upload import parse_csv
 
 
 def test_loss_classes_and_features_rebuild_with_their_widths(rendered):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.settings import Settings
-from app.training import TrainingSession
+from app.configuration.settings import Settings
+from app.training.session import TrainingSession
 
 
 def lesson_sample(key: str, **values):

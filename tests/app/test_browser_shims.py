@@ -1,4 +1,4 @@
-"""app.browser_shims: when the page gets the BokehJS shims, and what it is sent."""
+"""app.page.browser_shims: when the page gets the BokehJS shims, and what it is sent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import panel as pn
 import pytest
 
 import app
-from app import browser_shims, compat
+from app import compat
+from app.page import browser_shims
 
 
 def test_on_unless_the_environment_turns_them_off(monkeypatch):

@@ -8,7 +8,7 @@ import asyncio
 from panel.io.location import Location
 
 from app import Dashboard
-from app.scheduler import Scheduler
+from app.live.scheduler import Scheduler
 from tests.app.test_loop import FakeClock, served
 
 

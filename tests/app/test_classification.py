@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.classification import (
+from app.data.classification import (
     CLASS_DATASETS,
     FEATURES,
     accuracy,
@@ -182,8 +182,8 @@ def test_features_are_checked():
 
 # --- the data sets the training session uses -------------------------------------------------
 def test_two_classes_of_known_sets_are_the_old_data():
-    from app.classification import make_classification_data
-    from app.datasets import make_fnn_dataset
+    from app.data.classification import make_classification_data
+    from app.data.datasets import make_fnn_dataset
 
     for name in ("xor", "circles", "spirals", "blobs"):
         for activation in ("identity", "sigmoid"):
@@ -196,7 +196,7 @@ def test_two_classes_of_known_sets_are_the_old_data():
 
 
 def test_many_classes_cross_entropy_features_and_split():
-    from app.classification import make_classification_data
+    from app.data.classification import make_classification_data
 
     data = make_classification_data("rings", 90, 3, 0.1, 4, loss="cross_entropy",
                                      features=("x1_sq", "x2_sq", "x1"), test_fraction=0.2)
@@ -222,7 +222,7 @@ def test_many_classes_cross_entropy_features_and_split():
 
 
 def test_evaluate_gives_loss_and_accuracy_of_the_rows():
-    from app.classification import evaluate, make_classification_data
+    from app.data.classification import evaluate, make_classification_data
     from hessian_core import FNN
 
     data = make_classification_data("blobs", 40, 3, 0.1, 1, loss="cross_entropy",

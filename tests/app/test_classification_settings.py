@@ -6,8 +6,8 @@ from __future__ import annotations
 import param
 import pytest
 
-from app.classification_controls import ClassificationControls
-from app.classification_settings import ClassificationSettings, classification_widths
+from app.configuration.classification_settings import ClassificationSettings, classification_widths
+from app.controls.classification_controls import ClassificationControls
 
 
 class Stand(ClassificationSettings):
@@ -82,10 +82,10 @@ class DataStand(Stand):
 def test_make_fnn_data_follows_the_settings():
     import numpy as np
 
-    from app.classification import make_classification_data
-    from app.classification_settings import make_fnn_data
-    from app.datasets import make_fnn_dataset
-    from app.upload import parse_csv
+    from app.configuration.classification_settings import make_fnn_data
+    from app.data.classification import make_classification_data
+    from app.data.datasets import make_fnn_dataset
+    from app.data.upload import parse_csv
 
     s = DataStand(dataset="rings", classes=3, loss="cross_entropy", features="x1,x1_x2",
                   test_fraction=0.2)
@@ -107,7 +107,7 @@ def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
 
     import numpy as np
 
-    from app.classification_settings import make_fnn_data
+    from app.configuration.classification_settings import make_fnn_data
     from app.views.classify import ClassificationPanel, is_classification
     from hessian_core import FNN
 
@@ -143,7 +143,7 @@ def test_classification_panel_draws_regions_metrics_and_the_test_toggle():
 
 
 def test_rnn_keeps_only_weight_decay():
-    from app.upload_panel import UploadPanel
+    from app.controls.upload_panel import UploadPanel
 
     class Kind(Stand):
         model = param.Selector(default="fnn", objects=["fnn", "rnn"])

@@ -1,5 +1,5 @@
 """A write to a closed websocket, never awaited, logs no traceback in a served process; any
-other unretrieved exception still does (app.serving.quiet_closed_tabs)."""
+other unretrieved exception still does (app.page.serving.quiet_closed_tabs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
-from app.serving import quiet_closed_tabs
+from app.page.serving import quiet_closed_tabs
 
 
 async def fail_with(exception: BaseException) -> None:

@@ -12,7 +12,8 @@ import pytest
 from bokeh.document.events import ModelChangedEvent
 from panel.models.esm import DataEvent
 
-from app import Dashboard, browser_shims, compat
+from app import Dashboard, compat
+from app.page import browser_shims
 from serve.in_process import served_document
 
 

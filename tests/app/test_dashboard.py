@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app import Dashboard
-from app.settings import VIEWS, ArchitectureError, Settings, parse_architecture
-from app.training import TrainingSession
+from app.configuration.settings import VIEWS, ArchitectureError, Settings, parse_architecture
+from app.training.session import TrainingSession
 
 
 def weights_of(dashboard):
@@ -207,9 +207,9 @@ def test_lesson_sets_controls_and_explains():
 
 
 def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
-    import app.dashboard
+    import app.page.dashboard
 
-    monkeypatch.setattr(app.dashboard, "TICK_BUDGET_S", 60.0)  # a busy machine must not matter
+    monkeypatch.setattr(app.page.dashboard, "TICK_BUDGET_S", 60.0)  # a busy machine must not matter
     dashboard = Dashboard()
     assert dashboard.tick()
     assert dashboard.session.step == 0
@@ -222,9 +222,9 @@ def test_tick_trains_only_when_running_and_skips_overlap(monkeypatch):
 
 
 def test_tick_work_is_bounded_in_time(monkeypatch):
-    import app.dashboard
+    import app.page.dashboard
 
-    monkeypatch.setattr(app.dashboard, "TICK_BUDGET_S", 0.0)
+    monkeypatch.setattr(app.page.dashboard, "TICK_BUDGET_S", 0.0)
     dashboard = Dashboard()
     dashboard.session.running = True
     dashboard.tick(steps=50)

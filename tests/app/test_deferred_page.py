@@ -1,11 +1,11 @@
-"""app/deferred_page.py without a server: Panel's ``onload`` calls back at once, so the page
+"""app/page/deferred_page.py without a server: Panel's ``onload`` calls back at once, so the page
 is built at once (a served page's build after its load: tests/test_plain_get.py)."""
 
 from __future__ import annotations
 
 import panel as pn
 
-from app.deferred_page import FAILED_TEXT, LOADING_CLASS, built_on_load, loading_text
+from app.page.deferred_page import FAILED_TEXT, LOADING_CLASS, built_on_load, loading_text
 
 
 def test_the_loading_text_says_so():

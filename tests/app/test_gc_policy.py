@@ -1,5 +1,5 @@
 """A served session's objects are kept out of garbage collections once it is built; a
-session's end is followed by one full collection, which frees it (app.gc_policy)."""
+session's end is followed by one full collection, which frees it (app.page.gc_policy)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import weakref
 import pytest
 from bokeh.document import Document
 
-from app import gc_policy
-from app.gc_policy import freeze_built_session
+from app.page import gc_policy
+from app.page.gc_policy import freeze_built_session
 
 
 class Cycle:

@@ -1,11 +1,11 @@
 """A session makes its visible view at once and every other view on first use: its first
 show (the tab holds it from then on) or Play (the session's worker thread goes to every
-view). A page opened and never used makes one view (``app/composition.py``)."""
+view). A page opened and never used makes one view (``app/page/composition.py``)."""
 
 from __future__ import annotations
 
-from app.dashboard import Dashboard
-from app.settings import VIEWS
+from app.configuration.settings import VIEWS
+from app.page.dashboard import Dashboard
 
 
 def test_only_the_visible_view_is_made_with_the_session():

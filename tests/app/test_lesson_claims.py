@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.lessons import BY_KEY, LESSONS
+from app.configuration.lessons import BY_KEY, LESSONS
 
 #: training steps after which every claim is checked again (FNN, RNN)
 FNN_STEPS, RNN_STEPS = 1500, 400

@@ -14,9 +14,9 @@ import re
 import numpy as np
 import pytest
 
-from app.lessons import BY_KEY, LESSONS
-from app.settings import Settings, lesson_configuration, settle
-from app.training import TrainingSession
+from app.configuration.lessons import BY_KEY, LESSONS
+from app.configuration.settings import Settings, lesson_configuration, settle
+from app.training.session import TrainingSession
 from hessian_core.rank import numerical_rank
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -241,7 +241,7 @@ def test_errata_lesson_paper_is_far_from_exact():
 
 
 def test_meprop_lesson_update_touches_only_the_kept_rows():
-    from app.training import cosine_similarity
+    from app.training.session import cosine_similarity
 
     settings, session, X, Z = lesson_setup("meprop")
     r = X.shape[0]

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import pytest
 from bokeh.document.events import ColumnsStreamedEvent, ModelChangedEvent
 from panel.models.esm import DataEvent
+from serve.in_process import ServerStandIn, served_document
 
 from app import Dashboard
-from app.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
-from serve.in_process import ServerStandIn, served_document
+from app.live.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
 
 
 class FakeClock:
@@ -154,7 +154,7 @@ def test_frame_rate_lowers_with_the_cost_of_frames():
 
 
 def test_redraws_of_a_class_are_spaced_by_their_share_of_the_machine():
-    from app.scheduler import REDRAW_SHARE
+    from app.live.scheduler import REDRAW_SHARE
 
     scheduler = Scheduler()
     scheduler.playing_count = 1
@@ -168,7 +168,7 @@ def test_redraws_of_a_class_are_spaced_by_their_share_of_the_machine():
 def test_a_full_class_streams_every_frame_and_redraws_less_often():
     """With 30 sessions playing, a frame still streams the counter and the loss curve, but
     the decision regions are redrawn only once their share of the machine allows."""
-    from app.loop import REDRAW_SPACING
+    from app.live.loop import REDRAW_SPACING
 
     clock = FakeClock(per_call=0.0002)
     scheduler = Scheduler(clock=clock, train_clock=clock)
@@ -442,8 +442,8 @@ def test_the_scheduler_does_not_keep_a_forgotten_dashboard_alive():
 def test_a_page_that_receipts_every_few_frames_gets_every_due_frame():
     """The page receipts the frames numbered a multiple of RECEIPT_EVERY only: any window of
     unreceipted frames holds one of them, so a page that paints at once never waits."""
-    from app.loop import RECEIPT_WINDOW
-    from app.receipts import RECEIPT_EVERY
+    from app.live.loop import RECEIPT_WINDOW
+    from app.live.receipts import RECEIPT_EVERY
 
     assert RECEIPT_WINDOW >= RECEIPT_EVERY >= 1
 
@@ -475,7 +475,7 @@ def test_a_page_that_receipts_every_few_frames_gets_every_due_frame():
 
 
 def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does():
-    from app.loop import RECEIPT_TIMEOUT_S, RECEIPT_WINDOW
+    from app.live.loop import RECEIPT_TIMEOUT_S, RECEIPT_WINDOW
 
     async def run():
         clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
@@ -534,7 +534,7 @@ def test_readouts_change_their_text_without_a_bokeh_div():
     line's text; no Div re-renders and BokehJS lays nothing out)."""
     from bokeh.models import Div
 
-    from app.live_text import LiveText, ServerToPage
+    from app.views.live_text import LiveText, ServerToPage
 
     dashboard = Dashboard()
     document, _ = served(dashboard)
@@ -588,7 +588,7 @@ def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last
 
 
 def test_readouts_show_refuses_nothing_and_formats_the_counter_and_the_loss():
-    from app.receipts import FrameReadouts
+    from app.live.receipts import FrameReadouts
 
     readouts = FrameReadouts()
     readouts.show(12, 0.123456789)
@@ -602,8 +602,8 @@ def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes
     """A frame's changes of the readouts and of the frame number are never handled at the
     end of the frame's hold as if the page had made them (Panel's page-change handling,
     busy indicator included, cost ~6 ms a change: the fast path of app.compat.QuietToPage)."""
-    from app.live_text import LiveText
-    from app.receipts import FrameReadouts
+    from app.live.receipts import FrameReadouts
+    from app.views.live_text import LiveText
 
     taken = []
     for component in (LiveText, FrameReadouts):
@@ -721,7 +721,7 @@ def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow(fast_paths_o
     """Frames wait for receipts while playing; at Pause the steps trained since the last
     frame drawn are owed to the page: one frame, sent as soon as a receipt opens the window,
     with the counter and the loss curve at the paused step."""
-    from app.loop import RECEIPT_WINDOW
+    from app.live.loop import RECEIPT_WINDOW
 
     async def run():
         clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
@@ -762,7 +762,7 @@ def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow(fast_paths_o
 
 
 def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stale():
-    from app.loop import OWED_RETRY_S, RECEIPT_WINDOW
+    from app.live.loop import OWED_RETRY_S, RECEIPT_WINDOW
 
     async def run():
         clock, scheduler, dashboard, document, server_session = served_on_a_fake_clock()
@@ -832,7 +832,7 @@ def test_step_after_pause_shows_one_step_more_and_requests_coalesce(fast_paths_o
 def test_a_process_given_little_cpu_pauses_by_the_wall_time_its_slices_took():
     """On a loaded machine a slice of 12 ms of CPU takes some 50 ms of wall time; the pause
     after it leaves the event loop its share of that (the page's messages, a Pause click)."""
-    from app.scheduler import MIN_PAUSE_S, TRAIN_SHARE
+    from app.live.scheduler import MIN_PAUSE_S, TRAIN_SHARE
 
     wall = FakeClock()
 

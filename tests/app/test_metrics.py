@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.classification import make_classification_data
+from app.data.classification import make_classification_data
 from app.views.metrics import MetricsPlot
 
 

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from app.classification import class_targets, feature_map, make_class_points
-from app.settings import Settings
-from app.training import TrainingSession
+from app.configuration.settings import Settings
+from app.data.classification import class_targets, feature_map, make_class_points
+from app.training.session import TrainingSession
 from app.views.network import PALETTE, PIXELS, NetworkView, hessian_diagonal, unit_positions
 from tests.support import views as layout
 

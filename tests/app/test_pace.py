@@ -8,11 +8,11 @@ counter reads samples seen / training samples.
 
 from __future__ import annotations
 
-from app.controls import FASTEST
-from app.dashboard import Dashboard
-from app.receipts import epoch_label
-from app.scheduler import FRAME_RATE
-from app.settings import Settings
+from app.configuration.settings import Settings
+from app.controls.sidebar import FASTEST
+from app.live.receipts import epoch_label
+from app.live.scheduler import FRAME_RATE
+from app.page.dashboard import Dashboard
 
 
 def test_the_default_pace_is_a_few_hundred_steps_a_second():

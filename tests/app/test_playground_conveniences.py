@@ -1,5 +1,6 @@
-"""TensorFlow Playground's conveniences (``app/playground_settings.py``,
-``app/playground_controls.py``, ``app/architecture_buttons.py``): data-set thumbnails,
+"""TensorFlow Playground's conveniences (``app/configuration/playground_settings.py``,
+``app/controls/playground_controls.py``, ``app/views/architecture_buttons.py``): data-set
+thumbnails,
 +/- buttons for levels and units, Regenerate data, "discretize output", L1 beside L2 and the
 menu of round learning rates, each through the settings, the address and the views."""
 
@@ -9,11 +10,11 @@ import numpy as np
 import pytest
 
 from app import Dashboard
-from app.address import link_values, same_settings
-from app.architecture_buttons import changed_architecture
+from app.configuration.address import link_values, same_settings
+from app.configuration.playground_settings import ROUND_LEARNING_RATES, sample_seed
+from app.configuration.settings import LEARNING_RATES, ArchitectureError, Settings
 from app.outside_text import markdown_text
-from app.playground_settings import ROUND_LEARNING_RATES, sample_seed
-from app.settings import LEARNING_RATES, ArchitectureError, Settings
+from app.views.architecture_buttons import changed_architecture
 
 
 def click(button) -> None:
@@ -83,7 +84,7 @@ def test_a_thumbnail_chooses_its_data_set_and_the_one_in_use_is_highlighted():
 
 
 def test_thumbnails_picture_their_data():
-    from app.playground_controls import thumbnail_svg
+    from app.controls.playground_controls import thumbnail_svg
 
     pictures = {name: thumbnail_svg(name) for name in ("xor", "circles", "regression")}
     assert len(set(pictures.values())) == 3
@@ -182,7 +183,7 @@ def test_regenerate_draws_a_new_sample_keeps_the_model_and_a_reload_shows_it(mod
 
 
 def test_data_seed_zero_is_the_sample_of_every_older_link():
-    from app.classification import make_classification_data
+    from app.data.classification import make_classification_data
 
     assert sample_seed(7, 0) == 7
     dashboard = Dashboard(dataset="blobs", seed=7)

@@ -33,8 +33,8 @@ from bokeh.models import (
     Range1d,
 )
 
-from app.lessons import LESSONS
-from app.settings import VIEWS
+from app.configuration.lessons import LESSONS
+from app.configuration.settings import VIEWS
 from app.views.figures import AXIS_NUMBER_JS, axis_number, fit_log_range
 
 PROBLEMS = {

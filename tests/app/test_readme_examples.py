@@ -1,9 +1,10 @@
 """The README's example links show what the README says they show.
 
 Each link's settings are applied as the served page applies its address
-(:func:`app.settings.query_values`, :meth:`app.settings.Settings.apply`), trained without a
+(:func:`app.configuration.settings.query_values`,
+:meth:`app.configuration.settings.Settings.apply`), trained without a
 browser for as many steps as the README names, and its training and test accuracy are read as
-the training view reads them (:func:`app.classification.evaluate`).
+the training view reads them (:func:`app.data.classification.evaluate`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from app.classification import evaluate
-from app.settings import Settings, query_values
-from app.training import TrainingSession
+from app.configuration.settings import Settings, query_values
+from app.data.classification import evaluate
+from app.training.session import TrainingSession
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -9,7 +9,7 @@ import pytest
 from bokeh.document import Document
 from bokeh.models import Column
 
-from app.classification import make_classification_data
+from app.data.classification import make_classification_data
 from app.views.regions import CLASS_COLOURS, GRID, DecisionRegions, confidence
 
 
@@ -78,7 +78,7 @@ def test_test_points_toggle_and_planeless_data_is_refused():
     assert regions.test_renderer.visible
     no_test = DecisionRegions(make_classification_data("rings", 40, 3, 0.1, 0))
     assert not no_test.test_renderer.visible  # nothing to show
-    from app.upload import parse_csv, upload_dataset
+    from app.data.upload import parse_csv, upload_dataset
 
     wide = upload_dataset(parse_csv(b"a,b,c,label\n1,2,3,x\n4,5,6,y\n"))
     with pytest.raises(ValueError, match="decision regions need 2-D points"):

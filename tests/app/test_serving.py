@@ -1,4 +1,5 @@
-"""What a server process sets for itself (app.serving). Served, Bokeh's self-checks of every new
+"""What a server process sets for itself (app.page.serving). Served, Bokeh's self-checks of every
+new
 session are skipped: here they run on every view's document, so that skipping them hides
 nothing. And a served process keeps one BLAS thread."""
 
@@ -11,14 +12,14 @@ from bokeh.document import Document
 from bokeh.settings import settings
 
 from app import Dashboard
-from app.serving import (
+from app.configuration.settings import VIEWS
+from app.page.serving import (
     BLAS_THREADS_VARIABLE,
     SELF_CHECKS,
     blas_threads,
     limit_blas_threads,
     skip_self_checks,
 )
-from app.settings import VIEWS
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ Each session is opened the way a page opens it, over Bokeh's websocket: the serv
 the whole dashboard for it. Once its websocket closes, Bokeh destroys it within a second
 (short ``--unused-session-lifetime``), and what it held must be freed. Every closed session
 used to stay in memory (some 5 MB each), kept by Panel's notification area of
-``disconnect_notification`` and by the garbage collector's freeze of ``app/gc_policy.py``.
+``disconnect_notification`` and by the garbage collector's freeze of ``app/page/gc_policy.py``.
 """
 
 from __future__ import annotations

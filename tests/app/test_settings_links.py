@@ -4,7 +4,8 @@ A teacher shares links; a student edits them. Whatever the query string holds (v
 words a setting does not know, numbers out of range or of the wrong type, empty values,
 settings that pass alone but not together), the dashboard must come up, train, and say what
 it did not apply. The generator below draws from every parameter of
-:class:`app.settings.Settings` (new settings join automatically) and is also used by the
+:class:`app.configuration.settings.Settings` (new settings join automatically) and is also used by
+the
 browser test ``tests/browser/test_links.py``.
 """
 
@@ -16,9 +17,9 @@ from urllib.parse import urlencode
 import param
 import pytest
 
-from app.lessons import BY_KEY
-from app.settings import Settings, settle
-from app.training import TrainingSession
+from app.configuration.lessons import BY_KEY
+from app.configuration.settings import Settings, settle
+from app.training.session import TrainingSession
 
 SEED = 20261129
 #: special values of the text settings: valid, malformed, conflicting with other settings
@@ -206,7 +207,7 @@ def test_dashboard_from_the_url_works(query, monkeypatch):
                          ids=lambda query: query_id(query))
 def test_every_view_draws_after_a_random_link(rendered, query):
     """Rendered into a document, so the plots really draw (strict views raise on error)."""
-    from app.settings import VIEWS
+    from app.configuration.settings import VIEWS
 
     dashboard = rendered(**query)
     dashboard.step()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import ArchitectureError, Settings, check_value, parse_architecture
+from app.configuration.settings import ArchitectureError, Settings, check_value, parse_architecture
 
 
 @pytest.mark.parametrize(("text", "says"), [

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from app import Dashboard
-from app.settings import SparseRuleError, parse_backtrack, parse_sparse_rule, parse_topk
-from app.training import cosine_similarity
+from app.configuration.settings import (
+    SparseRuleError,
+    parse_backtrack,
+    parse_sparse_rule,
+    parse_topk,
+)
+from app.training.session import cosine_similarity
 
 RNN = dict(model="rnn", hidden_width=6, tau=6, batch_size=4)
 RULES = [

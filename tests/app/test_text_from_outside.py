@@ -13,13 +13,13 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from app.classification import assemble
-from app.controls import Controls
+from app.configuration.settings import LEARNING_RATES, Settings, check_value
+from app.controls.sidebar import Controls
+from app.controls.upload_panel import UploadPanel
+from app.data.classification import assemble
+from app.data.upload import MAX_BYTES, parse_csv
+from app.live.receipts import FrameReadouts
 from app.outside_text import html_text, markdown_text, spreadsheet_text
-from app.receipts import FrameReadouts
-from app.settings import LEARNING_RATES, Settings, check_value
-from app.upload import MAX_BYTES, parse_csv
-from app.upload_panel import UploadPanel
 from app.views.classify import caption
 from app.views.common import arrays_to_csv
 
@@ -169,7 +169,7 @@ def test_the_escaping_helpers():
 
 @pytest.mark.parametrize("name", ["seed", "samples"])
 def test_numbers_of_thousands_of_digits_are_refused_by_name(name):
-    from app.settings import panel_reads_query, query_values
+    from app.configuration.settings import panel_reads_query, query_values
 
     digits = "9" * 5000
     query = query_values(f"?{name}={digits}&model=fnn")
@@ -198,7 +198,7 @@ def test_the_learning_rate_has_the_sliders_range_everywhere(controls):
 
 
 def test_a_query_is_read_as_text_and_typed_by_the_settings():
-    from app.settings import query_values
+    from app.configuration.settings import query_values
 
     settings = Settings()
     assert settings.apply(query_values("?show_test=false&seed=3&topk=0.1")) == {}

@@ -1,4 +1,4 @@
-"""One optimisation run (app/training_run.py) against the update rule written out by hand.
+"""One optimisation run (app/training/run.py) against the update rule written out by hand.
 
 The reference step takes the gradients from the core's ``net.gradients`` and applies the
 module's rule array by array: G + lambda_1 sign(W) on the weights only, scaled to the clip norm
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.training_run import OptimiserRun, parameters_of
+from app.training.run import OptimiserRun, parameters_of
 
 
 def fnn():

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import Settings
-from app.training import TrainingSession
+from app.configuration.settings import Settings
+from app.training.session import TrainingSession
 from tests.support.sessions import CASES, assert_same_state
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.upload import MAX_BYTES, MAX_CLASSES, MAX_FEATURES, MAX_ROWS, UploadError, parse_csv
+from app.data.upload import MAX_BYTES, MAX_CLASSES, MAX_FEATURES, MAX_ROWS, UploadError, parse_csv
 
 
 def test_header_numbers_and_word_labels():
@@ -108,8 +108,8 @@ def test_only_upload_errors_escape_on_random_bytes():
 
 
 def test_upload_becomes_training_data_with_features_and_split():
-    from app.classification import feature_map, split_indices
-    from app.upload import upload_dataset
+    from app.data.classification import feature_map, split_indices
+    from app.data.upload import upload_dataset
 
     rows = "\n".join(f"{i % 7},{(i * 3) % 5},{'abc'[i % 3]}" for i in range(30))
     data = parse_csv(f"u,v,label\n{rows}\n".encode(), name="mine.csv")

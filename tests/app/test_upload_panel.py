@@ -3,7 +3,7 @@ running model alone and says why."""
 
 from __future__ import annotations
 
-from app.upload_panel import UploadPanel
+from app.controls.upload_panel import UploadPanel
 
 
 def test_good_file_is_handed_on_and_described():

@@ -9,7 +9,7 @@ from bokeh.models import PlainText
 from panel.io.location import Location
 
 from app import Dashboard
-from app.settings import UPLOAD_LOST, query_values
+from app.configuration.settings import UPLOAD_LOST, query_values
 
 ROWS = "\n".join(f"{i % 5},{(2 * i) % 7},{'xyz'[i % 3]}" for i in range(30))
 FILE = f"height,<b>weight</b>,label\n{ROWS}\n".encode()

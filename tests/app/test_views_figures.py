@@ -75,7 +75,7 @@ def test_every_views_document_validates(rendered):
     """Bokeh's own checks (e.g. a scale that does not fit its range) find nothing wrong."""
     from bokeh.core.validation import check_integrity
 
-    from app.settings import VIEWS
+    from app.configuration.settings import VIEWS
 
     for model in ("fnn", "rnn"):
         for key in VIEWS:
@@ -98,7 +98,7 @@ def figures_of(view) -> list:
 def test_a_rebuild_reuses_the_figures(rendered):
     """New Bokeh figures put into a served page after a rebuild miss their first data (Panel
     attaches them a tick later), so a model change relabels and refills the same figures."""
-    from app.settings import VIEWS
+    from app.configuration.settings import VIEWS
 
     dashboard = rendered()
     for key in VIEWS:

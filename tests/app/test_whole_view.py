@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.lessons import BY_KEY
+from app.configuration.lessons import BY_KEY
 from app.views import whole as whole_module
 from app.views.whole import LANCZOS_COUNT, WHOLE_DENSE_LIMIT, block_labels
 from tests.reference import fd_hessian, fnn_loss
@@ -172,8 +172,8 @@ def test_edge_of_stability_plateau_at_two_over_alpha(alpha):
     """Full-batch gradient descent on the lesson's configuration: from step 1000 to 3000
     (about three seconds of Play) the sharpness stays within 10 % of 2/alpha while the loss
     falls, not at every step."""
-    from app.settings import Settings
-    from app.training import TrainingSession
+    from app.configuration.settings import Settings
+    from app.training.session import TrainingSession
 
     lesson = BY_KEY["edge-of-stability"]
     settings = Settings()

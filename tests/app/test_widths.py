@@ -1,4 +1,5 @@
-"""The one rule for the network's widths (app/widths.py): the data decide the first and last
+"""The one rule for the network's widths (app/configuration/widths.py): the data decide the first
+and last
 widths, the architecture text (FNN) or levels x hidden width (RNN) the hidden ones; every
 caller (settle, a data set chosen by hand, the model a session builds) goes through it."""
 
@@ -6,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.classification_settings import make_fnn_data
-from app.dashboard import Dashboard
-from app.datasets import make_sequence_dataset
-from app.settings import Settings, settle
-from app.upload import parse_csv
-from app.widths import ArchitectureError, data_widths_text, network_widths
+from app.configuration.classification_settings import make_fnn_data
+from app.configuration.settings import Settings, settle
+from app.configuration.widths import ArchitectureError, data_widths_text, network_widths
+from app.data.datasets import make_sequence_dataset
+from app.data.upload import parse_csv
+from app.page.dashboard import Dashboard
 
 FNN = dict(Settings().values(), model="fnn", architecture="2-8-8-1")
 UPLOADED = parse_csv(b"a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,z\n")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import Settings
-from app.training import TrainingSession
+from app.configuration.settings import Settings
+from app.training.session import TrainingSession
 from benchmarks.bench_training_step import OneCallSession
 from tests.support.sessions import CASES, assert_same_state
 

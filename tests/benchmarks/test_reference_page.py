@@ -70,10 +70,10 @@ def test_reference_server_serves_the_reference_page_to_its_own_origin_only():
 def test_the_served_reference_page_sets_its_process_up_as_the_app(monkeypatch):
     import runpy
 
-    import app.serving
+    import app.page.serving
 
     calls = []
-    monkeypatch.setattr(app.serving, "configure_served_process", lambda: calls.append(1))
+    monkeypatch.setattr(app.page.serving, "configure_served_process", lambda: calls.append(1))
     monkeypatch.setattr(type(pn.state), "served", property(lambda self: True))
     monkeypatch.setattr(ReferencePage, "servable", lambda self, **options: self)
     runpy.run_path(reference_page.__file__)

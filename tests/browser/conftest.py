@@ -6,7 +6,7 @@ browser these tests are skipped, except in CI (``CI=true``), where they fail.
 
 Panel renders every component inside a shadow root; Playwright's CSS selectors pierce open
 shadow roots, so ``.step-counter div`` finds the text of the step counter. The CSS classes
-used here are the test hooks documented at the top of ``app/dashboard.py``.
+used here are the test hooks documented at the top of ``app/page/dashboard.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from app.settings import VIEW_TITLES
+from app.configuration.settings import VIEW_TITLES
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -214,7 +214,7 @@ class AppPage:
     # --- navigation --------------------------------------------------------------------
     def open(self, query: str = "") -> AppPage:
         self.page.goto(f"{self.base_url}/app{query}", wait_until="load", timeout=60_000)
-        # the dashboard is built once the page has loaded (app/deferred_page.py); its step
+        # the dashboard is built once the page has loaded (app/page/deferred_page.py); its step
         # counter and view tabs show once their styles apply
         self.counter_locator.wait_for(state="visible", timeout=60_000)
         self.page.locator(".view-tabs").first.wait_for(state="visible", timeout=60_000)

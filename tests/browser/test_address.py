@@ -119,7 +119,7 @@ def test_an_upload_is_shown_in_the_controls_and_the_address_and_a_reload_says_it
 def test_back_onto_another_lesson_shows_the_values_of_that_entry(open_app):
     """A lesson chosen, then changed by hand, then another lesson: Back shows the first lesson
     with the change, not the lesson's own values again."""
-    from app.lessons import BY_KEY
+    from app.configuration.lessons import BY_KEY
 
     app = open_app("?lesson=rank-r")
     menu = app.page.locator(".lesson-select select").first

@@ -1,4 +1,4 @@
-"""The BokehJS shims of app/browser_shims.py in a served page: applied, and exact here.
+"""The BokehJS shims of app/page/browser_shims.py in a served page: applied, and exact here.
 
 The shim of the visuals' CSS variables answers "none set" without asking the page's style.
 That is exact only while no stylesheet of the page sets a ``--bk-*`` variable of a visual; the
@@ -17,8 +17,9 @@ import urllib.request
 
 import pytest
 
-from app import browser_shims, compat
-from app.settings import VIEWS
+from app import compat
+from app.configuration.settings import VIEWS
+from app.page import browser_shims
 from serve.launch import Served
 
 from .conftest import AppPage

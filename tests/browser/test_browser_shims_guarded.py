@@ -1,4 +1,4 @@
-"""The BokehJS shims of app/browser_shims.py, each on its own, and a user's CSS variables kept.
+"""The BokehJS shims of app/page/browser_shims.py, each on its own, and a user's CSS variables kept.
 
 The app is served here with the fast paths and the shims on, whatever this run sets (CI runs
 the browser tests with ``HESSIAN_LAB_FAST_PATHS=off`` too).
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import browser_shims, compat
+from app import compat
+from app.page import browser_shims
 from serve.launch import Served
 
 from .conftest import AppPage

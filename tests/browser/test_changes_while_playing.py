@@ -26,7 +26,7 @@ ADJUSTED_LINKS = (
 STORM_S = 8.0
 STORM_EVERY_MS = 200
 #: batch sizes typed in turn (beyond the data's 200 samples the page refuses them: the box
-#: keeps the batch in force, app/controls.py)
+#: keeps the batch in force, app/controls/sidebar.py)
 BATCHES = (8, 16, 512, 32, 200, 256, 64, 128)
 #: the longest Pause may take to show after the changes stop (ms)
 PAUSE_SHOWN_MS = 5_000

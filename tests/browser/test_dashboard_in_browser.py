@@ -12,12 +12,13 @@ import re
 
 import pytest
 
-from app.settings import VIEWS
+from app.configuration.settings import VIEWS
 from tests.support.page import expect
 
 from .conftest import ROUND_TRIP_MS
 
-# The default model (app/settings.py): FNN 2-8-8-1; RNN on the adding task (2 inputs), two
+# The default model (app/configuration/settings.py): FNN 2-8-8-1; RNN on the adding task (2
+# inputs), two
 # hidden levels of width 8; the views show level k = 2.
 DEFAULT_ARCHITECTURE = "2-8-8-1"
 

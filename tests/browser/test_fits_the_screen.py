@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.lessons import LESSONS
-from app.settings import VIEW_TITLES, VIEWS
+from app.configuration.lessons import LESSONS
+from app.configuration.settings import VIEW_TITLES, VIEWS
 
 from .conftest import AppPage
 

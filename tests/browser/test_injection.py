@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app.settings import LEARNING_RATES
-from app.upload import MAX_BYTES
+from app.configuration.settings import LEARNING_RATES
+from app.data.upload import MAX_BYTES
 from tests.support.page import expect
 
 from .conftest import AppPage

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import VIEWS
+from app.configuration.settings import VIEWS
 from tests.support.page import show_drawn_view
 
 from .conftest import AppPage

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import Settings, parse_architecture
+from app.configuration.settings import Settings, parse_architecture
 from tests.support.page import expect
 
 

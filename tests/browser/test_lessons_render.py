@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from app.lessons import LESSONS
+from app.configuration.lessons import LESSONS
 from tests.support.page import expect
 
 #: the text of an element, through Panel's shadow roots, without the TeX source that KaTeX

@@ -1,4 +1,4 @@
-"""Lines changed while training runs resize nothing in the page (app/live_text.py).
+"""Lines changed while training runs resize nothing in the page (app/views/live_text.py).
 
 A component whose size changes makes BokehJS lay its view out again (Panel's resize
 observers), some 10-16 ms of the page's main thread each time. The metrics summary above the

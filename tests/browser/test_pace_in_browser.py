@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.controls import SPEEDS
-from app.settings import Settings
+from app.configuration.settings import Settings
+from app.controls.sidebar import SPEEDS
 from tests.support.page import address, expect
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,7 @@
 """After Pause the page shows the model as it is: Step then reads exactly one step more.
 
 While playing, the live loop holds frames back until the page receipts the ones it painted
-(``app/loop.py``); the steps trained after the last frame drawn are owed to the page at
+(``app/live/loop.py``); the steps trained after the last frame drawn are owed to the page at
 Pause and must reach it. On every view, FNN and RNN: Play a moment, Pause, read the
 counter, Step, and the counter reads one more; in the training view the loss curve's last
 point is that step too. The speed is limited (``?speed=``) so that the loss curve keeps
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import VIEWS
+from app.configuration.settings import VIEWS
 from tests.support.page import expect
 
 from .conftest import ROUND_TRIP_MS

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import VIEWS
+from app.configuration.settings import VIEWS
 from tests.support.page import show_drawn_view
 
 from .conftest import AppPage

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.training import TrainingSession
+from app.training.session import TrainingSession
 
 
 def arrays_equal(first, second) -> bool:

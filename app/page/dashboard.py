@@ -1,13 +1,14 @@
 """The dashboard of one session: the data store (settings and training session) and its parts.
 
 One :class:`Dashboard` per browser session (``app/main.py``) or per notebook cell. It owns a
-:class:`~app.settings.Settings` and a :class:`~app.training.TrainingSession` (nothing is
+:class:`~app.configuration.settings.Settings` and a :class:`~app.training.session.TrainingSession`
+(nothing is
 shared between sessions) and wires three parts to them, Panel's data-store-and-views pattern:
 
-- :class:`app.controls.Controls`, the settings panel (Play, the speed, counters, messages);
-- :class:`app.composition.Composition`, the header, the lesson box and the view tabs;
-- :class:`app.loop.SessionLoop`, the live loop, a client of the process-wide scheduler of
-  ``app/scheduler.py``: training at the chosen speed, frames at the rate the page and the
+- :class:`app.controls.sidebar.Controls`, the settings panel (Play, the speed, counters, messages);
+- :class:`app.page.composition.Composition`, the header, the lesson box and the view tabs;
+- :class:`app.live.loop.SessionLoop`, the live loop, a client of the process-wide scheduler of
+  ``app/live/scheduler.py``: training at the chosen speed, frames at the rate the page and the
   server hold, the step counter and the visible view updated in the same frame.
 
 It reacts to the settings (a structural change rebuilds the model, a display change redraws
@@ -34,7 +35,7 @@ window the text and the equation fold away until the toggle, a ``button``, unfol
 ``sparse-rule`` (the none / top-k / truncated / selected-steps buttons), ``sparse-topk``,
 ``sparse-truncate``, ``sparse-backtrack`` (the rule's parameter; the inputs wrap an
 ``input``), ``sparse-message`` (why a rule was refused, next to the group), ``sparse-table``
-(in ``view-sparse``); the classification card (``app/classification_controls.py``):
+(in ``view-sparse``); the classification card (``app/controls/classification_controls.py``):
 ``classification-card``, ``loss-choice``, ``classes-slider``, ``feature-choice`` (a button
 per feature), ``weight-decay``, ``test-fraction``, ``show-test`` (wraps an ``input``),
 ``upload-csv`` (wraps the file ``input``), ``upload-message``, ``upload-clear``; in the views:
@@ -45,19 +46,19 @@ subject, what its "Look at" line names (``rank-singular-values``, ``kronecker-fa
 ``mask-levels``, ``spectrum-plot``, ``errata-bars``, ``sparse-cosine``,
 ``sparse-singular-values``, ``sharpness-plot``; see ``tests/browser/test_fits_the_screen.py``),
 and ``frame-readouts`` (the step counter and the loss, which also receipts painted frames,
-``app/receipts.py``); Playground's conveniences (``app/playground_controls.py`` and
-``app/architecture_buttons.py`` list theirs): ``dataset-thumbnails``, ``regenerate-data``,
+``app/live/receipts.py``); Playground's conveniences (``app/controls/playground_controls.py`` and
+``app/views/architecture_buttons.py`` list theirs): ``dataset-thumbnails``, ``regenerate-data``,
 ``discretize``, ``learning-rate-menu``, ``l1-strength`` in the sidebar, ``add-level``,
 ``remove-level``, ``add-unit-<k>``, ``remove-unit-<k>`` in ``view-network``. The readouts
-changed every frame are plain-text lines that lay nothing out (:mod:`app.live_text`):
+changed every frame are plain-text lines that lay nothing out (:mod:`app.views.live_text`):
 ``step-counter`` and ``loss-value`` are elements inside ``frame-readouts``,
-``metrics-summary`` and ``view-computing`` are :class:`app.live_text.LiveText` lines;
+``metrics-summary`` and ``view-computing`` are :class:`app.views.live_text.LiveText` lines;
 the text of each is in an inner ``div`` too.
 
 The parts are reached by their owners' names: ``dashboard.sidebar.play_button``,
 ``dashboard.sidebar.widgets["seed"]``, ``dashboard.main.tabs``, ``dashboard.main.lesson_box``.
 The data in use (a built-in set or an uploaded file) and the widths fitted to it are
-:class:`app.data_choice.DataChoice`'s.
+:class:`app.configuration.data_choice.DataChoice`'s.
 """
 
 from __future__ import annotations
@@ -70,15 +71,10 @@ from functools import partial
 import panel as pn
 import param
 
-from . import page_css
-from .composition import TITLE, Composition
-from .controls import Controls
-from .data_choice import DataChoice
-from .lessons import BY_KEY
-from .loop import SessionLoop
-from .receipts import FrameReadouts
-from .scheduler import Scheduler
-from .settings import (
+from app import page_css
+from app.configuration.data_choice import DataChoice
+from app.configuration.lessons import BY_KEY
+from app.configuration.settings import (
     SPARSE_SETTINGS,
     STRUCTURAL,
     Settings,
@@ -88,7 +84,12 @@ from .settings import (
     query_values,
     request_query,
 )
-from .training import TrainingSession
+from app.controls.sidebar import Controls
+from app.live.loop import SessionLoop
+from app.live.receipts import FrameReadouts
+from app.live.scheduler import Scheduler
+from app.page.composition import TITLE, Composition
+from app.training.session import TrainingSession
 
 __all__ = ["TITLE", "Dashboard"]
 
@@ -114,7 +115,8 @@ def page_link(known: set[str]) -> tuple[object | None, dict[str, str]]:
 class Dashboard(pn.viewable.Viewer):
     """Train an FNN or RNN live and watch its gradient and Hessian structure.
 
-    Keyword arguments are settings (see :class:`app.settings.Settings`); invalid ones are
+    Keyword arguments are settings (see :class:`app.configuration.settings.Settings`); invalid
+    ones are
     reported in ``messages`` and left at their defaults. ``sync_url=True`` ties the
     settings to the page's query string (the served app does this); ``scheduler`` replaces
     the process-wide one (tests).
@@ -281,7 +283,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def use_upload(self, uploaded) -> str | None:
         """Train on an uploaded data set (None: the built-in one again); the reason if it
-        failed (:meth:`app.data_choice.DataChoice.use_upload`)."""
+        failed (:meth:`app.configuration.data_choice.DataChoice.use_upload`)."""
         return self.data.use_upload(uploaded)
 
     def _view_changed(self, event) -> None:
@@ -347,7 +349,7 @@ class Dashboard(pn.viewable.Viewer):
     def show_now(self) -> None:
         """Show the model as it is: the readouts and a complete redraw of the visible view,
         in a frame owed to the page when served (sent as soon as the live loop's flow
-        control allows, never dropped: ``app/loop.py``), else now."""
+        control allows, never dropped: ``app/live/loop.py``), else now."""
         if self.session.net is None:
             return
         if not self.loop.request_redraw():
@@ -417,7 +419,8 @@ class Dashboard(pn.viewable.Viewer):
         return errors
 
     def apply_link(self, values: dict) -> None:
-        """Apply a link's values as a page load does (Back and Forward, ``app/address.py``):
+        """Apply a link's values as a page load does (Back and Forward,
+        ``app/configuration/address.py``):
         the banner then names this link's refused values (and a failed rebuild's reason)."""
         errors = self.apply_settings(values)
         kept = {name: self.messages[name] for name in ("architecture", "model")
@@ -426,7 +429,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def refresh_view(self) -> None:
         """Recompute and redraw the visible view completely: now, or when served in a frame
-        dispatched at once (under the document lock, see ``app/loop.py``)."""
+        dispatched at once (under the document lock, see ``app/live/loop.py``)."""
         if self._deferred is not None:
             self._deferred = True
             return

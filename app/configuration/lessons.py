@@ -1,10 +1,12 @@
 """Lessons: one per result of the paper. Choosing one sets the controls and explains.
 
 Each lesson is plain data: the settings in which it differs from the defaults of
-:class:`app.settings.Settings` (any parameter), an explanation in Markdown, the equation in
+:class:`app.configuration.settings.Settings` (any parameter), an explanation in Markdown, the
+equation in
 LaTeX and one line saying what to look at. A lesson is a complete configuration:
 ``Settings.apply({"lesson": key})`` starts from the defaults, so it looks the same whatever
-was open before (``app/settings.py``, :func:`app.settings.lesson_configuration`).
+was open before (``app/configuration/settings.py``,
+:func:`app.configuration.settings.lesson_configuration`).
 
 Every lesson's settings are chosen so that its claim shows unmistakably in the numbers
 (``tests/app/test_lessons.py`` checks each claim with hessian_core): the rank bound is below

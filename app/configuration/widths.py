@@ -6,7 +6,8 @@ file, the sequence task's inputs for the RNN) and M the output width (1 for the 
 loss on two classes or on a real target, K for K classes otherwise, the task's outputs for
 the RNN). The hidden widths are the architecture text's for the FNN (``"2-8-8-1"``: two levels
 of 8 units) and ``levels`` times ``hidden_width`` for the RNN. :func:`network_widths` owns
-this rule; the settings (:func:`app.settings.settle`), the dashboard (a data set chosen by
+this rule; the settings (:func:`app.configuration.settings.settle`), the dashboard (a data set
+chosen by
 hand) and the training session (the model it builds) all ask it.
 """
 
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .classification_settings import classification_widths
-from .quoting import quoted
+from app.configuration.classification_settings import classification_widths
+from app.configuration.quoting import quoted
 
 
 class ArchitectureError(ValueError):
@@ -72,10 +73,11 @@ def format_architecture(sizes: tuple[int, ...]) -> str:
 def network_widths(values: Mapping, data=None, model: str | None = None) -> tuple[int, ...]:
     """The layer sizes (N, m1, ..., M) that the settings ``values`` ask for (module docstring).
 
-    N and M are those of ``data`` (a :class:`app.datasets.Dataset`) when given. Without
+    N and M are those of ``data`` (a :class:`app.data.datasets.Dataset`) when given. Without
     data they are those the settings imply for a built-in FNN data set
     (:func:`classification_widths`); for an uploaded file, whose widths the architecture
-    text already holds (:meth:`app.data_choice.DataChoice.use_upload`), the text's own.
+    text already holds (:meth:`app.configuration.data_choice.DataChoice.use_upload`), the text's
+    own.
     ``model`` ("fnn" or "rnn") replaces ``values["model"]``: the FNN's widths are kept
     fitted while an RNN trains, so that switching back works. ArchitectureError for an FNN
     architecture text that is no list of widths; ValueError for an RNN without data.

@@ -1,9 +1,11 @@
 """The data a dashboard trains on, and the settings that follow when it changes.
 
 A built-in data set chosen by hand (or its classes, loss or features changed) may force
-other values (xor has two classes: :func:`app.classification_settings.classification_widths`)
+other values (xor has two classes:
+:func:`app.configuration.classification_settings.classification_widths`)
 and gives the FNN new first and last widths, fitted to the data the settings now make
-(:func:`app.widths.network_widths`). An uploaded CSV file (``app/upload.py``) brings its own
+(:func:`app.configuration.widths.network_widths`). An uploaded CSV file (``app/data/upload.py``)
+brings its own
 widths and classes; the settings then show what runs (``dataset=upload``, in the address
 too). Choosing a data set drops the upload, and "back to the built-in data" returns to the
 set the file replaced.
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .classification_settings import UPLOAD, classification_widths
-from .widths import format_architecture, network_widths
+from app.configuration.classification_settings import UPLOAD, classification_widths
+from app.configuration.widths import format_architecture, network_widths
 
 #: the settings whose change gives the FNN's data other widths
 DATA_SHAPING = ("dataset", "classes", "loss", "features")

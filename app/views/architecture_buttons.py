@@ -1,7 +1,8 @@
 """+/- buttons for levels and units, beside the network diagram (as TensorFlow Playground has
 them). They change the same settings as the sidebar: an FNN's ``architecture`` text (the box
 shows the new widths at once) and an RNN's ``levels`` and ``hidden_width``. A change the
-rules refuse (:func:`app.settings.parse_architecture`: at most 8 levels and 256 units per
+rules refuse (:func:`app.configuration.settings.parse_architecture`: at most 8 levels and 256
+units per
 level, at least 1 unit; an RNN's slider bounds) is not made, and the reason is shown next to
 the buttons.
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import panel as pn
 
-from .outside_text import html_text
-from .settings import ArchitectureError, format_architecture, parse_architecture
+from app.configuration.settings import ArchitectureError, format_architecture, parse_architecture
+from app.outside_text import html_text
 
 #: the width a first hidden level gets (later ones copy the last hidden width)
 NEW_LEVEL_WIDTH = 4

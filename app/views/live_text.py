@@ -10,14 +10,14 @@ reaction to a new text is ``textContent = text`` on its own ``<div>``: the brows
 that line, BokehJS lays out nothing. It is as wide as its column unless told otherwise, so
 that a longer or shorter text does not resize it either. Its element carries the component's
 ``css_classes``, and the text is in the inner ``div`` (``.metrics-summary div``). The step
-counter and the loss are such lines too, inside :class:`app.receipts.FrameReadouts`.
+counter and the loss are such lines too, inside :class:`app.live.receipts.FrameReadouts`.
 """
 
 from __future__ import annotations
 
 import param
 
-from . import compat
+from app import compat
 
 
 class ServerToPage(compat.QuietToPage):

@@ -1,4 +1,5 @@
-"""The sidebar's TensorFlow Playground conveniences (``app/playground_settings.py``): data sets
+"""The sidebar's TensorFlow Playground conveniences
+(``app/configuration/playground_settings.py``): data sets
 as thumbnails, Regenerate data, "discretize output", a menu of round learning rates beside
 the slider, and the L1 strength beside the L2 weight decay.
 
@@ -19,9 +20,9 @@ from functools import cache
 import numpy as np
 import panel as pn
 
-from .classification_settings import UPLOAD
-from .playground_settings import L1_STRENGTHS, ROUND_LEARNING_RATES
-from .views.regions import CLASS_COLOURS
+from app.configuration.classification_settings import UPLOAD
+from app.configuration.playground_settings import L1_STRENGTHS, ROUND_LEARNING_RATES
+from app.views.regions import CLASS_COLOURS
 
 #: the side of a thumbnail (CSS pixels) and the points drawn in it: the six fit in one row
 #: of the sidebar
@@ -40,9 +41,9 @@ def thumbnail_svg(name: str) -> str:
     >>> thumbnail_svg("xor").startswith("<svg") and thumbnail_svg("xor").count("<circle")
     120
     """
-    from .classification import make_classification_data
-    from .classification_settings import is_plane_dataset
-    from .datasets import make_fnn_dataset
+    from app.configuration.classification_settings import is_plane_dataset
+    from app.data.classification import make_classification_data
+    from app.data.datasets import make_fnn_dataset
 
     if is_plane_dataset(name):
         data = make_classification_data(name, THUMBNAIL_POINTS, 2, 0.1, 0)
@@ -125,7 +126,7 @@ class DatasetThumbnails(pn.viewable.Viewer):
 
 
 class PlaygroundControls:
-    """The widgets of this module's conveniences, for :class:`app.controls.Controls` to
+    """The widgets of this module's conveniences, for :class:`app.controls.sidebar.Controls` to
     place: ``thumbnails``, ``regenerate`` (with ``regenerate_note``), ``discretize``,
     ``learning_rate_menu`` and ``l1``."""
 

@@ -1,5 +1,6 @@
 """TensorFlow Playground's conveniences as settings: a new sample of the data, hard classes,
-L1 beside L2, and round learning rates. :class:`app.settings.Settings` inherits them, so each
+L1 beside L2, and round learning rates. :class:`app.configuration.settings.Settings` inherits
+them, so each
 is a URL value, checked and refused by name as every other setting.
 
 - ``data_seed``: which sample of the data set is drawn. 0 is the sample of ``seed`` alone

@@ -1,6 +1,6 @@
 """The live loop of one dashboard: its training slices and its frames.
 
-The process-wide :class:`~app.scheduler.Scheduler` decides *when*; a :class:`SessionLoop`
+The process-wide :class:`~app.live.scheduler.Scheduler` decides *when*; a :class:`SessionLoop`
 decides *what*. Training: ``settings.speed`` is the most SGD steps between two frames (0: as
 many as this session's share of the machine allows); a slice stops at its time budget, at
 that limit, or when a step fails (training pauses and says why). A frame draws, as one batch
@@ -11,7 +11,7 @@ and the plots always show the same step:
 - its full redraw (``View.redraw``, a generator of plot updates) spread over frames, at most
   ``FRAME_DRAW_BUDGET_S`` of plot updates per frame, and started no sooner than
   ``REDRAW_SPACING`` times the last redraw's cost (and the scheduler's share of redraws
-  among the playing sessions, :meth:`~app.scheduler.Scheduler.redraw_interval`) after it
+  among the playing sessions, :meth:`~app.live.scheduler.Scheduler.redraw_interval`) after it
   ended, so that an expensive view (a large RNN Hessian) or a full class redraws less often
   instead of slowing every frame. A cheap view redraws at its own pace, once every
   ``min_redraw_interval`` on average: the redraws keep to that schedule, so an interval that
@@ -38,7 +38,7 @@ write path (the one Panel's own callbacks use, so messages keep their order). Un
 frame is applied and the websocket has written its message out (as far as the server can tell:
 :func:`app.compat.writes_pending`), the frame is *in flight*
 and the scheduler skips this page's frames; it also skips them while ``RECEIPT_WINDOW``
-frames wait for the page's receipt that it has painted them (:mod:`app.receipts`), so that
+frames wait for the page's receipt that it has painted them (:mod:`app.live.receipts`), so that
 a page slower than the server gets frames as fast as it paints them, never a queue of them.
 Without a server (tests, scripts, notebooks) a frame is drawn at once, inside ``pn.io.hold``
 (which pushes to a notebook's comm).
@@ -57,10 +57,10 @@ import panel as pn
 from panel.io.notebook import push
 from panel.io.state import set_curdoc
 
-from .compat import notebook_output, writes_pending
-from .receipts import FrameReadouts
-from .scheduler import Scheduler, process_scheduler
-from .views.common import WAITING
+from app.compat import notebook_output, writes_pending
+from app.live.receipts import FrameReadouts
+from app.live.scheduler import Scheduler, process_scheduler
+from app.views.common import WAITING
 
 #: a redraw starts no sooner than this many times its last cost after it ended
 REDRAW_SPACING = 2.0
@@ -71,7 +71,7 @@ PACE_TOLERANCE_S = 0.005
 FRAME_DRAW_BUDGET_S = 0.012
 #: most frames sent to a page and not yet receipted as painted: while the page paints one,
 #: the next ones are made and travel (on a loaded machine a receipt takes some 100 ms); at
-#: least ``app.receipts.RECEIPT_EVERY``, so that every window holds a frame the page receipts
+#: least ``app.live.receipts.RECEIPT_EVERY``, so that every window holds a frame the page receipts
 RECEIPT_WINDOW = 3
 #: a frame not receipted after this long no longer holds the next ones back (seconds): a
 #: page that cannot receipt (its script did not load) still gets a frame now and then
@@ -353,7 +353,7 @@ class SessionLoop:
 
     def show_readouts(self, frame: int | None = None, in_frame: bool = False) -> None:
         """The step counter and the loss (and the frame's number) in the page; ``in_frame``:
-        called from a frame (see :meth:`app.receipts.FrameReadouts.show`)."""
+        called from a frame (see :meth:`app.live.receipts.FrameReadouts.show`)."""
         self.readouts.show(self.session.step, self.session.loss, frame, in_frame=in_frame,
                            epochs=self.session.epochs)
 

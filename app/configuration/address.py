@@ -1,7 +1,7 @@
 """The page's address is the state, both ways.
 
 The settings are written into Panel's ``pn.state.location`` (``Location.sync``, see
-:meth:`app.dashboard.Dashboard.sync_location`); :class:`AddressBar` shows that query string in
+:meth:`app.page.dashboard.Dashboard.sync_location`); :class:`AddressBar` shows that query string in
 the browser's address and brings the browser's history back:
 
 - when the page opens, the address is *replaced* by the settings in force: a value that was
@@ -24,7 +24,7 @@ from collections.abc import Callable
 import param
 from panel.custom import JSComponent
 
-from .settings import Settings, check_value, query_values
+from app.configuration.settings import Settings, check_value, query_values
 
 
 def link_values(search: str) -> dict:

@@ -3,7 +3,8 @@
 A :class:`Settings` object is built per browser session (or per notebook dashboard). Its
 parameters are exactly what the URL query string carries, so a link reproduces a
 configuration. Values that cannot be expressed as a plain parameter check (the architecture
-string ``"2-8-8-1"``) are validated by :func:`app.widths.parse_architecture`; a bad value
+string ``"2-8-8-1"``) are validated by :func:`app.configuration.widths.parse_architecture`; a bad
+value
 leaves the last valid one in force and fills ``messages[name]`` with the reason, shown next
 to the control.
 
@@ -11,7 +12,7 @@ How values combine (:meth:`Settings.apply`, used for URL values, keyword argumen
 lessons): each value is first checked on its own (type, range, allowed words); then the
 values that pass, together with the settings they leave alone, are made to hold together by
 :func:`settle`: the FNN architecture's first and last widths are those of the data set
-(:func:`app.widths.network_widths`), ``layer`` is at most the number of levels,
+(:func:`app.configuration.widths.network_widths`), ``layer`` is at most the number of levels,
 ``time_step``, ``output_from``, ``truncate`` and ``delay`` fit in the sequence length,
 ``batch_size`` in the data set and ``sample`` in the batch. A value the caller gave that had
 to change is reported with the reason. A lesson (``lesson=key``) is a complete
@@ -31,13 +32,17 @@ from urllib.parse import parse_qsl
 
 import param
 
-from .classification_settings import STRUCTURAL as CLASSIFICATION_STRUCTURAL
-from .classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
-from .classification_settings import UPLOAD, ClassificationSettings, classification_widths
-from .lessons import BY_KEY
-from .playground_settings import PlaygroundSettings
-from .quoting import quoted
-from .widths import (
+from app.configuration.classification_settings import STRUCTURAL as CLASSIFICATION_STRUCTURAL
+from app.configuration.classification_settings import TEXT_FORMS as CLASSIFICATION_FORMS
+from app.configuration.classification_settings import (
+    UPLOAD,
+    ClassificationSettings,
+    classification_widths,
+)
+from app.configuration.lessons import BY_KEY
+from app.configuration.playground_settings import PlaygroundSettings
+from app.configuration.quoting import quoted
+from app.configuration.widths import (
     ArchitectureError,
     data_widths_text,
     format_architecture,

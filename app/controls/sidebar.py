@@ -1,23 +1,21 @@
 """The settings panel: Play/Step/Reset with the speed, the counters, messages and every control.
 
-:class:`Controls` builds the sidebar's widgets from a :class:`~app.settings.Settings` (most
+:class:`Controls` builds the sidebar's widgets from a
+:class:`~app.configuration.settings.Settings` (most
 with ``from_param``, so a widget and its setting are one value) and shows what the dashboard
 tells it (messages, the status, the model's sizes); it holds no training state. The data
 choice (data set for an FNN, task for an RNN) sits right below the model kind, where a
 student sees it without scrolling at 1024x768. The stable CSS classes are listed in
-``app/dashboard.py``.
+``app/page/dashboard.py``.
 """
 
 from __future__ import annotations
 
 import panel as pn
 
-from . import page_css
-from .classification_controls import ClassificationControls
-from .lessons import BY_KEY, LESSONS
-from .outside_text import MARKDOWN_TEXT_OPTIONS, html_text, markdown_text
-from .playground_controls import PlaygroundControls
-from .settings import (
+from app import page_css
+from app.configuration.lessons import BY_KEY, LESSONS
+from app.configuration.settings import (
     FNN_DATASETS,
     LEARNING_RATES,
     SPARSE_SETTINGS,
@@ -26,7 +24,10 @@ from .settings import (
     UPLOAD_LOST,
     nearest_learning_rate,
 )
-from .upload_panel import UploadPanel
+from app.controls.classification_controls import ClassificationControls
+from app.controls.playground_controls import PlaygroundControls
+from app.controls.upload_panel import UploadPanel
+from app.outside_text import MARKDOWN_TEXT_OPTIONS, html_text, markdown_text
 
 #: the speed control: most SGD steps between two frames (0 = as fast as the machine allows)
 FASTEST = 0
@@ -53,7 +54,7 @@ def speed_options(value: int) -> dict[str, int]:
 
 class Controls(pn.viewable.Viewer):
     """The sidebar of one dashboard; ``readouts`` (the step counter and the loss, which the
-    live loop changes every frame, :class:`app.receipts.FrameReadouts`) sits below Play."""
+    live loop changes every frame, :class:`app.live.receipts.FrameReadouts`) sits below Play."""
 
     def __init__(self, settings, readouts, on_play, on_step, on_reset, on_lesson,
                  on_upload=None, **params):

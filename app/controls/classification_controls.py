@@ -1,4 +1,5 @@
-"""The sidebar card of the classification settings (``app/classification_settings.py``):
+"""The sidebar card of the classification settings
+(``app/configuration/classification_settings.py``):
 loss, classes, input features, L2 weight decay, the train/test split, "show test data" and
 the CSV upload. Each widget is one value with its setting (both ways); it holds no state.
 """
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 import panel as pn
 
-from . import page_css
-from .classification import FEATURE_LABELS, FEATURES, check_features
-from .classification_settings import UPLOAD, WEIGHT_DECAYS, is_plane_dataset
+from app import page_css
+from app.configuration.classification_settings import UPLOAD, WEIGHT_DECAYS, is_plane_dataset
+from app.data.classification import FEATURE_LABELS, FEATURES, check_features
 
 LOSS_TITLES = {"squared (paper)": "mse", "cross-entropy (softmax)": "cross_entropy"}
 

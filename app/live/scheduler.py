@@ -34,11 +34,11 @@ asyncio task on the process's event loop runs *rounds* while any client plays:
    than one round's training plus one step, and a click is not left behind a growing queue
    of the page's messages).
 
-A client's frame is applied under its page's document lock (see :mod:`app.loop`). Without a
+A client's frame is applied under its page's document lock (see :mod:`app.live.loop`). Without a
 running event loop (tests, scripts) nothing runs by itself: :meth:`Scheduler.run_round` does
 one round on demand.
 
-The client protocol (:class:`app.loop.SessionLoop` implements it)::
+The client protocol (:class:`app.live.loop.SessionLoop` implements it)::
 
     playing: bool               # Play pressed and the page still open
     credit: float               # training time owed, kept by the scheduler

@@ -1,19 +1,21 @@
 """One training session: the data, the model and SGD with momentum, for one dashboard.
 
 The model is trained on mini-batches of the loss E = 1/(2r) sum_p ||z*_p - z_p^(l)||^2 as an
-:class:`app.training_run.OptimiserRun`, whose module states the update rule (the paper's
+:class:`app.training.run.OptimiserRun`, whose module states the update rule (the paper's
 eq. 13-14 and 50-52 with heavy-ball momentum, gradient clipping and L1). The learning rate,
 momentum, clip norm and L1 are taken from the settings whenever they change (a watcher), so
 the next step uses them and changing them never resets training; any structural change goes
 through :meth:`TrainingSession.rebuild`.
 
-Beyond the paper (``app/classification_settings.py``): an FNN trains with the settings'
+Beyond the paper (``app/configuration/classification_settings.py``): an FNN trains with the
+settings'
 ``loss`` (the squared loss above, or softmax cross-entropy on one-hot targets) on the data
-of :func:`app.classification_settings.make_fnn_data` (2-5 classes, input features, the
+of :func:`app.configuration.classification_settings.make_fnn_data` (2-5 classes, input features, the
 training rows of a train/test split, or an uploaded CSV, ``use_upload``); the sequence tasks
 keep the squared loss. ``weight_decay`` lam adds lam W to every G_W (and G_U); like the
 learning rate it acts from the next step on, without a restart (``set_weight_decay``), and so
-does the L1 penalty lambda_1 sum_k ||W^(k)||_1 (``l1``, ``app/playground_settings.py``).
+does the L1 penalty lambda_1 sum_k ||W^(k)||_1 (``l1``,
+``app/configuration/playground_settings.py``).
 :meth:`TrainingSession.regenerate_data` draws a new sample of the same data set
 (``data_seed``) and keeps the model and its optimiser state.
 
@@ -31,7 +33,7 @@ similarity is 1. A rule change restarts both runs; a rule that does not fit the 
 
 Safety: a loss, gradient or update that is not finite, in either run, pauses training,
 records why in ``status`` and puts both runs back to the weights of the last step whose
-loss was finite (:meth:`app.training_run.OptimiserRun.roll_back`). A rebuild that fails
+loss was finite (:meth:`app.training.run.OptimiserRun.roll_back`). A rebuild that fails
 (bad architecture, data that does not fit) keeps the running model and returns the reason.
 """
 
@@ -43,10 +45,9 @@ from collections.abc import Callable
 import numpy as np
 import param
 
-from .classification_settings import make_fnn_data
-from .datasets import Dataset, make_sequence_dataset
-from .playground_settings import sample_seed
-from .settings import (
+from app.configuration.classification_settings import make_fnn_data
+from app.configuration.playground_settings import sample_seed
+from app.configuration.settings import (
     ArchitectureError,
     Settings,
     SparseRuleError,
@@ -55,8 +56,9 @@ from .settings import (
     parse_architecture,
     parse_sparse_rule,
 )
-from .training_run import OptimiserRun, parameters_of
-from .widths import data_widths_text, network_widths
+from app.configuration.widths import data_widths_text, network_widths
+from app.data.datasets import Dataset, make_sequence_dataset
+from app.training.run import OptimiserRun, parameters_of
 
 HISTORY_LIMIT = 20_000
 
@@ -106,7 +108,7 @@ class TrainingSession(param.Parameterized):
         self.full_run: OptimiserRun | None = None
         self.full_loss_values: list[float] = []
         self.similarity_values: list[np.ndarray] = []  # per step: one value per gradient
-        self.uploaded = None  # an uploaded data set (app/upload.py) in place of the built-in
+        self.uploaded = None  # an uploaded data set (app/data/upload.py) in place of the built-in
         error = self.rebuild()
         if error:
             raise ValueError(error)
@@ -114,7 +116,8 @@ class TrainingSession(param.Parameterized):
     # --- building --------------------------------------------------------------------
     def planned_layer_sizes(self, data: Dataset) -> tuple[int, ...]:
         """Layer sizes (N, m1, ..., M) the settings ask for on ``data``
-        (:func:`app.widths.network_widths`); ArchitectureError if unusable. An upload's
+        (:func:`app.configuration.widths.network_widths`); ArchitectureError if unusable. An
+        upload's
         widths are fitted; FNN widths typed for a built-in data set must already fit it."""
         s = self.settings
         sizes = network_widths(s.values(), data)
@@ -315,7 +318,7 @@ class TrainingSession(param.Parameterized):
         self.param.update(running=False, status=reason)
 
     def _read_rates(self, *events) -> None:
-        """Keep the :data:`RATES` and L1 as plain floats (:data:`app.training_run.Rates`), read
+        """Keep the :data:`RATES` and L1 as plain floats (:data:`app.training.run.Rates`), read
         again whenever one changes (a watcher): param reads would cost a step as much as its
         forward pass."""
         self._rates = (*(float(getattr(self.settings, name)) for name in RATES),

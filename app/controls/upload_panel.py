@@ -1,16 +1,16 @@
 """The upload control: a CSV file chosen in the browser becomes the FNN's data, or a message.
 
-The file's bytes are parsed by :func:`app.upload.parse_csv`; a file that cannot be used
-shows why (the row and column, see ``app/upload.py``) and goes no further, so the running
+The file's bytes are parsed by :func:`app.data.upload.parse_csv`; a file that cannot be used
+shows why (the row and column, see ``app/data/upload.py``) and goes no further, so the running
 model and its data stay as they were. A good file is handed to ``use`` (the dashboard's
 callback), which may still refuse it with a reason (a string), shown the same way;
 "back to the built-in data" calls ``use(None)``.
 
 Every file chosen gets its own message, an empty one and the same file chosen twice
 included (:class:`CsvFileInput` reports each choice as a new ``upload``). A file over
-:data:`app.upload.MAX_BYTES` is refused in the page: its content is never sent, only its
+:data:`app.data.upload.MAX_BYTES` is refused in the page: its content is never sent, only its
 name and size, and the message states the limit; the server's own check in
-:func:`app.upload.decode` still refuses anything oversized that arrives. The file's name, its
+:func:`app.data.upload.decode` still refuses anything oversized that arrives. The file's name, its
 column names, labels and cells are shown as text (:func:`app.outside_text.markdown_text`).
 """
 
@@ -24,8 +24,8 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from .outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
-from .upload import MAX_BYTES, MAX_ROWS, UploadedData, UploadError, parse_csv, too_large
+from app.data.upload import MAX_BYTES, MAX_ROWS, UploadedData, UploadError, parse_csv, too_large
+from app.outside_text import MARKDOWN_TEXT_OPTIONS, markdown_text
 
 
 class CsvFileInput(JSComponent):

@@ -69,7 +69,7 @@ BOKEH_SERIES = "3.9."
 
 #: the shims' script (served from the app's ``static`` folder) and the address the page loads
 #: it from: after BokehJS, before the page's document is built
-SCRIPT = Path(__file__).with_name("static") / "browser_shims.js"
+SCRIPT = Path(__file__).resolve().parent.parent / "static" / "browser_shims.js"
 SCRIPT_URL = f"app/static/{SCRIPT.name}?bokeh={BOKEH_SERIES}"
 #: the key of the script in ``pn.config.js_files``
 JS_FILES_KEY = "hessian_lab_shims"
@@ -91,7 +91,7 @@ def install() -> bool:
     Called while the served session is built (``app/main.py``): ``pn.config.js_files`` is
     kept per session there, and the page's resources are read from it when the page is sent.
     """
-    from . import compat
+    from app import compat
 
     if not enabled() or not compat.active():
         return False

@@ -1,25 +1,27 @@
 """The settings of classification beyond the paper: loss, classes, features, weight decay,
-train/test split. :class:`app.settings.Settings` inherits them, so each is a URL value.
+train/test split. :class:`app.configuration.settings.Settings` inherits them, so each is a URL
+value.
 
 - ``loss``: "mse" (the paper's squared loss) or "cross_entropy" (softmax over the last
   level's outputs, one-hot targets; ``docs/contract.md``, "Losses beyond the paper").
 - ``classes``: K = 2..5 for the 2-D classification sets (xor and circles have two).
 - ``features``: Playground's input features, comma-separated keys of
-  :data:`app.classification.FEATURES`; N = their number.
+  :data:`app.data.classification.FEATURES`; N = their number.
 - ``weight_decay``: lam >= 0, adding lam/2 sum_k ||W^(k)||^2 to E (lam I to every H_W).
 - ``test_fraction``: the share of each class held out as test data; ``show_test``: draw it.
 - ``network_shows``: what the network view's edges show (``app/views/network.py``).
 
 :func:`classification_widths` gives the FNN's first and last widths (N, M) that these
 settings imply for a data set, and the values that had to change for them to fit together;
-:func:`app.widths.network_widths` fits the architecture to them.
+:func:`app.configuration.widths.network_widths` fits the architecture to them.
 """
 
 from __future__ import annotations
 
 import param
 
-from .classification import (
+from app.configuration.playground_settings import sample_seed
+from app.data.classification import (
     CLASS_DATASETS,
     FEATURES,
     MAX_CLASSES,
@@ -29,7 +31,6 @@ from .classification import (
     check_features,
     output_width,
 )
-from .playground_settings import sample_seed
 
 #: a comma-separated list of feature keys (checked again, and ordered, by check_features)
 FEATURE_KEYS = "|".join(FEATURES)
@@ -41,7 +42,7 @@ TEXT_FORMS = {"features": "feature keys joined by ',', e.g. x1,x2,x1_x2 (from "
                           + ", ".join(FEATURES) + ")"}
 #: the settings that change the data or the model: changing one rebuilds the session
 STRUCTURAL = ("loss", "classes", "features", "test_fraction")
-#: the data set value of an uploaded CSV file in use (``app/upload.py``): the file brings
+#: the data set value of an uploaded CSV file in use (``app/data/upload.py``): the file brings
 #: its own widths and classes, and a link cannot bring the file back
 UPLOAD = "upload"
 
@@ -104,12 +105,12 @@ def classification_widths(values: dict
 
 
 def make_fnn_data(settings, uploaded=None):
-    """The FNN's data for ``settings``: an upload (``app/upload.py``) when given, else a 2-D
-    classification set (:func:`app.classification.make_classification_data`) or the 1-D
-    regression of :mod:`app.datasets`."""
-    from .classification import make_classification_data
-    from .datasets import make_fnn_dataset
-    from .upload import upload_dataset
+    """The FNN's data for ``settings``: an upload (``app/data/upload.py``) when given, else a 2-D
+    classification set (:func:`app.data.classification.make_classification_data`) or the 1-D
+    regression of :mod:`app.data.datasets`."""
+    from app.data.classification import make_classification_data
+    from app.data.datasets import make_fnn_dataset
+    from app.data.upload import upload_dataset
 
     s = settings
     if uploaded is None and s.dataset == UPLOAD:

@@ -6,7 +6,7 @@ visible one follows ``settings.view`` both ways. A session makes the visible vie
 and each other one on first use (:class:`LazyViews`: its first show, or Play, which gives
 every view the session's worker thread), its tab holding an empty column until then: a
 page opened and never used, or a plain GET (a link preview), makes one view, not nine. A
-view is changed or added in ``app/views/`` and that table alone: the loop (``app/loop.py``)
+view is changed or added in ``app/views/`` and that table alone: the loop (``app/live/loop.py``)
 only calls the ``View`` protocol of ``app/views/common.py``.
 """
 
@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import panel as pn
 
-from . import page_css
-from .lessons import BY_KEY
-from .settings import VIEW_TITLES, VIEWS
-from .views import VIEW_CLASSES
+from app import page_css
+from app.configuration.lessons import BY_KEY
+from app.configuration.settings import VIEW_TITLES, VIEWS
+from app.views import VIEW_CLASSES
 
 TITLE = "hessian-lab"
 #: the lesson toggle's label while the explanation is folded, and while it is unfolded

@@ -13,7 +13,7 @@ next animation frame (BokehJS draws its canvases in animation frames, and the br
 the next one only when it has rendered the last) and sends the number back, for every
 ``RECEIPT_EVERY``-th frame (a receipt says that the frames before it were painted too, and it
 costs the server a message in and Bokeh's answer out). The loop
-(``app.loop.SessionLoop``) lets at most ``RECEIPT_WINDOW`` frames go unreceipted: a fast
+(``app.live.loop.SessionLoop``) lets at most ``RECEIPT_WINDOW`` frames go unreceipted: a fast
 page gets frames at the full rate (the next frames are made while the last one travels), a
 slow page gets them as fast as it paints them, and a hidden tab, whose animation frames the
 browser stops, gets none until it is shown again (at most one per ``RECEIPT_TIMEOUT_S``).
@@ -30,11 +30,11 @@ from collections.abc import Callable
 
 import param
 
-from . import compat
-from .live_text import ServerToPage
+from app import compat
+from app.views.live_text import ServerToPage
 
 #: the page receipts the frames whose number is a multiple of this (every second frame): any
-#: ``RECEIPT_WINDOW`` frames in a row (``app.loop``) hold one it receipts
+#: ``RECEIPT_WINDOW`` frames in a row (``app.live.loop``) hold one it receipts
 RECEIPT_EVERY = 2
 
 
@@ -52,7 +52,7 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
 
     In the page the component is a row of three lines, ``.step-counter div`` ("step 12"),
     ``.epoch-counter div`` ("epoch 0.2") and ``.loss-value div`` ("loss 0.1234"), each
-    changing only its own text (the browser lays nothing else out, see :mod:`app.live_text`);
+    changing only its own text (the browser lays nothing else out, see :mod:`app.views.live_text`);
     after painting a frame it sends the frame's number back to ``on_receipt``.
     """
 
@@ -113,7 +113,7 @@ class FrameReadouts(ServerToPage, compat.DirectPageMessages):
         the steps); with ``frame``, number the frame they end (one change of the component,
         the frame's number last).
 
-        ``in_frame``: called from a frame of the live loop (``app.loop.SessionLoop.draw``),
+        ``in_frame``: called from a frame of the live loop (``app.live.loop.SessionLoop.draw``),
         where Bokeh changes are made directly (under the page's document lock, or with the
         notebook's or script's document held). Then the values go straight to the page's
         Bokeh data model, and the parameters take them without running Panel's or param's

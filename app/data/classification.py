@@ -1,6 +1,6 @@
 """Classification with 2-5 classes: data sets, targets, a train/test split, input features.
 
-Everything here is a pure function of its arguments, in NumPy, like :mod:`app.datasets`:
+Everything here is a pure function of its arguments, in NumPy, like :mod:`app.data.datasets`:
 the same seed gives the same data. Samples are rows (the core's convention).
 
 - **Data** (:func:`make_class_points`): 2-D points in about [-1, 1]^2 with a class label
@@ -10,10 +10,10 @@ the same seed gives the same data. Samples are rows (the core's convention).
   * ``blobs``: K Gaussian clusters, centres 0.6 (cos phi_c, sin phi_c), phi_c = 2 pi c / K
     + pi / 4, standard deviation 0.2;
   * ``spirals``: K interleaved arms, radius 0.1 + 0.9 u, angle 3 pi u + 2 pi c / K,
-    u ~ U(0, 1) (K = 2 is the two spirals of :mod:`app.datasets`);
+    u ~ U(0, 1) (K = 2 is the two spirals of :mod:`app.data.datasets`);
   * ``rings``: K concentric annuli, class c at radius in [c, c + 0.6] / (K - 0.4).
 
-  ``noise`` adds 0.5 * noise * N(0, 1) to each coordinate (as :mod:`app.datasets` does).
+  ``noise`` adds 0.5 * noise * N(0, 1) to each coordinate (as :mod:`app.data.datasets` does).
 
 - **Targets** (:func:`one_hot`, :func:`class_targets`): row p is e_{c_p} (length K). For
   ``loss="cross_entropy"`` these are the class probabilities the core expects (softmax
@@ -22,7 +22,7 @@ the same seed gives the same data. Samples are rows (the core's convention).
 
 - **Prediction and accuracy** (:func:`predicted_classes`, :func:`accuracy`): with K >= 2
   outputs the predicted class is argmax_i z_p,i (softmax is monotone, so the same for
-  logits and probabilities); with one output (the two-class sets of :mod:`app.datasets`) it
+  logits and probabilities); with one output (the two-class sets of :mod:`app.data.datasets`) it
   is 1 where z_p > the midpoint of the two label values. Accuracy is the fraction of
   samples whose predicted class is their class.
 
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .datasets import Dataset, make_fnn_dataset
+from app.data.datasets import Dataset, make_fnn_dataset
 
 #: the multi-class data sets
 CLASS_DATASETS: tuple[str, ...] = ("blobs", "spirals", "rings")
@@ -185,7 +185,7 @@ def accuracy(outputs: np.ndarray, labels: np.ndarray,
 def labels_of_targets(Z: np.ndarray, label_values: tuple[float, float] = (-1.0, 1.0)
                       ) -> np.ndarray:
     """The class of each target row: argmax of one-hot rows (M >= 2), else the nearer of the
-    two label values (M = 1, the two-class sets of :mod:`app.datasets`)."""
+    two label values (M = 1, the two-class sets of :mod:`app.data.datasets`)."""
     return predicted_classes(Z, label_values)
 
 
@@ -253,13 +253,13 @@ def feature_map(points: np.ndarray, features: Iterable[str] | str = DEFAULT_FEAT
 
 
 # --- data sets the training session uses ---------------------------------------------------
-#: the two-class sets of :mod:`app.datasets` (they have exactly two classes)
+#: the two-class sets of :mod:`app.data.datasets` (they have exactly two classes)
 TWO_CLASS_DATASETS: tuple[str, ...] = ("xor", "circles")
 
 
 @dataclass(frozen=True)
 class ClassDataset(Dataset):
-    """A classification :class:`~app.datasets.Dataset` whose ``X``, ``Z`` are the training
+    """A classification :class:`~app.data.datasets.Dataset` whose ``X``, ``Z`` are the training
     rows, with the class of every row, the plane coordinates behind the features and the
     held-out test rows.
 
@@ -286,7 +286,7 @@ class ClassDataset(Dataset):
 
 def output_width(classes: int, loss: str) -> int:
     """M: one output for two classes under the squared loss (targets = the two label
-    values, as in :mod:`app.datasets`), else one per class (one-hot; softmax for
+    values, as in :mod:`app.data.datasets`), else one per class (one-hot; softmax for
     cross-entropy).
 
     >>> output_width(2, "mse"), output_width(2, "cross_entropy"), output_width(4, "mse")
@@ -343,7 +343,7 @@ def make_classification_data(name: str, samples: int, classes: int, noise: float
     """The classification set ``name`` with ``classes`` classes, its targets for ``loss``,
     its features and its train/test split.
 
-    Two classes of a set that :mod:`app.datasets` knows (xor, circles, spirals, blobs) are
+    Two classes of a set that :mod:`app.data.datasets` knows (xor, circles, spirals, blobs) are
     exactly its points and classes, so the two-class default is unchanged; more classes
     come from :func:`make_class_points` (blobs, spirals, rings).
 

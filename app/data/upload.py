@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .classification import MAX_CLASSES, ClassDataset, assemble
+from app.data.classification import MAX_CLASSES, ClassDataset, assemble
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5_000
@@ -221,7 +221,7 @@ def upload_dataset(data: UploadedData, *, loss: str = "mse",
                     seed=seed, features=features, class_names=data.class_names)
 
 
-#: the network inputs of the feature map (``app.classification.FEATURES``) in an upload's
+#: the network inputs of the feature map (``app.data.classification.FEATURES``) in an upload's
 #: column names ``a`` (the first) and ``b`` (the second)
 COLUMN_FEATURES = {"x1": "{a}", "x2": "{b}", "x1_sq": "{a}²", "x2_sq": "{b}²",
                    "x1_x2": "{a}·{b}", "sin_x1": "sin(π·{a})", "sin_x2": "sin(π·{b})"}
