@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ACTIVATIONS", "Activation", "derivatives", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "derivatives",
+    "first_derivative",
+    "get_activation",
+]
 
 ArrayFunction = Callable[[Any, Any], Any]
 
@@ -107,17 +113,29 @@ def get_activation(name: str, argument: str = "activation") -> Activation:
     return _TABLE[name]
 
 
-def derivatives(activation: Activation, xp: Any, y: Any) -> tuple[Any, Any]:
+def first_derivative(activation: Activation, xp: Any, y: Any, z: Any = None) -> Any:
+    """f'(y). Given ``z = f(y)`` as the forward pass computed it, tanh's is ``1 - z*z`` and the
+    sigmoid's ``z*(1 - z)``: the same bits as ``df(xp, y)`` (which computes f(y) the same way
+    first), without evaluating the tanh again."""
+    if z is not None and activation.name == "tanh":
+        return 1.0 - z * z
+    if z is not None and activation.name == "sigmoid":
+        return z * (1.0 - z)
+    return activation.df(xp, y)
+
+
+def derivatives(activation: Activation, xp: Any, y: Any, z: Any = None) -> tuple[Any, Any]:
     """``(f'(y), f''(y))`` in one pass, equal to ``(df(xp, y), d2f(xp, y))`` bit for bit: tanh,
-    the sigmoid and softplus compute their one transcendental function once for both."""
+    the sigmoid and softplus compute their one transcendental function once for both, and
+    tanh and the sigmoid not at all when ``z = f(y)`` is given (see :func:`first_derivative`)."""
     if activation.name == "tanh":
-        t = xp.tanh(y)
-        slope = 1.0 - t * t
-        return slope, -2.0 * t * slope
+        t = xp.tanh(y) if z is None else z
+        first = 1.0 - t * t
+        return first, -2.0 * t * first
     if activation.name in ("sigmoid", "softplus"):
-        s = _sigmoid(xp, y)
-        slope = s * (1.0 - s)
+        s = _sigmoid(xp, y) if z is None or activation.name == "softplus" else z
+        first = s * (1.0 - s)
         if activation.name == "softplus":  # f' is the sigmoid, f'' its derivative
-            return s, slope
-        return slope, slope * (1.0 - 2.0 * s)
+            return s, first
+        return first, first * (1.0 - 2.0 * s)
     return activation.df(xp, y), activation.d2f(xp, y)

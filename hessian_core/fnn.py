@@ -56,6 +56,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .activations import first_derivative
 from .backend import device_of, require_choice, require_shape, transpose
 from .kron import LayerHessian
 from .losses import loss_gradient, loss_hessian, sample_losses
@@ -226,7 +227,11 @@ class FNN(Network):
         output_gradient = a
         for k in range(self.n_layers, 0, -1):
             act = self.activation_of(k)
-            v = a if act.is_identity else a * act.df(xp, forward.pre_activations[k - 1])  # (r, m)
+            if act.is_identity:
+                v = a
+            else:  # f'(y^(k)), from z^(k) where it can
+                Y, Z = forward.pre_activations[k - 1], forward.activations[k]
+                v = a * first_derivative(act, xp, Y, Z)
             v = keep_top(v, topk_count(topk, v.shape[1]))
             grad_z[k - 1], grad_y[k - 1] = a, v
             if k > 1:  # a^(0) = dE/dx is of no use

@@ -56,6 +56,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .activations import first_derivative
 from .backend import (
     device_of,
     require_choice,
@@ -341,7 +342,10 @@ class RNN(Network):
         grad_z, grad_y = [None] * self.n_layers, [None] * self.n_layers
         for k in range(self.n_layers, 0, -1):
             act = self.activation_of(k)
-            fp = None if act.is_identity else act.df(xp, forward.pre_activations[k - 1])
+            fp = None
+            if not act.is_identity:  # f'(y^(k)), from z^(k) where it can
+                Y, Z = forward.pre_activations[k - 1], forward.activations[k]
+                fp = first_derivative(act, xp, Y, Z)
             U = self.recurrent[k - 1]
             gz_steps, gy_steps, carry = [], [], None
             for s in range(T - 1, -1, -1):

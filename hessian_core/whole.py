@@ -93,7 +93,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .activations import derivatives
+from .activations import derivatives, first_derivative
 from .backend import (
     as_float_array,
     device_of,
@@ -558,10 +558,10 @@ def level_derivatives(
             continue
         Y = forward.pre_activations[k - 1]
         if residual and not activation.piecewise_linear:
-            slope, second = derivatives(activation, xp, Y)
-            pairs.append((slope, adjoints.grad_z[k - 1] * second))
+            first, second = derivatives(activation, xp, Y, forward.activations[k])
+            pairs.append((first, adjoints.grad_z[k - 1] * second))
         else:
-            pairs.append((activation.df(xp, Y), None))
+            pairs.append((first_derivative(activation, xp, Y, forward.activations[k]), None))
     return pairs
 
 
