@@ -118,18 +118,26 @@ ifneq ($(BROWSER_TESTS),0)
 	fi
 endif
 
+# make test runs the suite in two parts (conftest.py): first the tests that share the cores
+# under pytest-xdist (the same as make test-fast), then the ones that run one at a time
+# (Chromium, JupyterLab, served processes, benchmarks, notebooks, slow). Both parts run
+# even when the first fails; make test fails if either did. FAST_WORKERS=N sets the number
+# of processes of the first part (auto: one per core).
+FAST_WORKERS ?= auto
 test: $(STAMP)-test browser
+	@status=0; \
+	$(PY) -m pytest -n $(FAST_WORKERS) --part=parallel $(BROWSER_PYTEST_ARGS) $(PYTEST_ARGS) \
+		|| [ $$? = 5 ] || status=1; \
 	HESSIAN_LAB_CHROMIUM="$${HESSIAN_LAB_CHROMIUM:-$$(command -v chromium || command -v chromium-browser || true)}" \
-		$(PY) -m pytest $(BROWSER_PYTEST_ARGS) $(PYTEST_ARGS)
+		$(PY) -m pytest --part=serial $(BROWSER_PYTEST_ARGS) $(PYTEST_ARGS) \
+		|| [ $$? = 5 ] || status=1; \
+	exit $$status
 
 # Everyday work: the core (with its doctests), the app without a browser and the packaging checks,
-# spread over the machine's cores by pytest-xdist; what needs Chromium, the notebooks and the
-# tests marked slow are left to make test. FAST_WORKERS=N sets the number of processes.
-FAST_WORKERS ?= auto
+# spread over the machine's cores by pytest-xdist; what needs Chromium, the notebooks, the
+# benchmarks' tests and the tests marked slow are left to make test.
 test-fast: $(STAMP)-test
-	$(PY) -m pytest -n $(FAST_WORKERS) -m "not browser and not slow and not gpu" \
-		--ignore=tests/browser --ignore=tests/benchmarks --ignore=tests/test_notebooks.py \
-		tests hessian_core $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(FAST_WORKERS) --part=parallel $(PYTEST_ARGS)
 
 gpu-check:
 	@if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then \

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import browser_shims  # noqa: E402
+from app.page import browser_shims  # noqa: E402
 from benchmarks.bench_classroom import (  # noqa: E402
     CHROMIUM_ARGS,
     OBSERVE_JS,
