@@ -6,8 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bokeh.models import Image
 
 from app.data.upload import parse_csv
+from tests.support.views import figure_titled, figure_titles, find, glyph_data
+
+REGIONS = "decision regions and data"  # the titles of the training view's plane figures
+BOUNDARY = "decision boundary and data"
+
+
+def held_out_points(view):
+    """The renderer of the held-out test points (hollow triangles) in the regions figure."""
+    plot = figure_titled(view, REGIONS)
+    found, = (r for r in plot.renderers if getattr(r.glyph, "marker", None) == "triangle")
+    return found
 
 
 def test_loss_classes_and_features_rebuild_with_their_widths(rendered):
@@ -25,7 +37,7 @@ def test_loss_classes_and_features_rebuild_with_their_widths(rendered):
     assert s.classes == 2 and session.layer_sizes == (3, 8, 8, 2) and not dashboard.messages
     assert dashboard.step()
     view = dashboard.views["training"]
-    assert "accuracy" in view._classify.metrics.summary.text
+    assert "accuracy" in find(view, "metrics-summary").text
 
 
 def test_test_split_and_toggle(rendered):
@@ -37,10 +49,10 @@ def test_test_split_and_toggle(rendered):
     held_out = sum(min(round(0.25 * count), count - 1) for count in np.bincount(labels))
     assert session.data.test_size == held_out and session.data.size == 200 - held_out
     view = dashboard.views["training"]
-    assert view._classify.regions.test_renderer.visible
+    assert held_out_points(view).visible
     s.show_test = False
-    assert not view._classify.regions.test_renderer.visible
-    assert "test: loss" in view._classify.metrics.summary.text
+    assert not held_out_points(view).visible
+    assert "test: loss" in find(view, "metrics-summary").text
 
 
 def test_weight_decay_acts_without_a_restart(rendered):
@@ -59,7 +71,7 @@ def test_weight_decay_acts_without_a_restart(rendered):
     g = session.net.gradients(X, Z)[0]
     V, Zf = g.factors()
     np.testing.assert_allclose(g.W, V @ Zf.T + 0.01 * weights[0], atol=1e-14)
-    assert "Weight decay λ_wd = 0.01" in dashboard.views["spectrum"]._counts.object
+    assert "Weight decay λ_wd = 0.01" in find(dashboard.views["spectrum"], "spectrum-counts").object
     assert dashboard.step() and session.net.weight_decay == 0.01
 
 
@@ -91,18 +103,31 @@ def test_links_that_do_not_fit_are_adjusted_with_a_reason(rendered, values):
     assert dashboard.step()
 
 
-def test_the_one_output_boundary_builds_and_redraws_no_regions_figure(rendered):
+def test_the_one_output_boundary_builds_and_redraws_no_regions_figure(rendered, monkeypatch):
     # two classes on the plane, no test points (the default xor): the training view draws the
     # network's output as an image; the decision regions by class are neither built nor
     # redrawn, and the downloads hold the arrays behind the image only
+    from app.views import classify
+
+    built = []  # the decision regions built (app.views.regions.DecisionRegions)
+
+    def regions(*args, **options):
+        built.append(made(*args, **options))
+        return built[-1]
+
+    made = classify.DecisionRegions
+    monkeypatch.setattr(classify, "DecisionRegions", regions)
     dashboard = rendered()
     view = dashboard.views["training"]
-    assert dashboard.settings.dataset == "xor" and not view._regions
-    assert view._classify.regions is None
+    assert dashboard.settings.dataset == "xor" and BOUNDARY in figure_titles(view)
+    assert REGIONS not in figure_titles(view) and not built
     assert dashboard.step()
     view.refresh()
     grid = view.arrays["grid_points"]
-    np.testing.assert_array_equal(grid, view._grid)
+    image = glyph_data(figure_titled(view, BOUNDARY), Image)
+    outputs = dashboard.session.net.forward(grid).output[:, 0]  # the image is of the grid
+    np.testing.assert_array_equal(image.data["image"][0],
+                                  np.asarray(outputs).reshape(64, 64).astype(np.float32))
     assert view.arrays["grid_prediction"].shape == (64, 64) == (len(np.unique(grid[:, 0])),
                                                                 len(np.unique(grid[:, 1])))
     assert "grid_classes" not in view.arrays and "grid_outputs" not in view.arrays
@@ -110,5 +135,6 @@ def test_the_one_output_boundary_builds_and_redraws_no_regions_figure(rendered):
     # three classes: the regions, with the classes behind them
     dashboard = rendered(dataset="blobs", classes=3, loss="cross_entropy")
     view = dashboard.views["training"]
-    assert view._regions and view._classify.regions is not None
+    titles = figure_titles(view)
+    assert REGIONS in titles and BOUNDARY not in titles and len(built) == 1
     assert "grid_classes" in view.arrays

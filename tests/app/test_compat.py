@@ -14,7 +14,9 @@ from panel.models.esm import DataEvent
 
 from app import Dashboard, compat
 from app.page import browser_shims
-from serve.in_process import served_document
+from serve.in_process import ServerStandIn, served_document
+from tests.support.sessions import served_frame
+from tests.support.views import page_model
 
 
 @pytest.fixture
@@ -108,11 +110,12 @@ def test_a_frame_puts_the_readouts_and_its_number_in_the_page_either_way(both_wa
     frame's own patch, with the fast path (straight to the model) and without (``param``)."""
     dashboard = Dashboard()
     document = served_document(dashboard)
-    dashboard.loop.document = document
+    server = ServerStandIn(document, dashboard.loop)
+    dashboard.loop.attach(document, SimpleNamespace(session=server))
     events = []
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(2)
-    dashboard.loop._locked_frame()  # what a served frame does under the document lock
+    served_frame(dashboard.loop)  # drawn under the document lock
     changed = {(e.attr, e.new) for e in events if isinstance(e, ModelChangedEvent)}
     assert {("step", "step 2"), ("frame", 1)} <= changed, changed
     readouts = dashboard.readouts
@@ -128,7 +131,7 @@ def test_a_receipt_from_the_page_reaches_the_loop_either_way(both_ways):
     receipts = []
     dashboard.readouts.on_receipt = receipts.append
     # as the page's message arrives: a Bokeh event on the component's model in the document
-    readouts_model = next(model for model, _ in dashboard.readouts._models.values())
+    readouts_model = page_model(document, "frame-readouts")
     document.callbacks.trigger_event(DataEvent(readouts_model, data=4))
     document.callbacks.trigger_event(DataEvent(readouts_model, data="not a number"))
     assert receipts == [4]

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from app.configuration.lessons import BY_KEY, LESSONS
+from tests.support.views import find, legend_item
 
 #: training steps after which every claim is checked again (FNN, RNN)
 FNN_STEPS, RNN_STEPS = 1500, 400
@@ -71,6 +72,11 @@ def rank_above_round_off(sigma: np.ndarray, shape: tuple[int, int]) -> int:
     return int(np.sum(sigma > max(shape) * EPS * sigma.max()))
 
 
+def bound_entry(view):
+    """The legend entry of the dashed line of the paper's rank bound (rank view)."""
+    return legend_item(view.spectra_plot, "the paper's rank bound")
+
+
 # --- the rank lessons -----------------------------------------------------------------------
 @pytest.mark.parametrize(("key", "name", "bound"), [
     ("rank-1", "W2", lambda r, t: 1),
@@ -94,7 +100,7 @@ def test_rank_lessons_count_singular_values_above_round_off(rendered, key, name,
         assert sigma[expected - 1] > 1e10 * sigma[expected], sigma
         # the dashed line at bound + 1/2 is drawn, and listed, where the view's bound binds
         drawn = bound(r, t) if name[0] == "W" else r * t
-        assert set(view.bound.data["x"]) == {drawn + 0.5} and view._bound_item.visible
+        assert set(view.bound.data["x"]) == {drawn + 0.5} and bound_entry(view).visible
         assert "does not bind" not in view.note
 
     at_step_0_and_after_training(rendered, key, check)
@@ -121,12 +127,13 @@ def test_rnn_rank_bound_above_the_width_is_not_drawn_and_said_so(rendered):
         r, t = session.X.shape[0], view.time_step()
         widest = max(array.size for array in view.arrays.values())
         assert r * t > widest
-        assert len(view.bound.data["x"]) == 0 and not view._bound_item.visible
+        assert len(view.bound.data["x"]) == 0 and not bound_entry(view).visible
         assert np.all(np.isnan(view.history.data["bound"]))
-        assert not view._history_bound_item.visible
-        assert f"r·t = {r}·{t} = {r * t}" in view._table.object
-        assert f"exceeds min(m, n) = {widest}" in view._table.object
-        assert "does not bind" in view._table.object and "does not bind" in view.note
+        assert not legend_item(view.history_plot, "bound").visible
+        table = find(view, "rank-table").object
+        assert f"r·t = {r}·{t} = {r * t}" in table
+        assert f"exceeds min(m, n) = {widest}" in table
+        assert "does not bind" in table and "does not bind" in view.note
         assert "right of the dashed line" not in view.note
         # the history's axes hold the ranks, not an off-scale bound
         ranks = view.history.data["rank"]
@@ -206,7 +213,7 @@ def test_weyl_lesson_every_eigenvalue_inside_its_band(rendered):
         tolerance = view.counts["tolerance"]
         assert np.all(lower - tolerance <= exact) and np.all(exact <= upper + tolerance)
         assert view.counts["inside_weyl"]
-        assert "inside the Weyl band: **yes**" in view._counts.object
+        assert "inside the Weyl band: **yes**" in find(view, "spectrum-counts").object
         assert dashboard.session.X.shape[0] == 8
 
     at_step_0_and_after_training(rendered, "weyl", check)
@@ -223,12 +230,12 @@ def test_softmax_lesson_two_positive_the_rest_zero_none_negative(rendered):
         expected = expected_single_sample_zeros(session, settings.layer)
         counts = view.counts
         assert (counts["negative"], counts["zero"], counts["positive"]) == (
-            0, expected, classes - 1), view._counts.object
-        assert f"| 0 | {expected} | {classes - 1} |" in view._counts.object
+            0, expected, classes - 1), find(view, "spectrum-counts").object
+        assert f"| 0 | {expected} | {classes - 1} |" in find(view, "spectrum-counts").object
         assert counts["expected_zeros"] == expected
-        assert f"predicts {expected} zeros" in view._counts.object
+        assert f"predicts {expected} zeros" in find(view, "spectrum-counts").object
         assert f"with {expected} zeros" in view.note
-        assert "Zero means |λ| ≤ 10·N·ε·s" in view._counts.object
+        assert "Zero means |λ| ≤ 10·N·ε·s" in find(view, "spectrum-counts").object
         # the lesson's words carry the same numbers
         assert f"the other {expected} at zero" in lesson.look
         assert f"M − 1 = {classes - 1}" in lesson.look
@@ -252,7 +259,7 @@ def test_weight_decay_lesson_at_least_m_n_minus_1_at_the_decay(rendered):
         at_decay = int(np.sum(np.abs(eigenvalues - lam) <= view.counts["tolerance"]))
         assert at_decay >= m * (n - 1) == 56 and at_decay < m * n
         assert view.counts["data_zeros"] == at_decay
-        assert f"{at_decay} zero eigenvalues" in view._counts.object
+        assert f"{at_decay} zero eigenvalues" in find(view, "spectrum-counts").object
         assert f"{m * (n - 1)} zeros at λ_wd = {lam:g}" in view.note
 
     at_step_0_and_after_training(rendered, "weight-decay", check, steps=3000)
@@ -273,7 +280,8 @@ def test_weight_decay_lesson_says_when_its_claim_stops_holding(rendered):
     assert eigenvalues.size == 64
     np.testing.assert_allclose(eigenvalues, 0.1, atol=view.counts["tolerance"])
     assert "all 64 eigenvalues of the data term are zero" in view.note
-    assert "The data term has 64 zero eigenvalues, all of them" in view._counts.object
+    counts = find(view, "spectrum-counts").object
+    assert "The data term has 64 zero eigenvalues, all of them" in counts
     weights = [np.abs(np.asarray(W)).max() for W in dashboard.session.net.weights]
     assert max(weights) < 1e-10
     losses = np.asarray(dashboard.session.loss_values[-200:])
@@ -292,7 +300,7 @@ def test_errata_lesson_errors_of_order_one(rendered):
             assert errors.max() > 1.0, errors  # "above 1 at the start"
             assert "above 1 at the start" in BY_KEY["errata"].look
         assert "0.1 and more" in BY_KEY["errata"].look
-        assert "yes |" not in view._table.object.replace("n/a", "")
+        assert "yes |" not in find(view, "errata-table").object.replace("n/a", "")
 
     at_step_0_and_after_training(rendered, "errata", check)
 

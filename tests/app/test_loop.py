@@ -13,10 +13,12 @@ from types import SimpleNamespace
 import pytest
 from bokeh.document.events import ColumnsStreamedEvent, ModelChangedEvent
 from panel.models.esm import DataEvent
-from serve.in_process import ServerStandIn, served_document
 
 from app import Dashboard
 from app.live.scheduler import CREDIT_ROUNDS, MIN_QUANTUM, ROUND_TRAIN_S, Scheduler
+from serve.in_process import ServerStandIn, served_document
+from tests.support.sessions import served_frame
+from tests.support.views import figure_titled, find, glyph_data, page_model
 
 
 class FakeClock:
@@ -380,22 +382,34 @@ def test_the_scheduler_stops_a_session_whose_page_closed():
     assert dashboard.loop not in scheduler.clients
 
 
+def loss_curve(view):
+    """The training view's loss figure, the data of its curve and of its marker of the
+    initial weights' loss, as the page draws them."""
+    from bokeh.models import Line, Scatter
+
+    plot = figure_titled(view, "loss E of each mini-batch")
+    return plot, glyph_data(plot, Line), glyph_data(plot, Scatter)
+
+
 def test_loss_curve_starts_with_the_initial_loss_and_stays_bounded(monkeypatch):
     import app.views.training as training
 
     monkeypatch.setattr(training, "LOSS_POINTS", 50)
     dashboard = Dashboard()
     view = dashboard.views["training"]
-    data = view._loss.data
+    _, curve, _ = loss_curve(view)
+    data = curve.data
     assert list(data["step"]) == [0] and data["loss"][0] == dashboard.session.initial_loss
     dashboard.session.train(300)
     view.stream()
-    steps = list(view._loss.data["step"])
+    steps = list(curve.data["step"])
     assert len(steps) <= 50 and steps[0] == 0 and steps == sorted(steps)
-    assert steps[-1] >= 300 - view._stride  # the curve reaches the current step
+    stride = steps[-1] - steps[-2]  # the curve keeps the multiples of its stride
+    assert all(step % stride == 0 for step in steps)
+    assert steps[-1] >= 300 - stride  # the curve reaches the current step
     recorded = dict(zip(dashboard.session.loss_steps, dashboard.session.loss_values,
                         strict=True))
-    for step, loss in zip(steps[1:], view._loss.data["loss"][1:], strict=True):
+    for step, loss in zip(steps[1:], curve.data["loss"][1:], strict=True):
         assert loss == recorded[int(step)]  # exact mini-batch losses, sampled
     dashboard.close()
 
@@ -409,20 +423,20 @@ def test_the_initial_loss_marker_and_its_legend_stay_still_while_the_curve_strea
 
     dashboard = Dashboard()
     view = dashboard.views["training"]
-    plot = view._loss_plot
+    plot, curve, initial = loss_curve(view)
     legends = list(plot.select(type=Legend))  # wherever the legend is placed
     sources = {renderer.data_source for legend in legends for item in legend.items
                for renderer in item.renderers}
-    assert view._loss not in sources and view._initial in sources
+    assert curve not in sources and initial in sources
     line = next(r for r in plot.renderers if isinstance(r, GlyphRenderer)
-                and r.data_source is view._loss)
+                and r.data_source is curve)
     assert line.glyph.line_width == training.LOSS_LINE_WIDTH == 1
-    marker = dict(view._initial.data)
+    marker = dict(initial.data)
     dashboard.session.train(50)
     view.stream()
-    assert len(view._loss.data["step"]) > 1
-    assert list(view._initial.data["step"]) == [0] == list(marker["step"])
-    assert view._initial.data["loss"][0] == dashboard.session.initial_loss
+    assert len(curve.data["step"]) > 1
+    assert list(initial.data["step"]) == [0] == list(marker["step"])
+    assert initial.data["loss"][0] == dashboard.session.initial_loss
     dashboard.close()
 
 
@@ -468,7 +482,7 @@ def test_a_page_that_receipts_every_few_frames_gets_every_due_frame():
             for _ in range(4):
                 await asyncio.sleep(0)
         assert numbers == list(range(1, 13)) and loop.frames_skipped == 0
-        assert len(loop._unreceipted) < RECEIPT_EVERY
+        assert loop.frames_sent - loop.frames_receipted < RECEIPT_EVERY  # unreceipted
         dashboard.close()
 
     asyncio.run(run())
@@ -491,9 +505,11 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
             for _ in range(3):  # the frame's coroutine runs, then its done-callback
                 await asyncio.sleep(0)
 
+        sent_by = {}  # frame number: a reading of the real clock just after it was sent
         for sent in range(1, RECEIPT_WINDOW + 1):
             events.clear()
             await due_round()
+            sent_by[sent] = time.perf_counter()
             assert loop.frames_sent == sent
             # the frame's number is its patch's last change, for the page to send back
             numbers = [e.new for e in events if isinstance(e, ModelChangedEvent)
@@ -511,18 +527,19 @@ def test_frames_wait_for_the_page_to_receipt_them_and_go_on_at_once_when_it_does
         # the page painted the first frame: the next one goes at once, not at the next round
         loop.last_frame = float("-inf")
         # as the page's message arrives: a Bokeh event on the component's model
-        receipts_model = next(model for model, _ in loop.readouts._models.values())
+        receipts_model = page_model(document, "frame-readouts")
         document.callbacks.trigger_event(DataEvent(receipts_model, data=1))
         await asyncio.sleep(0)
         assert loop.frames_receipted == 1 and loop.frames_sent == RECEIPT_WINDOW + 1
         assert loop.in_flight
-        # a page that stops receipting still gets a frame once the oldest is stale
-        assert loop.awaiting_receipts(now=loop._unreceipted[0] + RECEIPT_TIMEOUT_S / 2)
-        assert not loop.awaiting_receipts(now=loop._unreceipted[0] + RECEIPT_TIMEOUT_S)
+        # a page that stops receipting still gets a frame once the oldest is stale: the
+        # oldest unreceipted frame is now frame 2
+        assert loop.awaiting_receipts(now=sent_by[2] + RECEIPT_TIMEOUT_S / 2)
+        assert not loop.awaiting_receipts(now=sent_by[2] + RECEIPT_TIMEOUT_S)
         for _ in range(3):  # that frame's coroutine finishes
             await asyncio.sleep(0)
         loop.receipt_arrived(loop.frames_sent)  # all painted
-        assert not loop.in_flight and not loop._unreceipted
+        assert not loop.in_flight and loop.frames_receipted == loop.frames_sent
         dashboard.close()
 
     asyncio.run(run())
@@ -537,13 +554,14 @@ def test_readouts_change_their_text_without_a_bokeh_div():
     from app.views.live_text import LiveText, ServerToPage
 
     dashboard = Dashboard()
-    document, _ = served(dashboard)
+    document, server_session = served(dashboard)
+    server_session.written.set()
     assert isinstance(dashboard.readouts, ServerToPage)
-    assert isinstance(dashboard.views["training"]._computing, LiveText)
+    assert isinstance(find(dashboard.views["training"], "view-computing"), LiveText)
     events = []
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(3)
-    dashboard.loop._locked_frame()  # what a served frame does under the document lock
+    served_frame(dashboard.loop)  # drawn under the document lock
     changed = [e for e in events if isinstance(e, ModelChangedEvent)]
     assert any(e.attr == "step" and e.new == "step 3" for e in changed)
     assert any(e.attr == "loss" and e.new.startswith("loss ") for e in changed)
@@ -557,7 +575,8 @@ def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last
     component's parameters hold the values, so that a later rendering shows them (the fast
     path of app.compat.set_on_page)."""
     dashboard = Dashboard()
-    document, _ = served(dashboard)
+    document, server_session = served(dashboard)
+    server_session.written.set()
     readouts = dashboard.readouts
     batches = []
     readouts.param.watch(lambda *events: batches.append([e.name for e in events]),
@@ -565,7 +584,7 @@ def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last
     events = []
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(2)
-    dashboard.loop._locked_frame()
+    served_frame(dashboard.loop)
     assert batches == []
     data_changes = [(e.attr, e.new) for e in events if isinstance(e, ModelChangedEvent)
                     and e.attr in ("step", "loss", "frame")]
@@ -574,7 +593,7 @@ def test_a_frame_writes_its_readouts_and_number_straight_to_the_page_number_last
     assert (readouts.step, readouts.frame) == ("step 2", 1)
     assert readouts.loss == f"loss {dashboard.session.loss:.4g}"
     events.clear()
-    dashboard.loop._locked_frame()  # nothing trained: only the number changes
+    served_frame(dashboard.loop)  # nothing trained: only the number changes
     assert [(e.attr, e.new) for e in events if isinstance(e, ModelChangedEvent)] == [
         ("frame", 2)]
     assert readouts.frame == 2 and readouts.step == "step 2"
@@ -610,11 +629,12 @@ def test_readouts_and_receipts_changed_in_a_frame_are_not_taken_for_page_changes
         monkeypatch.setattr(component, "_process_events",
                             lambda self, events: taken.append((self, events)))
     dashboard = Dashboard()
-    document, _ = served(dashboard)
+    document, server_session = served(dashboard)
+    server_session.written.set()
     events = []
     document.callbacks.on_change_dispatch_to(EventRecorder(events))
     dashboard.session.train(2)
-    dashboard.loop._locked_frame()  # a served frame: its changes held, sent together
+    served_frame(dashboard.loop)  # a served frame: its changes held, sent together
     changed = {(type(e.model).__name__, e.attr, e.new) for e in events
                if isinstance(e, ModelChangedEvent)}
     assert any(attr == "step" and new == "step 2" for _, attr, new in changed)
@@ -634,7 +654,7 @@ def test_a_served_document_counts_its_models_as_sent_before_and_after_a_frame():
     dashboard.loop.attach(document, SimpleNamespace(session=server))
     for _ in range(3):
         dashboard.session.train_step()
-    asyncio.run(server.with_document_locked(dashboard.loop._locked_frame))
+    served_frame(dashboard.loop)
     assert server.frame_cpu and server.bytes > 0  # one frame, its patch serialised
     assert document.models.synced_references == set(document.models)
     dashboard.close()
@@ -761,7 +781,9 @@ def test_pause_owes_the_page_a_final_frame_sent_once_receipts_allow(fast_paths_o
     asyncio.run(run())
 
 
-def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stale():
+def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stale(
+        monkeypatch):
+    import app.live.loop as live_loop
     from app.live.loop import OWED_RETRY_S, RECEIPT_WINDOW
 
     async def run():
@@ -778,8 +800,8 @@ def test_a_frame_owed_to_a_page_that_never_receipts_goes_once_the_oldest_is_stal
         dashboard.toggle_play()  # Pause: owed, held back
         await asyncio.sleep(0)
         assert loop.frames_sent == RECEIPT_WINDOW and loop.redraw_requested
-        for index in range(len(loop._unreceipted)):  # as if sent long ago
-            loop._unreceipted[index] -= 60.0
+        later = SimpleNamespace(perf_counter=lambda: time.perf_counter() + 60.0)
+        monkeypatch.setattr(live_loop, "time", later)  # the loop's clock: a minute later
         await asyncio.sleep(2 * OWED_RETRY_S)
         for _ in range(3):
             await asyncio.sleep(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bokeh.models import Image, ImageRGBA
 
 from app import Dashboard
 from app.configuration.address import link_values, same_settings
@@ -15,10 +16,17 @@ from app.configuration.playground_settings import ROUND_LEARNING_RATES, sample_s
 from app.configuration.settings import LEARNING_RATES, ArchitectureError, Settings
 from app.outside_text import markdown_text
 from app.views.architecture_buttons import changed_architecture
+from tests.support.views import caption_above, figure_titled, find, glyph_data, located, parts
 
 
 def click(button) -> None:
     button.clicks += 1  # what a click in the browser sends
+
+
+def unit_counts(view) -> list[str]:
+    """The counts of the "− m +" groups beside the network diagram, level by level."""
+    return [part.object for part, _ in parts(view)
+            if any(name.startswith("unit-count-") for name in getattr(part, "css_classes", []))]
 
 
 # --- settings, links and the address ---------------------------------------------------
@@ -114,43 +122,43 @@ def test_changed_architecture_follows_the_rules():
 def test_the_buttons_beside_the_diagram_change_the_fnn_and_the_text_box_follows(rendered):
     dashboard = rendered(view="network")
     view = dashboard.views["network"]
-    buttons = view._editor
-    assert buttons.layout in view._body.objects  # beside the diagram
-    click(buttons.add_level)
+    _, beside = located(view, "architecture-buttons")
+    assert beside[-1] is located(view, view.plot)[1][-1]  # beside the diagram
+    message = find(view, "architecture-buttons-message")
+    click(find(view, "add-level"))
     assert dashboard.settings.architecture == "2-8-8-8-1"
     assert dashboard.sidebar.architecture_input.value == "2-8-8-8-1"
     assert dashboard.session.layer_sizes == (2, 8, 8, 8, 1)  # rebuilt
-    click(buttons.units[1][2])  # + on level 2
-    click(buttons.units[0][0])  # - on level 1
+    click(find(view, "add-unit-2"))  # + on level 2
+    click(find(view, "remove-unit-1"))  # - on level 1
     assert dashboard.sidebar.architecture_input.value == "2-7-9-8-1"
-    assert [group[1].object for group in buttons.units] == [
-        "level 1: 7", "level 2: 9", "level 3: 8"]
+    assert unit_counts(view) == ["level 1: 7", "level 2: 9", "level 3: 8"]
     dashboard.sidebar.architecture_input.value = "2-1-1"  # typed: the buttons follow
-    assert len(buttons.units) == 1
-    click(buttons.units[0][0])
+    assert len(unit_counts(view)) == 1
+    click(find(view, "remove-unit-1"))
     assert dashboard.settings.architecture == "2-1-1"
-    assert "level 1 has 1 unit" in buttons.message.object and buttons.message.visible
-    click(buttons.remove_level)
+    assert "level 1 has 1 unit" in message.object and message.visible
+    click(find(view, "remove-level"))
     assert dashboard.settings.architecture == "2-1"
-    assert not buttons.message.visible
-    click(buttons.remove_level)
-    assert "no hidden level to remove" in buttons.message.object
+    assert not message.visible
+    click(find(view, "remove-level"))
+    assert "no hidden level to remove" in message.object
     for _ in range(8):
-        click(buttons.add_level)
+        click(find(view, "add-level"))
     assert dashboard.settings.architecture == "2-" + "4-" * 7 + "1"
-    assert "at most 8 levels" in buttons.message.object
+    assert "at most 8 levels" in message.object
 
 
 def test_the_buttons_change_an_rnn_within_its_bounds(rendered):
     dashboard = rendered(model="rnn", view="network", levels=2, hidden_width=8)
-    buttons = dashboard.views["network"]._editor
-    click(buttons.add_level)
-    click(buttons.units[0][2])
+    view = dashboard.views["network"]
+    click(find(view, "add-level"))
+    click(find(view, "add-unit-1"))
     assert (dashboard.settings.levels, dashboard.settings.hidden_width) == (3, 9)
     assert dashboard.session.layer_sizes == (2, 9, 9, 9, 1)
-    click(buttons.add_level)
+    click(find(view, "add-level"))
     assert dashboard.settings.levels == 3
-    assert "1 to 3 hidden levels" in buttons.message.object
+    assert "1 to 3 hidden levels" in find(view, "architecture-buttons-message").object
 
 
 # --- Regenerate data ---------------------------------------------------------------------
@@ -202,23 +210,26 @@ def test_discretize_shows_hard_classes_in_the_one_output_plot(rendered):
     continuous = np.unique(view.arrays["grid_prediction"])
     assert continuous.size > 100  # the network's output
     dashboard.settings.discretize = True
-    image = view._fit.data["image"][0]
+    plot = figure_titled(view, "decision boundary and data")
+    image = glyph_data(plot, Image).data["image"][0]
     assert set(np.unique(image)) <= {-1.0, 1.0} and np.unique(image).size == 2
     output = view.arrays["grid_prediction"]
     assert set(np.unique(output)) <= {-1.0, 1.0}
-    assert "discretized" in view._caption.object
+    assert "discretized" in caption_above(view, plot).object
 
 
 def test_discretize_shows_hard_regions_for_several_classes(rendered):
     dashboard = rendered(dataset="blobs", classes=3, loss="cross_entropy")
-    regions = dashboard.views["training"]._classify.regions
+    view = dashboard.views["training"]
+    plot = figure_titled(view, "decision regions and data")
+    regions = glyph_data(plot, ImageRGBA)
     dashboard.refresh_view()
-    alpha = regions.source.data["image"][0].view(np.uint8).reshape(-1, 4)[:, 3]
+    alpha = regions.data["image"][0].view(np.uint8).reshape(-1, 4)[:, 3]
     assert np.unique(alpha).size > 1  # paler where a class wins narrowly
     dashboard.settings.discretize = True
-    alpha = regions.source.data["image"][0].view(np.uint8).reshape(-1, 4)[:, 3]
+    alpha = regions.data["image"][0].view(np.uint8).reshape(-1, 4)[:, 3]
     assert np.unique(alpha).size == 1  # hard classes
-    assert "discretized" in dashboard.views["training"]._classify.caption.object
+    assert "discretized" in caption_above(view, plot).object
 
 
 # --- L1 beside L2 ---------------------------------------------------------------------------

@@ -3,8 +3,6 @@ refused rules keep the last valid one, and the settings travel in the URL (no br
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 
@@ -16,6 +14,7 @@ from app.configuration.settings import (
     parse_topk,
 )
 from app.training.session import cosine_similarity
+from tests.support.views import csv_download, npz_download
 
 RNN = dict(model="rnn", hidden_width=6, tau=6, batch_size=4)
 RULES = [
@@ -301,9 +300,9 @@ def test_sparse_view_downloads(rendered):
     dashboard = rendered(view="sparse", sparse="topk", topk="0.5")
     dashboard.step()
     view = dashboard.views["sparse"]
-    text = view._csv().getvalue()
+    text = csv_download(view)
     assert text.startswith("array,row,column,value\n") and "similarity" in text
-    archive = np.load(io.BytesIO(view._npz().getvalue()))
+    archive = npz_download(view)
     for name in ("loss_full", "loss_sparse", "similarity", "sigma_full_W1", "sigma_sparse_W1"):
         assert name in archive.files
 

@@ -22,6 +22,7 @@ from app.live.receipts import FrameReadouts
 from app.outside_text import html_text, markdown_text, spreadsheet_text
 from app.views.classify import caption
 from app.views.common import arrays_to_csv
+from tests.support.views import find
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -115,19 +116,19 @@ def test_upload_messages_show_file_names_headers_labels_and_cells_as_text(hostil
     good = csv_bytes([[hostile, "v", "label"], ["0", "1", hostile], ["1", "0", "y"],
                       ["2", "2", hostile]])
     assert panel.receive(good, f"{hostile}.csv")
-    page = page_of(panel._message)
+    page = page_of(find(panel, "upload-message"))
     assert set(page.tags) <= own
     assert f"{hostile}.csv in use: 3 rows, 2 features ({hostile}, v), 2 classes" in page.text
     assert sorted([hostile, "y"]) == sorted(parse_csv(good).class_names)
     assert ", ".join(sorted([hostile, "y"])) in page.text
     bad = csv_bytes([["u", "v", "label"], ["1", hostile, "a"], ["2", "3", "b"]])
     assert not panel.receive(bad, f"{hostile}.csv")
-    page = page_of(panel._message)
+    page = page_of(find(panel, "upload-message"))
     assert set(page.tags) <= own
     assert f"{hostile}.csv not used: row 2, column 'v': '{hostile}' is not a number" in page.text
     refusing = UploadPanel(lambda data: f"the {hostile} data does not fit")
     assert not refusing.receive(good, "ok.csv")
-    assert_shown_as_text(refusing._message, f"the {hostile} data does not fit", own)
+    assert_shown_as_text(find(refusing, "upload-message"), f"the {hostile} data does not fit", own)
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -225,7 +226,7 @@ def test_every_upload_gets_its_own_message():
     assert "good.csv** in use" in panel.message and len(received) == 1
     upload(panel, "empty.csv", b"", 2)
     assert "empty.csv not used:** the file is empty" in panel.message
-    panel._message.object = panel.message = ""
+    find(panel, "upload-message").object = panel.message = ""
     upload(panel, "empty.csv", b"", 3)  # the same file again: a new message
     assert "empty.csv not used:** the file is empty" in panel.message
     upload(panel, "big.csv", None, 4, size=MAX_BYTES + 1)  # refused in the browser

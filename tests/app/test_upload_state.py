@@ -10,6 +10,7 @@ from panel.io.location import Location
 
 from app import Dashboard
 from app.configuration.settings import UPLOAD_LOST, query_values
+from tests.support.views import figure_titled, figure_titles
 
 ROWS = "\n".join(f"{i % 5},{(2 * i) % 7},{'xyz'[i % 3]}" for i in range(30))
 FILE = f"height,<b>weight</b>,label\n{ROWS}\n".encode()
@@ -62,7 +63,7 @@ def test_plots_and_network_inputs_use_the_column_names_as_text():
         upload(dashboard)
         view = dashboard.views["training"]
         view.refresh()
-        regions = view._classify.regions.figure
+        regions = figure_titled(view, "decision regions and data")
         labels = axis_labels(regions)
         assert all(isinstance(label, PlainText) for label in labels)
         assert [label.text for label in labels] == ["height", "<b>weight</b>"]
@@ -71,10 +72,10 @@ def test_plots_and_network_inputs_use_the_column_names_as_text():
         upload(dashboard, f"p,q,label\n{ROWS.replace('z', 'x')}\n".encode(), "two.csv")
         view = dashboard.views["training"]
         view.refresh()
-        assert not view._regions
-        boundary = [pane.object for pane in view._body.select(pn.pane.Bokeh)
-                    if pane.object.title.text.startswith("decision boundary")]
-        assert [label.text for label in axis_labels(boundary[0])] == ["p", "q"]
+        assert "decision boundary and data" in figure_titles(view)
+        assert "decision regions and data" not in figure_titles(view)
+        boundary = figure_titled(view, "decision boundary and data")
+        assert [label.text for label in axis_labels(boundary)] == ["p", "q"]
     finally:
         dashboard.close()
 

@@ -1,8 +1,11 @@
 """Training sessions compared field by field: the cases several tests train, and the check
 that two sessions hold the same state, bit for bit (losses, similarities, every run's
-weights, velocities and last good weights)."""
+weights, velocities and last good weights); and a served session's frame, dispatched as the
+scheduler dispatches it (``served_frame``)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import numpy as np
 
@@ -43,3 +46,17 @@ CASES = {
     "RNN selected steps": ({"model": "rnn", "sparse": "backtrack"}, 200),
     "RNN meProp per level": ({"model": "rnn", "sparse": "topk", "topk": "0.3"}, 150),
 }
+
+
+def served_frame(loop) -> None:
+    """One frame of the served ``loop`` (``app.live.loop.SessionLoop``), as the scheduler
+    sends it (``dispatch_frame``): drawn under its server session's document lock, on an
+    event loop of its own that runs until the frame's coroutine and its callbacks are done.
+    The session stand-in's ``with_document_locked`` must return once the frame is drawn."""
+
+    async def dispatched() -> None:
+        loop.dispatch_frame()
+        current = asyncio.current_task()
+        await asyncio.gather(*(task for task in asyncio.all_tasks() if task is not current))
+
+    asyncio.run(dispatched())

@@ -9,16 +9,24 @@ its note.
 
     assert "| (75)" in find(view, "errata-table").object
     assert not shown(view, view.spectrum_plot)
+
+The same reading serves any Panel ``Viewer`` (an upload panel: ``find(panel,
+"upload-message")``), a figure known by its title (``figure_titled``) and a served
+document's model known by its CSS class (``page_model``).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
+import numpy as np
 import panel as pn
 from bokeh.model import Model
+from bokeh.models import Legend, LegendItem, Plot
 
-__all__ = ["csv_download", "find", "parts", "shown"]
+__all__ = ["caption_above", "csv_download", "figure_titled", "figure_titles", "find", "glyph_data",
+           "legend_item", "located", "npz_download", "page_model", "parts", "shown"]
 
 
 def parts(view) -> Iterator[tuple[object, tuple]]:
@@ -48,6 +56,7 @@ def holds(component, target: str | Model) -> bool:
 
 
 def located(view, target: str | Model) -> tuple[object, tuple]:
+    """The first component holding ``target`` (as ``find``), with the layouts around it."""
     if not isinstance(target, (str, Model)):  # e.g. a figure the view has not built yet
         raise TypeError(f"a CSS class or a Bokeh model, not {target!r}")
     for component, around in parts(view):
@@ -71,3 +80,57 @@ def shown(view, target: str | Model) -> bool:
 def csv_download(view) -> str:
     """The CSV file that the view's "Download CSV" button gives."""
     return find(view, "download-csv").callback().getvalue()
+
+
+def npz_download(view):
+    """The NPZ archive that the view's "Download NPZ" button gives, opened (``np.load``)."""
+    return np.load(io.BytesIO(find(view, "download-npz").callback().getvalue()))
+
+
+def figure_titles(view) -> list[str]:
+    """The titles of the Bokeh figures that the view's layout draws, in the page's order."""
+    return [part.object.title.text for part, _ in parts(view)
+            if isinstance(getattr(part, "object", None), Plot) and part.object.title is not None]
+
+
+def figure_titled(view, title: str):
+    """The Bokeh figure titled ``title`` that the view's layout draws."""
+    for component, _ in parts(view):
+        drawn = getattr(component, "object", None)
+        if isinstance(drawn, Model) and getattr(getattr(drawn, "title", None), "text",
+                                                None) == title:
+            return drawn
+    raise AssertionError(f"no figure titled {title!r} in the {type(view).__name__}'s layout")
+
+
+def glyph_data(plot, glyph: type):
+    """The data source of the one renderer of the Bokeh figure ``plot`` drawing a ``glyph``
+    (a Bokeh glyph class: ``Line``, ``Scatter``, ``Image``...)."""
+    found = [renderer.data_source for renderer in plot.renderers
+             if isinstance(getattr(renderer, "glyph", None), glyph)]
+    assert len(found) == 1, f"{len(found)} {glyph.__name__} renderers in {plot.title.text!r}"
+    return found[0]
+
+
+def caption_above(view, target: str | Model):
+    """The caption over a figure: the first component of the column that holds its pane."""
+    _, around = located(view, target)
+    return around[-1].objects[0]
+
+
+def legend_item(plot, label: str) -> LegendItem:
+    """The entry labelled ``label`` in the legends of the Bokeh figure ``plot``."""
+    for legend in plot.select(type=Legend):
+        for item in legend.items:
+            if item.label is not None and item.label["value"] == label:
+                return item
+    raise AssertionError(f"no legend entry {label!r} in {plot.title.text!r}")
+
+
+def page_model(document, css_class: str) -> Model:
+    """The model of a rendered (or served) Bokeh ``document`` that carries ``css_class``:
+    the one that the page's events arrive on."""
+    found = [model for model in document.models
+             if css_class in (getattr(model, "css_classes", None) or [])]
+    assert len(found) == 1, f"{len(found)} models with the CSS class {css_class!r}"
+    return found[0]
