@@ -26,7 +26,7 @@ from panel.io.notifications import NotificationArea
 
 try:
     from app.configuration.address import follow_address
-    from app.page import browser_shims
+    from app.page import browser_shims, viewport
     from app.page.dashboard import Dashboard
     from app.page.deferred_page import built_on_load
     from app.page.gc_policy import freeze_built_session
@@ -34,7 +34,7 @@ try:
 except ImportError:  # served from a checkout without ``pip install -e .``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.configuration.address import follow_address
-    from app.page import browser_shims
+    from app.page import browser_shims, viewport
     from app.page.dashboard import Dashboard
     from app.page.deferred_page import built_on_load
     from app.page.gc_policy import freeze_built_session
@@ -51,6 +51,7 @@ DISCONNECT_MESSAGE = (
 # page.) "notifications" loads the area's scripts; notifications=False keeps Panel's off.
 pn.extension("katex", "notifications", notifications=False)
 configure_served_process()
+viewport.declare()  # a phone lays the page out at its own width (app/page/viewport.py)
 if address_too_long(pn.state.curdoc):
     # no dashboard, no session built: the page (and its title) says what was too long
     TOO_LONG_TITLE = ADDRESS_TOO_LONG.split(":")[0].lower()

@@ -387,8 +387,13 @@ def open_app(browser, server):
     """``open_app(query="")`` -> an AppPage in a fresh browser context (its own session)."""
     contexts = []
 
-    def make(query: str = "", viewport=(1400, 1000)) -> AppPage:
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    def make(query: str = "", viewport=(1400, 1000), phone: bool = False) -> AppPage:
+        """``phone=True``: a phone's browser (mobile layout rules, touch, twice the pixels),
+        which lays out a page without a viewport tag 980 px wide."""
+        options = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if phone else {}
+        context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, **options
+        )
         contexts.append(context)
         return AppPage(context, server).open(query)
 

@@ -20,6 +20,7 @@ import pytest
 
 from app.configuration.lessons import LESSONS
 from app.configuration.settings import VIEW_TITLES, VIEWS
+from app.page import viewport
 
 from .conftest import AppPage
 
@@ -213,9 +214,16 @@ PAGE_JS = """() => {
 }"""
 
 
-def test_on_a_phone_the_settings_fold_above_the_views(open_app):
-    app = open_app(viewport=PHONE)
+@pytest.mark.parametrize("phone", [False, True], ids=["narrow-window", "phone-browser"])
+def test_on_a_phone_the_settings_fold_above_the_views(open_app, phone):
+    """In a 390 px window, and in a phone's browser, which lays out a page without a viewport
+    tag 980 px wide and zooms it down (app/page/viewport.py)."""
+    app = open_app(viewport=PHONE, phone=phone)
     found = app.page.evaluate(PAGE_JS)
+    assert found["window"] == PHONE[0], (
+        f"the page is laid out {found['window']} px wide on a {PHONE[0]} px screen")
+    assert app.page.evaluate(
+        "() => document.querySelector('meta[name=viewport]')?.content") == viewport.CONTENT
     assert found["page"] <= found["window"], (
         f"the page is {found['page']} px wide in a {found['window']} px window")
     sidebar, tabs = found["sidebar"], found["tabs"]
