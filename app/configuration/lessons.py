@@ -242,16 +242,18 @@ LESSONS: tuple[Lesson, ...] = (
         "training is full-batch gradient descent: the batch holds all 64 samples and the "
         "momentum is 0 (no clipping). The sharpness starts near 4.4 and reaches 2/α = 10 "
         "within some 300 steps. It then overshoots and falls back a few times, between about "
-        "7 and 13.5 until step 1100 or so (each overshoot brings steps that raise the loss and "
+        "6.5 and 14.5 until step 1100 or so (each overshoot brings steps that raise the loss and "
         "move to a flatter place), and from about step 1200 hovers within a few per cent of "
         "2/α, while the loss keeps falling, though no longer at every step: many steps raise "
-        "it. Change α and "
+        "it. The line has one point per redraw, at most every 0.2 s: at 10 steps a frame "
+        "that is every 50 steps or more, and the tops and bottoms of the swings can fall "
+        "between two points; at 3 steps a frame or fewer the line shows them. Change α and "
         "the plateau moves to the new 2/α: at α = 0.5 the sharpness settles near 4 within a "
         "thousand steps, at α = 0.1 near 20.",
         r"\theta \leftarrow \theta - \alpha \nabla E(\theta),\quad "
         r"\lambda_{\max}\big(\nabla^2 E(\theta)\big) \to \frac{2}{\alpha}",
-        "the sharpness line climbs to the dashed 2/α = 10, swings around it (about 7 to 13.5), "
-        "then stays within a few per cent of it as the loss falls.",
+        "the sharpness line climbs to the dashed 2/α = 10, swings around it (6.5 to 14.5 at 3 "
+        "steps a frame), then stays within a few per cent of it as the loss falls.",
     ),
 )
 
