@@ -7,7 +7,10 @@ loss E
 whose predicted class is their class. The mini-batch loss of the training view is noisy and
 seen before each update; these curves are the model's loss on all the data, so that the gap
 between training and test (over-fitting) shows. Two Bokeh figures built once; a record
-streams one row into their ``ColumnDataSource``.
+streams one row into their ``ColumnDataSource``. Each curve also marks its points, so that
+the first row (step 0) shows before there is a line to draw, and the loss axis spans whole
+decades (:func:`app.views.figures.fit_log_range`), labelled only at powers of ten however
+short the plot is.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
 from app.data.classification import evaluate
-from app.views.figures import add_legend, log_axis, step_axis
+from app.views.figures import add_legend, fit_log_range, log_axis, step_axis
 from app.views.live_text import LiveText
 
 TRAIN, TEST = "#0072B2", "#D55E00"
@@ -49,14 +52,19 @@ class MetricsPlot:
         self.loss_figure = metrics_figure("loss E on all training / test rows", "loss", True)
         self.accuracy_figure = metrics_figure("accuracy", "fraction correct", False)
         self.accuracy_figure.y_range = Range1d(0.0, 1.02)
+        self.loss_figure.y_range = Range1d(0.01, 1.0)
         has_test = data.test_size > 0
         for plot, name in ((self.loss_figure, "loss"), (self.accuracy_figure, "accuracy")):
             lines = [plot.line(x="step", y=f"train_{name}", source=self.source, color=TRAIN,
                                line_width=2, legend_label="training")]
+            plot.scatter(x="step", y=f"train_{name}", source=self.source, color=TRAIN, size=3,
+                         legend_label="training")
             if has_test:
                 lines.append(plot.line(x="step", y=f"test_{name}", source=self.source,
                                        color=TEST, line_width=2, line_dash="dashed",
                                        legend_label="test"))
+                plot.scatter(x="step", y=f"test_{name}", source=self.source, color=TEST, size=3,
+                             legend_label="test")
             plot.add_tools(HoverTool(renderers=lines, tooltips=[
                 ("step", "@step"), ("training", f"@train_{name}{{0.0000}}"),
                 ("test", f"@test_{name}{{0.0000}}")]))
@@ -82,6 +90,10 @@ class MetricsPlot:
         else:
             self.source.stream({name: [value] for name, value in row.items()},
                                rollover=HISTORY)
+        losses = np.concatenate([self.source.data["train_loss"], self.source.data["test_loss"]])
+        losses = losses[np.isfinite(losses) & (losses > 0)]
+        if losses.size:
+            fit_log_range(self.loss_figure.y_range, losses.min(), losses.max())
         self.last = row
         self.summary.text = summary_text(row)
         return row

@@ -46,8 +46,31 @@ def test_rows_hold_loss_and_accuracy_of_train_and_test_rows():
 def test_without_test_rows_only_training_is_drawn():
     data = make_classification_data("blobs", 40, 2, 0.1, 0)
     metrics = MetricsPlot(data)
-    assert len(metrics.loss_figure.renderers) == 1
+    assert {renderer.glyph.y for renderer in metrics.loss_figure.renderers} == {"train_loss"}
     from hessian_core import FNN
 
     row = metrics.record(1, FNN.random((2, 4, 1), activation="tanh", seed=0))
     assert np.isnan(row["test_loss"]) and "test" not in metrics.summary.text
+
+
+def test_the_first_row_shows_and_the_loss_axis_spans_whole_decades():
+    """At step 0 there is no line yet: each curve marks its points. The loss axis is fitted
+    to whole decades around every loss recorded, so that its ticks are powers of ten (a log
+    axis over less than a decade labels 0.3, 0.4, ... 0.9, one over another on a short
+    plot)."""
+    from bokeh.models import Scatter
+
+    data = make_classification_data("spirals", 80, 3, 0.1, 0, loss="cross_entropy",
+                                    test_fraction=0.25)
+    metrics = MetricsPlot(data)
+    row = metrics.record(0, net_for(data))
+    for plot, name in ((metrics.loss_figure, "loss"), (metrics.accuracy_figure, "accuracy")):
+        marked = {renderer.glyph.y for renderer in plot.renderers
+                  if isinstance(renderer.glyph, Scatter)}
+        assert marked == {f"train_{name}", f"test_{name}"}
+    low, high = metrics.loss_figure.y_range.start, metrics.loss_figure.y_range.end
+    assert low <= min(row["train_loss"], row["test_loss"]) <= max(
+        row["train_loss"], row["test_loss"]) <= high
+    for end in (low, high):  # a decade, widened by a hair so that its tick is drawn
+        assert np.log10(end) == pytest.approx(round(np.log10(end)), abs=1e-3)
+    assert np.log10(high / low) >= 2

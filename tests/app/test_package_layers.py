@@ -1,4 +1,4 @@
-"""The app's packages form a one-way stack, and the layout says which.
+"""The app's packages form a one-way stack, the layout says which, and no class is over 350 lines.
 
 Every module under ``app/`` is parsed (``ast``): every import counts, at the top, inside a
 function and under ``if TYPE_CHECKING:`` alike. A module belongs to its package (``app/live/
@@ -126,3 +126,18 @@ def test_the_parser_sees_every_kind_of_import(tmp_path, source, where, expected)
     fake.parent.mkdir(parents=True, exist_ok=True)
     fake.write_text(source)
     assert set(imported_modules(fake, root=tmp_path / "app")) == expected
+
+
+#: the longest a class of the app may be, in lines (a longer one holds more than one concern)
+MAX_CLASS_LINES = 350
+
+
+def test_no_class_of_the_app_is_over_350_lines():
+    long = [
+        f"{path.relative_to(APP.parent)}:{node.lineno} {node.name}: "
+        f"{node.end_lineno - node.lineno + 1} lines"
+        for path in modules()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES
+    ]
+    assert not long, "classes over MAX_CLASS_LINES:\n" + "\n".join(long)
