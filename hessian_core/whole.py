@@ -581,7 +581,8 @@ def fnn_parameter_tangents(
     a first-order adjoint: the Gauss-Newton product J^T Q^(l) J d. ``local`` is
     :func:`level_derivatives` for the same ``residual`` (computed here when not given).
     Every product is one batched ``matmul`` over the D directions, (D, r, m) in the samples'
-    rows.
+    rows. Sums go in place into arrays made here (a matmul's or a product's result, never a
+    direction or a cached factor): the same bits, a third fewer fresh arrays.
     """
     xp = network.xp
     l = network.n_layers
@@ -598,10 +599,16 @@ def fnn_parameter_tangents(
             ydot = zdots[k - 1] @ xp.matrix_transpose(weights[k - 1])  # (D, r, m)
         if "W" in given:  # dW^(k) z^(k-1): (r, n) @ (D, n, m)
             term = Zs[k - 1] @ xp.matrix_transpose(given["W"])
-            ydot = term if ydot is None else ydot + term
+            if ydot is None:
+                ydot = term
+            else:
+                ydot += term
         if "b" in given:
             term = given["b"][:, None, :]
-            ydot = term if ydot is None else ydot + term
+            if ydot is None:  # a view of the direction: never written to
+                ydot = term
+            else:
+                ydot += term
         if ydot.shape[1] != Ys[k - 1].shape[0]:  # only db at the lowest level: (D, 1, m)
             ydot = xp.broadcast_to(ydot, (ydot.shape[0],) + tuple(Ys[k - 1].shape))
         slope = local[k - 1][0]
@@ -615,15 +622,15 @@ def fnn_parameter_tangents(
         slope, weighted_second = local[k - 1]
         vdot = adot if slope is None else adot * slope
         if residual and weighted_second is not None and k in ydots:  # a o f''(y) o ydot
-            vdot = vdot + weighted_second * ydots[k]
+            vdot += weighted_second * ydots[k]
         v = adjoints.grad_y[k - 1]
         G_W = xp.matrix_transpose(vdot) @ Zs[k - 1]  # (D, m, r) @ (r, n)
         if residual and k - 1 in zdots:  # v^(k) zdot^(k-1)T: (m, r) @ (D, r, n)
-            G_W = G_W + xp.matrix_transpose(v) @ zdots[k - 1]
+            G_W += xp.matrix_transpose(v) @ zdots[k - 1]
         result[k] = {"W": G_W, "b": xp.sum(vdot, axis=1)}
         if k > 1:
             adot = vdot @ weights[k - 1]
             dW = directions.get(k, {}).get("W")
             if residual and dW is not None:  # dW^(k)T v^(k): (r, m) @ (D, m, n)
-                adot = adot + v @ dW
+                adot += v @ dW
     return result
