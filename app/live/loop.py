@@ -91,6 +91,8 @@ class SessionLoop:
         self.session = session
         self.settings = settings
         self.views = views
+        if hasattr(views, "on_made"):  # a view made while playing gets the worker at once
+            views.on_made.append(self._give_worker)
         self.scheduler = scheduler if scheduler is not None else process_scheduler()
         # scheduler protocol
         self.credit = 0.0
@@ -206,8 +208,16 @@ class SessionLoop:
         """The session's worker thread for the views' heavy core computations."""
         if self.executor is None:
             self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hessian-lab")
-            for view in self.views.values():
+            for view in self.made_views():
                 view.executor = self.executor
+
+    def made_views(self) -> list:
+        """The views made so far (every one where ``views`` is a plain mapping): those not
+        made yet get the worker when they are (:meth:`_give_worker`)."""
+        return list(getattr(self.views, "built", self.views).values())
+
+    def _give_worker(self, view) -> None:
+        view.executor = self.executor
 
     # --- training ----------------------------------------------------------------------
     def steps_allowed(self) -> int | None:
@@ -420,6 +430,6 @@ class SessionLoop:
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = None
-            for view in self.views.values():
+            for view in self.made_views():
                 view.executor = None
 

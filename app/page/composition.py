@@ -3,9 +3,12 @@
 :class:`Composition` shows one object per view class of ``app.views.VIEW_CLASSES`` in tabs
 titled as in ``settings.VIEW_TITLES`` (rendered only when opened: ``dynamic=True``); the
 visible one follows ``settings.view`` both ways. A session makes the visible view at once
-and each other one on first use (:class:`LazyViews`: its first show, or Play, which gives
-every view the session's worker thread), its tab holding an empty column until then: a
-page opened and never used, or a plain GET (a link preview), makes one view, not nine. A
+and each other one on its first show (:class:`LazyViews`), its tab holding an empty column
+until then: a page opened and never used, or a plain GET (a link preview), makes one view,
+not nine, and Play makes none (a view made while the session plays gets its worker thread
+when it is made: :attr:`LazyViews.on_made`). Served, making a view puts it in its tab, and
+Panel sends the tabs' models again: some 0.1 s of CPU per view, which nine views at every
+student's first Play would cost a class at once. A
 view is changed or added in ``app/views/`` and that table alone: the loop (``app/live/loop.py``)
 only calls the ``View`` protocol of ``app/views/common.py``.
 """
@@ -30,18 +33,21 @@ UNFOLDED = "lesson-unfolded"
 class LazyViews(Mapping):
     """The views of one session by key, each made by ``make(key)`` when first asked for
     (``views[key]``; ``values()`` and ``items()`` make every one); :attr:`built` holds those
-    made so far."""
+    made so far, and every callable in :attr:`on_made` is called with each view made."""
 
     def __init__(self, make: Callable[[str], object], keys: Iterable[str]):
         self._make = make
         self._keys = list(keys)
         self.built: dict[str, object] = {}
+        self.on_made: list[Callable[[object], None]] = []
 
     def __getitem__(self, key: str):
         if key not in self.built:
             if key not in self._keys:
                 raise KeyError(key)
-            self.built[key] = self._make(key)
+            view = self.built[key] = self._make(key)
+            for made in self.on_made:
+                made(view)
         return self.built[key]
 
     def __iter__(self) -> Iterator[str]:

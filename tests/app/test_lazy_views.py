@@ -1,6 +1,7 @@
-"""A session makes its visible view at once and every other view on first use: its first
-show (the tab holds it from then on) or Play (the session's worker thread goes to every
-view). A page opened and never used makes one view (``app/page/composition.py``)."""
+"""A session makes its visible view at once and every other view on its first show (the tab
+holds it from then on); Play makes none, and a view made while the session plays gets its
+worker thread when it is made. A page opened and never used makes one view
+(``app/page/composition.py``)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,21 @@ def test_a_view_is_made_and_drawn_on_its_first_show_and_kept():
         dashboard.close()
 
 
-def test_play_gives_every_view_the_worker_thread():
+def test_play_makes_no_view_and_a_view_made_while_playing_gets_the_worker_thread():
     dashboard = Dashboard(view="training")
     try:
         dashboard.start_worker()
-        assert set(dashboard.views.built) == set(VIEWS)
-        executors = {id(view.executor) for view in dashboard.views.values()}
-        assert len(executors) == 1 and dashboard.views["training"].executor is not None
+        assert set(dashboard.views.built) == {"training"}
+        worker = dashboard.views["training"].executor
+        assert worker is not None
+        dashboard.settings.view = "rank"  # shown while playing: made with the worker
+        assert dashboard.views.built["rank"].executor is worker
     finally:
         dashboard.close()
     assert all(view.executor is None for view in dashboard.views.built.values())
+    later = Dashboard(view="training")
+    try:
+        later.settings.view = "spectrum"  # made while paused: no worker
+        assert later.views.built["spectrum"].executor is None
+    finally:
+        later.close()
