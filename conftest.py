@@ -38,8 +38,9 @@ def pytest_collection_modifyitems(config, items):
     part = config.getoption("--part")
     if part == "all":
         return
-    keep = [item for item in items if is_serial(item) == (part == "serial")]
-    dropped = [item for item in items if is_serial(item) != (part == "serial")]
+    keep, dropped = [], []
+    for item in items:
+        (keep if is_serial(item) == (part == "serial") else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = keep

@@ -5,8 +5,8 @@ dashboard, from the settings in its link; the visible view's plots are built in 
 first frame and a hidden view's on its first show (no browser; one ``panel serve`` process).
 
 The sessions' documents are read from a Bokeh server serving ``app/`` in a process of its
-own (this file run as a script: ``app/main.py`` sets up the process it serves from). Run as a
-script, it also prints the CPU time the process spent per plain GET (``cpu_s_per_get``).
+own (this file run as a script: ``app/main.py`` sets up the process it serves from). What a
+plain GET costs in time is measured by ``python -m benchmarks.bench_classroom --burst N``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import urlopen
@@ -80,10 +79,8 @@ def served_sessions(gets: list[dict[str, str]], opened: list[dict[str, str]]) ->
         try:
             plain_get(page_url, {})  # warm-up: the process's first session
             sessions_since("warm-up")
-            started = time.process_time()
             for query in gets:
                 plain_get(page_url, query)
-            found["cpu_s_per_get"] = (time.process_time() - started) / len(gets)
             sessions_since("gets")
             for query in opened:
                 open_page(page_url, query)
@@ -122,8 +119,7 @@ def describe(document) -> dict:
 def run(gets: list[dict[str, str]], opened: list[dict[str, str]]) -> dict:
     found = served_sessions(gets, opened)
     return {"gets": [describe(document) for document in found["gets"]],
-            "opened": [describe(document) for document in found["opened"]],
-            "cpu_s_per_get": found["cpu_s_per_get"]}
+            "opened": [describe(document) for document in found["opened"]]}
 
 
 def in_a_served_process(gets: list[dict[str, str]], opened: list[dict[str, str]]) -> dict:
@@ -145,7 +141,6 @@ def served():
 def test_a_plain_get_builds_no_dashboard(served):
     documents = served["gets"]
     assert len(documents) == len(VIEWS)
-    print(f"CPU per plain GET: {served['cpu_s_per_get']:.3f} s")
     for document in documents:
         found = set(document["classes"])
         assert "page-loading" in found  # the page says it is loading, not a blank page
